@@ -1,0 +1,10 @@
+package io.dmadirect;
+
+/** No memory the device can reach was free: the message names the mask, the size, and each zone's free memory. */
+public class DmaAllocationException extends DmaException {
+    private static final long serialVersionUID = 1L;
+
+    public DmaAllocationException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,10 @@
+package io.dmadirect;
+
+/** A streaming mapping could not be made ({@code dma_mapping_error()} would be true). */
+public class DmaMappingException extends DmaException {
+    private static final long serialVersionUID = 1L;
+
+    public DmaMappingException(String message) {
+        super(message);
+    }
+}

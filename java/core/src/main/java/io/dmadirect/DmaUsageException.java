@@ -1,0 +1,13 @@
+package io.dmadirect;
+
+/**
+ * The API was used wrongly: a double free, a buffer freed through a device that does not own it,
+ * a CPU view of a buffer without one, or use after close. Nothing was changed.
+ */
+public class DmaUsageException extends DmaException {
+    private static final long serialVersionUID = 1L;
+
+    public DmaUsageException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,30 @@
+package io.dmadirect;
+
+import java.util.List;
+import java.util.stream.Collectors;
+
+/** Free and total memory of every zone, lowest zone first. */
+public record MemoryStats(List<ZoneStats> zones) {
+    public MemoryStats {
+        zones = List.copyOf(zones);
+    }
+
+    public ZoneStats zone(Zone zone) {
+        for (ZoneStats stats : zones) {
+            if (stats.zone() == zone) {
+                return stats;
+            }
+        }
+        return new ZoneStats(zone, 0, 0, 0, 0);
+    }
+
+    /** Free bytes of all zones, counting per-thread caches as free. */
+    public long available() {
+        return zones.stream().mapToLong(z -> z.free() + z.cached()).sum();
+    }
+
+    @Override
+    public String toString() {
+        return zones.stream().map(ZoneStats::toString).collect(Collectors.joining(", "));
+    }
+}

@@ -1,0 +1,34 @@
+package io.dmadirect.spi;
+
+import java.util.List;
+
+/**
+ * Pinned memory whose physical addresses are known: real hugepages on a Linux host, or the simulated
+ * machine's memory. The allocators run over any implementation and never ask where it came from.
+ */
+public interface PhysicalMemory extends AutoCloseable {
+
+    /** The unit whose physical address is known: a hugepage on a real host. A power of two, at least 4 KiB. */
+    long frameSize();
+
+    /**
+     * The runs held now, in no particular order. Each is contiguous both physically and in the CPU's
+     * view and is a whole number of frames; runs never overlap.
+     */
+    List<MemoryRun> runs();
+
+    /**
+     * Takes more memory, at least {@code minBytes} where possible, for growth on demand. Returns only
+     * the new runs: empty when the configured limit is reached or the system has no more.
+     */
+    default List<MemoryRun> grow(long minBytes) {
+        return List.of();
+    }
+
+    /** The highest physical address of the whole system, not only of these runs ({@code max_pfn}). */
+    long systemMaxPhysAddress();
+
+    /** Gives all memory back. Nothing may use the runs afterwards. */
+    @Override
+    void close();
+}
