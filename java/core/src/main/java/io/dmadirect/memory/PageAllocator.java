@@ -73,6 +73,9 @@ public interface PageAllocator extends AutoCloseable {
     /** The owner of the live allocation whose memory holds {@code physAddress}, or null. */
     Object ownerAt(long physAddress);
 
+    /** Calls {@code action} with the owner of every live allocation that has one (slow: for close and dumps). */
+    void forEachOwner(java.util.function.Consumer<Object> action);
+
     MemoryStats stats();
 
     /** Returns memory parked in per-thread caches to the shared allocator, for every thread. */

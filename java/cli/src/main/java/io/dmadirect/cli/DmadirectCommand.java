@@ -1,0 +1,23 @@
+package io.dmadirect.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code dmadirect} command: one entry point, a subcommand per job. */
+@Command(name = "dmadirect", mixinStandardHelpOptions = true, version = "dmadirect 0.1.0",
+        description = "DMA memory for userspace PCIe drivers, with the Linux kernel's dma-direct policy.",
+        subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+public final class DmadirectCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new DmadirectCommand()).execute(args));
+    }
+}

@@ -1,0 +1,15 @@
+package io.dmadirect.direct;
+
+import java.nio.ByteBuffer;
+
+/**
+ * Where a coherent buffer's memory lives (the page allocator, an atomic pool, the bounce pool), so
+ * that freeing and viewing go back to the allocator that handed it out, as
+ * {@code __dma_direct_free_pages()} and {@code dma_free_from_pool()} do.
+ */
+public interface BufferBacking {
+
+    ByteBuffer cpuView(long handle, int length);
+
+    void free(long handle);
+}

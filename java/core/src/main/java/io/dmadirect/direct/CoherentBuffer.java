@@ -1,0 +1,145 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.AllocationPath;
+import io.dmadirect.AllocationReport;
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaUsageException;
+import io.dmadirect.Zone;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * One coherent allocation. It holds the allocator's handle and the addresses computed at allocation,
+ * and a live/freed state changed by compare-and-set, so a double free is caught even when two threads
+ * race to free.
+ */
+final class CoherentBuffer implements DmaBuffer {
+    private static final VarHandle STATE;
+    private static final int LIVE = 0;
+    private static final int FREED = 1;
+
+    static {
+        try {
+            STATE = MethodHandles.lookup().findVarHandle(CoherentBuffer.class, "state", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final DirectDevice device;
+    final BufferBacking backing;
+    final long handle;
+    final long physAddress;
+    final long cpuAddress;
+    private final long dmaAddress;
+    private final long size;
+    private final long allocatedSize;
+    private final Zone zone;
+    private final Zone optimalZone;
+    private final AllocationPath path;
+    private final List<String> steps;
+    final boolean cpuMapped;
+    /** The memory was made shared with {@code dma_set_decrypted()} and must be made private on free. */
+    final boolean decrypted;
+    @SuppressWarnings("unused") // accessed through STATE
+    private volatile int state;
+
+    CoherentBuffer(DirectDevice device, BufferBacking backing, long handle, long physAddress, long cpuAddress,
+            long dmaAddress, long size, long allocatedSize, Zone zone, Zone optimalZone, AllocationPath path,
+            List<String> steps, boolean cpuMapped, boolean decrypted) {
+        this.device = device;
+        this.backing = backing;
+        this.handle = handle;
+        this.physAddress = physAddress;
+        this.cpuAddress = cpuAddress;
+        this.dmaAddress = dmaAddress;
+        this.size = size;
+        this.allocatedSize = allocatedSize;
+        this.zone = zone;
+        this.optimalZone = optimalZone;
+        this.path = path;
+        this.steps = steps;
+        this.cpuMapped = cpuMapped;
+        this.decrypted = decrypted;
+    }
+
+    /** Marks the buffer freed; false when it already was. */
+    boolean markFreed() {
+        return STATE.compareAndSet(this, LIVE, FREED);
+    }
+
+    @Override
+    public DmaDevice device() {
+        return device;
+    }
+
+    @Override
+    public long dmaAddress() {
+        return dmaAddress;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public long allocatedSize() {
+        return allocatedSize;
+    }
+
+    @Override
+    public Zone zone() {
+        return zone;
+    }
+
+    @Override
+    public AllocationPath path() {
+        return path;
+    }
+
+    @Override
+    public AllocationReport report() {
+        return new AllocationReport(optimalZone, zone, path, steps);
+    }
+
+    @Override
+    public boolean hasCpuView() {
+        return cpuMapped;
+    }
+
+    @Override
+    public ByteBuffer cpuView() {
+        if (!cpuMapped) {
+            throw new DmaUsageException("failed to give a CPU view of " + this
+                    + ": it was allocated with NO_KERNEL_MAPPING, so the CPU has no mapping of it");
+        }
+        if (isFreed()) {
+            throw new DmaUsageException("failed to give a CPU view of " + this + ": it has been freed");
+        }
+        if (size > Integer.MAX_VALUE) {
+            throw new DmaUsageException("failed to give a CPU view of " + this
+                    + ": a ByteBuffer holds at most 2 GiB - 1 bytes");
+        }
+        return backing.cpuView(handle, (int) size);
+    }
+
+    @Override
+    public boolean isFreed() {
+        return (int) STATE.getVolatile(this) == FREED;
+    }
+
+    @Override
+    public void close() {
+        device.freeCoherent(this);
+    }
+
+    @Override
+    public String toString() {
+        return "DmaBuffer[" + device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, " + path
+                + " from " + zone + (isFreed() ? ", freed" : "") + "]";
+    }
+}

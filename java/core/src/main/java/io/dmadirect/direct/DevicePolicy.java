@@ -1,0 +1,21 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.memory.ZoneLayout;
+
+/**
+ * What the policy functions conclude about one {@link DeviceDma}, computed once when a driver sets a
+ * mask rather than on every allocation: the hot path reads fields, it does not re-derive them.
+ */
+final class DevicePolicy {
+    final DeviceDma dma;
+    final DmaDirect.ZoneChoice zoneChoice;
+    final boolean forceUnencrypted;
+    final boolean remap;
+
+    DevicePolicy(DeviceDma dma, ZoneLayout zones) {
+        this.dma = dma;
+        this.zoneChoice = DmaDirect.optimalZone(dma, zones);
+        this.forceUnencrypted = DmaDirect.forceUnencrypted(dma);
+        this.remap = !dma.coherent();
+    }
+}

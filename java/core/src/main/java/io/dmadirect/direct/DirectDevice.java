@@ -1,0 +1,313 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.AllocationPath;
+import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaAttr;
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaMask;
+import io.dmadirect.DmaMaskUnsupportedException;
+import io.dmadirect.DmaUsageException;
+import io.dmadirect.Sizes;
+import io.dmadirect.Zone;
+import io.dmadirect.memory.PageAllocator;
+import io.dmadirect.memory.RawMemory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A device on the dma-direct platform: {@code dma_direct_alloc()}, {@code dma_direct_free()} and the
+ * mask setters over a {@link DevicePolicy} that is replaced whole when a mask changes.
+ */
+final class DirectDevice implements DmaDevice {
+    private static final long PAGE_SIZE = PageAllocator.PAGE_SIZE;
+
+    private final DirectPlatform platform;
+    private final PlatformParts parts;
+    private final PageAllocator pages;
+    private final DeviceProperties properties;
+    private final BufferBacking pageBacking;
+    private final BufferBacking swiotlbBacking;
+    private volatile DevicePolicy policy;
+    private volatile boolean closed;
+
+    DirectDevice(DirectPlatform platform, DeviceProperties properties) {
+        this.platform = platform;
+        this.parts = platform.parts;
+        this.pages = parts.pages();
+        this.properties = properties;
+        this.pageBacking = new PageBacking(pages);
+        this.swiotlbBacking = parts.swiotlb() == null ? null : new SwiotlbBacking(parts.swiotlb());
+        this.policy = new DevicePolicy(DeviceDma.initial(properties, parts.encryption().encryptionMask(),
+                parts.guestMemEncrypt()), parts.zones());
+    }
+
+    @Override
+    public String name() {
+        return properties.name();
+    }
+
+    @Override
+    public DeviceProperties properties() {
+        return properties;
+    }
+
+    @Override
+    public DmaMask dmaMask() {
+        return policy.dma.dmaMask();
+    }
+
+    @Override
+    public DmaMask coherentMask() {
+        return policy.dma.coherentMask();
+    }
+
+    /** {@code dma_set_mask()}: refused with -EIO when {@code dma_direct_supported()} says no. */
+    @Override
+    public synchronized void setDmaMask(DmaMask mask) {
+        Objects.requireNonNull(mask, "mask");
+        checkOpen("set the DMA mask");
+        checkSupported(mask);
+        policy = new DevicePolicy(policy.dma.withDmaMask(mask), parts.zones());
+    }
+
+    /** {@code dma_set_coherent_mask()}: the same support check as the streaming mask. */
+    @Override
+    public synchronized void setCoherentMask(DmaMask mask) {
+        Objects.requireNonNull(mask, "mask");
+        checkOpen("set the coherent DMA mask");
+        checkSupported(mask);
+        policy = new DevicePolicy(policy.dma.withCoherentMask(mask), parts.zones());
+    }
+
+    private void checkSupported(DmaMask mask) {
+        long lowest = platform.lowestPhysEnd();
+        if (parts.swiotlb() != null) {
+            // A bounce pool within the mask makes the mask usable for streaming DMA.
+            lowest = lowerOf(lowest, parts.swiotlb().lastPhysAddress());
+        }
+        if (!DmaDirect.supported(policy.dma, mask, lowest)) {
+            throw new DmaMaskUnsupportedException("failed to set DMA mask " + mask + " on " + name()
+                    + ": the lowest memory the platform holds ends at " + Sizes.hex(lowest)
+                    + ", beyond the mask (dma_direct_supported). Reserve low memory (hugepages below "
+                    + (mask.bits() <= 32 ? "4 GiB" : "the mask") + ") or use IOVA mode behind an IOMMU");
+        }
+    }
+
+    private static long lowerOf(long a, long b) {
+        return Long.compareUnsigned(a, b) <= 0 ? a : b;
+    }
+
+    @Override
+    public DmaMask requiredMask() {
+        return DmaDirect.requiredMask(policy.dma, parts.memory().systemMaxPhysAddress());
+    }
+
+    @Override
+    public boolean forcedUnencrypted() {
+        return policy.forceUnencrypted;
+    }
+
+    @Override
+    public DmaBuffer allocCoherent(long size, DmaAttr... attrs) {
+        return alloc(size, DmaAttr.flags(attrs));
+    }
+
+    /** {@code dma_direct_alloc()}, with the branches in the kernel's order. */
+    DmaBuffer alloc(long size, int attrs) {
+        checkOpen("allocate DMA memory");
+        long aligned = DmaDirect.pageAlign(size, PAGE_SIZE);
+        DevicePolicy p = policy;
+        boolean mayBlock = !DmaAttr.ATOMIC.in(attrs);
+        AllocationSteps steps = new AllocationSteps();
+
+        if (DmaDirect.allocNoMapping(p.dma, DmaAttr.NO_KERNEL_MAPPING.in(attrs))) {
+            return allocPages(p, size, aligned, mayBlock, attrs, steps, false);
+        }
+        if (p.dma.restrictedPool()) {
+            return allocSwiotlb(p, size, aligned, steps);
+        }
+        if (DmaDirect.allocFromPool(p.dma, mayBlock)) {
+            return allocFromPool(p, size, aligned, attrs, steps);
+        }
+        return allocPages(p, size, aligned, mayBlock, attrs, steps, true);
+    }
+
+    private DmaBuffer allocPages(DevicePolicy p, long size, long aligned, boolean mayBlock, int attrs,
+            AllocationSteps steps, boolean cpuMapped) {
+        long handle = DirectPages.alloc(p, pages, parts.zones(), aligned, mayBlock, steps);
+        if (handle == PageAllocator.NO_PAGES) {
+            throw AllocationFailure.of(name(), p, size, "no memory within the device's reach is free", steps,
+                    pages.stats());
+        }
+        long phys = pages.physAddress(handle);
+        long cpu = pages.cpuAddress(handle);
+        long reserved = pages.byteSize(handle);
+        boolean decrypted = false;
+        if (cpuMapped && p.forceUnencrypted) {
+            // dma_set_decrypted(): on failure the pages' state is unknown, so they are leaked, never reused.
+            if (!parts.encryption().setDecrypted(phys, reserved)) {
+                platform.leaked(reserved, "dma_set_decrypted failed for " + Sizes.hex(phys) + " of " + name());
+                throw AllocationFailure.of(name(), p, size, "making the memory shared failed (set_memory_decrypted); "
+                        + Sizes.format(reserved) + " were leaked on purpose", steps, pages.stats());
+            }
+            decrypted = true;
+        }
+        if (cpuMapped && !DmaAttr.SKIP_ZEROING.in(attrs)) {
+            RawMemory.fill(cpu, size, (byte) 0);
+        }
+        if (p.remap) {
+            // arch_dma_prep_coherent(): no dirty line of the CPU's alias may later overwrite device data.
+            parts.caches().flush(cpu, reserved);
+        }
+        AllocationPath path = aligned > pages.maxPagesBytes() ? AllocationPath.CONTIGUOUS : AllocationPath.PAGES;
+        CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, phys, cpu,
+                DmaDirect.physToDmaDirect(p.dma, phys), size, reserved, pages.zone(handle), p.zoneChoice.zone(), path,
+                steps.list(), cpuMapped, decrypted);
+        pages.setOwner(handle, buffer);
+        return buffer;
+    }
+
+    /** {@code dma_direct_alloc_from_pool()}: pool memory is already clean and shared. */
+    private DmaBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
+        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned, (phys, len) -> DmaDirect.coherentOk(p.dma, phys, len));
+        if (handle == 0) {
+            steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
+            throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
+                    steps, pages.stats());
+        }
+        long phys = platform.pools.physAddress(handle);
+        long cpu = platform.pools.cpuAddress(handle);
+        if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
+            RawMemory.fill(cpu, size, (byte) 0);
+        }
+        long dma = p.forceUnencrypted ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDmaDirect(p.dma, phys);
+        CoherentBuffer buffer = new CoherentBuffer(this, platform.pools, handle, phys, cpu, dma, size,
+                platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
+                AllocationPath.ATOMIC_POOL, steps.list(), true, false);
+        platform.pools.setOwner(handle, buffer);
+        return buffer;
+    }
+
+    /** {@code dma_direct_alloc_swiotlb()}: the restricted pool, kept only when coherent_ok. */
+    private DmaBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, AllocationSteps steps) {
+        SwiotlbAllocator swiotlb = parts.swiotlb();
+        if (swiotlb == null) {
+            throw AllocationFailure.of(name(), p, size,
+                    "the device is restricted to a bounce pool and the platform has none", steps, pages.stats());
+        }
+        long handle = swiotlb.alloc(aligned);
+        if (handle == SwiotlbAllocator.NONE) {
+            throw AllocationFailure.of(name(), p, size, "the restricted bounce pool is full", steps, pages.stats());
+        }
+        long phys = swiotlb.physAddress(handle);
+        if (!DmaDirect.coherentOk(p.dma, phys, aligned)) {
+            swiotlb.free(handle);
+            throw AllocationFailure.of(name(), p, size, "the bounce pool lies beyond the device's coherent limit",
+                    steps, pages.stats());
+        }
+        long cpu = swiotlb.cpuAddress(handle);
+        RawMemory.fill(cpu, size, (byte) 0);
+        // The bounce pool was made shared when it was set up, so its DMA address carries no encryption bit.
+        return new CoherentBuffer(this, swiotlbBacking, handle, phys, cpu, DmaDirect.physToDmaUnencrypted(p.dma, phys),
+                size, aligned, parts.zones().zoneOf(phys), p.zoneChoice.zone(), AllocationPath.SWIOTLB, steps.list(),
+                true, false);
+    }
+
+    /** {@code dma_direct_free()}. */
+    @Override
+    public void freeCoherent(DmaBuffer buffer) {
+        Objects.requireNonNull(buffer, "buffer");
+        if (!(buffer instanceof CoherentBuffer) || ((CoherentBuffer) buffer).device != this) {
+            throw new DmaUsageException("failed to free " + buffer + " through device " + name()
+                    + ": it was allocated by " + (buffer instanceof CoherentBuffer ? "another device" : "no dmadirect device"));
+        }
+        CoherentBuffer coherent = (CoherentBuffer) buffer;
+        if (!coherent.markFreed()) {
+            throw new DmaUsageException("failed to free " + buffer + ": it was already freed (double free)");
+        }
+        release(coherent);
+    }
+
+    private void release(CoherentBuffer buffer) {
+        if (buffer.decrypted && !parts.encryption().setEncrypted(buffer.physAddress, buffer.allocatedSize())) {
+            // dma_set_encrypted() failed: the memory may still be shared, so it must never be reused.
+            if (buffer.backing == pageBacking) {
+                pages.setOwner(buffer.handle, null);
+            }
+            platform.leaked(buffer.allocatedSize(), "dma_set_encrypted failed for " + Sizes.hex(buffer.physAddress)
+                    + " of " + name());
+            return;
+        }
+        buffer.backing.free(buffer.handle);
+    }
+
+    /** {@code dma_direct_to_page()} turned into the buffer that owns the page. */
+    @Override
+    public Optional<DmaBuffer> findBuffer(long dmaAddress) {
+        long phys = DmaDirect.dmaToPhys(policy.dma, dmaAddress);
+        if (phys == DmaDirect.PHYS_ADDR_MAX) {
+            return Optional.empty();
+        }
+        Object owner = pages.ownerAt(phys);
+        if (owner == platform.pools) {
+            owner = platform.pools.ownerAt(phys);
+        }
+        if (owner instanceof CoherentBuffer) {
+            CoherentBuffer buffer = (CoherentBuffer) owner;
+            long offset = dmaAddress - buffer.dmaAddress();
+            if (buffer.device == this && !buffer.isFreed() && offset >= 0 && offset < buffer.allocatedSize()) {
+                return Optional.of(buffer);
+            }
+        }
+        return Optional.empty();
+    }
+
+    void checkOpen(String what) {
+        platform.checkOpen(what);
+        if (closed) {
+            throw new DmaUsageException("failed to " + what + ": device " + name() + " is closed");
+        }
+    }
+
+    /** Frees every live buffer of this device, as a driver's remove path should have, then detaches. */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        List<CoherentBuffer> leftover = new ArrayList<>();
+        java.util.function.Consumer<Object> collect = owner -> {
+            if (owner instanceof CoherentBuffer && ((CoherentBuffer) owner).device == this) {
+                leftover.add((CoherentBuffer) owner);
+            }
+        };
+        pages.forEachOwner(owner -> {
+            if (owner == platform.pools) {
+                return;
+            }
+            collect.accept(owner);
+        });
+        platform.pools.forEachOwner(collect);
+        for (CoherentBuffer buffer : leftover) {
+            if (buffer.markFreed()) {
+                release(buffer);
+            }
+        }
+        platform.detach(this);
+    }
+
+    @Override
+    public String toString() {
+        return "DmaDevice[" + name() + ", mask " + dmaMask() + ", coherent mask " + coherentMask() + "]";
+    }
+
+    Zone optimalZone() {
+        return policy.zoneChoice.zone();
+    }
+}

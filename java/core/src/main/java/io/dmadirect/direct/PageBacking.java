@@ -1,0 +1,24 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.memory.PageAllocator;
+import java.nio.ByteBuffer;
+
+/** Buffers served by the page allocator: the PAGES and CONTIGUOUS paths. */
+final class PageBacking implements BufferBacking {
+    private final PageAllocator pages;
+
+    PageBacking(PageAllocator pages) {
+        this.pages = pages;
+    }
+
+    @Override
+    public ByteBuffer cpuView(long handle, int length) {
+        return pages.cpuView(handle, length);
+    }
+
+    @Override
+    public void free(long handle) {
+        pages.setOwner(handle, null);
+        pages.free(handle);
+    }
+}

@@ -1,0 +1,31 @@
+package io.dmadirect.direct;
+
+/**
+ * The bounce-buffer pool as a coherent allocator, for devices restricted to it: {@code swiotlb_alloc()}
+ * and {@code swiotlb_free()}. The streaming work fills it in; until then a platform has none and a
+ * restricted device's allocations fail with a message that says so.
+ */
+public interface SwiotlbAllocator {
+
+    /** A region of at least {@code size} bytes; {@link #NONE} when the pool is full. */
+    long alloc(long size);
+
+    /**
+     * Frees {@code handle} when it belongs to the pool, as {@code __dma_direct_free_pages()} asks the
+     * pool first.
+     *
+     * @return false when the handle is not the pool's
+     */
+    boolean free(long handle);
+
+    long physAddress(long handle);
+
+    long cpuAddress(long handle);
+
+    java.nio.ByteBuffer cpuView(long handle, int length);
+
+    /** The last physical address of the pool, for {@code dma_direct_supported()}. */
+    long lastPhysAddress();
+
+    long NONE = 0L;
+}

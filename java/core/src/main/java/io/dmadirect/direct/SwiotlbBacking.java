@@ -1,0 +1,25 @@
+package io.dmadirect.direct;
+
+import java.nio.ByteBuffer;
+
+/** Buffers served by the bounce pool for a restricted device (the SWIOTLB path). */
+final class SwiotlbBacking implements BufferBacking {
+    private final SwiotlbAllocator swiotlb;
+
+    SwiotlbBacking(SwiotlbAllocator swiotlb) {
+        this.swiotlb = swiotlb;
+    }
+
+    @Override
+    public ByteBuffer cpuView(long handle, int length) {
+        return swiotlb.cpuView(handle, length);
+    }
+
+    @Override
+    public void free(long handle) {
+        if (!swiotlb.free(handle)) {
+            throw new IllegalStateException("failed to free bounce-pool memory 0x" + Long.toHexString(handle)
+                    + ": the pool does not know it");
+        }
+    }
+}

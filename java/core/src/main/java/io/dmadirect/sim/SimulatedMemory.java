@@ -1,0 +1,151 @@
+package io.dmadirect.sim;
+
+import io.dmadirect.memory.RawMemory;
+import io.dmadirect.spi.MemoryRun;
+import io.dmadirect.spi.PhysicalMemory;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The memory of a simulated machine: regions of physical address space (with holes between them),
+ * each backed by real off-heap memory so that buffers can be written and read, and devices can DMA
+ * into them. A region larger than 1 GiB is backed by several runs, which are physically adjacent but
+ * not adjacent in the CPU's view, as two separate mappings on a real host would be.
+ */
+public final class SimulatedMemory implements PhysicalMemory {
+    static final long MAX_RUN = 1L << 30;
+
+    private final long frameSize;
+    private final long systemMaxPhys;
+    private final List<Run> runs;
+    private volatile boolean closed;
+
+    /**
+     * @param frameSize     the page size whose physical address is known, a power of two of at least 4 KiB
+     * @param regions       {@code {base, size}} pairs, each a whole number of frames and frame-aligned
+     * @param systemMaxPhys the last physical address of the whole simulated machine's RAM, which may lie
+     *                      beyond the regions held (as on a host with more RAM than its hugepages); -1 for
+     *                      the end of the highest region
+     */
+    public SimulatedMemory(long frameSize, List<long[]> regions, long systemMaxPhys) {
+        if (frameSize < 4096 || Long.bitCount(frameSize) != 1) {
+            throw new IllegalArgumentException("frame size must be a power of two of at least 4 KiB, got " + frameSize);
+        }
+        this.frameSize = frameSize;
+        List<long[]> sorted = new ArrayList<>(regions);
+        sorted.sort(Comparator.comparing((long[] r) -> r[0], Long::compareUnsigned));
+        List<Run> made = new ArrayList<>();
+        long previousEnd = 0;
+        boolean first = true;
+        for (long[] region : sorted) {
+            long base = region[0];
+            long size = region[1];
+            checkRegion(base, size, frameSize);
+            if (!first && Long.compareUnsigned(base, previousEnd) < 0) {
+                throw new IllegalArgumentException(String.format("region at 0x%x overlaps the one before it", base));
+            }
+            first = false;
+            previousEnd = base + size;
+            for (long offset = 0; offset < size; offset += MAX_RUN) {
+                made.add(new Run(base + offset, Math.min(MAX_RUN, size - offset)));
+            }
+        }
+        if (made.isEmpty()) {
+            throw new IllegalArgumentException("a simulated machine needs at least one memory region");
+        }
+        this.runs = List.copyOf(made);
+        Run highest = made.get(made.size() - 1);
+        long highestEnd = highest.physBase + highest.size - 1;
+        if (systemMaxPhys != -1L && Long.compareUnsigned(systemMaxPhys, highestEnd) < 0) {
+            throw new IllegalArgumentException(String.format(
+                    "the machine's highest address 0x%x lies below memory it holds (0x%x)", systemMaxPhys, highestEnd));
+        }
+        this.systemMaxPhys = systemMaxPhys == -1L ? highestEnd : systemMaxPhys;
+    }
+
+    private static void checkRegion(long base, long size, long frameSize) {
+        if (size <= 0 || size % frameSize != 0 || base % frameSize != 0) {
+            throw new IllegalArgumentException(String.format(
+                    "region at 0x%x of 0x%x bytes must be a positive whole number of %d-byte frames, frame-aligned",
+                    base, size, frameSize));
+        }
+        if (Long.compareUnsigned(base + size - 1, base) < 0) {
+            throw new IllegalArgumentException(String.format("region at 0x%x of 0x%x bytes wraps around", base, size));
+        }
+    }
+
+    @Override
+    public long frameSize() {
+        return frameSize;
+    }
+
+    @Override
+    public List<MemoryRun> runs() {
+        return List.copyOf(runs);
+    }
+
+    @Override
+    public long systemMaxPhysAddress() {
+        return systemMaxPhys;
+    }
+
+    /** The CPU address of physical address {@code phys}, or 0 when it lies in a hole. */
+    public long cpuAddressOf(long phys, long length) {
+        for (Run run : runs) {
+            long offset = phys - run.physBase;
+            if (Long.compareUnsigned(phys, run.physBase) >= 0 && Long.compareUnsigned(offset, run.size) < 0) {
+                return Long.compareUnsigned(offset + length, run.size) <= 0 ? run.cpuAddress + offset : 0;
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Marks the memory closed. The backing is left to the garbage collector rather than freed here, so a
+     * view a careless test kept cannot touch freed native memory and crash the JVM.
+     */
+    @Override
+    public void close() {
+        closed = true;
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    private static final class Run implements MemoryRun {
+        final long physBase;
+        final long size;
+        final ByteBuffer backing;
+        final long cpuAddress;
+
+        Run(long physBase, long size) {
+            this.physBase = physBase;
+            this.size = size;
+            this.backing = ByteBuffer.allocateDirect((int) size);
+            this.cpuAddress = RawMemory.addressOf(backing);
+        }
+
+        @Override
+        public long physBase() {
+            return physBase;
+        }
+
+        @Override
+        public long size() {
+            return size;
+        }
+
+        @Override
+        public long cpuAddress() {
+            return cpuAddress;
+        }
+
+        @Override
+        public ByteBuffer cpuView(long offset, int length) {
+            return backing.slice(Math.toIntExact(offset), length);
+        }
+    }
+}

@@ -1,0 +1,205 @@
+package io.dmadirect.sim;
+
+import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaMask;
+import io.dmadirect.DmaPlatform;
+import io.dmadirect.MemoryStats;
+import io.dmadirect.Sizes;
+import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.direct.PlatformParts;
+import io.dmadirect.direct.SwiotlbAllocator;
+import io.dmadirect.memory.PageAllocator;
+import io.dmadirect.memory.PageAllocators;
+import io.dmadirect.memory.ZoneLayout;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.BiFunction;
+
+/**
+ * A machine in memory: a configurable physical memory map (zones, holes, any frame size), memory
+ * encryption, cache maintenance that can be watched, and devices whose DMA engines truncate addresses
+ * like real hardware. The dma-direct policy runs on it unchanged, so drivers can be tested without
+ * hardware. Every simulated byte is real off-heap memory.
+ *
+ * <pre>{@code
+ * try (SimulatedPlatform platform = SimulatedPlatform.builder()
+ *         .region(0x0, 16 * MiB)                // ZONE_DMA
+ *         .region(0x4000_0000L, 64 * MiB)       // ZONE_DMA32, after a hole
+ *         .build()) {
+ *     DmaDevice device = platform.attach(DeviceProperties.simple("nic0"));
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class SimulatedPlatform implements DmaPlatform {
+    private final DirectPlatform direct;
+    private final SimulatedMemory memory;
+    private final SimulatedEncryption encryption;
+    private final RecordingCaches caches;
+
+    private SimulatedPlatform(Builder builder) {
+        this.memory = new SimulatedMemory(builder.frameSize, builder.regions, builder.systemMaxPhys);
+        this.encryption = new SimulatedEncryption(builder.encryptionMask, builder.confidentialGuest);
+        this.caches = new RecordingCaches();
+        ZoneLayout zones = new ZoneLayout(builder.zoneDmaBits);
+        PageAllocator pages = builder.pageAllocator.apply(memory, zones);
+        this.direct = new DirectPlatform(new PlatformParts(builder.name, memory, pages, zones, encryption,
+                builder.confidentialGuest, caches, builder.swiotlb, builder.atomicPoolBytes, builder.atomicPoolMaxBytes));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public DmaDevice attach(DeviceProperties properties) {
+        return direct.attach(properties);
+    }
+
+    /**
+     * The DMA engine of a device whose hardware drives {@code addressBits} address lines (28 for QEMU's
+     * edu device), whatever mask its driver sets.
+     */
+    public SimulatedBusMaster busMaster(DmaDevice device, int addressBits) {
+        return new SimulatedBusMaster(memory, encryption, device.properties(), addressBits);
+    }
+
+    @Override
+    public DmaMask requiredMask() {
+        return direct.requiredMask();
+    }
+
+    @Override
+    public int zoneDmaBits() {
+        return direct.zoneDmaBits();
+    }
+
+    @Override
+    public boolean forcedUnencrypted() {
+        return direct.forcedUnencrypted();
+    }
+
+    @Override
+    public MemoryStats memoryStats() {
+        return direct.memoryStats();
+    }
+
+    public void drainThreadCaches() {
+        direct.drainThreadCaches();
+    }
+
+    public long leakedBytes() {
+        return direct.leakedBytes();
+    }
+
+    public SimulatedMemory memory() {
+        return memory;
+    }
+
+    public SimulatedEncryption encryption() {
+        return encryption;
+    }
+
+    public RecordingCaches caches() {
+        return caches;
+    }
+
+    /** The dma-direct platform underneath, for its pools and counters. */
+    public DirectPlatform direct() {
+        return direct;
+    }
+
+    @Override
+    public void close() {
+        direct.close();
+    }
+
+    @Override
+    public String toString() {
+        return direct.toString();
+    }
+
+    /** Describes the simulated machine. Defaults: 2 MiB frames, zone_dma_bits 24, 256 KiB atomic pools. */
+    public static final class Builder {
+        private String name = "simulated";
+        private long frameSize = 2 * Sizes.MiB;
+        private final List<long[]> regions = new ArrayList<>();
+        private long systemMaxPhys = -1L;
+        private int zoneDmaBits = ZoneLayout.DEFAULT_ZONE_DMA_BITS;
+        private long encryptionMask;
+        private boolean confidentialGuest;
+        private long atomicPoolBytes = 256 * Sizes.KiB;
+        private long atomicPoolMaxBytes = 4 * Sizes.MiB;
+        private SwiotlbAllocator swiotlb;
+        private BiFunction<SimulatedMemory, ZoneLayout, PageAllocator> pageAllocator = PageAllocators::standard;
+
+        private Builder() {
+        }
+
+        public Builder name(String value) {
+            this.name = Objects.requireNonNull(value);
+            return this;
+        }
+
+        /** The page size whose physical address is known: 2 MiB hugepages by default. */
+        public Builder frameSize(long value) {
+            this.frameSize = value;
+            return this;
+        }
+
+        /** Memory the platform holds at physical {@code [base, base + size)}; leave gaps for holes. */
+        public Builder region(long base, long size) {
+            regions.add(new long[] {base, size});
+            return this;
+        }
+
+        /** The last physical address of the machine's RAM, beyond the memory held ({@code max_pfn}). */
+        public Builder systemMaxPhys(long value) {
+            this.systemMaxPhys = value;
+            return this;
+        }
+
+        /** {@code zone_dma_bits}: where ZONE_DMA ends. */
+        public Builder zoneDmaBits(int value) {
+            this.zoneDmaBits = value;
+            return this;
+        }
+
+        /** The SME encryption bit(s) in DMA addresses of encrypted memory, e.g. {@code 1L << 47}. */
+        public Builder encryptionMask(long value) {
+            this.encryptionMask = value;
+            return this;
+        }
+
+        /** A confidential VM guest: every device's DMA is forced unencrypted. */
+        public Builder confidentialGuest(boolean value) {
+            this.confidentialGuest = value;
+            return this;
+        }
+
+        /** Each zone's atomic pool: first size and the most it grows to; 0 for none. */
+        public Builder atomicPools(long initialBytes, long maxBytes) {
+            this.atomicPoolBytes = initialBytes;
+            this.atomicPoolMaxBytes = maxBytes;
+            return this;
+        }
+
+        /** The bounce pool as coherent allocator for restricted devices. */
+        public Builder swiotlb(SwiotlbAllocator value) {
+            this.swiotlb = value;
+            return this;
+        }
+
+        /** Replaces the page allocator, for comparing implementations. */
+        public Builder pageAllocator(BiFunction<SimulatedMemory, ZoneLayout, PageAllocator> factory) {
+            this.pageAllocator = Objects.requireNonNull(factory);
+            return this;
+        }
+
+        public SimulatedPlatform build() {
+            return new SimulatedPlatform(this);
+        }
+    }
+}
