@@ -327,6 +327,19 @@ public final class BuddyPageAllocator implements PageAllocator {
 
     // ---- owners ----------------------------------------------------------------------------------------
 
+    /** {@inheritDoc} Walks every frame's owner slots; frees clear their slot, so only live owners are seen. */
+    @Override
+    public void forEachOwner(java.util.function.Consumer<Object> action) {
+        FrameTable t = tables.get();
+        for (int index = 0; index < t.count; index++) {
+            for (Object owner : t.frames[index].owners) {
+                if (owner != null) {
+                    action.accept(owner);
+                }
+            }
+        }
+    }
+
     @Override
     public void setOwner(long handle, Object owner) {
         FrameTable t = tables.get();

@@ -54,7 +54,7 @@ class BadInputTest {
     }
 
     @ParameterizedTest
-    @ValueSource(longs = {Long.MAX_VALUE, Long.MAX_VALUE - 4000, Long.MAX_VALUE - 4095})
+    @ValueSource(longs = {Long.MAX_VALUE, Long.MAX_VALUE - 4000, Long.MAX_VALUE - 4094})
     void sizesThatOverflowWhenRoundedAreRejected(long size) {
         assertRejectedWithoutChange(IllegalArgumentException.class, () -> device.allocCoherent(size), "overflows");
     }
@@ -63,6 +63,8 @@ class BadInputTest {
     void sizesLargerThanAllMemoryFailCleanly() {
         assertRejectedWithoutChange(io.dmadirect.DmaAllocationException.class,
                 () -> device.allocCoherent(Long.MAX_VALUE - 8192), "failed to allocate");
+        assertRejectedWithoutChange(io.dmadirect.DmaAllocationException.class,
+                () -> device.allocCoherent(Long.MAX_VALUE - 4095), "failed to allocate");
         assertRejectedWithoutChange(io.dmadirect.DmaAllocationException.class,
                 () -> device.allocCoherent(1L << 40), "failed to allocate");
     }

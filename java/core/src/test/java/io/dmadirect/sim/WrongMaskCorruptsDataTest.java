@@ -25,8 +25,9 @@ class WrongMaskCorruptsDataTest {
     private static final byte[] DATA = "written by a 28-bit device".getBytes(StandardCharsets.US_ASCII);
 
     private static SimulatedPlatform machine() {
-        // ZONE_DMA at 0..16 MiB and ZONE_DMA32 only at 256..288 MiB: no DMA32 page is in 28-bit reach.
-        return SimulatedPlatform.builder().region(0, 16 * MiB).region(256 * MiB, 32 * MiB).atomicPools(0, 0).build();
+        // ZONE_DMA at 0..16 MiB and ZONE_DMA32 only at 256..272 MiB: no DMA32 page is in 28-bit reach, and
+        // every DMA32 address aliases, with bit 28 dropped, onto the DMA zone.
+        return SimulatedPlatform.builder().region(0, 16 * MiB).region(256 * MiB, 16 * MiB).atomicPools(0, 0).build();
     }
 
     @Test
@@ -53,7 +54,7 @@ class WrongMaskCorruptsDataTest {
         try (SimulatedPlatform platform = machine()) {
             DmaDevice neighbour = platform.attach(DeviceProperties.simple("neighbour"));
             neighbour.setMaskAndCoherent(DmaMask.bits(24));
-            DmaBuffer victim = neighbour.allocCoherent(14 * MiB);
+            DmaBuffer victim = neighbour.allocCoherent(16 * MiB);
             DmaDevice edu = platform.attach(DeviceProperties.simple("edu-wrong-driver"));
             edu.setMaskAndCoherent(DmaMask.bits(32));
             SimulatedBusMaster engine = platform.busMaster(edu, 28);
