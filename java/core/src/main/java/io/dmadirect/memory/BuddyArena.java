@@ -84,9 +84,10 @@ final class BuddyArena {
                     return -1;
                 }
                 t = tables.get(); // the frame may be newer than the table read above
-                addFree(frame.index << maxOrder, maxOrder, t);
+                // Split the new frame itself: with a limit, older blocks on the lists may lie above it.
+                g = frame.index << maxOrder;
                 freeBytes += t.frameSize;
-                g = takeSmallest(order, t);
+                split(g, maxOrder, order, t);
             }
             if (g < 0) {
                 return -1;
