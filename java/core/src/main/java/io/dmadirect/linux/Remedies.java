@@ -50,8 +50,8 @@ final class Remedies {
     static String reserveHugepages(HugepageSize size, long neededPages, long freePages, long totalPages,
             String nrHugepagesPath) {
         long target = totalPages + Math.max(neededPages - freePages, 0);
-        String state = neededPages + " " + size + " pages needed, " + freePages + " free of " + totalPages
-                + " reserved";
+        String state = "needs " + neededPages + (neededPages == 1 ? " hugepage" : " hugepages") + " of " + size + ", " + freePages + " free of "
+                + totalPages + " reserved";
         return state + ": reserve more with `echo " + target + " > " + nrHugepagesPath + "` as root, or `"
                 + CLI_RESERVE + target + (size == HugepageSize.SIZE_1G ? " --size 1G" : "") + "`"
                 + (size == HugepageSize.SIZE_1G

@@ -81,8 +81,8 @@ class SeamTest {
         LinuxException e = assertThrows(LinuxException.class,
                 () -> HugepageMemory.open(options, sys, host.sysfs(), NO_CAPS, host.memoryMap()));
         Path nr = tmp.resolve("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
-        assertEquals("failed to mmap 8388608 bytes of fd 3: Cannot allocate memory (errno 12); 4 2 MiB pages needed, "
-                + "0 free of 0 reserved: reserve more with `echo 4 > " + nr + "` as root, or "
+        assertEquals("failed to mmap 8388608 bytes of fd 3: Cannot allocate memory (errno 12); needs 4 hugepages "
+                + "of 2 MiB, 0 free of 0 reserved: reserve more with `echo 4 > " + nr + "` as root, or "
                 + "`dmadirect hugepages --reserve 4`", e.getMessage());
         assertEquals(java.util.List.of("getrlimit", "memfd_create", "ftruncate", "mmap", "close"), sys.calls,
                 "the memfd is closed again");
@@ -104,7 +104,7 @@ class SeamTest {
     @Test
     void oneGigPagesNotReservedHintsAtBootReservation() {
         String remedy = Remedies.reserveHugepages(HugepageSize.SIZE_1G, 2, 0, 0, "/sys/x/nr_hugepages");
-        assertEquals("2 1 GiB pages needed, 0 free of 0 reserved: reserve more with `echo 2 > /sys/x/nr_hugepages` "
+        assertEquals("needs 2 hugepages of 1 GiB, 0 free of 0 reserved: reserve more with `echo 2 > /sys/x/nr_hugepages` "
                 + "as root, or `dmadirect hugepages --reserve 2 --size 1G` (1 GiB pages are most reliably reserved "
                 + "at boot with hugepagesz=1G hugepages=N)", remedy);
     }
