@@ -23,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Host tests, as root on this Linux host: real 2 MiB hugepages, real pagemap. Each test reserves the
  * pages it needs through sysfs and restores the pool size after.
  */
+@SuppressWarnings("try") // a ReservedHugepages resource only holds the pool size for the test's duration
 class HugepageMemoryHostTest {
     private static final long PAGE = 2 * Sizes.MiB;
     private static final HugepageOptions OPTIONS = HugepageOptions.DEFAULTS.withName("dmadirect-host-test");

@@ -91,12 +91,12 @@ public final class LinuxSyscalls implements Syscalls {
 
     @Override
     public int ioctl(int fd, long request, ByteBuffer arg) {
-        try (BufferArgument native_ = BufferArgument.of(arg, true)) {
-            int result = LibC.ioctl(fd, request, native_.address());
+        try (BufferArgument argument = BufferArgument.of(arg, true)) {
+            int result = LibC.ioctl(fd, request, argument.address());
             if (result < 0) {
                 throw fail("ioctl", ioctlDetail(fd, request));
             }
-            native_.copyOut(arg.remaining());
+            argument.copyOut(arg.remaining());
             return result;
         }
     }
@@ -163,15 +163,15 @@ public final class LinuxSyscalls implements Syscalls {
 
     @Override
     public int pread(int fd, ByteBuffer dst, long offset) {
-        try (BufferArgument native_ = BufferArgument.of(dst, false)) {
+        try (BufferArgument argument = BufferArgument.of(dst, false)) {
             long n;
             do {
-                n = LibC.pread(fd, native_.address(), native_.length(), offset);
+                n = LibC.pread(fd, argument.address(), argument.length(), offset);
             } while (n < 0 && Native.getLastError() == Errno.EINTR);
             if (n < 0) {
                 throw fail("pread", "fd " + fd + " at " + offset);
             }
-            native_.copyOut((int) n);
+            argument.copyOut((int) n);
             dst.position(dst.position() + (int) n);
             return (int) n;
         }
@@ -179,10 +179,10 @@ public final class LinuxSyscalls implements Syscalls {
 
     @Override
     public int pwrite(int fd, ByteBuffer src, long offset) {
-        try (BufferArgument native_ = BufferArgument.of(src, true)) {
+        try (BufferArgument argument = BufferArgument.of(src, true)) {
             long n;
             do {
-                n = LibC.pwrite(fd, native_.address(), native_.length(), offset);
+                n = LibC.pwrite(fd, argument.address(), argument.length(), offset);
             } while (n < 0 && Native.getLastError() == Errno.EINTR);
             if (n < 0) {
                 throw fail("pwrite", "fd " + fd + " at " + offset);
