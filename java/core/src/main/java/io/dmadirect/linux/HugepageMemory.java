@@ -1,0 +1,189 @@
+package io.dmadirect.linux;
+
+import io.dmadirect.Sizes;
+import io.dmadirect.linux.jna.LinuxSyscalls;
+import io.dmadirect.spi.MemoryRun;
+import io.dmadirect.spi.PhysicalMemory;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Real pinned memory for PA mode: hugepages of this host with their physical addresses from pagemap,
+ * read once per page at map time and kept in a table. Runs are the pages that are physically and
+ * virtually adjacent. Memory is taken in segments: one at open, one per {@link #grow}, and one for the
+ * low-memory reserve.
+ *
+ * <p>Needs root (pagemap hides frame numbers otherwise) and reserved hugepages. IOVA mode needs neither
+ * pagemap nor root and does not use this class's physical addresses.
+ *
+ * @see <a href="https://docs.kernel.org/admin-guide/mm/hugetlbpage.html">HugeTLB Pages</a>
+ * @see <a href="https://docs.kernel.org/admin-guide/mm/pagemap.html">pagemap</a>
+ */
+public final class HugepageMemory implements PhysicalMemory {
+    private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
+    private static final String PREFIX = "linux/hugepages: ";
+
+    private final HugepageOptions options;
+    private final Syscalls sys;
+    private final HugepageSysfs sysfs;
+    private final SegmentMapper mapper;
+    private final long maxPages;
+    private final long systemMaxPhysAddress;
+    private final List<Segment> segments = new ArrayList<>();
+    private final List<MemoryRun> runs = new ArrayList<>();
+    private long generalPages;
+    private LowMemoryReport lowMemoryReport;
+    private volatile boolean closed;
+
+    private HugepageMemory(HugepageOptions options, Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps,
+            SystemMemoryMap memoryMap) {
+        this.options = options;
+        this.sys = sys;
+        this.sysfs = sysfs;
+        this.mapper = new SegmentMapper(sys, sysfs, caps, options);
+        this.maxPages = Math.max(options.maxBytes() / options.pageSize().bytes(),
+                options.pagesFor(options.initialBytes()));
+        this.systemMaxPhysAddress = memoryMap.highestRamAddress();
+    }
+
+    /** Takes the initial segment and the low-memory reserve. */
+    private synchronized void start() {
+        mapper.requirePageSize();
+        long initialPages = options.pagesFor(options.initialBytes());
+        if (initialPages > 0) {
+            addSegment(mapper.map(Math.toIntExact(initialPages), 0));
+            generalPages = initialPages;
+        }
+        lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options).take(heldBytes(), this::addSegment);
+    }
+
+    /** Opens hugepage memory through the real system calls. */
+    public static HugepageMemory open(HugepageOptions options) {
+        Syscalls sys = LinuxSyscalls.instance();
+        return open(options, sys);
+    }
+
+    /** Opens hugepage memory through {@code sys}, with this host's sysfs, capabilities and memory map. */
+    public static HugepageMemory open(HugepageOptions options, Syscalls sys) {
+        return open(options, sys, HugepageSysfs.DEFAULT, ProcessCapabilities.current(),
+                SystemMemoryMap.host(sys.pageSize()));
+    }
+
+    static HugepageMemory open(HugepageOptions options, Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps,
+            SystemMemoryMap memoryMap) {
+        HugepageMemory memory = new HugepageMemory(options, sys, sysfs, caps, memoryMap);
+        try {
+            memory.start();
+        } catch (RuntimeException e) {
+            try {
+                memory.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        LOG.log(Level.INFO, PREFIX + "holding {0} in {1} pages, {2} runs; low-memory reserve: {3}",
+                Sizes.format(memory.heldBytes()), options.pageSize(), memory.runs.size(), memory.lowMemoryReport);
+        return memory;
+    }
+
+    @Override
+    public long frameSize() {
+        return options.pageSize().bytes();
+    }
+
+    @Override
+    public synchronized List<MemoryRun> runs() {
+        return closed ? List.of() : List.copyOf(runs);
+    }
+
+    /**
+     * Maps another segment of at least {@code minBytes} (in whole pages), as far as the configured maximum
+     * allows. Returns its runs, or nothing when the maximum is reached or the host has no more hugepages
+     * or no more memlock allowance (logged with its remedy).
+     */
+    @Override
+    public synchronized List<MemoryRun> grow(long minBytes) {
+        if (closed) {
+            return List.of();
+        }
+        long pages = Math.min(Math.max(options.pagesFor(minBytes), 1), maxPages - generalPages);
+        if (pages <= 0) {
+            LOG.log(Level.DEBUG, PREFIX + "not growing: the maximum of {0} is reached", Sizes.format(options.maxBytes()));
+            return List.of();
+        }
+        Segment segment;
+        try {
+            segment = mapper.map(Math.toIntExact(pages), heldBytes());
+        } catch (LinuxException e) {
+            LOG.log(Level.WARNING, PREFIX + "cannot grow: {0}", e.getMessage());
+            return List.of();
+        }
+        generalPages += pages;
+        return addSegment(segment);
+    }
+
+    @Override
+    public long systemMaxPhysAddress() {
+        return systemMaxPhysAddress;
+    }
+
+    /** What the low-memory reserve obtained at open. */
+    public LowMemoryReport lowMemoryReport() {
+        return lowMemoryReport;
+    }
+
+    /** Bytes held in all segments, reserve included. */
+    public synchronized long heldBytes() {
+        long held = 0;
+        for (Segment s : segments) {
+            held += s.heldBytes();
+        }
+        return held;
+    }
+
+    /** Unmaps and closes every segment; the pages go back to the pool. Idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        RuntimeException first = null;
+        for (Segment s : segments) {
+            try {
+                s.close(sys);
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        segments.clear();
+        runs.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private synchronized List<MemoryRun> addSegment(Segment segment) {
+        segments.add(segment);
+        long pageSize = options.pageSize().bytes();
+        long[] phys = new long[segment.pages()];
+        boolean[] held = new boolean[segment.pages()];
+        for (int i = 0; i < phys.length; i++) {
+            phys[i] = segment.physAddress(i);
+            held[i] = segment.held(i);
+        }
+        List<MemoryRun> added = new ArrayList<>();
+        for (PageRuns.Span span : PageRuns.group(phys, held, pageSize)) {
+            added.add(new HugepageRun(phys[span.first()], span.count() * pageSize, segment.cpuAddress(span.first()),
+                    sys, () -> closed));
+        }
+        runs.addAll(added);
+        return List.copyOf(added);
+    }
+}

@@ -1,0 +1,59 @@
+package io.dmadirect;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * DESIGN §3: only the mechanism layer touches native code. No source of java/core outside
+ * {@code io/dmadirect/linux/} may import or name {@code com.sun.jna}, and inside it only
+ * {@code io/dmadirect/linux/jna/} may, so JNA types never leak into the seam.
+ */
+class ArchitectureTest {
+    /** Surefire runs with the module directory (java/core) as working directory. */
+    private static final Path SOURCES = Path.of("src/main/java");
+    private static final String JNA = "com.sun.jna";
+
+    @Test
+    void jnaOnlyInTheLinuxPackage() throws IOException {
+        assertEquals(List.of(), sourcesNamingJna().stream()
+                .filter(p -> !p.startsWith(SOURCES.resolve("io/dmadirect/linux")))
+                .collect(Collectors.toList()), "these files use JNA outside io.dmadirect.linux");
+    }
+
+    @Test
+    void jnaOnlyInTheJnaSubpackageOfTheLinuxPackage() throws IOException {
+        assertEquals(List.of(), sourcesNamingJna().stream()
+                .filter(p -> !p.startsWith(SOURCES.resolve("io/dmadirect/linux/jna")))
+                .collect(Collectors.toList()), "these files use JNA outside io.dmadirect.linux.jna");
+    }
+
+    @Test
+    void theScanSeesTheSources() throws IOException {
+        // Guards against a vacuous pass from a wrong working directory.
+        assertTrue(Files.isRegularFile(SOURCES.resolve("io/dmadirect/DmaPlatform.java")), SOURCES.toAbsolutePath().toString());
+        assertTrue(!sourcesNamingJna().isEmpty(), "the JNA binding itself must be found");
+    }
+
+    private static List<Path> sourcesNamingJna() throws IOException {
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            return files.filter(p -> p.toString().endsWith(".java")).filter(ArchitectureTest::namesJna)
+                    .sorted().collect(Collectors.toList());
+        }
+    }
+
+    private static boolean namesJna(Path file) {
+        try {
+            return Files.readString(file).contains(JNA);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.dmadirect.linux;
+
+import java.io.IOException;
+import java.nio.file.Files;
+
+/**
+ * Test setup: makes sure the pool has at least N free pages of a size, by raising nr_hugepages as root,
+ * and puts the old value back on close.
+ */
+final class ReservedHugepages implements AutoCloseable {
+    private final HugepageSysfs sysfs = HugepageSysfs.DEFAULT;
+    private final HugepageSize size;
+    private final long previous;
+
+    private ReservedHugepages(HugepageSize size, long previous) {
+        this.size = size;
+        this.previous = previous;
+    }
+
+    static ReservedHugepages atLeastAvailable(HugepageSize size, long pages) {
+        HugepageSysfs sysfs = HugepageSysfs.DEFAULT;
+        ReservedHugepages reserved = new ReservedHugepages(size, sysfs.nrHugepages(size));
+        long missing = pages - sysfs.availableHugepages(size);
+        if (missing > 0) {
+            reserved.write(reserved.previous + missing);
+        }
+        long available = sysfs.availableHugepages(size);
+        if (available < pages) {
+            reserved.close();
+        }
+        HostRequirement.require(available >= pages, "could reserve only " + available + " free " + size
+                + " hugepages of " + pages + " needed (memory too fragmented?)");
+        return reserved;
+    }
+
+    long available() {
+        return sysfs.availableHugepages(size);
+    }
+
+    long free() {
+        return sysfs.freeHugepages(size);
+    }
+
+    @Override
+    public void close() {
+        write(previous);
+    }
+
+    private void write(long count) {
+        try {
+            Files.writeString(sysfs.nrHugepagesPath(size), Long.toString(count));
+        } catch (IOException e) {
+            HostRequirement.require(false, "cannot write " + sysfs.nrHugepagesPath(size) + ": " + e);
+        }
+    }
+}
