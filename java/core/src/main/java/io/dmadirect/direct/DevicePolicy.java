@@ -11,11 +11,23 @@ final class DevicePolicy {
     final DmaDirect.ZoneChoice zoneChoice;
     final boolean forceUnencrypted;
     final boolean remap;
+    final long coherentLimit;
 
     DevicePolicy(DeviceDma dma, ZoneLayout zones) {
         this.dma = dma;
         this.zoneChoice = DmaDirect.optimalZone(dma, zones);
         this.forceUnencrypted = DmaDirect.forceUnencrypted(dma);
         this.remap = !dma.coherent();
+        this.coherentLimit = DmaDirect.coherentLimit(dma);
+    }
+
+    /** {@code phys_to_dma_direct()} for this device. */
+    long physToDma(long phys) {
+        return DmaDirect.physToDmaDirect(dma, phys, forceUnencrypted);
+    }
+
+    /** {@code dma_coherent_ok()} for this device: the same answer as {@link DmaDirect#coherentOk}, from cached facts. */
+    boolean coherentOk(long phys, long size) {
+        return DmaDirect.withinLimit(physToDma(phys), size, coherentLimit);
     }
 }

@@ -164,7 +164,7 @@ final class DirectDevice implements DmaDevice {
         }
         AllocationPath path = aligned > pages.maxPagesBytes() ? AllocationPath.CONTIGUOUS : AllocationPath.PAGES;
         CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, phys, cpu,
-                DmaDirect.physToDmaDirect(p.dma, phys), size, reserved, pages.zone(handle), p.zoneChoice.zone(), path,
+                p.physToDma(phys), size, reserved, pages.zone(handle), p.zoneChoice.zone(), path,
                 steps.list(), cpuMapped, decrypted);
         pages.setOwner(handle, buffer);
         return buffer;
@@ -172,7 +172,7 @@ final class DirectDevice implements DmaDevice {
 
     /** {@code dma_direct_alloc_from_pool()}: pool memory is already clean and shared. */
     private DmaBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
-        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned, (phys, len) -> DmaDirect.coherentOk(p.dma, phys, len));
+        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned, p::coherentOk);
         if (handle == 0) {
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
             throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
@@ -183,7 +183,7 @@ final class DirectDevice implements DmaDevice {
         if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
             RawMemory.fill(cpu, size, (byte) 0);
         }
-        long dma = p.forceUnencrypted ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDmaDirect(p.dma, phys);
+        long dma = p.physToDma(phys);
         CoherentBuffer buffer = new CoherentBuffer(this, platform.pools, handle, phys, cpu, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
                 AllocationPath.ATOMIC_POOL, steps.list(), true, false);
@@ -203,7 +203,7 @@ final class DirectDevice implements DmaDevice {
             throw AllocationFailure.of(name(), p, size, "the restricted bounce pool is full", steps, pages.stats());
         }
         long phys = swiotlb.physAddress(handle);
-        if (!DmaDirect.coherentOk(p.dma, phys, aligned)) {
+        if (!p.coherentOk(phys, aligned)) {
             swiotlb.free(handle);
             throw AllocationFailure.of(name(), p, size, "the bounce pool lies beyond the device's coherent limit",
                     steps, pages.stats());

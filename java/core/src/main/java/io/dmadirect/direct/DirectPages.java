@@ -26,7 +26,6 @@ final class DirectPages {
      */
     static long alloc(DevicePolicy policy, PageAllocator pages, ZoneLayout zones, long size, boolean mayBlock,
             AllocationSteps steps) {
-        DeviceDma dev = policy.dma;
         long physLimit = policy.zoneChoice.physLimit();
         Zone zone = policy.zoneChoice.zone();
         while (true) {
@@ -36,16 +35,16 @@ final class DirectPages {
                 steps.add(zone + ": nothing free in this zone or the lower zones it may fall back to");
                 return PageAllocator.NO_PAGES;
             }
-            if (DmaDirect.coherentOk(dev, pages.physAddress(handle), size)) {
+            if (policy.coherentOk(pages.physAddress(handle), size)) {
                 return handle;
             }
-            steps.add(zone + ": got " + describe(pages, handle) + " beyond the device's limit " + hex(DmaDirect.coherentLimit(dev)));
+            steps.add(zone + ": got " + describe(pages, handle) + " beyond the device's limit " + hex(policy.coherentLimit));
             pages.free(handle);
 
             if (physLimit != PageAllocator.NO_LIMIT) {
                 handle = allocIn(pages, zone, size, physLimit, mayBlock);
                 if (handle != PageAllocator.NO_PAGES) {
-                    if (DmaDirect.coherentOk(dev, pages.physAddress(handle), size)) {
+                    if (policy.coherentOk(pages.physAddress(handle), size)) {
                         steps.add(zone + ": found memory below the limit " + hex(physLimit));
                         return handle;
                     }

@@ -117,7 +117,12 @@ public final class DmaDirect {
      * address carries no encryption bit.
      */
     public static long physToDmaDirect(DeviceDma dev, long phys) {
-        return forceUnencrypted(dev) ? physToDmaUnencrypted(dev, phys) : physToDma(dev, phys);
+        return physToDmaDirect(dev, phys, forceUnencrypted(dev));
+    }
+
+    /** {@link #physToDmaDirect(DeviceDma, long)} with {@code force_dma_unencrypted()} already decided. */
+    static long physToDmaDirect(DeviceDma dev, long phys, boolean forceUnencrypted) {
+        return forceUnencrypted ? physToDmaUnencrypted(dev, phys) : physToDma(dev, phys);
     }
 
     /**
@@ -126,7 +131,11 @@ public final class DmaDirect {
      * dma-range offset, never on the physical or virtual one.
      */
     public static boolean coherentOk(DeviceDma dev, long phys, long size) {
-        long dma = physToDmaDirect(dev, phys);
+        return withinLimit(physToDmaDirect(dev, phys), size, coherentLimit(dev));
+    }
+
+    /** The comparison of {@code dma_coherent_ok()}, for callers that hold the DMA address and limit already. */
+    static boolean withinLimit(long dma, long size, long limit) {
         if (dma == DMA_MAPPING_ERROR) {
             return false;
         }
@@ -134,7 +143,7 @@ public final class DmaDirect {
         if (Long.compareUnsigned(last, dma) < 0) {
             return false;
         }
-        return Long.compareUnsigned(last, coherentLimit(dev)) <= 0;
+        return Long.compareUnsigned(last, limit) <= 0;
     }
 
     /**

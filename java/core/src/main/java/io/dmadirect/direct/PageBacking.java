@@ -18,7 +18,6 @@ final class PageBacking implements BufferBacking {
 
     @Override
     public void free(long handle) {
-        pages.setOwner(handle, null);
-        pages.free(handle);
+        pages.free(handle); // also detaches the owner
     }
 }

@@ -46,7 +46,7 @@ public interface PageAllocator extends AutoCloseable {
     long allocContiguous(Zone zone, long bytes, long physLimit, boolean mayGrow);
 
     /**
-     * Frees a live handle.
+     * Frees a live handle and detaches its owner.
      *
      * @throws IllegalStateException when the handle is not live (already freed, or never allocated)
      */
