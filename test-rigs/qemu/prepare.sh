@@ -157,7 +157,7 @@ fi
 # matching headers, and put the result into a second initramfs.
 INITRD_NOIOMMU="$RIG_CACHE/initramfs-noiommu.cpio.gz"
 if [ "$WANT_NOIOMMU" = 1 ]; then
-    "$RIG_DIR/build-noiommu-vfio.sh" "$KDIR" "$KVER"
+    "$RIG_DIR/build-noiommu-vfio.sh" "$KVER" "$KPKG_VER"
     NOIOMMU_MODS="$RIG_CACHE/noiommu/$KVER/modules"
     stamp=$(initramfs_stamp "$NOIOMMU_MODS")
     if [ ! -f "$INITRD_NOIOMMU" ] || [ "$(cat "$INITRD_NOIOMMU.stamp" 2>/dev/null)" != "$stamp" ]; then

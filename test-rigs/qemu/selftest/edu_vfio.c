@@ -369,11 +369,18 @@ int main(int argc, char **argv)
         if ((cfg_fd = open(path, O_RDWR)) < 0)
             die("open %s: %s", path, strerror(errno));
         cfg_off = 0;
+        /* BAR0's size from the first line of 'resource': start end flags. */
+        snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/resource", bdf);
+        FILE *rf = fopen(path, "r");
+        unsigned long long start = 0, end = 0;
+        if (!rf || fscanf(rf, "%llx %llx", &start, &end) != 2 || end <= start)
+            die("cannot read BAR0 size from %s", path);
+        fclose(rf);
+        bar_len = (size_t)(end - start + 1);
         snprintf(path, sizeof path, "/sys/bus/pci/devices/%s/resource0", bdf);
-        int r = open(path, O_RDWR | O_SYNC);
+        int r = open(path, O_RDWR);
         if (r < 0)
             die("open %s: %s", path, strerror(errno));
-        bar_len = (size_t)lseek(r, 0, SEEK_END);
         bar0 = mmap(NULL, bar_len, PROT_READ | PROT_WRITE, MAP_SHARED, r, 0);
         if (bar0 == MAP_FAILED)
             die("mmap resource0: %s", strerror(errno));
