@@ -132,7 +132,8 @@ QEMU+=(-kernel "$(qarg "$RIG_VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$AP
        -device "$EDU"
        -drive "file=$(qarg "$RIG_NVME_IMG"),if=none,id=nvme0,format=raw,snapshot=on"
        -device nvme,serial=dmadirect-rig,drive=nvme0,addr=0x5
-       -serial "file:$(qarg "$RESULTS/console.log")" -monitor none)
+       -serial "file:$(qarg "$RESULTS/console.log")" -monitor none
+       -pidfile "$(qarg "$RESULTS/.rig/qemu.pid")")
 
 # One guest at a time on this shared machine.
 exec 9>"$RIG_CACHE/qemu.lock"
@@ -145,9 +146,15 @@ QPID= TAILS=()
 cleanup() {
     local p
     if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
+        # TERM to timeout(1) is passed on to QEMU; timeout exits once QEMU has.
         rig_log "stopping QEMU"
         kill -TERM "$QPID" 2>/dev/null || true
-        sleep 1; kill -KILL "$QPID" 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$QPID" 2>/dev/null || break; sleep 0.5; done
+        if kill -0 "$QPID" 2>/dev/null; then
+            p=$(cat "$RESULTS/.rig/qemu.pid" 2>/dev/null || true)
+            [ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+            kill -KILL "$QPID" 2>/dev/null || true
+        fi
     fi
     for p in "${TAILS[@]}"; do kill "$p" 2>/dev/null || true; done
 }
