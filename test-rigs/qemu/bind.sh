@@ -62,7 +62,7 @@ for path in "$SYS"/*; do
             if [ -e "/dev/vfio/$group" ]; then node=/dev/vfio/$group
             else node=/dev/vfio/noiommu-$group; fi ;;
         uio_pci_generic)
-            u=$(ls "$path/uio" 2>/dev/null | head -n1 || true)
+            u=$(for x in "$path"/uio/uio*; do [ -e "$x" ] && echo "${x##*/}"; done | head -n1)
             [ -n "$u" ] && node=/dev/$u ;;
     esac
     v=$(cat "$path/vendor") dv=$(cat "$path/device")

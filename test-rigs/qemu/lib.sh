@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this
 # Shared settings for the QEMU rig scripts (sourced, not executed).
 #
 # Everything large lives in the cache directory, never in the work tree:

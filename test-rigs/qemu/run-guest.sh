@@ -29,10 +29,11 @@
 # work but vanish), fresh /proc /sys /dev, hugetlbfs on /dev/hugepages, and
 #   DMADIRECT_RIG=1  DMADIRECT_RIG_IOMMU=1|0  DMADIRECT_RIG_RESULTS=DIR
 #   DMADIRECT_RIG_EDU_BDF=0000:00:04.0  DMADIRECT_RIG_NVME_BDF=0000:00:05.0
+# shellcheck disable=SC2054,SC2317  # commas are QEMU syntax; cleanup runs from a trap
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-IOMMU=1 MEM=1536M HUGEPAGES=64 EDU_MASK= TIMEOUT=600 RESULTS= CWD=$PWD QUIET=0
+IOMMU=1 MEM=1536M HUGEPAGES=64 EDU_MASK='' TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
 declare -a ENV_NAMES=() ENV_VALUES=()
 add_env() {   # add_env NAME VALUE (later entries override earlier ones)
     [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || rig_die "bad variable name: $1"
@@ -142,7 +143,7 @@ if ! flock -n 9; then
     flock 9
 fi
 
-QPID= TAILS=()
+QPID='' TAILS=()
 cleanup() {
     local p
     if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
@@ -152,7 +153,7 @@ cleanup() {
         for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$QPID" 2>/dev/null || break; sleep 0.5; done
         if kill -0 "$QPID" 2>/dev/null; then
             p=$(cat "$RESULTS/.rig/qemu.pid" 2>/dev/null || true)
-            [ -n "$p" ] && kill -KILL "$p" 2>/dev/null || true
+            if [ -n "$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
             kill -KILL "$QPID" 2>/dev/null || true
         fi
     fi

@@ -1,4 +1,5 @@
 #!/bin/sh
+# shellcheck disable=SC2013,SC2012  # word splitting of cmdline/module list and ls of sysfs are intended
 # /init of the rig's initramfs. Runs as PID 1 under busybox ash.
 #
 # Contract with run-guest.sh (host side):
