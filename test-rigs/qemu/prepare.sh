@@ -21,7 +21,6 @@ for a in "$@"; do
     esac
 done
 
-[ "$(id -u)" = 0 ] || rig_die "prepare.sh needs root (apt-get)"
 mkdir -p "$RIG_CACHE"
 T0=$SECONDS
 
@@ -29,8 +28,12 @@ T0=$SECONDS
 # apt helpers: 'apt-get update' only when the local lists cannot serve us
 # (a package unknown, or a download failing because the lists are stale).
 APT_UPDATED=0
+# Root is needed only when apt has to change something; a prepared machine
+# can rerun this as any user.
+need_root() { [ "$(id -u)" = 0 ] || rig_die "prepare.sh must run as root to $*"; }
 apt_update_once() {
     if [ "$APT_UPDATED" = 0 ]; then
+        need_root "run apt-get update"
         rig_log "apt-get update"
         apt-get update -qq
         APT_UPDATED=1
@@ -46,6 +49,7 @@ apt_install() {
     local -a miss
     mapfile -t miss < <(missing_packages "$@")
     [ "${#miss[@]}" = 0 ] && return 0
+    need_root "install ${miss[*]}"
     rig_log "installing: ${miss[*]}"
     export DEBIAN_FRONTEND=noninteractive
     if ! apt-get install -y -qq --no-install-recommends "${miss[@]}" >/dev/null; then
