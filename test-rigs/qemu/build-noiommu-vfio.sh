@@ -57,4 +57,6 @@ mkdir -p "$OUT/modules"
 # Debian ships its modules without debug info; so do we (smaller initramfs).
 strip --strip-debug -o "$OUT/modules/vfio.ko" "$ko"
 echo "$STAMP" > "$OUT/stamp"
+# Builds for kernels we no longer boot are dead weight.
+find "$RIG_CACHE/noiommu" -mindepth 1 -maxdepth 1 ! -path "$OUT" -exec rm -rf {} +
 rig_log "no-IOMMU vfio.ko built in $((SECONDS - T0))s"

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs inside the rig guest (started by selftest.sh through run-guest.sh).
-#   guest-selftest.sh iommu|noiommu EDU_VFIO_BINARY
+#   guest-selftest.sh iommu|noiommu BINDIR   (BINDIR holds edu_vfio and nvme_vfio)
 # Prints 'SELFTEST <name> PASS|FAIL' lines and 'TIMING <name> <seconds>' lines
 # that selftest.sh collects. Exit 0 only if every step passed.
 set -uo pipefail
-MODE=$1 BIN=$2
+MODE=$1 BINDIR=$2 BIN=$2/edu_vfio
 HERE=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
 fail=0
 step() {   # step NAME command... : runs it, prints its verdict
@@ -26,6 +26,7 @@ if [ "$MODE" = iommu ]; then
     step bind-edu "$HERE/bind.sh" edu vfio-pci
     step bind-nvme "$HERE/bind.sh" nvme vfio-pci
     timed edu-vfio-type1 "$BIN" --truncation
+    timed nvme-vfio-type1 "$BINDIR/nvme_vfio"
 else
     step bind-edu-vfio "$HERE/bind.sh" edu vfio-pci
     if ls /dev/vfio/noiommu-* >/dev/null 2>&1; then
