@@ -2,7 +2,8 @@
 # Prepares everything the QEMU rig needs, in the cache directory
 # (${DMADIRECT_RIG_CACHE:-$HOME/.cache/dmadirect-rig}):
 #   - host packages (qemu, busybox-static, ...), installed only if missing;
-#   - the Debian generic 6.1 kernel, downloaded and unpacked (not installed);
+#   - the Debian generic 6.1 kernel, downloaded and unpacked (not installed):
+#     the one linux-image-amd64 depends on, or $DMADIRECT_RIG_KERNEL_PACKAGE;
 #   - a busybox initramfs with only the modules the rig needs;
 #   - a small raw NVMe disk image;
 #   - with --noiommu: a vfio.ko rebuilt with CONFIG_VFIO_NOIOMMU=y and a
@@ -23,6 +24,9 @@ done
 
 mkdir -p "$RIG_CACHE"
 T0=$SECONDS
+# Several worktrees/users may share the cache: one prepare at a time.
+exec 8>"$RIG_CACHE/prepare.lock"
+flock 8
 
 # ---------------------------------------------------------------------------
 # apt helpers: 'apt-get update' only when the local lists cannot serve us
@@ -69,7 +73,8 @@ apt_install "${RIG_HOST_PACKAGES[@]}"
 kernel_package() {
     apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'
 }
-KPKG=$(kernel_package)
+# DMADIRECT_RIG_KERNEL_PACKAGE=linux-image-6.1.0-NN-amd64 pins a kernel.
+KPKG=${DMADIRECT_RIG_KERNEL_PACKAGE:-$(kernel_package)}
 if [ -z "$KPKG" ]; then apt_update_once; KPKG=$(kernel_package); fi
 [ -n "$KPKG" ] || rig_die "cannot resolve linux-image-amd64 to a kernel package"
 KPKG_VER=$(apt-cache show --no-all-versions "$KPKG" | awk '/^Version:/{print $2; exit}')
