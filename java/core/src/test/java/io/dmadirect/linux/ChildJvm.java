@@ -29,7 +29,7 @@ final class ChildJvm {
     /** {@code prefix} then {@code java -cp <classpath> PlatformProbe args}; a shell command when {@code shell} is set. */
     static ChildJvm probe(String classpath, String shellSetup, List<String> prefix, String... args) {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx64m", "-cp", classpath, PlatformProbe.class.getName()));
+                "-Xmx64m", "--enable-native-access=ALL-UNNAMED", "-cp", classpath, PlatformProbe.class.getName()));
         java.addAll(List.of(args));
         List<String> command = new ArrayList<>(prefix);
         if (shellSetup == null) {
