@@ -46,6 +46,12 @@ final class LinuxEncryption implements MemoryEncryption {
         return false;
     }
 
+    /** Outside a confidential guest nothing needs sharing; inside one, a process cannot share pages. */
+    @Override
+    public boolean canShare() {
+        return !confidentialGuest;
+    }
+
     /** Nothing was ever made shared, so there is nothing to make private again. */
     @Override
     public boolean setEncrypted(long physAddress, long size) {

@@ -32,6 +32,12 @@ class ConfidentialGuestHostTest {
             DmaAllocationException e = assertThrows(DmaAllocationException.class, () -> device.allocCoherent(4096));
             System.out.println("host: " + e.getMessage());
             assertTrue(e.getMessage().contains("set_memory_decrypted"), e.getMessage());
+            var before = platform.memoryStats();
+            assertThrows(DmaAllocationException.class, () -> device.allocCoherent(4096, io.dmadirect.DmaAttr.ATOMIC),
+                    "the atomic path is refused too: pool memory could not be shared either");
+            assertTrue(((io.dmadirect.linux.LinuxPlatform) platform).direct().leakedBytes() == 0,
+                    "refused before allocating: nothing is leaked");
+            assertTrue(before.equals(platform.memoryStats()), "accounting unchanged");
         }
     }
 }
