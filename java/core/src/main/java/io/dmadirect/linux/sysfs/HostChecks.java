@@ -34,6 +34,9 @@ public final class HostChecks {
             int maskBits, long memlockBytes) {
     }
 
+    /** x86-64 user virtual addresses fit in 47 bits; DPDK compares the IOMMU width with them for VA mode. */
+    static final int USER_VA_BITS = 48;
+
     private final HostTree tree;
     private final Inputs in;
     private final PciBus bus;
@@ -137,7 +140,8 @@ public final class HostChecks {
             return Check.pass(name, "the IOMMU does not report its width in sysfs (not Intel VT-d)");
         }
         int ramBits = in.highestRam() > 0 ? 64 - Long.numberOfLeadingZeros(in.highestRam()) : 0;
-        if (in.maskBits() > width) {
+        // A mask wider than the user address space (47 bits, 48 to be safe) asks for nothing a narrower IOMMU loses.
+        if (Math.min(in.maskBits(), USER_VA_BITS) > width) {
             return Check.warn(name, "the IOMMU translates " + width + "-bit IOVAs, narrower than the device's "
                     + in.maskBits() + "-bit mask: IOVAs are placed below 2^" + width,
                     "nothing to do for dmadirect's IOVA mode; a driver that uses CPU virtual addresses as IOVAs "
