@@ -11,16 +11,18 @@ import java.util.Locale;
 
 /**
  * What the commands read about the process itself (limits, user, page size), and the tree they read
- * the host from: "/" unless {@code DMADIRECT_HOST_ROOT} points at another (tests use a fake sysfs).
+ * the host from: "/" unless {@code -Ddmadirect.host.root} or {@code DMADIRECT_HOST_ROOT} points at another
+ * (tests use a fake sysfs).
  */
 final class Host {
     static final String ROOT_ENV = "DMADIRECT_HOST_ROOT";
+    static final String ROOT_PROPERTY = "dmadirect.host.root";
 
     private Host() {
     }
 
     static HostTree tree() {
-        String root = System.getenv(ROOT_ENV);
+        String root = System.getProperty(ROOT_PROPERTY, System.getenv(ROOT_ENV));
         return root == null || root.isEmpty() ? HostTree.HOST : new HostTree(java.nio.file.Path.of(root));
     }
 
