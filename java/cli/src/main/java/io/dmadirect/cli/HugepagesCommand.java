@@ -43,6 +43,20 @@ public final class HugepagesCommand implements Callable<Integer> {
     PrintStream out = System.out;
     PrintStream err = System.err;
 
+    /** One row per pool, as both {@code hugepages} and {@code info} print them. */
+    static List<Map<String, Object>> rows(HugepagePools pools) {
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (HugepagePools.Pool p : pools.pools()) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("size", p.size().toString());
+            m.put("node", p.node() == HugepagePools.ALL_NODES ? "all" : Integer.toString(p.node()));
+            m.put("total", p.total());
+            m.put("free", p.free());
+            rows.add(m);
+        }
+        return rows;
+    }
+
     @Override
     public Integer call() {
         HugepagePools pools = new HugepagePools(Host.tree());
@@ -61,15 +75,7 @@ public final class HugepagesCommand implements Callable<Integer> {
                 return 1;
             }
         }
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (HugepagePools.Pool p : pools.pools()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("size", p.size().toString());
-            m.put("node", p.node() == HugepagePools.ALL_NODES ? "all" : Integer.toString(p.node()));
-            m.put("total", p.total());
-            m.put("free", p.free());
-            rows.add(m);
-        }
+        List<Map<String, Object>> rows = rows(pools);
         if (json) {
             out.println(Json.of(rows));
         } else {

@@ -52,16 +52,7 @@ public final class InfoCommand implements Callable<Integer> {
         }
         memory.put("zones", zones);
         facts.put("memory", memory);
-        List<Map<String, Object>> pools = new ArrayList<>();
-        for (HugepagePools.Pool p : new HugepagePools(tree).pools()) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("size", p.size().toString());
-            m.put("node", p.node() == HugepagePools.ALL_NODES ? "all" : Integer.toString(p.node()));
-            m.put("total", p.total());
-            m.put("free", p.free());
-            pools.add(m);
-        }
-        facts.put("hugepages", pools);
+        facts.put("hugepages", HugepagesCommand.rows(new HugepagePools(tree)));
         IommuState iommu = IommuState.read(tree);
         Map<String, Object> im = new LinkedHashMap<>();
         im.put("enabled", iommu.enabled());
