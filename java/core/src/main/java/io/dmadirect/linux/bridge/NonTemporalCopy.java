@@ -4,14 +4,16 @@ import io.dmadirect.memory.RawMemory;
 
 /**
  * Copies whose stores bypass the caches, for bounces into swiotlb slots that only the device will read:
- * no read-for-ownership of the slot, and the CPU's working set is not evicted. Measured on the dev host
- * (native/bench/bench_copy.c, docs in the report of issue 8): about 2x memcpy from 16 KiB to 256 KiB when
- * the destination is cold, as a rotating bounce slot is, but 3x to 10x slower when the destination is
- * still cached. So use it only toward the device, never for the copy back into the caller's buffer.
+ * no read-for-ownership of the slot, and the CPU's working set is not evicted.
+ *
+ * <p>Measured on the dev host (2-vCPU Xeon VM; native/README.md has the commands and tables): into a cold
+ * destination, as a rotating bounce slot is, 1.3x to 2.3x {@link RawMemory#copy} from 16 KiB to 4 MiB; into
+ * a destination still in cache, 3x to 10x slower below 1 MiB. So: only toward the device, only from
+ * {@link #MIN_BYTES}, never for the copy back into the caller's (hot) buffer.
  */
 public final class NonTemporalCopy {
-    /** Below this a copy goes through {@link RawMemory#copy}: the JNI call and the fence cost more than they save. */
-    public static final long MIN_BYTES = 16 * 1024;
+    /** Below this a copy goes through {@link RawMemory#copy}: a slot this small is too likely still cached. */
+    public static final long MIN_BYTES = 64 * 1024;
 
     private NonTemporalCopy() {
     }
