@@ -57,9 +57,14 @@ public final class BenchCommand implements Callable<Integer> {
         err.println("dmadirect bench: " + String.join(" ", command));
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         boolean results = false;
+        java.util.ArrayDeque<String> tail = new java.util.ArrayDeque<>();
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = lines.readLine()) != null; ) {
                 Matcher m = PROGRESS.matcher(line);
+                if (tail.size() == 20) {
+                    tail.removeFirst();
+                }
+                tail.addLast(line);
                 if (verbose || results) {
                     out.println(line);
                 } else if (m.find()) {
@@ -74,6 +79,10 @@ public final class BenchCommand implements Callable<Integer> {
         int code = child.waitFor();
         if (code == 0) {
             err.println("dmadirect bench: a quick run; for the full run see docs/benchmarks.md");
+        } else if (!verbose) {
+            err.println();
+            tail.forEach(err::println);
+            err.println("dmadirect bench: JMH exited with " + code);
         }
         return code == 0 ? 0 : 1;
     }
