@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** The {@code dmadirect} command: one entry point, a subcommand per job. */
 @Command(name = "dmadirect", mixinStandardHelpOptions = true, version = "dmadirect 0.1.0",
         description = "DMA memory for userspace PCIe drivers, with the Linux kernel's dma-direct policy.",
-        subcommands = {DemoCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {InfoCommand.class, DoctorCommand.class, BindCommand.class, UnbindCommand.class,
+                HugepagesCommand.class, BenchCommand.class, DemoCommand.class, CommandLine.HelpCommand.class})
 public final class DmadirectCommand implements Runnable {
 
     @CommandLine.Spec
@@ -17,7 +18,12 @@ public final class DmadirectCommand implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** Exit codes: 0 OK, 1 a check failed (or the work did), 2 a usage error (picocli's own). */
     public static void main(String[] args) {
-        System.exit(new CommandLine(new DmadirectCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    static CommandLine commandLine() {
+        return new CommandLine(new DmadirectCommand());
     }
 }

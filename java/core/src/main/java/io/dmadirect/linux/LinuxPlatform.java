@@ -6,6 +6,7 @@ import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.linux.bridge.CacheMaintenanceBridge;
 import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.linux.headers.Capability;
 import io.dmadirect.memory.PageAllocator;
@@ -52,7 +53,7 @@ public final class LinuxPlatform implements DmaPlatform {
             PageAllocator pages = PageAllocators.standard(memory, options.hugepages().zoneLayout());
             LinuxEncryption encryption = new LinuxEncryption(cc.forceUnencrypted(), cc.technology());
             PlatformParts parts = new PlatformParts("linux", memory, pages, options.hugepages().zoneLayout(),
-                    encryption, cc.forceUnencrypted(), CoherentCaches.INSTANCE, null,
+                    encryption, cc.forceUnencrypted(), CacheMaintenanceBridge.load(), null,
                     cc.forceUnencrypted() ? 0 : options.atomicPoolBytes(), options.atomicPoolMaxBytes());
             if (cc.forceUnencrypted()) {
                 LOG.log(Level.WARNING, PREFIX + encryption.reason());

@@ -7,7 +7,7 @@ import io.dmadirect.linux.headers.Errno;
  * What to tell the user to do, in one place, so every path to the same problem gives the same advice.
  * These follow what users of DPDK and SPDK most often get stuck on: hugepages, memlock, permissions.
  */
-final class Remedies {
+public final class Remedies {
     static final String CLI_RESERVE = "dmadirect hugepages --reserve ";
 
     private Remedies() {
@@ -32,7 +32,7 @@ final class Remedies {
         return null;
     }
 
-    static String memlockRaise() {
+    public static String memlockRaise() {
         return "raise RLIMIT_MEMLOCK with `ulimit -l unlimited` in the shell that starts Java, "
                 + "LimitMEMLOCK=infinity in the systemd unit, or a memlock line in /etc/security/limits.conf; "
                 + "or grant the process CAP_IPC_LOCK";
@@ -47,7 +47,7 @@ final class Remedies {
     }
 
     /** The hugepage pool has fewer free pages than asked for. */
-    static String reserveHugepages(HugepageSize size, long neededPages, long freePages, long totalPages,
+    public static String reserveHugepages(HugepageSize size, long neededPages, long freePages, long totalPages,
             String nrHugepagesPath) {
         long target = totalPages + Math.max(neededPages - freePages, 0);
         String state = "needs " + neededPages + (neededPages == 1 ? " hugepage" : " hugepages") + " of " + size + ", " + freePages + " free of "

@@ -1,6 +1,7 @@
 package io.dmadirect.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -27,7 +28,10 @@ class CrashCleanupHostTest {
             List<Long> held = hugepageCounters();
             System.out.println("host: child holds; HugePages Total/Free/Rsvd/Surp " + before + " -> " + held
                     + "; " + child.output().trim());
-            assertEquals(before.get(1) - 8, held.get(1), "the child holds its 8 pages:\n" + child);
+            // At least 8: the low-memory reserve's page comes from the pool instead of the surplus when the
+            // pool already had free pages below 4 GiB (a machine where nr_hugepages was raised before).
+            assertTrue(held.get(1) <= before.get(1) - 8, "the child holds its 8 pages: " + before + " -> " + held
+                    + "\n" + child);
 
             child.kill();
             assertEquals(before, hugepageCounters(), "after SIGKILL:\n" + child);

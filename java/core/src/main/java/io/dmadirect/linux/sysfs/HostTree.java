@@ -1,0 +1,84 @@
+package io.dmadirect.linux.sysfs;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The files of /sys, /proc and /dev under a root: "/" on a host, a temporary directory in tests that
+ * build a fake tree. Readers never throw for a missing file; they answer empty, because a missing file
+ * is itself an answer here (no IOMMU, no such driver, a kernel without the feature).
+ */
+public final class HostTree {
+    public static final HostTree HOST = new HostTree(Path.of("/"));
+
+    private final Path root;
+
+    public HostTree(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** {@code absolute} ("/sys/bus/pci") under the root. */
+    public Path path(String absolute) {
+        return root.resolve(absolute.startsWith("/") ? absolute.substring(1) : absolute);
+    }
+
+    /** The file's text, trimmed; empty when it is missing or unreadable. */
+    public Optional<String> read(Path file) {
+        try {
+            return Optional.of(Files.readString(file, StandardCharsets.UTF_8).trim());
+        } catch (IOException | UncheckedIOException e) {
+            return Optional.empty();
+        }
+    }
+
+    public Optional<String> read(String absolute) {
+        return read(path(absolute));
+    }
+
+    /** The names in a directory, sorted; empty when it is missing. */
+    public List<String> list(Path dir) {
+        try (Stream<Path> entries = Files.list(dir)) {
+            return entries.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+        } catch (IOException | UncheckedIOException e) {
+            return List.of();
+        }
+    }
+
+    public List<String> list(String absolute) {
+        return list(path(absolute));
+    }
+
+    /** The last element of a symlink's target ("vfio-pci" for a device's driver link); empty when no link. */
+    public Optional<String> linkName(Path link) {
+        try {
+            return Optional.of(Files.readSymbolicLink(link).getFileName().toString());
+        } catch (IOException | UnsupportedOperationException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The resolved path, or empty when it does not exist. */
+    public Optional<Path> realPath(Path path) {
+        try {
+            return Optional.of(path.toRealPath());
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Writes {@code text} to a sysfs attribute, as {@code echo text > file} does. */
+    public void write(Path file, String text) throws IOException {
+        Files.writeString(file, text, StandardCharsets.US_ASCII);
+    }
+}
