@@ -1,0 +1,20 @@
+# shellcheck shell=bash disable=SC2034  # the variables are for the scripts that source this
+# Shared settings for the QEMU rig scripts (sourced, not executed).
+#
+# Everything large lives in the cache directory, never in the work tree:
+# the unpacked Debian kernel, the initramfs images, the NVMe disk image,
+# the compiled self-test and the per-run result directories.
+
+RIG_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+RIG_CACHE=${DMADIRECT_RIG_CACHE:-$HOME/.cache/dmadirect-rig}
+
+# Host packages the rig needs. gcc builds the self-test; the no-IOMMU vfio
+# rebuild additionally needs the kernel headers/kbuild (installed on demand).
+RIG_HOST_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio kmod pciutils xz-utils gcc libc6-dev)
+
+# Modules the guest loads, in this order (dependencies are added by
+# prepare.sh from modprobe --show-depends). overlay gives a writable root.
+RIG_MODULES=(virtio_pci 9pnet_virtio 9p overlay vfio vfio_iommu_type1 vfio-pci uio_pci_generic)
+
+rig_log() { printf '[rig] %s\n' "$*" >&2; }
+rig_die() { printf '[rig] ERROR: %s\n' "$*" >&2; exit 1; }

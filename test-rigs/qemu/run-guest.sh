@@ -1,0 +1,202 @@
+#!/usr/bin/env bash
+# Boots one QEMU guest (TCG), runs one command in it, and exits with that
+# command's exit code as written by the guest into the results share.
+#
+#   run-guest.sh [options] -- command [args...]
+#
+# Options:
+#   --iommu            q35 + intel-iommu, VFIO type1 (default)
+#   --no-iommu         plain q35, no IOMMU; uses the no-IOMMU vfio initramfs if
+#                      prepare.sh --noiommu built it (/dev/vfio/noiommu-N), UIO always
+#   --mem SIZE         guest RAM (default 1536M; keep <= 2G, the machine is shared)
+#   --hugepages N      vm.nr_hugepages in the guest (default 64, 2 MiB each)
+#   --edu-dma-mask M   edu's DMA mask (default: QEMU's, 28 bits = 0xfffffff)
+#   --timeout SECS     host-side limit for the whole boot (default 600); QEMU is
+#                      killed and we exit 124 when it is reached
+#   --results DIR      results directory (default: a fresh one under the cache);
+#                      the guest mounts it read-write at the same path
+#   --cwd DIR          working directory of the command (default: $PWD)
+#   --env NAME[=VAL]   pass a variable to the command (repeatable); without =VAL
+#                      the caller's value is passed. Always passed if set:
+#                      PATH JAVA_HOME CI and every DMADIRECT_* variable.
+#   --quiet            do not stream the command's output (it is still in
+#                      DIR/stdout.log and DIR/stderr.log)
+#
+# Exit status: the command's own, read from DIR/exit-code; 124 on timeout;
+# 125 when the rig itself failed (no exit-code: the guest never finished).
+#
+# Inside the guest: the host's / read-only with a tmpfs overlay (so writes
+# work but vanish), fresh /proc /sys /dev, hugetlbfs on /dev/hugepages, and
+#   DMADIRECT_RIG=1  DMADIRECT_RIG_IOMMU=1|0  DMADIRECT_RIG_RESULTS=DIR
+#   DMADIRECT_RIG_EDU_BDF=0000:00:04.0  DMADIRECT_RIG_NVME_BDF=0000:00:05.0
+# shellcheck disable=SC2054,SC2317  # commas are QEMU syntax; cleanup runs from a trap
+set -euo pipefail
+source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
+
+IOMMU=1 MEM=1536M HUGEPAGES=64 EDU_MASK='' TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
+declare -a ENV_NAMES=() ENV_VALUES=()
+add_env() {   # add_env NAME VALUE (later entries override earlier ones)
+    [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || rig_die "bad variable name: $1"
+    ENV_NAMES+=("$1"); ENV_VALUES+=("$2")
+}
+for v in PATH JAVA_HOME CI $(compgen -e | grep '^DMADIRECT_' || true); do
+    [ -n "${!v+x}" ] && add_env "$v" "${!v}"
+done
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --iommu) IOMMU=1 ;;
+        --no-iommu) IOMMU=0 ;;
+        --mem) MEM=$2; shift ;;
+        --hugepages) HUGEPAGES=$2; shift ;;
+        --edu-dma-mask) EDU_MASK=$2; shift ;;
+        --timeout) TIMEOUT=$2; shift ;;
+        --results) RESULTS=$2; shift ;;
+        --cwd) CWD=$2; shift ;;
+        --env) if [[ $2 == *=* ]]; then add_env "${2%%=*}" "${2#*=}"
+               else [ -n "${!2+x}" ] || rig_die "--env $2: not set"; add_env "$2" "${!2}"; fi
+               shift ;;
+        --quiet) QUIET=1 ;;
+        --) shift; break ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) rig_die "unknown option: $1 (the command goes after --)" ;;
+    esac
+    shift
+done
+[ $# -gt 0 ] || rig_die "no command given (usage: run-guest.sh [options] -- command...)"
+[[ $HUGEPAGES =~ ^[0-9]+$ ]] || rig_die "--hugepages wants a number"
+[[ $TIMEOUT =~ ^[0-9]+$ ]] || rig_die "--timeout wants seconds"
+
+[ -f "$RIG_CACHE/rig.env" ] || rig_die "rig not prepared: run test-rigs/qemu/prepare.sh (as root)"
+# shellcheck source=/dev/null
+source "$RIG_CACHE/rig.env"
+INITRD=$RIG_INITRD
+APPEND="console=ttyS0 panic=-1 dmadirect.hugepages=$HUGEPAGES"
+if [ "$IOMMU" = 1 ]; then
+    MACHINE=q35,kernel-irqchip=split
+    APPEND+=" intel_iommu=on"
+else
+    MACHINE=q35
+    if [ -n "${RIG_INITRD_NOIOMMU:-}" ] && [ -f "$RIG_INITRD_NOIOMMU" ]; then
+        INITRD=$RIG_INITRD_NOIOMMU
+        APPEND+=" vfio.enable_unsafe_noiommu_mode=1"
+    else
+        rig_log "note: no no-IOMMU vfio built (prepare.sh --noiommu); only UIO will work"
+    fi
+fi
+
+# --- results directory -------------------------------------------------------
+if [ -z "$RESULTS" ]; then
+    mkdir -p "$RIG_CACHE/runs"
+    # Keep the 20 newest default run directories.
+    { ls -1dt "$RIG_CACHE"/runs/run-* 2>/dev/null || true; } | tail -n +20 | xargs -r rm -rf
+    RESULTS=$(mktemp -d "$RIG_CACHE/runs/run-$(date +%Y%m%d-%H%M%S)-XXXX")
+fi
+mkdir -p "$RESULTS"
+RESULTS=$(cd "$RESULTS" && pwd -P)
+CWD=$(cd "$CWD" && pwd -P)
+case "$RESULTS" in /) rig_die "--results must not be /" ;; *$'\n'*) rig_die "no newlines in paths, please" ;; esac
+rm -rf "$RESULTS/.rig" "$RESULTS/exit-code" "$RESULTS/stdout.log" "$RESULTS/stderr.log" "$RESULTS/console.log"
+mkdir -p "$RESULTS/.rig"
+printf '%s\n' "$RESULTS" > "$RESULTS/.rig/guest-path"
+: > "$RESULTS/stdout.log"; : > "$RESULTS/stderr.log"
+
+EDU_BDF=0000:00:04.0 NVME_BDF=0000:00:05.0
+add_env DMADIRECT_RIG 1
+add_env DMADIRECT_RIG_IOMMU "$IOMMU"
+add_env DMADIRECT_RIG_RESULTS "$RESULTS"
+add_env DMADIRECT_RIG_EDU_BDF "$EDU_BDF"
+add_env DMADIRECT_RIG_NVME_BDF "$NVME_BDF"
+
+# The command as a bash script: every value quoted with printf %q, so any
+# argument or value (spaces, quotes, newlines) arrives unchanged.
+{
+    echo '# generated by run-guest.sh; run by the guest with the host bash'
+    for i in "${!ENV_NAMES[@]}"; do printf 'export %s=%q\n' "${ENV_NAMES[$i]}" "${ENV_VALUES[$i]}"; done
+    printf 'cd -- %q || exit 125\n' "$CWD"
+    printf 'exec'; printf ' %q' "$@"; printf '\n'
+} > "$RESULTS/.rig/cmd.sh"
+
+# --- QEMU ----------------------------------------------------------------------
+qarg() { printf '%s' "${1//,/,,}"; }   # QEMU option values escape ',' as ',,'
+EDU=edu,addr=0x4
+[ -n "$EDU_MASK" ] && EDU+=",dma_mask=$EDU_MASK"
+QEMU=(qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot
+      -machine "$MACHINE" -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM")
+# intel-iommu has to come before the PCI devices it translates for.
+[ "$IOMMU" = 1 ] && QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
+QEMU+=(-kernel "$(qarg "$RIG_VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND"
+       -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
+       -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x2
+       -fsdev "local,id=rigresults,path=$(qarg "$RESULTS"),security_model=none,multidevs=remap"
+       -device virtio-9p-pci,fsdev=rigresults,mount_tag=rigresults,addr=0x3
+       -device "$EDU"
+       -drive "file=$(qarg "$RIG_NVME_IMG"),if=none,id=nvme0,format=raw,snapshot=on"
+       -device nvme,serial=dmadirect-rig,drive=nvme0,addr=0x5
+       -serial "file:$(qarg "$RESULTS/console.log")" -monitor none
+       -pidfile "$(qarg "$RESULTS/.rig/qemu.pid")")
+
+# One guest at a time on this shared machine.
+exec 9>"$RIG_CACHE/qemu.lock"
+if ! flock -n 9; then
+    rig_log "another rig guest is running; waiting for it"
+    flock 9
+fi
+
+QPID='' TAILS=()
+cleanup() {
+    local p
+    if [ -n "$QPID" ] && kill -0 "$QPID" 2>/dev/null; then
+        # TERM to timeout(1) is passed on to QEMU; timeout exits once QEMU has.
+        rig_log "stopping QEMU"
+        kill -TERM "$QPID" 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$QPID" 2>/dev/null || break; sleep 0.5; done
+        if kill -0 "$QPID" 2>/dev/null; then
+            p=$(cat "$RESULTS/.rig/qemu.pid" 2>/dev/null || true)
+            if [ -n "$p" ]; then kill -KILL "$p" 2>/dev/null || true; fi
+            kill -KILL "$QPID" 2>/dev/null || true
+        fi
+    fi
+    for p in "${TAILS[@]}"; do kill "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+rig_log "booting ($([ "$IOMMU" = 1 ] && echo iommu || echo no-iommu), $MEM, $HUGEPAGES hugepages), results in $RESULTS"
+printf '%q ' "${QEMU[@]}" > "$RESULTS/.rig/qemu-cmdline"
+T0=$(date +%s.%N)
+# timeout(1) kills QEMU (TERM, then KILL 5 s later) at the limit and exits 124.
+timeout -k 5 "$TIMEOUT" "${QEMU[@]}" </dev/null >"$RESULTS/qemu.log" 2>&1 &
+QPID=$!
+if [ "$QUIET" = 0 ]; then
+    tail -s 0.2 -n +1 -f --pid="$QPID" "$RESULTS/stdout.log" & TAILS+=($!)
+    tail -s 0.2 -n +1 -f --pid="$QPID" "$RESULTS/stderr.log" >&2 & TAILS+=($!)
+fi
+QRC=0
+wait "$QPID" || QRC=$?
+QPID=
+for p in "${TAILS[@]}"; do wait "$p" 2>/dev/null || true; done
+TAILS=()
+ELAPSED=$(awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+
+show_console() {
+    rig_log "---- last lines of $RESULTS/console.log ----"
+    tail -n 40 "$RESULTS/console.log" >&2 || true
+    if [ -s "$RESULTS/qemu.log" ]; then rig_log "---- qemu.log ----"; cat "$RESULTS/qemu.log" >&2; fi
+}
+if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
+    show_console
+    rig_log "TIMEOUT after ${TIMEOUT}s: QEMU killed (results in $RESULTS)"
+    exit 124
+fi
+if [ ! -f "$RESULTS/exit-code" ]; then
+    show_console
+    rig_log "FAILED: the guest wrote no exit code (QEMU exit $QRC after ${ELAPSED}s); see $RESULTS"
+    exit 125
+fi
+RC=$(cat "$RESULTS/exit-code")
+[[ $RC =~ ^[0-9]+$ ]] || { show_console; rig_log "FAILED: garbage exit code '$RC'"; exit 125; }
+[ "$RC" = 0 ] || show_console
+rig_log "guest finished in ${ELAPSED}s, command exit code $RC (results in $RESULTS)"
+exit "$RC"
