@@ -14,12 +14,17 @@ public interface Interrupt extends AutoCloseable {
     int vector();
 
     /**
-     * Blocks until the interrupt fires or {@code timeout} passes. For level-triggered INTx it also
-     * re-enables (unmasks) the line, so acknowledge the device first.
+     * Blocks until the interrupt fires or {@code timeout} passes.
      *
      * @return the number of interrupts counted since the last wait, 0 on timeout
      */
     long await(Duration timeout);
+
+    /**
+     * Re-enables a level-triggered line after it fired: the kernel masks INTx when it delivers it, so
+     * acknowledge the device first, then call this. A no-op for MSI and MSI-X.
+     */
+    void rearm();
 
     /** Disables the vector and releases its descriptor. */
     @Override

@@ -260,8 +260,13 @@ public final class UioPciDevice implements PciDevice {
             }
             long delta = total - lastCount;
             lastCount = total;
-            enable(1);
             return Math.max(delta, 1);
+        }
+
+        /** Writes 1: uio_pci_generic masked the line with PCI_COMMAND_INTX_DISABLE when it fired. */
+        @Override
+        public void rearm() {
+            enable(1);
         }
 
         @Override

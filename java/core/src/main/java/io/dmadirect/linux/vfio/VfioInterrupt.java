@@ -9,8 +9,8 @@ import java.util.Arrays;
 
 /**
  * An interrupt vector routed to an eventfd with {@code VFIO_DEVICE_SET_IRQS} (DATA_EVENTFD |
- * ACTION_TRIGGER). INTx is level-triggered: VFIO masks it when it fires, so {@link #await} unmasks it
- * after each interrupt (ACTION_UNMASK).
+ * ACTION_TRIGGER). INTx is level-triggered: VFIO masks it when it fires, and {@link #rearm} unmasks it
+ * (ACTION_UNMASK) once the driver has acknowledged the device.
  */
 final class VfioInterrupt implements Interrupt {
     private final Syscalls sys;
@@ -57,13 +57,17 @@ final class VfioInterrupt implements Interrupt {
 
     @Override
     public long await(Duration timeout) {
-        long count = FdInterrupt.await(() -> sys.eventfdRead(eventFd), timeout);
-        if (count > 0 && kind == InterruptKind.INTX) {
+        return FdInterrupt.await(() -> sys.eventfdRead(eventFd), timeout);
+    }
+
+    /** INTx: {@code VFIO_IRQ_SET_ACTION_UNMASK}, as VFIO masks the line when it signals the eventfd. */
+    @Override
+    public void rearm() {
+        if (kind == InterruptKind.INTX) {
             sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_SET_IRQS, VfioStructs.irqSet(
                     VfioUapi.VFIO_IRQ_SET_DATA_NONE | VfioUapi.VFIO_IRQ_SET_ACTION_UNMASK, kind.vfioIndex(), 0, 1,
                     new int[0]));
         }
-        return count;
     }
 
     @Override
