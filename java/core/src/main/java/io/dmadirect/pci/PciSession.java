@@ -141,13 +141,23 @@ public final class PciSession implements AutoCloseable {
         return Optional.ofNullable(iovaMemory);
     }
 
+    /**
+     * Stops the device's DMA, frees the memory (unmapping it from the IOMMU while the group still holds
+     * the container: once the last group leaves, VFIO drops the IOMMU and unmap fails with EINVAL), then
+     * closes the device and the container.
+     */
     @Override
     public void close() {
         try {
-            pci.close();
+            try {
+                pci.disableBusMaster();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, PREFIX + "failed to stop bus mastering: " + e.getMessage());
+            }
+            platform.close();
         } finally {
             try {
-                platform.close();
+                pci.close();
             } finally {
                 if (iommu != null) {
                     try {
