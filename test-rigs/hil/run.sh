@@ -36,8 +36,15 @@ if [ ! -f "$JAR" ]; then
         -DoutputDirectory="$HERE/target/launcher" >/dev/null)
 fi
 (cd "$ROOT" && mvn -B -q -o dependency:build-classpath -pl test-rigs/hil -Dmdep.includeScope=runtime \
-    -Dmdep.outputFile="$HERE/target/classpath.txt" >/dev/null)
-CP="$JAR:$HERE/target/test-classes:$(cat "$HERE/target/classpath.txt")"
+    -Dmdep.excludeGroupIds=io.dmadirect -Dmdep.outputFile="$HERE/target/classpath.txt" >/dev/null)
+# Our own classes come from this checkout, copied to a snapshot: the io.dmadirect jars in ~/.m2 are
+# shared with other checkouts, whose builds may replace them while the guest runs.
+SNAP="$HERE/target/rig-classes"
+rm -rf "$SNAP"; mkdir -p "$SNAP"
+cp -r "$ROOT/java/core/target/classes" "$SNAP/core"
+cp -r "$ROOT/java/drivers/target/classes" "$SNAP/drivers"
+cp -r "$HERE/target/test-classes" "$SNAP/hil"
+CP="$JAR:$SNAP/hil:$SNAP/drivers:$SNAP/core:$(cat "$HERE/target/classpath.txt")"
 JAVA_BIN="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 JAVA_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:TieredStopAtLevel=1)
 
