@@ -67,6 +67,7 @@ public final class VfioUapi {
 
     /** sizeof of the fixed parts, from the header (see VfioLayoutTest). */
     public static final int SIZEOF_GROUP_STATUS = 8;
+    /** Upstream {@code vfio_device_info} with its pad; 6.1 headers say 20, and a larger argsz is accepted. */
     public static final int SIZEOF_DEVICE_INFO = 24;
     public static final int SIZEOF_REGION_INFO = 32;
     public static final int SIZEOF_IRQ_INFO = 16;
