@@ -27,8 +27,10 @@ import java.util.stream.Stream;
 /**
  * A PCI function bound to {@code uio_pci_generic}: configuration space through sysfs {@code config},
  * BARs through sysfs {@code resourceN} mmap, and the INTx interrupt through {@code /dev/uioN} (a
- * 4-byte read returns the interrupt count, a 4-byte write of 1 re-enables the line). No IOMMU is in
- * the way: PA mode, DMA addresses are physical.
+ * 4-byte read returns the interrupt count). uio_pci_generic has no {@code irqcontrol} (a write to
+ * {@code /dev/uioN} fails with ENOSYS): its handler masks the line with {@code PCI_COMMAND_INTX_DISABLE},
+ * and userspace re-enables it by clearing that bit in configuration space. No IOMMU is in the way:
+ * PA mode, DMA addresses are physical.
  *
  * @see <a href="https://docs.kernel.org/driver-api/uio-howto.html">The Userspace I/O HOWTO</a>
  */
@@ -195,7 +197,7 @@ public final class UioPciDevice implements PciDevice {
         }
         if (interrupt == null) {
             interrupt = new UioInterrupt(sys, sys.open("/dev/" + uioNode, Fcntl.O_RDWR | Fcntl.O_NONBLOCK
-                    | Fcntl.O_CLOEXEC, 0));
+                    | Fcntl.O_CLOEXEC, 0), config);
         }
         return interrupt;
     }
@@ -220,22 +222,24 @@ public final class UioPciDevice implements PciDevice {
         }
     }
 
-    /** {@code /dev/uioN}: read the count, write 1 to unmask ({@code uio_pci_generic}'s irqcontrol). */
+    /** {@code /dev/uioN}: read the count; the line is unmasked through PCI_COMMAND_INTX_DISABLE. */
     private static final class UioInterrupt implements Interrupt {
         private final Syscalls sys;
         private final int fd;
+        private final RegionIo config;
         private long lastCount;
         private boolean closed;
 
-        UioInterrupt(Syscalls sys, int fd) {
+        UioInterrupt(Syscalls sys, int fd, RegionIo config) {
             this.sys = sys;
             this.fd = fd;
+            this.config = config;
             enable(1);
         }
 
         private void enable(int on) {
-            ByteBuffer b = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(0, on);
-            sys.pwrite(fd, b, 0);
+            int command = config.read16(PCI_COMMAND);
+            config.write16(PCI_COMMAND, on != 0 ? command & ~COMMAND_INTX_DISABLE : command | COMMAND_INTX_DISABLE);
         }
 
         @Override
@@ -263,7 +267,7 @@ public final class UioPciDevice implements PciDevice {
             return Math.max(delta, 1);
         }
 
-        /** Writes 1: uio_pci_generic masked the line with PCI_COMMAND_INTX_DISABLE when it fired. */
+        /** Clears PCI_COMMAND_INTX_DISABLE, which uio_pci_generic's handler set when the line fired. */
         @Override
         public void rearm() {
             enable(1);
