@@ -1,0 +1,302 @@
+package io.dmadirect.iova;
+
+import io.dmadirect.DmaAllocationException;
+import io.dmadirect.Sizes;
+import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.pci.IommuBackend;
+import io.dmadirect.spi.MemoryRun;
+import io.dmadirect.spi.PhysicalMemory;
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * IOVA mode as "the same policy over IOVAs": pinned memory (hugepages, by their CPU addresses) mapped
+ * into the IOMMU at IOVAs we choose, presented as {@link PhysicalMemory} whose "physical" address is
+ * the IOVA. The unchanged dma-direct allocator then places buffers by IOVA: its zones become IOVA
+ * ranges, a mask is honoured by where memory is placed, and {@code DmaBuffer.dmaAddress()} is the IOVA.
+ *
+ * <p><b>Layout.</b> So that every zone the policy may ask for has memory, the pieces are placed in
+ * tiers, each through the {@link IovaAllocator} inside the IOMMU's valid ranges:
+ * <pre>
+ *   [0, 4 MiB)            never mapped: IOVA 0 and small garbage addresses fault instead of hitting memory
+ *   [4 MiB, 16 MiB)       "ZONE_DMA": up to 1/8 of the memory, at most 8 MiB
+ *   [16 MiB, 4 GiB)       "ZONE_DMA32": half of the rest, from 16 MiB up (so 28-bit devices find it low),
+ *                         around the interrupt window 0xfee00000-0xfeefffff the valid ranges exclude
+ *   [4 GiB, ...)          "ZONE_NORMAL": the rest, and all later growth; anywhere valid if nothing fits there
+ * </pre>
+ *
+ * <p><b>Chunks.</b> Source runs adjacent in the CPU's view are joined (when {@link CpuViews} is given)
+ * and mapped as few large chunks, so 64 GiB of 2 MiB hugepages takes a handful of mappings, far below
+ * VFIO type1's default {@code dma_entry_limit} of 65535. Each chunk is one {@link IommuBackend#map}.
+ *
+ * <p>The source's physical addresses are never used; in IOVA mode pagemap is not needed (the Linux
+ * hugepage source still reads it today, see the docs).
+ *
+ * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/drivers/vfio/vfio_iommu_type1.c">dma_entry_limit</a>
+ */
+public final class IovaMemory implements PhysicalMemory {
+    private static final System.Logger LOG = System.getLogger(IovaMemory.class.getName());
+    private static final String PREFIX = "iova/memory: ";
+    /** IOVAs below this are never mapped. */
+    public static final long GUARD = 4 * Sizes.MiB;
+    private static final long DMA_TIER_MAX = 8 * Sizes.MiB;
+    private static final long FOUR_GIB = 4 * Sizes.GiB;
+
+    private final PhysicalMemory source;
+    private final IommuBackend iommu;
+    private final ZoneLayout zones;
+    private final CpuViews views;
+    private final IovaAllocator iovas;
+    private final long frameSize;
+    private final List<MemoryRun> runs = new ArrayList<>();
+    private final long systemMax;
+    private boolean closed;
+
+    private IovaMemory(PhysicalMemory source, IommuBackend iommu, ZoneLayout zones, CpuViews views) {
+        this.source = source;
+        this.iommu = iommu;
+        this.zones = zones;
+        this.views = views;
+        this.frameSize = source.frameSize();
+        List<IovaRange> valid = iommu.validRanges();
+        this.iovas = new IovaAllocator(valid, GUARD);
+        this.systemMax = valid.stream().mapToLong(IovaRange::last).max().orElseThrow();
+    }
+
+    /**
+     * Maps all of {@code source} into {@code iommu} with the tiered layout.
+     *
+     * @param views makes views over CPU memory so CPU-adjacent runs can be joined into one chunk; null
+     *              maps every source run on its own
+     * @throws DmaAllocationException when the valid ranges cannot hold the memory or the IOMMU would
+     *         need more mappings than it allows
+     */
+    public static IovaMemory map(PhysicalMemory source, IommuBackend iommu, ZoneLayout zones, CpuViews views) {
+        IovaMemory memory = new IovaMemory(source, iommu, zones, views);
+        try {
+            memory.placeInitial(source.runs());
+        } catch (RuntimeException e) {
+            try {
+                memory.unmapAll();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+        LOG.log(Level.INFO, PREFIX + "mapped {0} through {1} as {2} chunks: {3}", Sizes.format(memory.mappedBytes()),
+                iommu.name(), memory.runs.size(), memory.runs);
+        return memory;
+    }
+
+    private void placeInitial(List<MemoryRun> sourceRuns) {
+        List<Chunk> chunks = chunks(sourceRuns);
+        long total = chunks.stream().mapToLong(c -> c.size).sum();
+        long dma = total >= 8 * frameSize ? roundDown(Math.min(DMA_TIER_MAX, total / 8)) : 0;
+        long dma32 = roundDown((total - dma) / 2);
+        long dmaLast = zones.zoneDmaLimit();
+        List<Tier> tiers = List.of(new Tier(GUARD, dmaLast, dma), new Tier(dmaLast + 1, FOUR_GIB - 1, dma32),
+                new Tier(FOUR_GIB, Long.MAX_VALUE, Long.MAX_VALUE));
+        checkMappingBudget(chunks.size() + tiers.size());
+        int t = 0;
+        for (Chunk c : chunks) {
+            long offset = 0;
+            while (offset < c.size) {
+                while (tiers.get(t).budget == 0) {
+                    t++;
+                }
+                Tier tier = tiers.get(t);
+                long piece = Math.min(c.size - offset, tier.budget);
+                long placed = place(c, offset, piece, tier);
+                tier.budget -= placed;
+                offset += placed;
+            }
+        }
+    }
+
+    /**
+     * Maps {@code [offset, offset + size)} of {@code c} in {@code tier}, or as much of it as one free
+     * stretch holds, falling back to any valid IOVA; returns the bytes placed.
+     */
+    private long place(Chunk c, long offset, long size, Tier tier) {
+        for (long piece = size; piece >= frameSize; piece = roundDown(piece / 2)) {
+            long iova = iovas.allocate(piece, frameSize, tier.first, tier.last);
+            if (iova == IovaAllocator.NO_IOVA && tier.last == Long.MAX_VALUE) {
+                iova = iovas.allocate(piece, frameSize, 0, Long.MAX_VALUE);
+            }
+            if (iova != IovaAllocator.NO_IOVA) {
+                mapPiece(c, offset, piece, iova);
+                return piece;
+            }
+        }
+        if (tier.last != Long.MAX_VALUE) {
+            tier.budget = 0; // this tier is full: the caller moves on to the next one
+            return 0;
+        }
+        throw new DmaAllocationException("failed to place " + Sizes.format(size) + " of memory in IOVA space: "
+                + "the valid ranges " + iovas.validRanges() + " have " + Sizes.format(iovas.freeBytes())
+                + " free in pieces too small; use less memory or an IOMMU with a wider aperture");
+    }
+
+    private void mapPiece(Chunk c, long offset, long size, long iova) {
+        iommu.map(iova, c.cpuAddress + offset, size);
+        List<IovaRun.Part> parts = new ArrayList<>();
+        for (IovaRun.Part p : c.parts) {
+            long from = Math.max(p.offset(), offset);
+            long to = Math.min(p.offset() + p.size(), offset + size);
+            if (from < to) {
+                parts.add(new IovaRun.Part(p.run(), p.sourceOffset() + from - p.offset(), from - offset, to - from));
+            }
+        }
+        runs.add(new IovaRun(iova, size, c.cpuAddress + offset, parts, views));
+    }
+
+    /** Joins source runs adjacent in the CPU's view (only when views can span them). */
+    private List<Chunk> chunks(List<MemoryRun> sourceRuns) {
+        List<MemoryRun> sorted = new ArrayList<>(sourceRuns);
+        sorted.sort(Comparator.comparingLong(MemoryRun::cpuAddress));
+        List<Chunk> out = new ArrayList<>();
+        Chunk current = null;
+        for (MemoryRun r : sorted) {
+            if (current != null && views != null && current.cpuAddress + current.size == r.cpuAddress()) {
+                current.parts.add(new IovaRun.Part(r, 0, current.size, r.size()));
+                current.size += r.size();
+            } else {
+                current = new Chunk(r.cpuAddress());
+                current.parts.add(new IovaRun.Part(r, 0, 0, r.size()));
+                current.size = r.size();
+                out.add(current);
+            }
+        }
+        return out;
+    }
+
+    private void checkMappingBudget(int needed) {
+        long available = iommu.mappingsAvailable();
+        if (available < needed) {
+            throw new DmaAllocationException("failed to map memory through " + iommu.name() + ": it needs up to "
+                    + needed + " mappings and the IOMMU allows " + available + " more; raise vfio_iommu_type1's "
+                    + "dma_entry_limit module parameter or use fewer, larger hugepage segments");
+        }
+    }
+
+    @Override
+    public long frameSize() {
+        return frameSize;
+    }
+
+    @Override
+    public synchronized List<MemoryRun> runs() {
+        return closed ? List.of() : List.copyOf(runs);
+    }
+
+    /** Grows the source and maps the new memory high (above 4 GiB where valid), as later memory is. */
+    @Override
+    public synchronized List<MemoryRun> grow(long minBytes) {
+        if (closed) {
+            return List.of();
+        }
+        List<MemoryRun> added = source.grow(minBytes);
+        if (added.isEmpty()) {
+            return List.of();
+        }
+        int before = runs.size();
+        List<Chunk> chunks = chunks(added);
+        checkMappingBudget(chunks.size());
+        Tier high = new Tier(FOUR_GIB, Long.MAX_VALUE, Long.MAX_VALUE);
+        for (Chunk c : chunks) {
+            for (long offset = 0; offset < c.size; ) {
+                offset += place(c, offset, c.size - offset, high);
+            }
+        }
+        return List.copyOf(runs.subList(before, runs.size()));
+    }
+
+    /** The last valid IOVA: what {@code dma_get_required_mask()} must cover in this domain. */
+    @Override
+    public long systemMaxPhysAddress() {
+        return systemMax;
+    }
+
+    /** Whether {@code iova} lies in memory mapped by this object. */
+    public synchronized boolean isMapped(long iova) {
+        return iovas.isAllocated(iova);
+    }
+
+    /** How many IOMMU mappings this memory holds. */
+    public synchronized int mappingCount() {
+        return runs.size();
+    }
+
+    public synchronized long mappedBytes() {
+        return runs.stream().mapToLong(MemoryRun::size).sum();
+    }
+
+    /** The IOMMU this memory is mapped through. */
+    public IommuBackend iommu() {
+        return iommu;
+    }
+
+    /** Unmaps everything, then closes the source memory. The IOMMU backend stays open (its owner closes it). */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            unmapAll();
+        } finally {
+            source.close();
+        }
+    }
+
+    private void unmapAll() {
+        RuntimeException first = null;
+        for (MemoryRun r : runs) {
+            try {
+                iommu.unmap(r.physBase(), r.size());
+                iovas.free(r.physBase(), r.size());
+            } catch (RuntimeException e) {
+                if (first == null) {
+                    first = e;
+                } else {
+                    first.addSuppressed(e);
+                }
+            }
+        }
+        runs.clear();
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    private long roundDown(long bytes) {
+        return bytes / frameSize * frameSize;
+    }
+
+    /** Memory contiguous in the CPU's view, made of source runs. */
+    private static final class Chunk {
+        final long cpuAddress;
+        final List<IovaRun.Part> parts = new ArrayList<>();
+        long size;
+
+        Chunk(long cpuAddress) {
+            this.cpuAddress = cpuAddress;
+        }
+    }
+
+    /** An IOVA window and how many bytes still go into it. */
+    private static final class Tier {
+        final long first;
+        final long last;
+        long budget;
+
+        Tier(long first, long last, long budget) {
+            this.first = first;
+            this.last = last;
+            this.budget = budget;
+        }
+    }
+}

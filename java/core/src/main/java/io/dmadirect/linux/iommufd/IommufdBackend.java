@@ -1,0 +1,176 @@
+package io.dmadirect.linux.iommufd;
+
+import io.dmadirect.iova.IovaRange;
+import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.Syscalls;
+import io.dmadirect.linux.headers.Errno;
+import io.dmadirect.linux.headers.Fcntl;
+import io.dmadirect.linux.vfio.VfioPciDevice;
+import io.dmadirect.linux.vfio.VfioUapi;
+import io.dmadirect.memory.RawMemory;
+import io.dmadirect.pci.IommuBackend;
+import io.dmadirect.pci.PciAddress;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * iommufd ({@code /dev/iommu}) with the VFIO device cdev ({@code /dev/vfio/devices/vfioN}): one IO
+ * address space (IOAS) that the device is bound and attached to, mapped with {@code IOMMU_IOAS_MAP}
+ * at IOVAs we choose ({@code IOMMU_IOAS_MAP_FIXED_IOVA}).
+ *
+ * <p><b>What has run where.</b> This backend has run only against the fake kernel of
+ * {@code IommufdBackendTest} (the ioctl numbers and struct bytes are checked there against the uapi
+ * header). It has <em>not</em> run on a real kernel: it needs Linux 6.6+ with {@code CONFIG_IOMMUFD}
+ * and {@code CONFIG_VFIO_DEVICE_CDEV}, and the rig's guest kernel is 6.1.
+ *
+ * @see <a href="https://docs.kernel.org/userspace-api/iommufd.html">IOMMUFD</a>
+ * @see <a href="https://docs.kernel.org/driver-api/vfio.html#vfio-device-cdev">VFIO device cdev</a>
+ */
+public final class IommufdBackend implements IommuBackend {
+    /** EMSGSIZE: the range array was too small (not in {@code headers.Errno}). */
+    private static final int EMSGSIZE = 90;
+
+    private final Syscalls sys;
+    private final int iommufd;
+    private final int ioasId;
+    private boolean closed;
+
+    private IommufdBackend(Syscalls sys, int iommufd, int ioasId) {
+        this.sys = sys;
+        this.iommufd = iommufd;
+        this.ioasId = ioasId;
+    }
+
+    /** A backend and the device bound and attached to it. */
+    public record Opened(IommufdBackend iommu, VfioPciDevice device) {
+    }
+
+    /** The cdev of {@code address}: {@code /dev/vfio/devices/} + the name under sysfs {@code vfio-dev/}. */
+    public static String cdevPath(Path sysfs, PciAddress address) {
+        Path dir = sysfs.resolve("bus/pci/devices").resolve(address.toString()).resolve("vfio-dev");
+        try (Stream<Path> list = Files.list(dir)) {
+            return "/dev/vfio/devices/" + list.map(p -> p.getFileName().toString()).sorted().findFirst()
+                    .orElseThrow(IOException::new);
+        } catch (IOException e) {
+            throw LinuxException.setup("find the VFIO cdev of " + address, "no " + dir,
+                    "bind it to vfio-pci on a kernel with CONFIG_VFIO_DEVICE_CDEV (6.6+), or use the type1 container");
+        }
+    }
+
+    /**
+     * Opens {@code /dev/iommu}, allocates an IOAS, opens the device's cdev, binds it
+     * ({@code VFIO_DEVICE_BIND_IOMMUFD}) and attaches it to the IOAS ({@code VFIO_DEVICE_ATTACH_IOMMUFD_PT}).
+     */
+    public static Opened open(Syscalls sys, String cdev, PciAddress address) {
+        int iommufd;
+        try {
+            iommufd = sys.open("/dev/iommu", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+        } catch (LinuxException e) {
+            throw e.errno() == Errno.ENOENT ? e.withRemedy("this kernel has no iommufd (needs 6.2+ with CONFIG_IOMMUFD); "
+                    + "use the VFIO type1 container") : e;
+        }
+        int deviceFd = -1;
+        try {
+            ByteBuffer alloc = struct(IommufdUapi.SIZEOF_IOAS_ALLOC);
+            sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_ALLOC, alloc);
+            int ioas = alloc.getInt(8);
+            IommufdBackend backend = new IommufdBackend(sys, iommufd, ioas);
+            deviceFd = sys.open(cdev, Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+            ByteBuffer bind = struct(VfioUapi.SIZEOF_BIND_IOMMUFD);
+            bind.putInt(8, iommufd);
+            sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_BIND_IOMMUFD, bind);
+            ByteBuffer attach = struct(VfioUapi.SIZEOF_ATTACH_IOMMUFD_PT);
+            attach.putInt(8, ioas);
+            sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, attach);
+            return new Opened(backend, VfioPciDevice.fromCdev(sys, address, deviceFd));
+        } catch (RuntimeException e) {
+            if (deviceFd >= 0) {
+                sys.close(deviceFd);
+            }
+            sys.close(iommufd);
+            throw e;
+        }
+    }
+
+    /** A struct of {@code size} zero bytes whose first u32 is its size, as every iommufd and VFIO argument. */
+    static ByteBuffer struct(int size) {
+        ByteBuffer b = ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
+        b.putInt(0, size);
+        return b;
+    }
+
+    public int ioasId() {
+        return ioasId;
+    }
+
+    @Override
+    public String name() {
+        return "iommufd";
+    }
+
+    /** {@code IOMMU_IOAS_IOVA_RANGES}, asked again with a larger array when the kernel answers EMSGSIZE. */
+    @Override
+    public List<IovaRange> validRanges() {
+        int capacity = 8;
+        for (int attempt = 0; attempt < 3; attempt++) {
+            ByteBuffer array = ByteBuffer.allocateDirect(capacity * IommufdUapi.SIZEOF_IOVA_RANGE)
+                    .order(ByteOrder.nativeOrder());
+            ByteBuffer q = struct(IommufdUapi.SIZEOF_IOAS_IOVA_RANGES);
+            q.putInt(4, ioasId).putInt(8, capacity).putLong(16, RawMemory.addressOf(array));
+            try {
+                sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_IOVA_RANGES, q);
+            } catch (LinuxException e) {
+                if (e.errno() == EMSGSIZE) {
+                    capacity = q.getInt(8);
+                    continue;
+                }
+                throw e;
+            }
+            int n = q.getInt(8);
+            List<IovaRange> out = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                out.add(IovaRange.ofUnsigned(array.getLong(16 * i), array.getLong(16 * i + 8)));
+            }
+            return List.copyOf(out);
+        }
+        throw LinuxException.setup("read the IOVA ranges of IOAS " + ioasId, "the list keeps growing", null);
+    }
+
+    /** iommufd has no fixed limit on the number of mappings (only memlock accounting). */
+    @Override
+    public long mappingsAvailable() {
+        return Long.MAX_VALUE;
+    }
+
+    @Override
+    public void map(long iova, long cpuAddress, long size) {
+        ByteBuffer m = struct(IommufdUapi.SIZEOF_IOAS_MAP);
+        m.putInt(4, IommufdUapi.IOMMU_IOAS_MAP_FIXED_IOVA | IommufdUapi.IOMMU_IOAS_MAP_WRITEABLE
+                | IommufdUapi.IOMMU_IOAS_MAP_READABLE);
+        m.putInt(8, ioasId).putLong(16, cpuAddress).putLong(24, size).putLong(32, iova);
+        sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_MAP, m);
+    }
+
+    @Override
+    public void unmap(long iova, long size) {
+        ByteBuffer u = struct(IommufdUapi.SIZEOF_IOAS_UNMAP);
+        u.putInt(4, ioasId).putLong(8, iova).putLong(16, size);
+        sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_UNMAP, u);
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            // Closing the descriptor destroys the IOAS with its mappings; IOMMU_DESTROY would fail with
+            // EBUSY while the device is still attached. Close the device first.
+            sys.close(iommufd);
+        }
+    }
+}

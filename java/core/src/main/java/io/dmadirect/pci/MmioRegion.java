@@ -1,0 +1,37 @@
+package io.dmadirect.pci;
+
+/**
+ * A device's register window (a BAR). Accesses are ordered as the device sees them: every read and
+ * write is a single access of its width, in program order with the others, as {@code readl}/{@code
+ * writel} are in the kernel. Offsets are bytes from the start of the BAR; values are little-endian as
+ * PCI is.
+ *
+ * @see <a href="https://docs.kernel.org/driver-api/device-io.html">Bus-Independent Device Accesses</a>
+ */
+public interface MmioRegion {
+
+    /** The BAR number, 0 to 5. */
+    int index();
+
+    /** Bytes in the region. */
+    long size();
+
+    /** Whether the registers are accessed through a CPU mapping (false: one {@code pread}/{@code pwrite} per access). */
+    boolean mapped();
+
+    int read8(long offset);
+
+    int read16(long offset);
+
+    int read32(long offset);
+
+    long read64(long offset);
+
+    void write8(long offset, int value);
+
+    void write16(long offset, int value);
+
+    void write32(long offset, int value);
+
+    void write64(long offset, long value);
+}

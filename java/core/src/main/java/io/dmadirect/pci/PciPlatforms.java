@@ -1,0 +1,53 @@
+package io.dmadirect.pci;
+
+import io.dmadirect.Sizes;
+import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.direct.PlatformParts;
+import io.dmadirect.iova.CpuViews;
+import io.dmadirect.iova.IovaMemory;
+import io.dmadirect.memory.PageAllocators;
+import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.CacheMaintenance;
+import io.dmadirect.spi.MemoryEncryption;
+import io.dmadirect.spi.PhysicalMemory;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The dma-direct platform over the memory of each address mode, built from {@link PlatformParts} the
+ * way the simulated platform is. PA mode: hugepages by physical address. IOVA mode: the same hugepages
+ * by the IOVAs of an {@link IovaMemory}. Kept in one small class so it can move to
+ * {@code DmaPlatform.openLinux(...)} once that exists.
+ */
+public final class PciPlatforms {
+    private static final long ATOMIC_POOL = 256 * Sizes.KiB;
+    private static final long ATOMIC_POOL_MAX = 4 * Sizes.MiB;
+
+    /** x86 PCIe devices snoop caches: only ordering matters, which a full fence gives. */
+    static final CacheMaintenance COHERENT = new CacheMaintenance() {
+        @Override
+        public void clean(long cpuAddress, long size) {
+            VarHandle.fullFence();
+        }
+
+        @Override
+        public void invalidate(long cpuAddress, long size) {
+            VarHandle.fullFence();
+        }
+    };
+
+    private PciPlatforms() {
+    }
+
+    /** A platform over memory whose "physical" addresses are what the device uses: pagemap PAs, or IOVAs. */
+    public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones) {
+        return new DirectPlatform(new PlatformParts(name, memory, PageAllocators.standard(memory, zones), zones,
+                MemoryEncryption.NONE, false, COHERENT, null, ATOMIC_POOL, ATOMIC_POOL_MAX));
+    }
+
+    /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */
+    public static DirectPlatform iova(String name, PhysicalMemory memory, IommuBackend iommu, ZoneLayout zones,
+            CpuViews views) {
+        IovaMemory iovaMemory = IovaMemory.map(memory, iommu, zones, views);
+        return over(name, iovaMemory, zones);
+    }
+}

@@ -1,0 +1,172 @@
+package io.dmadirect.pci;
+
+import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaPlatform;
+import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.iova.IovaMemory;
+import io.dmadirect.linux.HugepageMemory;
+import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.Syscalls;
+import io.dmadirect.linux.jna.LinuxSyscalls;
+import io.dmadirect.linux.uio.UioPciDevice;
+import io.dmadirect.linux.vfio.VfioContainer;
+import io.dmadirect.linux.vfio.VfioPciDevice;
+import io.dmadirect.memory.ZoneLayout;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One PCI function opened for a userspace driver together with the DMA memory it uses: the
+ * {@link PciDevice} (registers, interrupts) and the {@link DmaDevice} (masks, allocation), on a
+ * platform in the device's address mode, chosen by the driver the function is bound to:
+ * <ul>
+ * <li>vfio-pci with an IOMMU group: VFIO type1 container, IOVA mode;</li>
+ * <li>vfio-pci in no-IOMMU mode ({@code /dev/vfio/noiommu-N}): PA mode;</li>
+ * <li>uio_pci_generic: PA mode.</li>
+ * </ul>
+ * Closing closes the device, the platform (freeing what the driver left) and the IOMMU container.
+ */
+public final class PciSession implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PciSession.class.getName());
+    private static final String PREFIX = "pci/session: ";
+
+    private final PciDevice pci;
+    private final DirectPlatform platform;
+    private final DmaDevice dma;
+    private final AutoCloseable iommu;
+    private final IovaMemory iovaMemory;
+
+    private PciSession(PciDevice pci, DirectPlatform platform, AutoCloseable iommu, IovaMemory iovaMemory) {
+        this.pci = pci;
+        this.platform = platform;
+        this.iommu = iommu;
+        this.iovaMemory = iovaMemory;
+        this.dma = platform.attach(DeviceProperties.simple(pci.address().toString()));
+    }
+
+    /** Opens {@code address} with the real system calls and {@code /sys}. */
+    public static PciSession open(PciAddress address, HugepageOptions memory) {
+        return open(LinuxSyscalls.instance(), Path.of("/sys"), address, memory);
+    }
+
+    public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions) {
+        String driver = driverOf(sysfs, address);
+        ZoneLayout zones = memoryOptions.zoneLayout();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            PciSession session;
+            if ("uio_pci_generic".equals(driver)) {
+                PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
+                HugepageMemory memory = HugepageMemory.open(memoryOptions, sys);
+                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, zones), null, null);
+            } else if ("vfio-pci".equals(driver)) {
+                boolean noIommu = VfioPciDevice.isNoIommuGroup(VfioPciDevice.iommuGroup(sysfs, address));
+                VfioContainer container = track(opened, VfioContainer.open(sys, noIommu));
+                PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
+                HugepageMemory memory = HugepageMemory.open(memoryOptions, sys);
+                if (noIommu) {
+                    session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, zones),
+                            container, null);
+                } else {
+                    IovaMemory iova;
+                    try {
+                        iova = IovaMemory.map(memory, container, zones, sys::directView);
+                    } catch (RuntimeException e) {
+                        memory.close();
+                        throw e;
+                    }
+                    session = new PciSession(pci, PciPlatforms.over("vfio-type1 " + address, iova, zones), container,
+                            iova);
+                }
+            } else {
+                throw LinuxException.setup("open " + address + " for a userspace driver", driver == null
+                        ? "it is bound to no driver" : "it is bound to " + driver,
+                        "bind it to vfio-pci (or uio_pci_generic without an IOMMU): dmadirect bind " + address);
+            }
+            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode", address, driver, session.mode());
+            return session;
+        } catch (RuntimeException e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T thing) {
+        opened.add(thing);
+        return thing;
+    }
+
+    /** The driver bound to {@code address}, from sysfs, or null. */
+    public static String driverOf(Path sysfs, PciAddress address) {
+        Path link = sysfs.resolve("bus/pci/devices").resolve(address.toString()).resolve("driver");
+        try {
+            return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public PciDevice pci() {
+        return pci;
+    }
+
+    /** The DMA side of the device; masks start at 32 bits, the driver sets its own. */
+    public DmaDevice dma() {
+        return dma;
+    }
+
+    public DmaPlatform platform() {
+        return platform;
+    }
+
+    public AddressMode mode() {
+        return pci.addressMode();
+    }
+
+    /** In IOVA mode, the memory as mapped in the IOMMU (for checks such as "is this IOVA mapped?"). */
+    public Optional<IovaMemory> iovaMemory() {
+        return Optional.ofNullable(iovaMemory);
+    }
+
+    /**
+     * Stops the device's DMA, frees the memory (unmapping it from the IOMMU while the group still holds
+     * the container: once the last group leaves, VFIO drops the IOMMU and unmap fails with EINVAL), then
+     * closes the device and the container.
+     */
+    @Override
+    public void close() {
+        try {
+            try {
+                pci.disableBusMaster();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, PREFIX + "failed to stop bus mastering: " + e.getMessage());
+            }
+            platform.close();
+        } finally {
+            try {
+                pci.close();
+            } finally {
+                if (iommu != null) {
+                    try {
+                        iommu.close();
+                    } catch (Exception e) {
+                        LOG.log(Level.WARNING, PREFIX + "failed to close the IOMMU container: " + e.getMessage());
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package io.dmadirect.linux.iommufd;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.dmadirect.iova.IovaRange;
+import io.dmadirect.linux.vfio.VfioUapi;
+import io.dmadirect.pci.PciAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The iommufd backend on the syscall seam, byte for byte against {@code include/uapi/linux/iommufd.h}
+ * and the VFIO cdev part of {@code vfio.h} (Linux 6.6+). This is all the testing it has had: the rig's
+ * 6.1 kernel has no iommufd, so it has never run on a real kernel.
+ */
+class IommufdBackendTest {
+
+    @Test
+    void ioctlNumbersAndSizesFollowTheUapiHeader() {
+        // _IO(';', 0x80 + n), IOMMUFD_CMD_DESTROY = 0x80, IOAS_ALLOC, ALLOW_IOVAS, COPY, IOVA_RANGES, MAP, UNMAP.
+        assertEquals(List.of(0x3b80L, 0x3b81L, 0x3b84L, 0x3b85L, 0x3b86L), List.of(IommufdUapi.IOMMU_DESTROY,
+                IommufdUapi.IOMMU_IOAS_ALLOC, IommufdUapi.IOMMU_IOAS_IOVA_RANGES, IommufdUapi.IOMMU_IOAS_MAP,
+                IommufdUapi.IOMMU_IOAS_UNMAP));
+        assertEquals(List.of(8, 12, 32, 16, 40, 24), List.of(IommufdUapi.SIZEOF_DESTROY, IommufdUapi.SIZEOF_IOAS_ALLOC,
+                IommufdUapi.SIZEOF_IOAS_IOVA_RANGES, IommufdUapi.SIZEOF_IOVA_RANGE, IommufdUapi.SIZEOF_IOAS_MAP,
+                IommufdUapi.SIZEOF_IOAS_UNMAP));
+    }
+
+    @Test
+    void opensBindsAttachesMapsAndUnmaps() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        IommufdBackend.Opened opened = IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("0000:00:04.0"));
+        IommufdBackend iommu = opened.iommu();
+        assertEquals(List.of("/dev/iommu", "/dev/vfio/devices/vfio0"), k.opened);
+        assertEquals(7, iommu.ioasId());
+
+        ByteBuffer alloc = le(k.last(IommufdUapi.IOMMU_IOAS_ALLOC).bytes());
+        assertEquals(12, alloc.capacity());
+        assertEquals(12, alloc.getInt(0), "size");
+        ByteBuffer bind = le(k.last(VfioUapi.VFIO_DEVICE_BIND_IOMMUFD).bytes());
+        assertEquals(List.of(16, 0, 10), List.of(bind.getInt(0), bind.getInt(4), bind.getInt(8)), "argsz, flags, iommufd");
+        ByteBuffer attach = le(k.last(VfioUapi.VFIO_DEVICE_ATTACH_IOMMUFD_PT).bytes());
+        assertEquals(List.of(12, 0, 7), List.of(attach.getInt(0), attach.getInt(4), attach.getInt(8)), "argsz, flags, pt_id");
+        assertEquals(11, k.last(VfioUapi.VFIO_DEVICE_BIND_IOMMUFD).fd(), "bound through the device cdev");
+
+        iommu.map(0x40_0000, 0x7f12_3400_0000L, 0x20_0000);
+        ByteBuffer map = le(k.last(IommufdUapi.IOMMU_IOAS_MAP).bytes());
+        assertEquals(40, map.getInt(0));
+        assertEquals(1 | 2 | 4, map.getInt(4), "FIXED_IOVA | WRITEABLE | READABLE");
+        assertEquals(7, map.getInt(8));
+        assertEquals(0, map.getInt(12), "__reserved");
+        assertEquals(List.of(0x7f12_3400_0000L, 0x20_0000L, 0x40_0000L), List.of(map.getLong(16), map.getLong(24),
+                map.getLong(32)), "user_va, length, iova");
+
+        iommu.unmap(0x40_0000, 0x20_0000);
+        ByteBuffer unmap = le(k.last(IommufdUapi.IOMMU_IOAS_UNMAP).bytes());
+        assertEquals(List.of(24, 7), List.of(unmap.getInt(0), unmap.getInt(4)));
+        assertEquals(List.of(0x40_0000L, 0x20_0000L), List.of(unmap.getLong(8), unmap.getLong(16)));
+
+        opened.device().close();
+        iommu.close();
+        assertEquals(List.of(11, 10), k.closed, "the device first, then /dev/iommu");
+    }
+
+    @Test
+    void validRangesAskAgainWhenTheArrayIsSmall() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        k.ranges = new long[12][];
+        for (int i = 0; i < 12; i++) {
+            k.ranges[i] = new long[] {(long) i << 32, ((long) i << 32) + 0xffff_ffffL - 0x10_0000};
+        }
+        IommufdBackend iommu = IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("00:04.0")).iommu();
+        List<IovaRange> ranges = iommu.validRanges();
+        assertEquals(12, ranges.size());
+        assertEquals(new IovaRange(11L << 32, (11L << 32) + 0xffef_ffffL), ranges.get(11));
+        ByteBuffer q = le(k.last(IommufdUapi.IOMMU_IOAS_IOVA_RANGES).bytes());
+        assertEquals(List.of(32, 7, 12), List.of(q.getInt(0), q.getInt(4), q.getInt(8)), "size, ioas_id, num_iovas");
+        assertEquals(Long.MAX_VALUE, iommu.mappingsAvailable());
+    }
+
+    private static ByteBuffer le(byte[] bytes) {
+        return ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Runs the hardware-in-the-loop JUnit suite inside the QEMU rig, in three variants, and exits non-zero
+# when any variant fails (a test failure, no result from the guest, a timeout).
+#
+#   test-rigs/hil/run.sh [variant...]      variants: iommu-vfio noiommu-uio noiommu-vfio (default: all)
+#
+# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode), 1536 MiB guest, 64 hugepages
+# 2. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
+# 3. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
+#
+# The classpath is built on the host (one JVM per variant in the guest, JUnit console launcher);
+# reports, console log, evidence and any hs_err file are copied to test-rigs/hil/target/rig/<variant>/.
+# QEMU exits 0 whatever happened, so the verdict comes from the exit code the guest wrote (run-guest.sh)
+# and the JUnit XML; no XML is a failure. A JVM that crashed (signal, hs_err) is retried once, and
+# this script says so. The intel-iommu variant must also show a DMAR fault in console.log.
+set -euo pipefail
+HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
+ROOT=$(cd "$HERE/../.." && pwd -P)
+RIG="$ROOT/test-rigs/qemu"
+OUT="$HERE/target/rig"
+LAUNCHER_VERSION=1.13.4
+log() { printf '[hil] %s\n' "$*" >&2; }
+
+VARIANTS=("$@")
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(iommu-vfio noiommu-uio noiommu-vfio)
+T0=$(date +%s)
+
+# --- classpath, built on the host -------------------------------------------------------------------
+log "building the classpath on the host"
+(cd "$ROOT" && mvn -B -q -o install -DskipTests -pl test-rigs/hil -am >/dev/null)
+(cd "$ROOT" && mvn -B -q -o test-compile -pl test-rigs/hil >/dev/null)
+mkdir -p "$HERE/target/launcher"
+JAR="$HERE/target/launcher/junit-platform-console-standalone-$LAUNCHER_VERSION.jar"
+if [ ! -f "$JAR" ]; then
+    (cd "$ROOT" && mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$LAUNCHER_VERSION" \
+        -DoutputDirectory="$HERE/target/launcher" >/dev/null)
+fi
+(cd "$ROOT" && mvn -B -q -o dependency:build-classpath -pl test-rigs/hil -Dmdep.includeScope=runtime \
+    -Dmdep.excludeGroupIds=io.dmadirect -Dmdep.outputFile="$HERE/target/classpath.txt" >/dev/null)
+# Our own classes come from this checkout, copied to a snapshot: the io.dmadirect jars in ~/.m2 are
+# shared with other checkouts, whose builds may replace them while the guest runs.
+SNAP="$HERE/target/rig-classes"
+rm -rf "$SNAP"; mkdir -p "$SNAP"
+cp -r "$ROOT/java/core/target/classes" "$SNAP/core"
+cp -r "$ROOT/java/drivers/target/classes" "$SNAP/drivers"
+cp -r "$HERE/target/test-classes" "$SNAP/hil"
+CP="$JAR:$SNAP/hil:$SNAP/drivers:$SNAP/core:$(cat "$HERE/target/classpath.txt")"
+JAVA_BIN="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+JAVA_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:TieredStopAtLevel=1)
+
+# --- one variant ----------------------------------------------------------------------------------------
+run_variant() {   # run_variant NAME -> 0 on pass
+    local name=$1 results="$OUT/$1" iommu mem pages bind
+    case "$name" in
+        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=64;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci" ;;
+        noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic" ;;
+        noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci" ;;
+        *) log "unknown variant $name"; return 2 ;;
+    esac
+    rm -rf "$results"; mkdir -p "$results"
+    local guest_cmd
+    guest_cmd="set -e; ulimit -l unlimited; $bind; rc=0; \
+\"$JAVA_BIN\" ${JAVA_FLAGS[*]} -XX:ErrorFile=\$DMADIRECT_RIG_RESULTS/hs_err_%p.log -cp \"$CP\" \
+org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect.hil --fail-if-no-tests \
+--disable-banner --details=tree --reports-dir \$DMADIRECT_RIG_RESULTS/junit || rc=\$?; exit \$rc"
+    local attempt rc
+    for attempt in 1 2; do
+        rc=0
+        DMADIRECT_HIL_VARIANT=$name "$RIG/run-guest.sh" $iommu --mem "$mem" --hugepages "$pages" --timeout 900 \
+            --results "$results" --env DMADIRECT_HIL_VARIANT -- bash -c "$guest_cmd" || rc=$?
+        # A crashed JVM (killed by a signal, or an hs_err file) may be retried once; say so.
+        if [ "$attempt" = 1 ] && { [ "$rc" -ge 128 ] && [ "$rc" -lt 160 ] || compgen -G "$results/hs_err_*.log" >/dev/null; }; then
+            log "RETRY: $name: the JVM crashed (exit $rc); keeping its hs_err in $results/crash-1 and retrying once"
+            mkdir -p "$results/crash-1"; mv "$results"/hs_err_*.log "$results/console.log" "$results/crash-1/" 2>/dev/null || true
+            continue
+        fi
+        break
+    done
+    if [ "$rc" != 0 ]; then log "FAIL: $name: guest command exit $rc (results in $results)"; return 1; fi
+    if ! compgen -G "$results/junit/*.xml" >/dev/null; then log "FAIL: $name: no JUnit XML report"; return 1; fi
+    if grep -qE '<(failure|error)' "$results"/junit/*.xml; then log "FAIL: $name: failures in the JUnit report"; return 1; fi
+    if [ "$name" = iommu-vfio ]; then
+        # The DMAR fault is logged asynchronously: check the console after the guest is gone.
+        if ! grep -q 'DMAR: \[DMA Write' "$results/console.log"; then
+            log "FAIL: $name: no DMAR fault in console.log"; return 1
+        fi
+        log "$name: console.log: $(grep -m1 -A1 'DMAR: \[DMA Write' "$results/console.log" | tr -s '\r\n' ' ')"
+    fi
+    local tests skipped
+    tests=$(grep -ho 'tests="[0-9]*"' "$results"/junit/*.xml | head -1)
+    skipped=$(grep -ho 'skipped="[0-9]*"' "$results"/junit/*.xml | head -1)
+    log "PASS: $name ($tests $skipped)"
+}
+
+FAILED=()
+for v in "${VARIANTS[@]}"; do
+    run_variant "$v" || FAILED+=("$v")
+done
+log "wall time $(( $(date +%s) - T0 )) s for ${VARIANTS[*]}"
+if [ ${#FAILED[@]} -gt 0 ]; then log "FAILED variants: ${FAILED[*]}"; exit 1; fi
+log "all variants passed"
