@@ -27,15 +27,15 @@ T0=$(date +%s)
 
 # --- classpath, built on the host -------------------------------------------------------------------
 log "building the classpath on the host"
-(cd "$ROOT" && mvn -B -q -o install -DskipTests -pl test-rigs/hil -am >/dev/null)
-(cd "$ROOT" && mvn -B -q -o test-compile -pl test-rigs/hil >/dev/null)
+(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil -am >/dev/null)
+(cd "$ROOT" && mvn -B -q test-compile -pl test-rigs/hil >/dev/null)
 mkdir -p "$HERE/target/launcher"
 JAR="$HERE/target/launcher/junit-platform-console-standalone-$LAUNCHER_VERSION.jar"
 if [ ! -f "$JAR" ]; then
     (cd "$ROOT" && mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$LAUNCHER_VERSION" \
         -DoutputDirectory="$HERE/target/launcher" >/dev/null)
 fi
-(cd "$ROOT" && mvn -B -q -o dependency:build-classpath -pl test-rigs/hil -Dmdep.includeScope=runtime \
+(cd "$ROOT" && mvn -B -q dependency:build-classpath -pl test-rigs/hil -Dmdep.includeScope=runtime \
     -Dmdep.excludeGroupIds=io.dmadirect -Dmdep.outputFile="$HERE/target/classpath.txt" >/dev/null)
 # Our own classes come from this checkout, copied to a snapshot: the io.dmadirect jars in ~/.m2 are
 # shared with other checkouts, whose builds may replace them while the guest runs.
