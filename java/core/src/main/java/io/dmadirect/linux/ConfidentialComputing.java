@@ -32,7 +32,7 @@ public final class ConfidentialComputing {
     /** Reads /proc/cpuinfo of this host; a host whose cpuinfo cannot be read is taken as not confidential. */
     public static Status detect() {
         try {
-            return fromCpuinfo(Files.readString(Path.of("/proc/cpuinfo")));
+            return fromCpuinfo(KernelFiles.read(Path.of("/proc/cpuinfo")));
         } catch (IOException e) {
             return Status.NONE;
         }

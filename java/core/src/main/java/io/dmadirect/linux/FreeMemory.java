@@ -53,7 +53,7 @@ final class FreeMemory {
 
     private String read(String file) {
         try {
-            return Files.readString(proc.resolve(file));
+            return KernelFiles.read(proc.resolve(file));
         } catch (IOException e) {
             throw LinuxException.setup("read " + proc.resolve(file), e.toString(), "mount /proc");
         }

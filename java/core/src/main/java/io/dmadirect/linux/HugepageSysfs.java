@@ -83,7 +83,7 @@ public final class HugepageSysfs {
 
     private static long read(Path file) {
         try {
-            return Long.parseLong(Files.readString(file, StandardCharsets.US_ASCII).trim());
+            return Long.parseLong(KernelFiles.read(file).trim());
         } catch (IOException | NumberFormatException e) {
             throw LinuxException.setup("read " + file, e.toString(), "check that sysfs is mounted on /sys");
         }

@@ -16,7 +16,7 @@ public record ProcessCapabilities(long effective) {
     /** This process's capabilities; none when /proc cannot be read, so limits are checked rather than assumed lifted. */
     public static ProcessCapabilities current() {
         try {
-            return new ProcessCapabilities(parseEffective(Files.readString(Path.of("/proc/self/status"))));
+            return new ProcessCapabilities(parseEffective(KernelFiles.read(Path.of("/proc/self/status"))));
         } catch (IOException | RuntimeException e) {
             return new ProcessCapabilities(0);
         }

@@ -99,8 +99,8 @@ public final class SystemMemoryMap {
         long highest = -1;
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
-                if (Files.readString(entry.resolve("type")).trim().equals(SYSTEM_RAM)) {
-                    highest = Math.max(highest, parseHex(Files.readString(entry.resolve("end"))));
+                if (KernelFiles.read(entry.resolve("type")).trim().equals(SYSTEM_RAM)) {
+                    highest = Math.max(highest, parseHex(KernelFiles.read(entry.resolve("end"))));
                 }
             }
         } catch (IOException | RuntimeException e) {
@@ -112,7 +112,7 @@ public final class SystemMemoryMap {
 
     private OptionalLong memoryBlocks(Path dir) {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "memory[0-9]*")) {
-            long blockSize = parseHex(Files.readString(dir.resolve("block_size_bytes")));
+            long blockSize = parseHex(KernelFiles.read(dir.resolve("block_size_bytes")));
             long highestBlock = -1;
             for (Path entry : entries) {
                 highestBlock = Math.max(highestBlock, Long.parseLong(entry.getFileName().toString().substring(6)));
@@ -126,7 +126,7 @@ public final class SystemMemoryMap {
 
     private OptionalLong read(String file, java.util.function.Function<String, OptionalLong> parser) {
         try {
-            return parser.apply(Files.readString(root.resolve(file)));
+            return parser.apply(KernelFiles.read(root.resolve(file)));
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.DEBUG, PREFIX + "cannot use /{0}: {1}", file, e.toString());
             return OptionalLong.empty();

@@ -1,5 +1,7 @@
 package io.dmadirect.linux.sysfs;
 
+import io.dmadirect.linux.KernelFiles;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -36,7 +38,7 @@ public final class HostTree {
     /** The file's text, trimmed; empty when it is missing or unreadable. */
     public Optional<String> read(Path file) {
         try {
-            return Optional.of(Files.readString(file, StandardCharsets.UTF_8).trim());
+            return Optional.of(KernelFiles.read(file).trim());
         } catch (IOException | UncheckedIOException e) {
             return Optional.empty();
         }

@@ -103,4 +103,5 @@ class FakeIommufdKernel implements Syscalls {
     @Override public long pageSize() { return 4096; }
     @Override public int getpid() { return 1; }
     @Override public ByteBuffer directView(long a, int l) { throw no(); }
+    @Override public long addressOf(ByteBuffer b) { throw no(); }
 }
