@@ -5,12 +5,11 @@ import io.dmadirect.direct.DirectPlatform;
 import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.iova.CpuViews;
 import io.dmadirect.iova.IovaMemory;
+import io.dmadirect.linux.bridge.CacheMaintenanceBridge;
 import io.dmadirect.memory.PageAllocators;
 import io.dmadirect.memory.ZoneLayout;
-import io.dmadirect.spi.CacheMaintenance;
 import io.dmadirect.spi.MemoryEncryption;
 import io.dmadirect.spi.PhysicalMemory;
-import java.lang.invoke.VarHandle;
 
 /**
  * The dma-direct platform over the memory of each address mode, built from {@link PlatformParts} the
@@ -22,26 +21,13 @@ public final class PciPlatforms {
     private static final long ATOMIC_POOL = 256 * Sizes.KiB;
     private static final long ATOMIC_POOL_MAX = 4 * Sizes.MiB;
 
-    /** x86 PCIe devices snoop caches: only ordering matters, which a full fence gives. */
-    static final CacheMaintenance COHERENT = new CacheMaintenance() {
-        @Override
-        public void clean(long cpuAddress, long size) {
-            VarHandle.fullFence();
-        }
-
-        @Override
-        public void invalidate(long cpuAddress, long size) {
-            VarHandle.fullFence();
-        }
-    };
-
     private PciPlatforms() {
     }
 
     /** A platform over memory whose "physical" addresses are what the device uses: pagemap PAs, or IOVAs. */
     public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones) {
         return new DirectPlatform(new PlatformParts(name, memory, PageAllocators.standard(memory, zones), zones,
-                MemoryEncryption.NONE, false, COHERENT, null, ATOMIC_POOL, ATOMIC_POOL_MAX));
+                MemoryEncryption.NONE, false, CacheMaintenanceBridge.load(), null, ATOMIC_POOL, ATOMIC_POOL_MAX));
     }
 
     /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */
