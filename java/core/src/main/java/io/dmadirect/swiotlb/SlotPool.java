@@ -35,6 +35,8 @@ final class SlotPool {
     private final Object[] owner;
     private final Area[] areas;
     private final int areaSlots;
+    private final long firstPhys;
+    private final long lastPhys;
 
     private static final class Area {
         int index;
@@ -64,6 +66,15 @@ final class SlotPool {
         for (int a = 0; a < nareas; a++) {
             areas[a] = new Area();
         }
+        long first = -1L;
+        long last = 0;
+        for (long phys : chunkPhys) {
+            first = Long.compareUnsigned(phys, first) < 0 ? phys : first;
+            long end = phys + chunkBytes - 1;
+            last = Long.compareUnsigned(end, last) > 0 ? end : last;
+        }
+        this.firstPhys = first;
+        this.lastPhys = last;
     }
 
     /**
@@ -97,21 +108,12 @@ final class SlotPool {
 
     /** The lowest physical address of the pool. */
     long firstPhys() {
-        long first = -1L;
-        for (long phys : chunkPhys) {
-            first = Long.compareUnsigned(phys, first) < 0 ? phys : first;
-        }
-        return first;
+        return firstPhys;
     }
 
     /** The highest physical address of the pool. */
     long lastPhys() {
-        long last = 0;
-        for (long phys : chunkPhys) {
-            long end = phys + chunkBytes - 1;
-            last = Long.compareUnsigned(end, last) > 0 ? end : last;
-        }
-        return last;
+        return lastPhys;
     }
 
     /** The slot holding {@code phys}, or -1 when the pool does not. */

@@ -190,7 +190,7 @@ public final class Swiotlb implements AutoCloseable {
      * its controller page kept), and under {@code allocAlignMask} places the start.
      *
      * @param origAddr  the original buffer's address, whose low bits are kept; 0 for a coherent allocation
-     * @param physLimit pools starting above this (unsigned) are skipped, and extra pools are taken below it
+     * @param physLimit pools reaching above this (unsigned) are skipped, and extra pools are taken below it
      * @param mayGrow   whether an extra pool may be taken when none has room ({@code SWIOTLB_DYNAMIC})
      * @return a handle, or {@link #NONE} when nothing fits
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
@@ -212,7 +212,8 @@ public final class Swiotlb implements AutoCloseable {
         alignMask &= ~(long) (SLOT_SIZE - 1);
         int hint = areaHint();
         for (SlotPool pool : pools) {
-            if (Long.compareUnsigned(pool.firstPhys(), physLimit) > 0) {
+            if (Long.compareUnsigned(pool.lastPhys(), physLimit) > 0) {
+                // Only pools wholly within the device's reach: slots beyond it would fail dma_capable.
                 continue;
             }
             int slot = pool.findSlots(hint, origAddr, n, alignMask);
