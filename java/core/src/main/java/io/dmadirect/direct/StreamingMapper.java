@@ -127,6 +127,13 @@ final class StreamingMapper {
         long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
         long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs));
         if (handle == Swiotlb.NONE) {
+            if (!tlb.reaches(physLimit)) {
+                throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                        + ": the bounce pool at " + hex(tlb.firstPhysAddress()) + ".." + hex(tlb.lastPhysAddress())
+                        + " lies beyond the device's reach (mask " + p.dma.dmaMask() + ", bus limit "
+                        + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit())) + "). Reserve low memory for "
+                        + "the pool, or allow extra pools (SwiotlbConfig dynamicMaxBytes) so one is taken below the limit");
+            }
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name() + ": "
                     + tlb.describeFull(size));
         }

@@ -341,6 +341,28 @@ public final class Swiotlb implements AutoCloseable {
         }
     }
 
+    /** Whether some pool lies wholly at or below {@code physLimit}, or an extra one may be taken there. */
+    public boolean reaches(long physLimit) {
+        if (config.dynamicMaxBytes() > 0) {
+            return true;
+        }
+        for (SlotPool pool : pools) {
+            if (Long.compareUnsigned(pool.lastPhys(), physLimit) <= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The lowest physical address of any pool. */
+    public long firstPhysAddress() {
+        long first = -1L;
+        for (SlotPool pool : pools) {
+            first = Long.compareUnsigned(pool.firstPhys(), first) < 0 ? pool.firstPhys() : first;
+        }
+        return first;
+    }
+
     /** The highest physical address of any pool, for {@code dma_direct_supported()}. */
     public long lastPhysAddress() {
         long last = 0;
