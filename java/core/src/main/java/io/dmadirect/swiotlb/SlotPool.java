@@ -219,6 +219,9 @@ final class SlotPool {
                 list[i] = ++count;
             }
             area.used -= n;
+            // Unlike the kernel's next-fit, the next search starts at the run just freed: its lines are
+            // still in the CPU's cache, so a map/unmap loop copies into warm memory instead of walking the pool.
+            area.index = slot - (slot / areaSlots) * areaSlots;
         }
     }
 
