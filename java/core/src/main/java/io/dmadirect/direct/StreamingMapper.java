@@ -130,9 +130,8 @@ final class StreamingMapper {
             if (!tlb.reaches(physLimit)) {
                 throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
                         + ": the bounce pool at " + hex(tlb.firstPhysAddress()) + ".." + hex(tlb.lastPhysAddress())
-                        + " lies beyond the device's reach (mask " + p.dma.dmaMask() + ", bus limit "
-                        + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit())) + "). Reserve low memory for "
-                        + "the pool, or allow extra pools (SwiotlbConfig dynamicMaxBytes) so one is taken below the limit");
+                        + " lies beyond the device's reach (" + reach(p) + "). Reserve low memory for the pool, or "
+                        + "allow extra pools (SwiotlbConfig dynamicMaxBytes) so one is taken below the limit");
             }
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name() + ": "
                     + tlb.describeFull(size));
@@ -142,23 +141,22 @@ final class StreamingMapper {
         if (!DmaDirect.capable(p.dma, dma, size)) {
             tlb.release(handle);
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (mask " + p.dma.dmaMask()
-                    + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit()))
+                    + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (" + reach(p)
                     + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
         }
         long tlbCpu = tlb.cpuAddress(handle);
-        if (array != null) {
-            tlb.bounceToDevice(array, arrayOffset, tlbCpu, (int) size);
-        } else {
-            tlb.bounceToDevice(origCpu, tlbCpu, size);
-        }
+        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, attrs, keep, array, arrayOffset, origCpu,
+                handle, tlbCpu);
+        copyIn(tlb, mapping, 0, size);
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
             archSyncForDevice(tlbCpu, size, dir);
         }
-        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, attrs, keep, array, arrayOffset, origCpu,
-                handle, tlbCpu);
         tlb.setOwner(handle, mapping);
         return mapping;
+    }
+
+    private static String reach(DevicePolicy p) {
+        return "mask " + p.dma.dmaMask() + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit()));
     }
 
     private String whyBounce(DevicePolicy p, boolean heap) {
@@ -252,18 +250,23 @@ final class StreamingMapper {
     void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection dir) {
         StreamingMapping m = checkSync(mapping, offset, length, dir, "sync for the device");
         if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
-            Swiotlb tlb = platform.swiotlb;
-            if (m.array != null) {
-                tlb.bounceToDevice(m.array, m.arrayOffset + (int) offset, m.tlbCpu + offset, (int) length);
-            } else {
-                tlb.bounceToDevice(m.origCpu + offset, m.tlbCpu + offset, length);
-            }
+            copyIn(platform.swiotlb, m, offset, length);
         }
         if (!coherent) {
             archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
         }
     }
 
+    /** {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
+    private static void copyIn(Swiotlb tlb, StreamingMapping m, long offset, long length) {
+        if (m.array != null) {
+            tlb.bounceToDevice(m.array, m.arrayOffset + (int) offset, m.tlbCpu + offset, (int) length);
+        } else {
+            tlb.bounceToDevice(m.origCpu + offset, m.tlbCpu + offset, length);
+        }
+    }
+
+    /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
     private static void copyBack(Swiotlb tlb, StreamingMapping m, long offset, long length) {
         if (m.array != null) {
             tlb.bounceFromDevice(m.tlbCpu + offset, m.array, m.arrayOffset + (int) offset, (int) length);
