@@ -5,13 +5,17 @@ import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
+import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaMaskUnsupportedException;
 import io.dmadirect.DmaUsageException;
+import io.dmadirect.ScatterList;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.RawMemory;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +34,7 @@ final class DirectDevice implements DmaDevice {
     private final DeviceProperties properties;
     private final BufferBacking pageBacking;
     private final BufferBacking swiotlbBacking;
+    private final StreamingMapper streaming;
     private volatile DevicePolicy policy;
     private volatile boolean closed;
 
@@ -39,9 +44,14 @@ final class DirectDevice implements DmaDevice {
         this.pages = parts.pages();
         this.properties = properties;
         this.pageBacking = new PageBacking(pages);
-        this.swiotlbBacking = parts.swiotlb() == null ? null : new SwiotlbBacking(parts.swiotlb());
+        this.swiotlbBacking = platform.swiotlbAllocator == null ? null : new SwiotlbBacking(platform.swiotlbAllocator);
         this.policy = new DevicePolicy(DeviceDma.initial(properties, parts.encryption().encryptionMask(),
                 parts.guestMemEncrypt()), parts.zones());
+        this.streaming = new StreamingMapper(this, platform, properties.coherent());
+    }
+
+    DevicePolicy policy() {
+        return policy;
     }
 
     @Override
@@ -84,9 +94,9 @@ final class DirectDevice implements DmaDevice {
 
     private void checkSupported(DmaMask mask) {
         long lowest = platform.lowestPhysEnd();
-        if (parts.swiotlb() != null) {
+        if (platform.swiotlbAllocator != null) {
             // A bounce pool within the mask makes the mask usable for streaming DMA.
-            lowest = lowerOf(lowest, parts.swiotlb().lastPhysAddress());
+            lowest = lowerOf(lowest, platform.swiotlbAllocator.lastPhysAddress());
         }
         if (!DmaDirect.supported(policy.dma, mask, lowest)) {
             throw new DmaMaskUnsupportedException("failed to set DMA mask " + mask + " on " + name()
@@ -199,7 +209,7 @@ final class DirectDevice implements DmaDevice {
 
     /** {@code dma_direct_alloc_swiotlb()}: the restricted pool, kept only when coherent_ok. */
     private DmaBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, AllocationSteps steps) {
-        SwiotlbAllocator swiotlb = parts.swiotlb();
+        SwiotlbAllocator swiotlb = platform.swiotlbAllocator;
         if (swiotlb == null) {
             throw AllocationFailure.of(name(), p, size,
                     "the device is restricted to a bounce pool and the platform has none", steps, pages.stats());
@@ -217,9 +227,11 @@ final class DirectDevice implements DmaDevice {
         long cpu = swiotlb.cpuAddress(handle);
         RawMemory.fill(cpu, size, (byte) 0);
         // The bounce pool was made shared when it was set up, so its DMA address carries no encryption bit.
-        return new CoherentBuffer(this, swiotlbBacking, handle, phys, cpu, DmaDirect.physToDmaUnencrypted(p.dma, phys),
-                size, aligned, parts.zones().zoneOf(phys), p.zoneChoice.zone(), AllocationPath.SWIOTLB, steps.list(),
-                true, false);
+        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle, phys, cpu,
+                DmaDirect.physToDmaUnencrypted(p.dma, phys), size, aligned, parts.zones().zoneOf(phys), p.zoneChoice.zone(),
+                AllocationPath.SWIOTLB, steps.list(), true, false);
+        swiotlb.setOwner(handle, buffer);
+        return buffer;
     }
 
     /** {@code dma_direct_free()}. */
@@ -260,6 +272,9 @@ final class DirectDevice implements DmaDevice {
         Object owner = pages.ownerAt(phys);
         if (owner == platform.pools) {
             owner = platform.pools.ownerAt(phys);
+        } else if (owner == null && platform.swiotlbAllocator != null) {
+            // The bounce pool's memory is one allocation of the page allocator, with no owner.
+            owner = platform.swiotlbAllocator.ownerAt(phys);
         }
         if (owner instanceof CoherentBuffer) {
             CoherentBuffer buffer = (CoherentBuffer) owner;
@@ -269,6 +284,71 @@ final class DirectDevice implements DmaDevice {
             }
         }
         return Optional.empty();
+    }
+
+    @Override
+    public DmaMapping map(ByteBuffer buffer, DmaDirection direction) {
+        return streaming.map(buffer, direction, 0);
+    }
+
+    @Override
+    public DmaMapping map(ByteBuffer buffer, DmaDirection direction, DmaAttr... attrs) {
+        return streaming.map(buffer, direction, DmaAttr.flags(attrs));
+    }
+
+    @Override
+    public DmaMapping map(byte[] array, int offset, int length, DmaDirection direction, DmaAttr... attrs) {
+        return streaming.map(array, offset, length, direction, DmaAttr.flags(attrs));
+    }
+
+    @Override
+    public ScatterList mapSg(List<ByteBuffer> buffers, DmaDirection direction, DmaAttr... attrs) {
+        return streaming.mapSg(buffers, direction, DmaAttr.flags(attrs));
+    }
+
+    @Override
+    public void unmap(DmaMapping mapping) {
+        streaming.unmap(mapping);
+    }
+
+    @Override
+    public void syncForCpu(DmaMapping mapping, DmaDirection direction) {
+        streaming.syncForCpu(mapping, 0, mapping.size(), direction);
+    }
+
+    @Override
+    public void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection direction) {
+        streaming.syncForCpu(mapping, offset, length, direction);
+    }
+
+    @Override
+    public void syncForDevice(DmaMapping mapping, DmaDirection direction) {
+        streaming.syncForDevice(mapping, 0, mapping.size(), direction);
+    }
+
+    @Override
+    public void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection direction) {
+        streaming.syncForDevice(mapping, offset, length, direction);
+    }
+
+    @Override
+    public long maxMappingSize() {
+        return streaming.maxMappingSize();
+    }
+
+    @Override
+    public void setMinAlignMask(long mask) {
+        streaming.setMinAlignMask(mask);
+    }
+
+    @Override
+    public long minAlignMask() {
+        return streaming.minAlignMask();
+    }
+
+    @Override
+    public Optional<DmaMapping> findMapping(long dmaAddress) {
+        return streaming.findMapping(dmaAddress);
     }
 
     void checkOpen(String what) {
@@ -300,11 +380,15 @@ final class DirectDevice implements DmaDevice {
             collect.accept(owner);
         });
         platform.pools.forEachOwner(collect);
+        if (platform.swiotlbAllocator != null) {
+            platform.swiotlbAllocator.forEachOwner(collect);
+        }
         for (CoherentBuffer buffer : leftover) {
             if (buffer.markFreed()) {
                 release(buffer);
             }
         }
+        streaming.releaseLeftovers();
         platform.detach(this);
     }
 

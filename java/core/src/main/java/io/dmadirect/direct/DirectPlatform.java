@@ -9,6 +9,7 @@ import io.dmadirect.MemoryStats;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.pool.AtomicPools;
 import io.dmadirect.spi.MemoryRun;
+import io.dmadirect.swiotlb.Swiotlb;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -22,6 +23,11 @@ public final class DirectPlatform implements DmaPlatform {
 
     final PlatformParts parts;
     final AtomicPools pools;
+    /** The bounce pool, or null when the platform has none. */
+    final Swiotlb swiotlb;
+    /** The coherent allocator of restricted devices: the parts' own, else the bounce pool. */
+    final SwiotlbAllocator swiotlbAllocator;
+    private volatile CpuPhysTable cpuTable;
     private final Set<DirectDevice> devices = ConcurrentHashMap.newKeySet();
     private final AtomicLong leakedBytes = new AtomicLong();
     private volatile boolean closed;
@@ -30,13 +36,45 @@ public final class DirectPlatform implements DmaPlatform {
         this.parts = parts;
         this.pools = new AtomicPools(parts.pages(), parts.pages().stats(), parts.atomicPoolBytes(),
                 parts.atomicPoolMaxBytes(), this::preparePoolChunk);
+        this.swiotlb = Swiotlb.create(parts.bounce(), parts.pages(), parts.memory().frameSize(), parts.encryption(),
+                sharesMemory() && parts.encryption().canShare());
+        this.swiotlbAllocator = parts.swiotlb() != null ? parts.swiotlb()
+                : swiotlb != null ? new SwiotlbCoherent(swiotlb) : null;
+        this.cpuTable = CpuPhysTable.of(parts.memory().runs());
+    }
+
+    /** Whether memory devices reach must be made shared: a confidential guest, or a host with SME. */
+    private boolean sharesMemory() {
+        return parts.guestMemEncrypt() || parts.encryption().encryptionMask() != 0;
+    }
+
+    /**
+     * The physical address of {@code [cpu, cpu + size)} when it lies in one run of pinned memory; the table
+     * is rebuilt when the memory has grown since.
+     */
+    long cpuToPhys(long cpu, long size) {
+        CpuPhysTable table = cpuTable;
+        long phys = table.physOf(cpu, size);
+        if (phys == CpuPhysTable.NOT_PINNED) {
+            java.util.List<MemoryRun> runs = parts.memory().runs();
+            if (runs.size() != table.size()) {
+                table = CpuPhysTable.of(runs);
+                cpuTable = table;
+                phys = table.physOf(cpu, size);
+            }
+        }
+        return phys;
+    }
+
+    /** The bounce pool (swiotlb), for its statistics; null when the platform has none. */
+    public Swiotlb swiotlb() {
+        return swiotlb;
     }
 
     /** {@code atomic_pool_expand()}: pool memory is cleaned and made shared before anyone can take it. */
     private boolean preparePoolChunk(long phys, long cpu, long size) {
         parts.caches().flush(cpu, size);
-        boolean needsSharing = parts.guestMemEncrypt() || parts.encryption().encryptionMask() != 0;
-        if (needsSharing && parts.encryption().canShare()) {
+        if (sharesMemory() && parts.encryption().canShare()) {
             return parts.encryption().setDecrypted(phys, size);
         }
         return true;
@@ -136,6 +174,9 @@ public final class DirectPlatform implements DmaPlatform {
             device.close();
         }
         pools.close();
+        if (swiotlb != null) {
+            swiotlb.close();
+        }
         parts.pages().drainThreadCaches();
         parts.pages().close();
         parts.memory().close();

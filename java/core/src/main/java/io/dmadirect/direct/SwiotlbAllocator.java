@@ -2,8 +2,8 @@ package io.dmadirect.direct;
 
 /**
  * The bounce-buffer pool as a coherent allocator, for devices restricted to it: {@code swiotlb_alloc()}
- * and {@code swiotlb_free()}. The streaming work fills it in; until then a platform has none and a
- * restricted device's allocations fail with a message that says so.
+ * and {@code swiotlb_free()}. A platform serves it from its bounce pool unless its parts bring another;
+ * with neither, a restricted device's allocations fail with a message that says so.
  */
 public interface SwiotlbAllocator {
 
@@ -23,6 +23,19 @@ public interface SwiotlbAllocator {
     long cpuAddress(long handle);
 
     java.nio.ByteBuffer cpuView(long handle, int length);
+
+    /** Attaches the buffer that holds a live handle, found again by {@link #ownerAt}. */
+    default void setOwner(long handle, Object owner) {
+    }
+
+    /** The owner of the live allocation whose memory holds {@code physAddress}, or null. */
+    default Object ownerAt(long physAddress) {
+        return null;
+    }
+
+    /** Calls {@code action} with the owner of every live allocation (slow: for close). */
+    default void forEachOwner(java.util.function.Consumer<Object> action) {
+    }
 
     /** The last physical address of the pool, for {@code dma_direct_supported()}. */
     long lastPhysAddress();

@@ -54,7 +54,7 @@ public final class LinuxPlatform implements DmaPlatform {
             LinuxEncryption encryption = new LinuxEncryption(cc.forceUnencrypted(), cc.technology());
             PlatformParts parts = new PlatformParts("linux", memory, pages, options.hugepages().zoneLayout(),
                     encryption, cc.forceUnencrypted(), CacheMaintenanceBridge.load(), null,
-                    cc.forceUnencrypted() ? 0 : options.atomicPoolBytes(), options.atomicPoolMaxBytes());
+                    cc.forceUnencrypted() ? 0 : options.atomicPoolBytes(), options.atomicPoolMaxBytes(), options.bounce());
             if (cc.forceUnencrypted()) {
                 LOG.log(Level.WARNING, PREFIX + encryption.reason());
             }

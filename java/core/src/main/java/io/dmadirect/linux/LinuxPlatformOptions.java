@@ -2,6 +2,7 @@ package io.dmadirect.linux;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.util.Objects;
 
 /**
@@ -18,13 +19,17 @@ import java.util.Objects;
  * @param unencrypted whether device DMA must be forced unencrypted: detected (the default) or set
  * @param atomicPoolBytes first size of each zone's atomic pool; 0 for none
  * @param atomicPoolMaxBytes how far each atomic pool may grow in the background
+ * @param bounce the bounce pool (swiotlb), taken from the lowest memory when the platform opens
  */
 public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencrypted, long atomicPoolBytes,
-        long atomicPoolMaxBytes) {
+        long atomicPoolMaxBytes, SwiotlbConfig bounce) {
 
-    /** 64 MiB of 2 MiB hugepages growing to 1 GiB, no low-memory reserve, detection, 256 KiB pools. */
+    /**
+     * 64 MiB of 2 MiB hugepages growing to 1 GiB, no low-memory reserve, detection, 256 KiB pools, an
+     * 8 MiB bounce pool ({@link SwiotlbConfig#processDefaults()}).
+     */
     public static final LinuxPlatformOptions DEFAULTS = new LinuxPlatformOptions(HugepageOptions.DEFAULTS,
-            Unencrypted.DETECT, 256 * Sizes.KiB, 4 * Sizes.MiB);
+            Unencrypted.DETECT, 256 * Sizes.KiB, 4 * Sizes.MiB, SwiotlbConfig.processDefaults());
 
     /** Whether DMA is forced unencrypted, the kernel's {@code force_dma_unencrypted()}. */
     public enum Unencrypted {
@@ -39,13 +44,14 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     public LinuxPlatformOptions {
         Objects.requireNonNull(hugepages, "hugepages");
         Objects.requireNonNull(unencrypted, "unencrypted");
+        Objects.requireNonNull(bounce, "bounce");
         if (atomicPoolBytes < 0 || atomicPoolMaxBytes < atomicPoolBytes) {
             throw new IllegalArgumentException("need 0 <= atomicPoolBytes <= atomicPoolMaxBytes");
         }
     }
 
     public LinuxPlatformOptions withHugepages(HugepageOptions value) {
-        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes);
+        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce);
     }
 
     /** The low-memory reserve, kept in the hugepage options. */
@@ -59,10 +65,15 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     }
 
     public LinuxPlatformOptions withUnencrypted(Unencrypted value) {
-        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes);
+        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes, bounce);
     }
 
     public LinuxPlatformOptions withAtomicPools(long initialBytes, long maxBytes) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes);
+        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes, bounce);
+    }
+
+    /** The bounce pool; {@link SwiotlbConfig#none()} for none. */
+    public LinuxPlatformOptions withBouncePool(SwiotlbConfig value) {
+        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, value);
     }
 }

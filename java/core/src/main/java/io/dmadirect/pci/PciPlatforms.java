@@ -6,6 +6,7 @@ import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.iova.CpuViews;
 import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.bridge.CacheMaintenanceBridge;
+import io.dmadirect.swiotlb.SwiotlbConfig;
 import io.dmadirect.memory.PageAllocators;
 import io.dmadirect.memory.ZoneLayout;
 import io.dmadirect.spi.MemoryEncryption;
@@ -27,7 +28,8 @@ public final class PciPlatforms {
     /** A platform over memory whose "physical" addresses are what the device uses: pagemap PAs, or IOVAs. */
     public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones) {
         return new DirectPlatform(new PlatformParts(name, memory, PageAllocators.standard(memory, zones), zones,
-                MemoryEncryption.NONE, false, CacheMaintenanceBridge.load(), null, ATOMIC_POOL, ATOMIC_POOL_MAX));
+                MemoryEncryption.NONE, false, CacheMaintenanceBridge.load(), null, ATOMIC_POOL, ATOMIC_POOL_MAX,
+                SwiotlbConfig.processDefaults()));
     }
 
     /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */

@@ -12,6 +12,7 @@ import io.dmadirect.direct.SwiotlbAllocator;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.PageAllocators;
 import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -46,7 +47,8 @@ public final class SimulatedPlatform implements DmaPlatform {
         ZoneLayout zones = new ZoneLayout(builder.zoneDmaBits);
         PageAllocator pages = builder.pageAllocator.apply(memory, zones);
         this.direct = new DirectPlatform(new PlatformParts(builder.name, memory, pages, zones, encryption,
-                builder.confidentialGuest, caches, builder.swiotlb, builder.atomicPoolBytes, builder.atomicPoolMaxBytes));
+                builder.confidentialGuest, caches, builder.swiotlb, builder.atomicPoolBytes, builder.atomicPoolMaxBytes,
+                builder.bounce));
     }
 
     public static Builder builder() {
@@ -121,8 +123,15 @@ public final class SimulatedPlatform implements DmaPlatform {
         return direct.toString();
     }
 
-    /** Describes the simulated machine. Defaults: 2 MiB frames, zone_dma_bits 24, 256 KiB atomic pools. */
+    /**
+     * Describes the simulated machine. Defaults: 2 MiB frames, zone_dma_bits 24, 256 KiB atomic pools, and a
+     * 4 MiB bounce pool ({@link #DEFAULT_BOUNCE_BYTES}): the kernel's 64 MiB would take most of the small
+     * machines tests describe.
+     */
     public static final class Builder {
+        /** The simulated machine's bounce pool size unless {@link #bouncePool} says otherwise. */
+        public static final long DEFAULT_BOUNCE_BYTES = 4 * Sizes.MiB;
+
         private String name = "simulated";
         private long frameSize = 2 * Sizes.MiB;
         private final List<long[]> regions = new ArrayList<>();
@@ -133,6 +142,7 @@ public final class SimulatedPlatform implements DmaPlatform {
         private long atomicPoolBytes = 256 * Sizes.KiB;
         private long atomicPoolMaxBytes = 4 * Sizes.MiB;
         private SwiotlbAllocator swiotlb;
+        private SwiotlbConfig bounce = SwiotlbConfig.defaults().withBytes(DEFAULT_BOUNCE_BYTES);
         private BiFunction<SimulatedMemory, ZoneLayout, PageAllocator> pageAllocator = PageAllocators::standard;
 
         private Builder() {
@@ -186,9 +196,21 @@ public final class SimulatedPlatform implements DmaPlatform {
             return this;
         }
 
-        /** The bounce pool as coherent allocator for restricted devices. */
+        /** A coherent allocator for restricted devices in place of the bounce pool. */
         public Builder swiotlb(SwiotlbAllocator value) {
             this.swiotlb = value;
+            return this;
+        }
+
+        /** The bounce pool (swiotlb) taken from the lowest memory when the platform is built; {@link SwiotlbConfig#none()} for none. */
+        public Builder bouncePool(SwiotlbConfig value) {
+            this.bounce = Objects.requireNonNull(value);
+            return this;
+        }
+
+        /** {@code swiotlb=force}: every streaming mapping bounces. */
+        public Builder forceBounce(boolean value) {
+            this.bounce = bounce.withForce(value);
             return this;
         }
 

@@ -1,0 +1,62 @@
+package io.dmadirect;
+
+/**
+ * A streaming mapping from {@link DmaDevice#map}: what {@code dma_map_single()} returns, the DMA address
+ * to hand the device for memory the driver already owns. The device may reach the memory itself
+ * (a direct mapping) or a bounce buffer that the library copies to and from ({@link #isBounced()}).
+ *
+ * <p>Who sees what, and when, follows the direction:
+ * <ul>
+ *   <li>{@link DmaDirection#TO_DEVICE}: the device sees what the CPU wrote once the memory is mapped, and
+ *       after each {@link #syncForDevice()}.</li>
+ *   <li>{@link DmaDirection#FROM_DEVICE}: the CPU sees what the device wrote after {@link #syncForCpu()}
+ *       and after unmapping ({@link #close()}).</li>
+ *   <li>{@link DmaDirection#BIDIRECTIONAL}: both.</li>
+ * </ul>
+ * Closing the mapping unmaps it ({@code dma_unmap_single()}); a second unmap throws.
+ */
+public interface DmaMapping extends AutoCloseable {
+
+    /** The device this mapping was made for, and the only one that may unmap it. */
+    DmaDevice device();
+
+    /** The address to program into the device. */
+    long dmaAddress();
+
+    /** The mapped size in bytes. */
+    long size();
+
+    DmaDirection direction();
+
+    /** Whether the device reaches a bounce buffer rather than the memory itself. */
+    boolean isBounced();
+
+    /** Whether the mapping has been unmapped. */
+    boolean isUnmapped();
+
+    /** {@code dma_sync_single_for_cpu()} over the whole mapping, with its own direction. */
+    default void syncForCpu() {
+        device().syncForCpu(this, direction());
+    }
+
+    /** {@code dma_sync_single_range_for_cpu()}: {@code [offset, offset + length)} of the mapping. */
+    default void syncForCpu(long offset, long length) {
+        device().syncForCpu(this, offset, length, direction());
+    }
+
+    /** {@code dma_sync_single_for_device()} over the whole mapping, with its own direction. */
+    default void syncForDevice() {
+        device().syncForDevice(this, direction());
+    }
+
+    /** {@code dma_sync_single_range_for_device()}: {@code [offset, offset + length)} of the mapping. */
+    default void syncForDevice(long offset, long length) {
+        device().syncForDevice(this, offset, length, direction());
+    }
+
+    /** {@code dma_unmap_single()}; the same as {@link DmaDevice#unmap}. */
+    @Override
+    default void close() {
+        device().unmap(this);
+    }
+}

@@ -1,0 +1,428 @@
+package io.dmadirect.direct;
+
+import static io.dmadirect.Sizes.format;
+import static io.dmadirect.Sizes.hex;
+
+import io.dmadirect.DmaAttr;
+import io.dmadirect.DmaDirection;
+import io.dmadirect.DmaMapping;
+import io.dmadirect.DmaMappingException;
+import io.dmadirect.DmaUsageException;
+import io.dmadirect.memory.RawMemory;
+import io.dmadirect.spi.CacheMaintenance;
+import io.dmadirect.swiotlb.Swiotlb;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The streaming DMA API of one device over dma-direct: {@code dma_direct_map_phys()},
+ * {@code dma_direct_unmap_phys()}, the syncs and {@code dma_direct_map_sg()}, with swiotlb behind them.
+ *
+ * <p>The direct path takes no lock and makes one object: the CPU address is translated by a table
+ * lookup, {@code dma_capable()} is two comparisons, and unmapping is one compare-and-set.
+ */
+final class StreamingMapper {
+    final DirectDevice device;
+    private final DirectPlatform platform;
+    private final CacheMaintenance caches;
+    /** {@code dev_is_dma_coherent()}: fixed by the hardware, so read once. */
+    private final boolean coherent;
+    private volatile long minAlignMask;
+
+    StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
+        this.device = device;
+        this.platform = platform;
+        this.caches = platform.parts.caches();
+        this.coherent = coherent;
+    }
+
+    /** {@code is_swiotlb_force_bounce()}, widened by the rule that forced-unencrypted devices always bounce. */
+    private boolean forceBounce(DevicePolicy p) {
+        Swiotlb tlb = platform.swiotlb;
+        return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.forceUnencrypted;
+    }
+
+    /**
+     * {@code dma_direct_map_phys()} for a buffer.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_map_phys</a>
+     */
+    DmaMapping map(ByteBuffer buffer, DmaDirection dir, int attrs) {
+        checkDirection(dir, "map");
+        int size = buffer.remaining();
+        checkSize(size);
+        if (!buffer.isDirect()) {
+            if (!buffer.hasArray()) {
+                throw new IllegalArgumentException("failed to map a read-only heap ByteBuffer: the library cannot copy "
+                        + "through it; map a direct buffer, or wrap a writable array");
+            }
+            return mapArray(buffer, buffer.array(), buffer.arrayOffset() + buffer.position(), size, dir, attrs);
+        }
+        if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
+            throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
+        }
+        device.checkOpen("map a buffer");
+        DevicePolicy p = device.policy();
+        if (size > Swiotlb.maxMappingSize(minAlignMask)) {
+            checkMaxSize(p, size);
+        }
+        long cpu = RawMemory.addressOf(buffer) + buffer.position();
+        long phys = platform.cpuToPhys(cpu, size);
+        if (phys != CpuPhysTable.NOT_PINNED && !forceBounce(p)) {
+            long dma = DmaDirect.physToDma(p.dma, phys);
+            if (DmaDirect.capable(p.dma, dma, size)) {
+                if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
+                    archSyncForDevice(cpu, size, dir);
+                }
+                return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE, 0);
+            }
+        }
+        // The kernel keeps the low bits of the physical address; where there is none, the virtual one's
+        // agree with it below the page size, which is what min_align_mask asks for.
+        long origAddr = phys != CpuPhysTable.NOT_PINNED ? phys : cpu;
+        return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
+    }
+
+    /** {@code dma_map_single()} of a heap array: always a bounce. */
+    DmaMapping map(byte[] array, int offset, int length, DmaDirection dir, int attrs) {
+        checkDirection(dir, "map");
+        java.util.Objects.checkFromIndexSize(offset, length, array.length);
+        checkSize(length);
+        return mapArray(array, array, offset, length, dir, attrs);
+    }
+
+    private DmaMapping mapArray(Object keep, byte[] array, int offset, int length, DmaDirection dir, int attrs) {
+        device.checkOpen("map a buffer");
+        DevicePolicy p = device.policy();
+        checkMaxSize(p, length);
+        return bounce(p, keep, array, offset, 0, offset, length, dir, attrs);
+    }
+
+    /**
+     * {@code swiotlb_map()}: slots from the pool, the original copied in, the bounce address checked
+     * against the device's reach.
+     *
+     * <p>The copy at map time is made for every direction, as the kernel does since its fix for leaking
+     * stale bounce data (CVE-2022-0854): a device that writes only part of a {@code FROM_DEVICE} buffer
+     * must leave the rest as it was, not as an earlier mapping left the slots.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_map</a>
+     */
+    private DmaMapping bounce(DevicePolicy p, Object keep, byte[] array, int arrayOffset, long origCpu, long origAddr,
+            long size, DmaDirection dir, int attrs) {
+        Swiotlb tlb = platform.swiotlb;
+        if (tlb == null) {
+            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == 0) + ") and the platform has no "
+                    + "bounce pool. Build the platform with a swiotlb pool");
+        }
+        if (p.forceUnencrypted && !platform.parts.encryption().canShare()) {
+            // The pool could not be made shared, so a bounce would hand the device private memory.
+            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": the device needs shared (unencrypted) memory and this platform cannot share memory with "
+                    + "devices (a process cannot convert pages the way the kernel's set_memory_decrypted() does)");
+        }
+        long minAlign = minAlignMask;
+        if (size > Swiotlb.maxMappingSize(minAlign)) {
+            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": a bounced mapping holds at most " + format(Swiotlb.maxMappingSize(minAlign))
+                    + " (one swiotlb segment, less min_align_mask " + hex(minAlign) + "). Split the transfer");
+        }
+        long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
+        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs));
+        if (handle == Swiotlb.NONE) {
+            if (!tlb.reaches(physLimit)) {
+                throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                        + ": the bounce pool at " + hex(tlb.firstPhysAddress()) + ".." + hex(tlb.lastPhysAddress())
+                        + " lies beyond the device's reach (" + reach(p) + "). Reserve low memory for the pool, or "
+                        + "allow extra pools (SwiotlbConfig dynamicMaxBytes) so one is taken below the limit");
+            }
+            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name() + ": "
+                    + tlb.describeFull(size));
+        }
+        long tlbPhys = tlb.physAddress(handle);
+        long dma = DmaDirect.physToDmaUnencrypted(p.dma, tlbPhys);
+        if (!DmaDirect.capable(p.dma, dma, size)) {
+            tlb.release(handle);
+            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (" + reach(p)
+                    + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
+        }
+        long tlbCpu = tlb.cpuAddress(handle);
+        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, attrs, keep, array, arrayOffset, origCpu,
+                handle, tlbCpu);
+        copyIn(tlb, mapping, 0, size);
+        if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
+            archSyncForDevice(tlbCpu, size, dir);
+        }
+        tlb.setOwner(handle, mapping);
+        return mapping;
+    }
+
+    private static String reach(DevicePolicy p) {
+        return "mask " + p.dma.dmaMask() + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit()));
+    }
+
+    private String whyBounce(DevicePolicy p, boolean heap) {
+        if (heap) {
+            return "heap memory moves";
+        }
+        if (forceBounce(p)) {
+            return p.forceUnencrypted ? "the device is forced unencrypted" : "bounce is forced";
+        }
+        return "it is not pinned DMA memory within mask " + p.dma.dmaMask();
+    }
+
+    /**
+     * {@code dma_direct_map_sg()}: each buffer mapped on its own; on a failure the segments already mapped
+     * are unmapped without syncing, and the error names the segment.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_map_sg</a>
+     */
+    MappedScatterList mapSg(List<ByteBuffer> buffers, DmaDirection dir, int attrs) {
+        checkDirection(dir, "map a scatter list");
+        if (buffers.isEmpty()) {
+            throw new IllegalArgumentException("failed to map a scatter list: it has no buffers");
+        }
+        List<DmaMapping> mapped = new ArrayList<>(buffers.size());
+        for (int i = 0; i < buffers.size(); i++) {
+            try {
+                mapped.add(map(buffers.get(i), dir, attrs));
+            } catch (RuntimeException e) {
+                for (DmaMapping m : mapped) {
+                    release((StreamingMapping) m, true);
+                }
+                if (e instanceof DmaMappingException) {
+                    throw new DmaMappingException("failed to map segment " + i + " of " + buffers.size()
+                            + " of a scatter list; the " + i + " before it were unmapped: " + e.getMessage());
+                }
+                throw e;
+            }
+        }
+        return new MappedScatterList(mapped, dir);
+    }
+
+    /**
+     * {@code dma_direct_unmap_phys()}: CPU caches first, then the bounce copy back and the slots released.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_unmap_phys</a>
+     */
+    void unmap(DmaMapping mapping) {
+        StreamingMapping m = own(mapping, "unmap");
+        if (!m.markUnmapped()) {
+            throw new DmaUsageException("failed to unmap " + m + ": it was already unmapped (double unmap)");
+        }
+        release(m, DmaAttr.SKIP_CPU_SYNC.in(m.attrs));
+    }
+
+    private void release(StreamingMapping m, boolean skipSync) {
+        m.markUnmapped();
+        if (!coherent && !skipSync) {
+            archSyncForCpu(m.deviceSideCpu(), m.size, m.direction);
+        }
+        if (m.tlbHandle != Swiotlb.NONE) {
+            Swiotlb tlb = platform.swiotlb;
+            if (!skipSync && copiesFromDevice(m.direction)) {
+                copyBack(tlb, m, 0, m.size);
+            }
+            tlb.release(m.tlbHandle);
+        }
+    }
+
+    /**
+     * {@code dma_direct_sync_single_for_cpu()}: invalidate CPU caches, then copy the bounce buffer back.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_sync_single_for_cpu</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_sync_single_for_cpu</a>
+     */
+    void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection dir) {
+        StreamingMapping m = checkSync(mapping, offset, length, dir, "sync for the CPU");
+        if (!coherent) {
+            archSyncForCpu(m.deviceSideCpu() + offset, length, dir);
+        }
+        if (m.tlbHandle != Swiotlb.NONE && copiesFromDevice(dir)) {
+            copyBack(platform.swiotlb, m, offset, length);
+        }
+    }
+
+    /**
+     * {@code dma_direct_sync_single_for_device()}: copy into the bounce buffer, then clean CPU caches.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_sync_single_for_device</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_sync_single_for_device</a>
+     */
+    void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection dir) {
+        StreamingMapping m = checkSync(mapping, offset, length, dir, "sync for the device");
+        if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
+            copyIn(platform.swiotlb, m, offset, length);
+        }
+        if (!coherent) {
+            archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
+        }
+    }
+
+    /** {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
+    private static void copyIn(Swiotlb tlb, StreamingMapping m, long offset, long length) {
+        if (m.array != null) {
+            tlb.bounceToDevice(m.array, m.arrayOffset + (int) offset, m.tlbCpu + offset, (int) length);
+        } else {
+            tlb.bounceToDevice(m.origCpu + offset, m.tlbCpu + offset, length);
+        }
+    }
+
+    /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
+    private static void copyBack(Swiotlb tlb, StreamingMapping m, long offset, long length) {
+        if (m.array != null) {
+            tlb.bounceFromDevice(m.tlbCpu + offset, m.array, m.arrayOffset + (int) offset, (int) length);
+        } else {
+            tlb.bounceFromDevice(m.tlbCpu + offset, m.origCpu + offset, length);
+        }
+    }
+
+    private static boolean copiesToDevice(DmaDirection dir) {
+        return dir == DmaDirection.TO_DEVICE || dir == DmaDirection.BIDIRECTIONAL;
+    }
+
+    private static boolean copiesFromDevice(DmaDirection dir) {
+        return dir == DmaDirection.FROM_DEVICE || dir == DmaDirection.BIDIRECTIONAL;
+    }
+
+    /** {@code arch_sync_dma_for_device()}: write back what the device reads, drop what it will overwrite. */
+    private void archSyncForDevice(long cpu, long size, DmaDirection dir) {
+        switch (dir) {
+            case TO_DEVICE:
+                caches.clean(cpu, size);
+                break;
+            case FROM_DEVICE:
+                caches.invalidate(cpu, size);
+                break;
+            default:
+                caches.flush(cpu, size);
+                break;
+        }
+    }
+
+    /** {@code arch_sync_dma_for_cpu()}: drop lines the CPU may have fetched while the device wrote. */
+    private void archSyncForCpu(long cpu, long size, DmaDirection dir) {
+        if (dir != DmaDirection.TO_DEVICE) {
+            caches.invalidate(cpu, size);
+        }
+    }
+
+    /**
+     * {@code dma_direct_max_mapping_size()}: the pool's limit when this device may bounce any memory it
+     * maps ({@code dma_addressing_limited} or forced bounce), unlimited otherwise.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_max_mapping_size</a>
+     */
+    long maxMappingSize() {
+        DevicePolicy p = device.policy();
+        if (platform.swiotlb != null && (addressingLimited(p) || forceBounce(p))) {
+            return Swiotlb.maxMappingSize(minAlignMask);
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** {@code dma_addressing_limited()}: the streaming limit falls short of the required mask. */
+    private boolean addressingLimited(DevicePolicy p) {
+        return Long.compareUnsigned(DmaDirect.streamingLimit(p.dma), device.requiredMask().value()) < 0;
+    }
+
+    private void checkMaxSize(DevicePolicy p, long size) {
+        long max = maxMappingSize();
+        if (size > max) {
+            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": more than dma_max_mapping_size " + format(max) + " (mask " + p.dma.dmaMask() + "). Split the transfer");
+        }
+    }
+
+    void setMinAlignMask(long mask) {
+        if (mask < 0 || mask > 0xffff || (mask & (mask + 1)) != 0) {
+            throw new IllegalArgumentException("failed to set min_align_mask on " + device.name()
+                    + ": it must be 0 or 2^n - 1 for n up to 16, got " + hex(mask));
+        }
+        minAlignMask = mask;
+    }
+
+    long minAlignMask() {
+        return minAlignMask;
+    }
+
+    /** The bounced mapping whose bounce buffer holds {@code dmaAddress}, through the pool's slot owners. */
+    Optional<DmaMapping> findMapping(long dmaAddress) {
+        Swiotlb tlb = platform.swiotlb;
+        if (tlb == null) {
+            return Optional.empty();
+        }
+        long phys = DmaDirect.dmaToPhys(device.policy().dma, dmaAddress);
+        Object owner = phys == DmaDirect.PHYS_ADDR_MAX ? null : tlb.ownerAt(phys);
+        if (owner instanceof StreamingMapping) {
+            StreamingMapping m = (StreamingMapping) owner;
+            long offset = dmaAddress - m.dmaAddress();
+            if (m.mapper == this && !m.isUnmapped() && offset >= 0 && offset < m.size) {
+                return Optional.of(m);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Releases the bounce slots of mappings the driver left, without copying: the device is going away. */
+    void releaseLeftovers() {
+        Swiotlb tlb = platform.swiotlb;
+        if (tlb == null) {
+            return;
+        }
+        List<StreamingMapping> leftover = new ArrayList<>();
+        tlb.forEachOwner(owner -> {
+            if (owner instanceof StreamingMapping && ((StreamingMapping) owner).mapper == this) {
+                leftover.add((StreamingMapping) owner);
+            }
+        });
+        for (StreamingMapping m : leftover) {
+            if (m.markUnmapped()) {
+                tlb.release(m.tlbHandle);
+            }
+        }
+    }
+
+    private StreamingMapping own(DmaMapping mapping, String what) {
+        java.util.Objects.requireNonNull(mapping, "mapping");
+        if (!(mapping instanceof StreamingMapping) || ((StreamingMapping) mapping).mapper != this) {
+            throw new DmaUsageException("failed to " + what + " " + mapping + " through device " + device.name()
+                    + ": it was mapped by " + (mapping instanceof StreamingMapping ? "another device" : "no dmadirect device"));
+        }
+        return (StreamingMapping) mapping;
+    }
+
+    private StreamingMapping checkSync(DmaMapping mapping, long offset, long length, DmaDirection dir, String what) {
+        StreamingMapping m = own(mapping, what);
+        if (m.isUnmapped()) {
+            throw new DmaUsageException("failed to " + what + " " + m + ": it was unmapped");
+        }
+        if (dir != m.direction) {
+            throw new DmaUsageException("failed to " + what + " " + m + " as " + dir + ": it was mapped " + m.direction
+                    + ", and a sync must name the mapping's direction");
+        }
+        if (offset < 0 || length < 1 || offset > m.size - length) {
+            throw new DmaUsageException("failed to " + what + " " + m + ": the range [" + offset + ", " + offset + " + "
+                    + length + ") is not inside the mapping's " + m.size + " bytes");
+        }
+        return m;
+    }
+
+    private static void checkDirection(DmaDirection dir, String what) {
+        if (dir == null || dir == DmaDirection.NONE) {
+            throw new IllegalArgumentException("failed to " + what + ": the direction must be TO_DEVICE, FROM_DEVICE or "
+                    + "BIDIRECTIONAL, got " + dir);
+        }
+    }
+
+    private void checkSize(long size) {
+        if (size < 1) {
+            throw new IllegalArgumentException("failed to map a buffer for " + device.name()
+                    + ": a mapping needs at least 1 byte, got " + size);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.swiotlb.Swiotlb;
+import java.nio.ByteBuffer;
+
+/**
+ * The platform's bounce pool as the coherent allocator of restricted devices.
+ *
+ * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
+ * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_free</a>
+ */
+final class SwiotlbCoherent implements SwiotlbAllocator {
+    /** Marks a slot run as held by a coherent buffer, so that only such runs are freed here. */
+    private static final Object COHERENT = new Object() {
+        @Override
+        public String toString() {
+            return "swiotlb coherent allocation";
+        }
+    };
+
+    private final Swiotlb tlb;
+
+    SwiotlbCoherent(Swiotlb tlb) {
+        this.tlb = tlb;
+    }
+
+    /** {@code swiotlb_alloc()}: slots with no original to keep bits of; a page or more comes page-aligned. */
+    @Override
+    public long alloc(long size) {
+        long handle = tlb.mapSingle(0, size, 0, 0, -1L, true);
+        if (handle != Swiotlb.NONE) {
+            tlb.setOwner(handle, COHERENT);
+        }
+        return handle;
+    }
+
+    /** {@code swiotlb_free()}: false unless the handle is a live coherent run of this pool ({@code is_swiotlb_buffer}). */
+    @Override
+    public boolean free(long handle) {
+        if (handle == Swiotlb.NONE || !isCoherent(tlb.ownerAt(tlb.physAddress(handle)))) {
+            return false;
+        }
+        tlb.release(handle);
+        return true;
+    }
+
+    private static boolean isCoherent(Object owner) {
+        return owner == COHERENT || owner instanceof CoherentBuffer;
+    }
+
+    @Override
+    public void setOwner(long handle, Object owner) {
+        tlb.setOwner(handle, owner == null ? COHERENT : owner);
+    }
+
+    @Override
+    public Object ownerAt(long physAddress) {
+        Object owner = tlb.ownerAt(physAddress);
+        return owner instanceof CoherentBuffer ? owner : null;
+    }
+
+    @Override
+    public void forEachOwner(java.util.function.Consumer<Object> action) {
+        tlb.forEachOwner(owner -> {
+            if (owner instanceof CoherentBuffer) {
+                action.accept(owner);
+            }
+        });
+    }
+
+    @Override
+    public long physAddress(long handle) {
+        return tlb.physAddress(handle);
+    }
+
+    @Override
+    public long cpuAddress(long handle) {
+        return tlb.cpuAddress(handle);
+    }
+
+    @Override
+    public ByteBuffer cpuView(long handle, int length) {
+        return tlb.cpuView(handle, length);
+    }
+
+    @Override
+    public long lastPhysAddress() {
+        return tlb.lastPhysAddress();
+    }
+}

@@ -1,0 +1,483 @@
+package io.dmadirect.swiotlb;
+
+import io.dmadirect.Sizes;
+import io.dmadirect.Zone;
+import io.dmadirect.memory.PageAllocator;
+import io.dmadirect.memory.RawMemory;
+import io.dmadirect.spi.MemoryEncryption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * The bounce-buffer pool ({@code struct io_tlb_mem} of {@code kernel/dma/swiotlb.c}): memory every device
+ * can reach, taken once when the platform is built, into which streaming mappings the device cannot
+ * reach directly are copied.
+ *
+ * <p>The pool is 2 KiB slots ({@code IO_TLB_SIZE}) in segments of 128 ({@code IO_TLB_SEGSIZE}), so one
+ * mapping is at most 256 KiB. Its memory is taken from the lowest zones, below 4 GiB where the platform has
+ * memory there, in chunks of whole segments. Each pool is split into areas with a lock each, and a thread
+ * starts its search in its own area, so mappings on different threads rarely meet on a lock.
+ *
+ * <p>A mapping is a {@code long} handle: bits 0..10 the offset kept from the original address
+ * ({@code min_align_mask}), bits 11..18 the slot count, bits 19..50 the first slot, bits 51..62 the pool
+ * number plus one. {@link #NONE} is never a handle.
+ */
+public final class Swiotlb implements AutoCloseable {
+    public static final int SLOT_SHIFT = 11;
+    /** {@code IO_TLB_SIZE}. */
+    public static final int SLOT_SIZE = 1 << SLOT_SHIFT;
+    /** {@code IO_TLB_SEGSIZE}: slots in a segment; no mapping crosses one. */
+    public static final int SEGMENT_SLOTS = 128;
+    public static final long SEGMENT_BYTES = (long) SLOT_SIZE * SEGMENT_SLOTS;
+    /** What {@link #mapSingle} returns when no slots fit. */
+    public static final long NONE = 0L;
+
+    private static final System.Logger LOG = System.getLogger("io.dmadirect.swiotlb");
+    private static final long PAGE_SIZE = PageAllocator.PAGE_SIZE;
+    private static final long LOW_4G = 0xffff_ffffL;
+
+    private final SwiotlbConfig config;
+    private final PageAllocator pages;
+    private final MemoryEncryption encryption;
+    private final boolean share;
+    private final long chunkBytes;
+    private final Object growLock = new Object();
+    private volatile SlotPool[] pools;
+    private long dynamicBytes;
+    private final AtomicLong used = new AtomicLong();
+    private final AtomicLong highWater = new AtomicLong();
+    private final LongAdder bounces = new LongAdder();
+    private final LongAdder bytesToDevice = new LongAdder();
+    private final LongAdder bytesFromDevice = new LongAdder();
+    private volatile boolean closed;
+
+    private Swiotlb(SwiotlbConfig config, PageAllocator pages, MemoryEncryption encryption, boolean share,
+            long chunkBytes, SlotPool first) {
+        this.config = config;
+        this.pages = pages;
+        this.encryption = encryption;
+        this.share = share;
+        this.chunkBytes = chunkBytes;
+        this.pools = new SlotPool[] {first};
+    }
+
+    /**
+     * {@code swiotlb_init_remap()} and {@code swiotlb_update_mem_attributes()}: takes the default pool from
+     * the page allocator and, when memory is encrypted, makes it shared with devices. When the full size
+     * cannot be had, the size is halved until it can, down to one segment, as the kernel does at boot.
+     *
+     * @param share make the memory shared (decrypted): a confidential guest, or a host with SME
+     * @return the pool, or null when {@code config.bytes()} is 0 or not even one segment was free
+     */
+    public static Swiotlb create(SwiotlbConfig config, PageAllocator pages, long frameSize, MemoryEncryption encryption,
+            boolean share) {
+        if (config.bytes() == 0) {
+            return null;
+        }
+        long bytes = alignUp(config.bytes(), SEGMENT_BYTES);
+        for (long want = bytes; want >= SEGMENT_BYTES; want = alignUp(want / 2, SEGMENT_BYTES)) {
+            long chunkSize = chunkBytes(want, frameSize);
+            SlotPool pool = takePool(0, pages, encryption, share, alignUp(want, chunkSize), chunkSize, config.areas(),
+                    PageAllocator.NO_LIMIT, true, false);
+            if (pool != null) {
+                long got = (long) pool.nslots * SLOT_SIZE;
+                if (Long.compareUnsigned(pool.lastPhys(), LOW_4G) > 0) {
+                    LOG.log(System.Logger.Level.WARNING, "swiotlb: the platform has no room below 4 GiB; the bounce pool lies at "
+                            + Sizes.hex(pool.firstPhys()) + ", beyond the reach of 32-bit devices");
+                }
+                if (got < bytes) {
+                    LOG.log(System.Logger.Level.WARNING, "swiotlb: wanted " + Sizes.format(bytes) + " for the bounce pool, got "
+                            + Sizes.format(got) + "; mappings that bounce will fail sooner");
+                }
+                return new Swiotlb(config, pages, encryption, share, chunkSize, pool);
+            }
+            if (want == SEGMENT_BYTES) {
+                break;
+            }
+        }
+        LOG.log(System.Logger.Level.WARNING, "swiotlb: no memory for a bounce pool; mappings that need one will fail");
+        return null;
+    }
+
+    /**
+     * Chunks are powers of two of at least a segment and at most a frame (or one segment of contiguous
+     * frames when frames are smaller); the pool is rounded up to whole chunks.
+     */
+    static long chunkBytes(long poolBytes, long frameSize) {
+        return Math.max(SEGMENT_BYTES, Math.min(frameSize, Long.highestOneBit(poolBytes)));
+    }
+
+    /**
+     * Takes {@code bytes} in chunks, lowest zones first: below {@code preferLimit} in ZONE_DMA32 (which falls
+     * back to ZONE_DMA), then anywhere below {@code physLimit}.
+     */
+    private static SlotPool takePool(int id, PageAllocator pages, MemoryEncryption encryption, boolean share, long bytes,
+            long chunkBytes, int areas, long physLimit, boolean mayGrow, boolean dynamic) {
+        int count = (int) (bytes / chunkBytes);
+        long[] handles = new long[count];
+        long[] phys = new long[count];
+        long[] cpu = new long[count];
+        for (int i = 0; i < count; i++) {
+            long handle = takeChunk(pages, chunkBytes, physLimit, mayGrow);
+            if (handle != PageAllocator.NO_PAGES && share && !encryption.setDecrypted(pages.physAddress(handle), chunkBytes)) {
+                // The memory's state is unknown: never hand it back to the allocator.
+                LOG.log(System.Logger.Level.WARNING, "swiotlb: set_memory_decrypted failed for "
+                        + Sizes.hex(pages.physAddress(handle)) + "; leaking " + Sizes.format(chunkBytes));
+                handle = PageAllocator.NO_PAGES;
+            }
+            if (handle == PageAllocator.NO_PAGES) {
+                for (int j = 0; j < i; j++) {
+                    giveBack(pages, encryption, share, handles[j], phys[j], chunkBytes);
+                }
+                return null;
+            }
+            handles[i] = handle;
+            phys[i] = pages.physAddress(handle);
+            cpu[i] = pages.cpuAddress(handle);
+        }
+        return new SlotPool(id, chunkBytes, handles, phys, cpu, areas, share, dynamic);
+    }
+
+    private static long takeChunk(PageAllocator pages, long chunkBytes, long physLimit, boolean mayGrow) {
+        long low = Long.compareUnsigned(physLimit, LOW_4G) < 0 ? physLimit : LOW_4G;
+        long handle = allocIn(pages, Zone.DMA32, chunkBytes, low, mayGrow);
+        if (handle == PageAllocator.NO_PAGES && Long.compareUnsigned(physLimit, LOW_4G) > 0) {
+            handle = allocIn(pages, Zone.NORMAL, chunkBytes, physLimit, mayGrow);
+        }
+        return handle;
+    }
+
+    private static long allocIn(PageAllocator pages, Zone zone, long bytes, long limit, boolean mayGrow) {
+        return bytes > pages.maxPagesBytes() ? pages.allocContiguous(zone, bytes, limit, mayGrow)
+                : pages.allocPages(zone, bytes, limit, mayGrow);
+    }
+
+    private static void giveBack(PageAllocator pages, MemoryEncryption encryption, boolean share, long handle, long phys,
+            long bytes) {
+        if (share && !encryption.setEncrypted(phys, bytes)) {
+            LOG.log(System.Logger.Level.WARNING, "swiotlb: set_memory_encrypted failed for " + Sizes.hex(phys)
+                    + "; leaking " + Sizes.format(bytes));
+            return;
+        }
+        pages.free(handle);
+    }
+
+    public SwiotlbConfig config() {
+        return config;
+    }
+
+    /** {@code is_swiotlb_force_bounce()} for devices of the default pool: {@code swiotlb=force}. */
+    public boolean forceBounce() {
+        return config.force();
+    }
+
+    /**
+     * {@code swiotlb_max_mapping_size()}: one segment, less what {@code min_align_mask} may skip at the start.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_max_mapping_size</a>
+     */
+    public static long maxMappingSize(long minAlignMask) {
+        long minAlign = minAlignMask == 0 ? 0 : alignUp(minAlignMask, SLOT_SIZE);
+        return SEGMENT_BYTES - minAlign;
+    }
+
+    /**
+     * {@code swiotlb_tbl_map_single()} without the copy: finds slots for {@code size} bytes whose bounce
+     * address keeps the bits of {@code origAddr} under {@code minAlignMask} (NVMe needs the offset inside
+     * its controller page kept), and under {@code allocAlignMask} places the start.
+     *
+     * @param origAddr  the original buffer's address, whose low bits are kept; 0 for a coherent allocation
+     * @param physLimit pools reaching above this (unsigned) are skipped, and extra pools are taken below it
+     * @param mayGrow   whether an extra pool may be taken when none has room ({@code SWIOTLB_DYNAMIC})
+     * @return a handle, or {@link #NONE} when nothing fits
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
+     */
+    public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long physLimit,
+            boolean mayGrow) {
+        long offset = alignOffset(origAddr, minAlignMask);
+        long allocSize = size + offset;
+        if (size <= 0 || allocSize > SEGMENT_BYTES || closed) {
+            return NONE;
+        }
+        int n = (int) ((allocSize + SLOT_SIZE - 1) >>> SLOT_SHIFT);
+        long alignMask = minAlignMask | allocAlignMask;
+        if (allocSize >= PAGE_SIZE) {
+            // Only page-aligned runs for a page or more, as the kernel does.
+            alignMask |= PAGE_SIZE - 1;
+        }
+        alignMask &= ~(long) (SLOT_SIZE - 1);
+        int hint = areaHint();
+        for (SlotPool pool : pools) {
+            if (Long.compareUnsigned(pool.lastPhys(), physLimit) > 0) {
+                // Only pools wholly within the device's reach: slots beyond it would fail dma_capable.
+                continue;
+            }
+            int slot = pool.findSlots(hint, origAddr, n, alignMask);
+            if (slot >= 0) {
+                return taken(pool, slot, n, offset);
+            }
+        }
+        return mayGrow && config.dynamicMaxBytes() > 0 ? grow(hint, origAddr, n, offset, alignMask, physLimit) : NONE;
+    }
+
+    /** {@code swiotlb_align_offset()}: the part of the original address kept inside the first slot. */
+    static long alignOffset(long origAddr, long minAlignMask) {
+        return origAddr & minAlignMask & (SLOT_SIZE - 1);
+    }
+
+    /** {@code swiotlb_dyn_alloc()}, done in the caller's thread: one more chunk below the device's limit. */
+    private long grow(int hint, long origAddr, int n, long offset, long alignMask, long physLimit) {
+        synchronized (growLock) {
+            for (SlotPool pool : pools) {
+                // Another thread may have grown the pool, or freed slots, while this one waited.
+                if (pool.dynamic && Long.compareUnsigned(pool.lastPhys(), physLimit) <= 0) {
+                    int slot = pool.findSlots(hint, origAddr, n, alignMask);
+                    if (slot >= 0) {
+                        return taken(pool, slot, n, offset);
+                    }
+                }
+            }
+            if (closed || dynamicBytes + chunkBytes > config.dynamicMaxBytes() || pools.length >= 4095) {
+                return NONE;
+            }
+            SlotPool pool = takePool(pools.length, pages, encryption, share, chunkBytes, chunkBytes, config.areas(),
+                    physLimit, true, true);
+            if (pool == null) {
+                return NONE;
+            }
+            dynamicBytes += chunkBytes;
+            SlotPool[] grown = java.util.Arrays.copyOf(pools, pools.length + 1);
+            grown[pool.id] = pool;
+            pools = grown;
+            LOG.log(System.Logger.Level.INFO, "swiotlb: added pool " + pool.id + " of " + Sizes.format(chunkBytes) + " at "
+                    + Sizes.hex(pool.firstPhys()) + " (" + Sizes.format(dynamicBytes) + " of "
+                    + Sizes.format(config.dynamicMaxBytes()) + " extra)");
+            int slot = pool.findSlots(hint, origAddr, n, alignMask);
+            return slot < 0 ? NONE : taken(pool, slot, n, offset);
+        }
+    }
+
+    private long taken(SlotPool pool, int slot, int n, long offset) {
+        long now = used.addAndGet(n);
+        long high = highWater.get();
+        while (now > high && !highWater.compareAndSet(high, now)) {
+            high = highWater.get();
+        }
+        bounces.increment();
+        return ((long) (pool.id + 1) << 51) | ((long) slot << 19) | ((long) n << 11) | offset;
+    }
+
+    /**
+     * {@code swiotlb_release_slots()}: the mapping's slots become free. The caller copies back first
+     * ({@code swiotlb_tbl_unmap_single}).
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_unmap_single</a>
+     */
+    public void release(long handle) {
+        int n = slots(handle);
+        pool(handle).release(firstSlot(handle), n);
+        used.addAndGet(-n);
+    }
+
+    /** The bounce buffer's physical address: its first slot plus the kept offset. */
+    public long physAddress(long handle) {
+        return pool(handle).slotPhys(firstSlot(handle)) + (handle & (SLOT_SIZE - 1));
+    }
+
+    /** The bounce buffer's CPU address, for copies. */
+    public long cpuAddress(long handle) {
+        return pool(handle).slotCpu(firstSlot(handle)) + (handle & (SLOT_SIZE - 1));
+    }
+
+    /** Bytes reserved for the handle: its slots less the kept offset. */
+    public long capacity(long handle) {
+        return ((long) slots(handle) << SLOT_SHIFT) - (handle & (SLOT_SIZE - 1));
+    }
+
+    /** A view of the first {@code length} bytes of a handle's memory. */
+    public java.nio.ByteBuffer cpuView(long handle, int length) {
+        SlotPool pool = pool(handle);
+        int slot = firstSlot(handle);
+        int chunk = pool.chunkOf(slot);
+        long offset = pool.slotCpu(slot) - pool.chunkCpu[chunk] + (handle & (SLOT_SIZE - 1));
+        java.nio.ByteBuffer whole = pages.cpuView(pool.chunkHandle[chunk], (int) pool.chunkBytes);
+        return whole.slice(Math.toIntExact(offset), length);
+    }
+
+    /** Records what holds the handle's slots, found again by {@link #ownerAt}. */
+    public void setOwner(long handle, Object owner) {
+        pool(handle).setOwner(firstSlot(handle), slots(handle), owner);
+    }
+
+    /** {@code is_swiotlb_buffer()} and {@code swiotlb_find_pool()}: what holds the slot at {@code phys}, or null. */
+    public Object ownerAt(long phys) {
+        for (SlotPool pool : pools) {
+            int slot = pool.slotOf(phys);
+            if (slot >= 0) {
+                return pool.ownerAt(slot);
+            }
+        }
+        return null;
+    }
+
+    /** {@code is_swiotlb_buffer()}: whether {@code phys} lies in any pool. */
+    public boolean contains(long phys) {
+        for (SlotPool pool : pools) {
+            if (pool.slotOf(phys) >= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Calls {@code action} once for each owner of slots in use (slow: for close and dumps). */
+    public void forEachOwner(Consumer<Object> action) {
+        for (SlotPool pool : pools) {
+            pool.forEachOwner(action);
+        }
+    }
+
+    /** Whether some pool lies wholly at or below {@code physLimit}, or an extra one may be taken there. */
+    public boolean reaches(long physLimit) {
+        if (config.dynamicMaxBytes() > 0) {
+            return true;
+        }
+        for (SlotPool pool : pools) {
+            if (Long.compareUnsigned(pool.lastPhys(), physLimit) <= 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The lowest physical address of any pool. */
+    public long firstPhysAddress() {
+        long first = -1L;
+        for (SlotPool pool : pools) {
+            first = Long.compareUnsigned(pool.firstPhys(), first) < 0 ? pool.firstPhys() : first;
+        }
+        return first;
+    }
+
+    /** The highest physical address of any pool, for {@code dma_direct_supported()}. */
+    public long lastPhysAddress() {
+        long last = 0;
+        for (SlotPool pool : pools) {
+            long end = pool.lastPhys();
+            last = Long.compareUnsigned(end, last) > 0 ? end : last;
+        }
+        return last;
+    }
+
+    /**
+     * {@code swiotlb_bounce(..., DMA_TO_DEVICE)}: copies the original into the bounce buffer.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_bounce</a>
+     */
+    public void bounceToDevice(long origCpu, long tlbCpu, long size) {
+        RawMemory.copy(origCpu, tlbCpu, size);
+        bytesToDevice.add(size);
+    }
+
+    /** {@code swiotlb_bounce()} from a heap array. */
+    public void bounceToDevice(byte[] array, int offset, long tlbCpu, int size) {
+        RawMemory.copyFromArray(array, offset, tlbCpu, size);
+        bytesToDevice.add(size);
+    }
+
+    /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)}: copies what the device wrote back to the original. */
+    public void bounceFromDevice(long tlbCpu, long origCpu, long size) {
+        RawMemory.copy(tlbCpu, origCpu, size);
+        bytesFromDevice.add(size);
+    }
+
+    /** {@code swiotlb_bounce()} into a heap array. */
+    public void bounceFromDevice(long tlbCpu, byte[] array, int offset, int size) {
+        RawMemory.copyToArray(tlbCpu, array, offset, size);
+        bytesFromDevice.add(size);
+    }
+
+    public SwiotlbStats stats() {
+        SlotPool[] all = pools;
+        long total = 0;
+        long largest = 0;
+        for (SlotPool pool : all) {
+            total += pool.nslots;
+            largest = Math.max(largest, pool.largestFreeRun());
+        }
+        return new SwiotlbStats(all.length, total, used.get(), highWater.get(), largest, bounces.sum(),
+                bytesToDevice.sum(), bytesFromDevice.sum());
+    }
+
+    /** Slots in use now, read once. */
+    public long usedSlots() {
+        return used.get();
+    }
+
+    /** Areas of the default pool. */
+    public int areas() {
+        return pools[0].areaCount();
+    }
+
+    /**
+     * The message of a full pool: its size, the slots in use and the largest free run, so that a reader can
+     * tell exhaustion from fragmentation.
+     */
+    public String describeFull(long size) {
+        SwiotlbStats s = stats();
+        return "the bounce pool (swiotlb) has no room for " + Sizes.format(size) + ": pool " + Sizes.format(s.totalSlots() * SLOT_SIZE)
+                + " in " + s.pools() + " pool(s) of " + s.totalSlots() + " slots, " + s.usedSlots() + " slots in use, largest free run "
+                + s.largestFreeRun() + " slots (" + Sizes.format(s.largestFreeRun() * SLOT_SIZE) + ")"
+                + (config.dynamicMaxBytes() == 0 ? "" : ", extra pools " + Sizes.format(dynamicBytes()) + " of at most "
+                        + Sizes.format(config.dynamicMaxBytes()))
+                + ". Unmap mappings sooner, or give the pool more memory (SwiotlbConfig bytes or dynamicMaxBytes)";
+    }
+
+    private long dynamicBytes() {
+        synchronized (growLock) {
+            return dynamicBytes;
+        }
+    }
+
+    /** Gives every pool's memory back, made private again first where it was shared. */
+    @Override
+    public void close() {
+        synchronized (growLock) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (SlotPool pool : pools) {
+                for (int c = 0; c < pool.chunkHandle.length; c++) {
+                    giveBack(pages, encryption, share, pool.chunkHandle[c], pool.chunkPhys[c], pool.chunkBytes);
+                }
+            }
+        }
+    }
+
+    private SlotPool pool(long handle) {
+        return pools[(int) (handle >>> 51) - 1];
+    }
+
+    private static int firstSlot(long handle) {
+        return (int) ((handle >>> 19) & 0xffff_ffffL);
+    }
+
+    private static int slots(long handle) {
+        return (int) ((handle >>> 11) & 0xff);
+    }
+
+    /** {@code raw_smp_processor_id()} has no Java equivalent; a thread keeps to one area by its identity. */
+    private static int areaHint() {
+        int h = System.identityHashCode(Thread.currentThread());
+        return h ^ (h >>> 16);
+    }
+
+    static long alignUp(long value, long alignment) {
+        return (value + alignment - 1) & -alignment;
+    }
+}
