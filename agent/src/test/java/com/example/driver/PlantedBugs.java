@@ -220,6 +220,11 @@ public final class PlantedBugs {
         }
     }
 
+    static void allocateSome(DmaDevice nic, List<DmaBuffer> held) {
+        held.add(nic.allocCoherent(4096));
+        held.add(nic.allocCoherent(65536));
+    }
+
     /** Waits for commands on stdin, so that a test can attach to it while it runs. */
     static void attachTarget(DmaDevice nic) throws Exception {
         List<DmaBuffer> held = new ArrayList<>();
@@ -228,8 +233,8 @@ public final class PlantedBugs {
         String line;
         while ((line = in.readLine()) != null) {
             if (line.equals("alloc")) {
-                held.add(nic.allocCoherent(4096));
-                held.add(nic.allocCoherent(65536));
+                // A method entered after the attach runs the rewritten code; the loop above it cannot.
+                allocateSome(nic, held);
                 System.out.println("attach-target: allocated " + held.size());
             } else if (line.equals("exit")) {
                 break;
