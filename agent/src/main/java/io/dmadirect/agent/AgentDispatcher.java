@@ -29,9 +29,10 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     @Override
-    public void afterAlloc(Object device, long size, Object buffer, Throwable thrown, int site, long startNanos) {
+    public void afterAlloc(Object device, long size, Object buffer, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread) {
         if (tracer != null) {
-            tracer.alloc(device, size, buffer, site, startNanos);
+            tracer.alloc(device, size, buffer, site, startNanos, thread);
         }
         if (debug != null && buffer != null) {
             debug.allocated(device, buffer, site);
@@ -39,14 +40,15 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     @Override
-    public Throwable beforeFree(Object device, Object buffer, int site) {
-        return debug == null ? null : debug.beforeFree(device, buffer, site);
+    public Throwable beforeFree(Object device, Object buffer, int site, DmaHooks.PerThread thread) {
+        return debug == null || thread.releasing ? null : debug.beforeFree(device, buffer, site);
     }
 
     @Override
-    public void afterFree(Object device, Object buffer, Throwable thrown, int site, long startNanos) {
-        if (tracer != null && (debug == null || !debug.isReleasing())) {
-            tracer.free(buffer, thrown != null, site, startNanos);
+    public void afterFree(Object device, Object buffer, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread) {
+        if (tracer != null && !thread.releasing) {
+            tracer.free(buffer, thrown != null, site, startNanos, thread);
         }
     }
 

@@ -27,22 +27,22 @@ final class AgentMBean implements DmaAgentMXBean {
 
     @Override
     public long getAllocations() {
-        return d.tracer == null ? -1 : d.tracer.allocs.calls.sum();
+        return d.tracer == null ? -1 : d.tracer.sum(-1, Tracer.ALLOC)[Tracer.CALLS];
     }
 
     @Override
     public long getAllocationFailures() {
-        return d.tracer == null ? -1 : d.tracer.allocs.failures.sum();
+        return d.tracer == null ? -1 : d.tracer.sum(-1, Tracer.ALLOC)[Tracer.FAILURES];
     }
 
     @Override
     public long getFrees() {
-        return d.tracer == null ? -1 : d.tracer.frees.calls.sum();
+        return d.tracer == null ? -1 : d.tracer.sum(-1, Tracer.FREE)[Tracer.CALLS];
     }
 
     @Override
     public long getLiveBytes() {
-        return d.tracer == null ? -1 : d.tracer.liveBytes.sum();
+        return d.tracer == null ? -1 : d.tracer.liveBytes();
     }
 
     @Override

@@ -14,12 +14,10 @@ final class CallSites {
         final int id;
         final String text;
         volatile StackTraceElement[] stack;
-        final Object stats;
 
-        Site(int id, String text, Object stats) {
+        Site(int id, String text) {
             this.id = id;
             this.text = text;
-            this.stats = stats;
         }
     }
 
@@ -43,7 +41,7 @@ final class CallSites {
             if (id >= table.length) {
                 table = Arrays.copyOf(table, table.length * 2);
             }
-            table[id] = new Site(id, text, new Tracer.SiteStats());
+            table[id] = new Site(id, text);
             sites = table;
             return id;
         }
@@ -60,10 +58,10 @@ final class CallSites {
         return site == null ? UNKNOWN : site.text;
     }
 
-    /** Every site registered so far, in order. */
-    static Site[] all() {
+    /** The highest site number handed out. */
+    static int count() {
         synchronized (LOCK) {
-            return Arrays.stream(sites, 1, next).toArray(Site[]::new);
+            return next - 1;
         }
     }
 }

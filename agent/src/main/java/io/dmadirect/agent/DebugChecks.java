@@ -24,9 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
 final class DebugChecks {
     /** {@code POOL_POISON_FREED} of mm/dmapool.c. */
     static final byte POISON = (byte) 0xa7;
-    private static final long POISON_LONG = 0xa7a7a7a7a7a7a7a7L;
     /** Only the first bytes of a large buffer are poisoned and checked, to bound the cost. */
     static final int POISON_LIMIT = 16 * 1024;
+    private static final ByteBuffer POISON_PATTERN = poisonPattern();
     private static final int RECENT = 4096;
 
     /** One allocation the driver made. */
@@ -71,7 +71,6 @@ final class DebugChecks {
             });
     private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
     private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
-    private final ThreadLocal<boolean[]> releasing = ThreadLocal.withInitial(() -> new boolean[1]);
 
     /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
     DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart) {
@@ -96,16 +95,8 @@ final class DebugChecks {
         live.put(buffer, new Entry(buffer, device, site, stack));
     }
 
-    /** Whether the free under way is the quarantine letting memory go: it is not the driver's call. */
-    boolean isReleasing() {
-        return releasing.get()[0];
-    }
-
     /** Before {@code freeCoherent}: null to let it run, {@link DmaHooks#SKIP} for quarantine, or an exception. */
     Throwable beforeFree(Object device, Object arg, int site) {
-        if (isReleasing()) {
-            return null;
-        }
         DmaBuffer buffer = arg instanceof DmaBuffer ? (DmaBuffer) arg : null;
         Entry entry = buffer == null ? null : live.get(buffer);
         if (entry == null) {
@@ -178,42 +169,41 @@ final class DebugChecks {
     /** Checks the poison of a quarantined buffer, then frees it for real. */
     private void release(Entry entry) {
         checkPoison(entry);
-        boolean[] flag = releasing.get();
-        flag[0] = true;
+        DmaHooks.PerThread thread = DmaHooks.thread();
+        thread.releasing = true;
         try {
             ((DmaDevice) entry.device).freeCoherent(entry.buffer);
         } catch (RuntimeException e) {
             // The device or platform was closed meanwhile; the library freed the memory then.
         } finally {
-            flag[0] = false;
+            thread.releasing = false;
         }
     }
 
     private void checkPoison(Entry entry) {
         ByteBuffer view = entry.poisoned;
         int limit = Math.min(view.capacity(), POISON_LIMIT);
-        for (int i = 0; i < limit; i++) {
-            if (view.get(i) != POISON) {
-                findings.report("write-after-free", "device driver wrote to DMA memory after freeing it "
-                        + entry.describe() + " [offset=" + i + ": 0x" + Integer.toHexString(view.get(i) & 0xff)
-                        + " instead of poison 0xa7]\n  allocated at: " + entry.allocSite() + "\n  freed at: "
-                        + (entry.freeSite != 0 ? CallSites.text(entry.freeSite) : Stacks.siteOf(entry.freeStack)),
-                        entry.allocSite(), entry.stack, "stop using the buffer's CPU view (and the DMA address) once"
-                        + " the buffer is freed; a device may still have been writing: quiesce it before freeing");
-                return;
-            }
+        int i = view.slice(0, limit).mismatch(POISON_PATTERN.slice(0, limit));
+        if (i >= 0) {
+            findings.report("write-after-free", "device driver wrote to DMA memory after freeing it "
+                    + entry.describe() + " [offset=" + i + ": 0x" + Integer.toHexString(view.get(i) & 0xff)
+                    + " instead of poison 0xa7]\n  allocated at: " + entry.allocSite() + "\n  freed at: "
+                    + (entry.freeSite != 0 ? CallSites.text(entry.freeSite) : Stacks.siteOf(entry.freeStack)),
+                    entry.allocSite(), entry.stack, "stop using the buffer's CPU view (and the DMA address) once"
+                    + " the buffer is freed; a device may still have been writing: quiesce it before freeing");
         }
     }
 
     private static void fill(ByteBuffer view) {
-        int limit = Math.min(view.capacity(), POISON_LIMIT);
-        int i = 0;
-        for (; i + 8 <= limit; i += 8) {
-            view.putLong(i, POISON_LONG);
+        view.put(0, POISON_PATTERN, 0, Math.min(view.capacity(), POISON_LIMIT));
+    }
+
+    private static ByteBuffer poisonPattern() {
+        ByteBuffer pattern = ByteBuffer.allocateDirect(POISON_LIMIT);
+        while (pattern.hasRemaining()) {
+            pattern.put(POISON);
         }
-        for (; i < limit; i++) {
-            view.put(i, POISON);
-        }
+        return pattern.clear().asReadOnlyBuffer();
     }
 
     /** Before a device's {@code close()}: lets its quarantine go, then reports what the driver left allocated. */

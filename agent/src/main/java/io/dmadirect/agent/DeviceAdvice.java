@@ -18,22 +18,25 @@ final class DeviceAdvice {
     static final class Alloc {
         @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
         static Throwable enter(@Advice.This Object device, @Advice.Argument(0) long size,
-                @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
-            site = DmaHooks.takeSite();
-            t0 = System.nanoTime();
+                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
+                @Advice.Local("t0") long t0) {
+            thread = DmaHooks.thread();
+            site = thread.site;
+            thread.site = 0;
+            t0 = DmaHooks.startTime(thread);
             return DmaHooks.dispatcher.beforeAlloc(device, size, site);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
         static void exit(@Advice.This Object device, @Advice.Argument(0) long size,
                 @Advice.Enter Throwable injected, @Advice.Return Object buffer,
-                @Advice.Thrown(readOnly = false) Throwable thrown,
+                @Advice.Thrown(readOnly = false) Throwable thrown, @Advice.Local("thread") DmaHooks.PerThread thread,
                 @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
             if (injected != null) {
                 thrown = injected;
                 return;
             }
-            DmaHooks.dispatcher.afterAlloc(device, size, buffer, thrown, site, t0);
+            DmaHooks.dispatcher.afterAlloc(device, size, buffer, thrown, site, t0, thread);
         }
     }
 
@@ -41,22 +44,26 @@ final class DeviceAdvice {
     static final class Free {
         @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
         static Throwable enter(@Advice.This Object device, @Advice.Argument(0) Object buffer,
-                @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
-            site = DmaHooks.takeSite();
-            t0 = System.nanoTime();
-            return DmaHooks.dispatcher.beforeFree(device, buffer, site);
+                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
+                @Advice.Local("t0") long t0) {
+            thread = DmaHooks.thread();
+            site = thread.site;
+            thread.site = 0;
+            t0 = DmaHooks.startTime(thread);
+            return DmaHooks.dispatcher.beforeFree(device, buffer, site, thread);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
         static void exit(@Advice.This Object device, @Advice.Argument(0) Object buffer,
                 @Advice.Enter Throwable skipped, @Advice.Thrown(readOnly = false) Throwable thrown,
-                @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
+                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
+                @Advice.Local("t0") long t0) {
             if (skipped != null && skipped != DmaHooks.SKIP) {
                 thrown = skipped;
                 return;
             }
             // SKIP: the free went to quarantine; for the driver it happened, so it is counted.
-            DmaHooks.dispatcher.afterFree(device, buffer, thrown, site, t0);
+            DmaHooks.dispatcher.afterFree(device, buffer, thrown, site, t0, thread);
         }
     }
 
@@ -64,7 +71,10 @@ final class DeviceAdvice {
     static final class Close {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static void enter(@Advice.This Object device) {
-            DmaHooks.dispatcher.beforeClose(device, DmaHooks.takeSite());
+            DmaHooks.PerThread thread = DmaHooks.thread();
+            int site = thread.site;
+            thread.site = 0;
+            DmaHooks.dispatcher.beforeClose(device, site);
         }
     }
 

@@ -19,6 +19,7 @@ import java.util.jar.JarOutputStream;
 public final class DmaAgent {
     static final String[] BOOTSTRAP_CLASSES = {
         "io/dmadirect/agent/bootstrap/DmaHooks", "io/dmadirect/agent/bootstrap/DmaHooks$1",
+        "io/dmadirect/agent/bootstrap/DmaHooks$PerThread",
         "io/dmadirect/agent/bootstrap/Dispatcher", "io/dmadirect/agent/bootstrap/Dispatcher$1",
     };
     private static boolean bootstrapped;

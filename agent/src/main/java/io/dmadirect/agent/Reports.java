@@ -27,41 +27,38 @@ final class Reports {
         }
         if (d.tracer != null) {
             Tracer t = d.tracer;
-            b.append("trace: ").append(line("alloc", t.allocs)).append(", ").append(line("free", t.frees))
-                    .append(", live ").append(t.liveBytes.sum()).append(" B, injected ").append(t.injected.sum())
-                    .append('\n');
+            b.append("trace: ").append(line("alloc", t.sum(-1, Tracer.ALLOC))).append(", ")
+                    .append(line("free", t.sum(-1, Tracer.FREE))).append(", live ").append(t.liveBytes())
+                    .append(" B, injected ").append(t.injected.sum()).append(" (latency: 1 call in ")
+                    .append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE).append(" timed)\n");
             for (AllocationPath p : AllocationPath.values()) {
-                Tracer.Stats s = t.byPath[p.ordinal()];
-                if (s.calls.sum() > 0) {
-                    b.append("  path ").append(p).append(": ").append(line("alloc", s)).append('\n');
+                long[] s = t.pathZone(p, null);
+                if (s[0] > 0) {
+                    b.append("  path ").append(p).append(": ").append(s[0]).append(" allocs, ").append(s[1]).append(" B\n");
                 }
             }
             for (Zone z : Zone.values()) {
-                Tracer.Stats s = t.byZone[z.ordinal()];
-                if (s.calls.sum() > 0) {
-                    b.append("  zone ").append(z).append(": ").append(line("alloc", s)).append('\n');
+                long[] s = t.pathZone(null, z);
+                if (s[0] > 0) {
+                    b.append("  zone ").append(z).append(": ").append(s[0]).append(" allocs, ").append(s[1]).append(" B\n");
                 }
             }
-            for (CallSites.Site site : CallSites.all()) {
-                Tracer.SiteStats s = (Tracer.SiteStats) site.stats;
-                if (s.alloc.calls.sum() + s.free.calls.sum() > 0) {
-                    b.append("  site ").append(site.text).append(": ").append(line("alloc", s.alloc)).append(", ")
-                            .append(line("free", s.free)).append('\n');
+            for (int id = 0; id <= CallSites.count(); id++) {
+                long[] a = t.sum(id, Tracer.ALLOC);
+                long[] f = t.sum(id, Tracer.FREE);
+                if (a[Tracer.CALLS] + f[Tracer.CALLS] > 0) {
+                    b.append("  site ").append(CallSites.text(id)).append(": ").append(line("alloc", a)).append(", ")
+                            .append(line("free", f)).append('\n');
                 }
-            }
-            Tracer.SiteStats u = t.unknownSite();
-            if (u.alloc.calls.sum() + u.free.calls.sum() > 0) {
-                b.append("  site ").append(CallSites.UNKNOWN).append(": ").append(line("alloc", u.alloc)).append(", ")
-                        .append(line("free", u.free)).append('\n');
             }
         }
         return b.toString();
     }
 
-    private static String line(String what, Tracer.Stats s) {
-        long calls = s.calls.sum();
-        return String.format(Locale.ROOT, "%s %d calls, %d B, %d failed, mean %d ns, max %d ns", what, calls,
-                s.bytes.sum(), s.failures.sum(), calls == 0 ? 0 : s.nanos.sum() / calls, s.maxNanos.get());
+    private static String line(String what, long[] s) {
+        return String.format(Locale.ROOT, "%s %d calls, %d B, %d failed, mean %d ns, max %d ns", what,
+                s[Tracer.CALLS], s[Tracer.BYTES], s[Tracer.FAILURES],
+                s[Tracer.TIMED] == 0 ? 0 : s[Tracer.NANOS] / s[Tracer.TIMED], s[Tracer.MAX]);
     }
 
     static String json(AgentDispatcher d) {
@@ -88,38 +85,46 @@ final class Reports {
         }
         if (d.tracer != null) {
             Tracer t = d.tracer;
-            b.append(",\"alloc\":").append(stats(t.allocs)).append(",\"free\":").append(stats(t.frees));
-            b.append(",\"liveBytes\":").append(t.liveBytes.sum()).append(",\"injected\":").append(t.injected.sum());
+            b.append(",\"latencySampledOneIn\":").append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE);
+            b.append(",\"alloc\":").append(stats(t.sum(-1, Tracer.ALLOC))).append(",\"free\":")
+                    .append(stats(t.sum(-1, Tracer.FREE)));
+            b.append(",\"liveBytes\":").append(t.liveBytes()).append(",\"injected\":").append(t.injected.sum());
             b.append(",\"paths\":{");
             String sep = "";
             for (AllocationPath p : AllocationPath.values()) {
-                b.append(sep).append(str(p.name())).append(':').append(stats(t.byPath[p.ordinal()]));
+                long[] s = t.pathZone(p, null);
+                b.append(sep).append(str(p.name())).append(":{\"calls\":").append(s[0]).append(",\"bytes\":")
+                        .append(s[1]).append('}');
                 sep = ",";
             }
             b.append("},\"zones\":{");
             sep = "";
             for (Zone z : Zone.values()) {
-                b.append(sep).append(str(z.name())).append(':').append(stats(t.byZone[z.ordinal()]));
+                long[] s = t.pathZone(null, z);
+                b.append(sep).append(str(z.name())).append(":{\"calls\":").append(s[0]).append(",\"bytes\":")
+                        .append(s[1]).append('}');
                 sep = ",";
             }
             b.append("},\"sites\":[");
             sep = "";
-            for (CallSites.Site site : CallSites.all()) {
-                Tracer.SiteStats s = (Tracer.SiteStats) site.stats;
-                b.append(sep).append("{\"site\":").append(str(site.text)).append(",\"alloc\":").append(stats(s.alloc))
-                        .append(",\"free\":").append(stats(s.free)).append('}');
-                sep = ",";
+            for (int id = 0; id <= CallSites.count(); id++) {
+                long[] a = t.sum(id, Tracer.ALLOC);
+                long[] f = t.sum(id, Tracer.FREE);
+                if (a[Tracer.CALLS] + f[Tracer.CALLS] > 0) {
+                    b.append(sep).append("{\"site\":").append(str(CallSites.text(id))).append(",\"alloc\":")
+                            .append(stats(a)).append(",\"free\":").append(stats(f)).append('}');
+                    sep = ",";
+                }
             }
-            Tracer.SiteStats u = t.unknownSite();
-            b.append(sep).append("{\"site\":").append(str(CallSites.UNKNOWN)).append(",\"alloc\":").append(stats(u.alloc))
-                    .append(",\"free\":").append(stats(u.free)).append("}]");
+            b.append(']');
         }
         return b.append("}\n").toString();
     }
 
-    private static String stats(Tracer.Stats s) {
-        return "{\"calls\":" + s.calls.sum() + ",\"bytes\":" + s.bytes.sum() + ",\"failures\":" + s.failures.sum()
-                + ",\"nanos\":" + s.nanos.sum() + ",\"maxNanos\":" + s.maxNanos.get() + "}";
+    private static String stats(long[] s) {
+        return "{\"calls\":" + s[Tracer.CALLS] + ",\"bytes\":" + s[Tracer.BYTES] + ",\"failures\":"
+                + s[Tracer.FAILURES] + ",\"timedCalls\":" + s[Tracer.TIMED] + ",\"nanos\":" + s[Tracer.NANOS]
+                + ",\"maxNanos\":" + s[Tracer.MAX] + "}";
     }
 
     static String str(String s) {

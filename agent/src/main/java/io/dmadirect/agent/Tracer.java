@@ -5,80 +5,139 @@ import io.dmadirect.AllocationReport;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.Zone;
+import io.dmadirect.agent.bootstrap.DmaHooks;
 import io.dmadirect.agent.jfr.AllocationEvent;
 import io.dmadirect.agent.jfr.FallbackEvent;
-import java.util.concurrent.atomic.LongAccumulator;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Mode {@code trace}: counts, bytes and latency per call site, per allocator path and per zone, and the
- * JFR events. Counters are {@link LongAdder}s, so threads do not contend on one cache line.
+ * Mode {@code trace}: counts, bytes and latency per call site and per allocator path and zone, and the
+ * JFR events. Each thread counts into its own plain arrays (no atomic instruction on the hot path); a
+ * report sums the threads. Latency is sampled: one call in {@link DmaHooks#SAMPLE} per thread is timed.
  */
 final class Tracer {
-    /** Calls, bytes, failures and time of one kind of call. */
-    static final class Stats {
-        final LongAdder calls = new LongAdder();
-        final LongAdder bytes = new LongAdder();
-        final LongAdder failures = new LongAdder();
-        final LongAdder nanos = new LongAdder();
-        final LongAccumulator maxNanos = new LongAccumulator(Math::max, 0);
+    /** Per site: calls, bytes, failures, timed calls, nanos, max nanos; for alloc, then for free. */
+    static final int ALLOC = 0;
+    static final int FREE = 6;
+    static final int SLOTS = 12;
+    static final int CALLS = 0;
+    static final int BYTES = 1;
+    static final int FAILURES = 2;
+    static final int TIMED = 3;
+    static final int NANOS = 4;
+    static final int MAX = 5;
+    private static final int ZONES = Zone.values().length;
 
-        void add(long size, long elapsed, boolean failed) {
-            calls.increment();
-            if (failed) {
-                failures.increment();
-            } else {
-                bytes.add(size);
+    /** One thread's counters; only that thread writes them. */
+    static final class ThreadStats {
+        volatile long[] sites = new long[64 * SLOTS];
+        final long[] pathZone = new long[AllocationPath.values().length * ZONES * 2];
+
+        long[] site(int site) {
+            long[] s = sites;
+            if ((site + 1) * SLOTS > s.length) {
+                s = Arrays.copyOf(s, Math.max(s.length * 2, (site + 1) * SLOTS));
+                sites = s;
             }
-            nanos.add(elapsed);
-            if (elapsed > maxNanos.get()) {
-                maxNanos.accumulate(elapsed);
-            }
+            return s;
         }
     }
 
-    /** What one call site did. */
-    static final class SiteStats {
-        final Stats alloc = new Stats();
-        final Stats free = new Stats();
-        final Stats map = new Stats();
-        final Stats unmap = new Stats();
-    }
-
-    final Stats allocs = new Stats();
-    final Stats frees = new Stats();
-    final Stats maps = new Stats();
-    final Stats unmaps = new Stats();
+    private final List<ThreadStats> threads = new CopyOnWriteArrayList<>();
     final LongAdder injected = new LongAdder();
-    final LongAdder bounces = new LongAdder();
-    final LongAdder liveBytes = new LongAdder();
-    final Stats[] byPath = newStats(AllocationPath.values().length);
-    final Stats[] byZone = newStats(Zone.values().length);
-    private final SiteStats unknownSite = new SiteStats();
 
-    SiteStats site(int id) {
-        CallSites.Site site = CallSites.get(id);
-        return site == null ? unknownSite : (SiteStats) site.stats;
+    private ThreadStats of(DmaHooks.PerThread t) {
+        Object o = t.agent;
+        if (o instanceof ThreadStats) {
+            return (ThreadStats) o;
+        }
+        ThreadStats s = new ThreadStats();
+        threads.add(s);
+        t.agent = s;
+        return s;
     }
 
-    SiteStats unknownSite() {
-        return unknownSite;
-    }
-
-    void alloc(Object device, long size, Object result, int site, long startNanos) {
-        long elapsed = System.nanoTime() - startNanos;
-        boolean failed = result == null;
-        allocs.add(size, elapsed, failed);
-        site(site).alloc.add(size, elapsed, failed);
-        if (failed) {
+    void alloc(Object device, long size, Object result, int site, long startNanos, DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + ALLOC;
+        s[i + CALLS]++;
+        long elapsed = startNanos == 0 ? 0 : System.nanoTime() - startNanos;
+        if (startNanos != 0) {
+            s[i + TIMED]++;
+            s[i + NANOS] += elapsed;
+            s[i + MAX] = Math.max(s[i + MAX], elapsed);
+        }
+        if (result == null) {
+            s[i + FAILURES]++;
             jfrAllocation(device, size, null, site, elapsed);
             return;
         }
         DmaBuffer buffer = (DmaBuffer) result;
-        liveBytes.add(size);
-        byPath[buffer.path().ordinal()].add(size, elapsed, false);
-        byZone[buffer.zone().ordinal()].add(size, elapsed, false);
+        s[i + BYTES] += size;
+        long[] pz = of(t).pathZone;
+        int j = (buffer.path().ordinal() * ZONES + buffer.zone().ordinal()) * 2;
+        pz[j]++;
+        pz[j + 1] += size;
         jfrAllocation(device, size, buffer, site, elapsed);
+    }
+
+    void free(Object buffer, boolean failed, int site, long startNanos, DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + FREE;
+        s[i + CALLS]++;
+        if (startNanos != 0) {
+            long elapsed = System.nanoTime() - startNanos;
+            s[i + TIMED]++;
+            s[i + NANOS] += elapsed;
+            s[i + MAX] = Math.max(s[i + MAX], elapsed);
+        }
+        if (failed) {
+            s[i + FAILURES]++;
+        } else {
+            s[i + BYTES] += ((DmaBuffer) buffer).size();
+        }
+    }
+
+    /** The six counters of alloc ({@link #ALLOC}) or free ({@link #FREE}) at one site, summed over threads; site -1 sums all sites. */
+    long[] sum(int site, int kind) {
+        long[] total = new long[6];
+        for (ThreadStats ts : threads) {
+            long[] s = ts.sites;
+            int from = site < 0 ? 0 : site;
+            int to = site < 0 ? s.length / SLOTS : Math.min(site + 1, s.length / SLOTS);
+            for (int k = from; k < to; k++) {
+                int i = k * SLOTS + kind;
+                for (int c = 0; c < MAX; c++) {
+                    total[c] += s[i + c];
+                }
+                total[MAX] = Math.max(total[MAX], s[i + MAX]);
+            }
+        }
+        return total;
+    }
+
+    /** Calls and bytes of successful allocations per path (index 0) or zone (index 1). */
+    long[] pathZone(AllocationPath path, Zone zone) {
+        long[] total = new long[2];
+        for (ThreadStats ts : threads) {
+            for (AllocationPath p : AllocationPath.values()) {
+                for (Zone z : Zone.values()) {
+                    if ((path == null || p == path) && (zone == null || z == zone)) {
+                        int j = (p.ordinal() * ZONES + z.ordinal()) * 2;
+                        total[0] += ts.pathZone[j];
+                        total[1] += ts.pathZone[j + 1];
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    long liveBytes() {
+        return sum(-1, ALLOC)[BYTES] - sum(-1, FREE)[BYTES];
     }
 
     private static void jfrAllocation(Object device, long size, DmaBuffer buffer, int site, long elapsed) {
@@ -112,23 +171,5 @@ final class Tracer {
                 }
             }
         }
-    }
-
-    void free(Object buffer, boolean failed, int site, long startNanos) {
-        long elapsed = System.nanoTime() - startNanos;
-        long size = failed ? 0 : ((DmaBuffer) buffer).size();
-        frees.add(size, elapsed, failed);
-        site(site).free.add(size, elapsed, failed);
-        if (!failed) {
-            liveBytes.add(-size);
-        }
-    }
-
-    private static Stats[] newStats(int n) {
-        Stats[] stats = new Stats[n];
-        for (int i = 0; i < n; i++) {
-            stats[i] = new Stats();
-        }
-        return stats;
     }
 }

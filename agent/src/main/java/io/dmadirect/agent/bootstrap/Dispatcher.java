@@ -10,15 +10,16 @@ public interface Dispatcher {
     /** Before {@code allocCoherent}: an exception to throw instead of allocating (injection), or null. */
     Throwable beforeAlloc(Object device, long size, int site);
 
-    void afterAlloc(Object device, long size, Object buffer, Throwable thrown, int site, long startNanos);
+    void afterAlloc(Object device, long size, Object buffer, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread);
 
     /**
      * Before {@code freeCoherent}: null to free, {@link DmaHooks#SKIP} to skip the free silently (the
      * buffer went to quarantine), or an exception to throw instead of freeing.
      */
-    Throwable beforeFree(Object device, Object buffer, int site);
+    Throwable beforeFree(Object device, Object buffer, int site, DmaHooks.PerThread thread);
 
-    void afterFree(Object device, Object buffer, Throwable thrown, int site, long startNanos);
+    void afterFree(Object device, Object buffer, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread);
 
     /** Before a device's {@code close()}: the leak check at device release. */
     void beforeClose(Object device, int site);
@@ -40,16 +41,18 @@ public interface Dispatcher {
         }
 
         @Override
-        public void afterAlloc(Object device, long size, Object buffer, Throwable thrown, int site, long startNanos) {
+        public void afterAlloc(Object device, long size, Object buffer, Throwable thrown, int site, long startNanos,
+                DmaHooks.PerThread thread) {
         }
 
         @Override
-        public Throwable beforeFree(Object device, Object buffer, int site) {
+        public Throwable beforeFree(Object device, Object buffer, int site, DmaHooks.PerThread thread) {
             return null;
         }
 
         @Override
-        public void afterFree(Object device, Object buffer, Throwable thrown, int site, long startNanos) {
+        public void afterFree(Object device, Object buffer, Throwable thrown, int site, long startNanos,
+                DmaHooks.PerThread thread) {
         }
 
         @Override

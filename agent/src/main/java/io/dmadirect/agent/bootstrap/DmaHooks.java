@@ -7,7 +7,7 @@ package io.dmadirect.agent.bootstrap;
  *
  * <p>Call sites: the agent rewrites driver classes so that each call into the DMA API is preceded by
  * {@link #site(int)} with a number fixed at instrumentation time. The advice in the library then takes
- * that number with {@link #takeSite()}; no stack walk is needed to know who called.
+ * that number from {@link #thread()}; no stack walk is needed to know who called.
  */
 public final class DmaHooks {
     /** Returned by {@link Dispatcher#beforeFree} to skip the free without an error. */
@@ -24,22 +24,39 @@ public final class DmaHooks {
     /** Inject: every streaming mapping bounces. */
     public static volatile boolean forceBounce;
 
-    private static final ThreadLocal<int[]> SITE = ThreadLocal.withInitial(() -> new int[1]);
+    /** What the advice keeps per thread: one {@code ThreadLocal} lookup per call serves all of it. */
+    public static final class PerThread {
+        /** The call site the caller announced, until the advice takes it. */
+        public int site;
+        /** Counts calls, to time one call in {@link #SAMPLE}. */
+        public int tick;
+        /** True while the agent itself frees memory (the end of a quarantine). */
+        public boolean releasing;
+        /** The agent's per-thread counters. */
+        public Object agent;
+    }
+
+    /** Latency is measured for one call in this many, per thread: timing each call would cost more than the call. */
+    public static final int SAMPLE = 8;
+
+    private static final ThreadLocal<PerThread> THREAD = ThreadLocal.withInitial(PerThread::new);
 
     private DmaHooks() {
     }
 
     /** Called by rewritten driver code just before it calls the DMA API. */
     public static void site(int id) {
-        SITE.get()[0] = id;
+        THREAD.get().site = id;
     }
 
-    /** The call site announced by the caller, or 0 when the caller is not instrumented; clears it. */
-    public static int takeSite() {
-        int[] slot = SITE.get();
-        int id = slot[0];
-        slot[0] = 0;
-        return id;
+    /** This thread's state; the advice takes the announced site from it (0 when the caller is not rewritten). */
+    public static PerThread thread() {
+        return THREAD.get();
+    }
+
+    /** A start time for the calls that are timed, 0 for the others. */
+    public static long startTime(PerThread t) {
+        return (++t.tick & (SAMPLE - 1)) == 0 ? System.nanoTime() : 0L;
     }
 
     /** Called by rewritten driver code just before {@code ByteBuffer.allocateDirect} or {@code Unsafe.allocateMemory}. */
