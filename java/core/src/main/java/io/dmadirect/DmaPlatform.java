@@ -1,11 +1,22 @@
 package io.dmadirect;
 
+import io.dmadirect.linux.LinuxPlatform;
+import io.dmadirect.linux.LinuxPlatformOptions;
+
 /**
  * The machine's side of DMA: its memory, its zones, and whether DMA must be unencrypted. It attaches
  * devices, which then allocate. Open one with {@code SimulatedPlatform.builder()} for tests, or on a
  * Linux host with the mechanism layer.
  */
 public interface DmaPlatform extends AutoCloseable {
+
+    /**
+     * Opens this Linux host's platform in PA mode: the dma-direct policy over pinned hugepages whose DMA
+     * addresses are their physical addresses. Needs root and reserved hugepages; a failure says what to do.
+     */
+    static DmaPlatform openLinux(LinuxPlatformOptions options) {
+        return LinuxPlatform.open(options);
+    }
 
     /** Attaches a device with the given DMA properties; its masks start at 32 bits as in the kernel. */
     DmaDevice attach(DeviceProperties properties);

@@ -129,6 +129,12 @@ final class DirectDevice implements DmaDevice {
         if (p.dma.restrictedPool()) {
             return allocSwiotlb(p, size, aligned, steps);
         }
+        if (p.forceUnencrypted && !parts.encryption().canShare()) {
+            // Nothing was allocated, so nothing leaks: the kernel would have converted the pages instead.
+            throw AllocationFailure.of(name(), p, size, "the device needs shared (unencrypted) memory and this "
+                    + "platform cannot share memory with devices (a process cannot convert pages the way the "
+                    + "kernel's set_memory_decrypted() does)", steps, pages.stats());
+        }
         if (DmaDirect.allocFromPool(p.dma, mayBlock)) {
             return allocFromPool(p, size, aligned, attrs, steps);
         }

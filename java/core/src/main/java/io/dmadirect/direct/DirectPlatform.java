@@ -35,7 +35,8 @@ public final class DirectPlatform implements DmaPlatform {
     /** {@code atomic_pool_expand()}: pool memory is cleaned and made shared before anyone can take it. */
     private boolean preparePoolChunk(long phys, long cpu, long size) {
         parts.caches().flush(cpu, size);
-        if (parts.guestMemEncrypt() || parts.encryption().encryptionMask() != 0) {
+        boolean needsSharing = parts.guestMemEncrypt() || parts.encryption().encryptionMask() != 0;
+        if (needsSharing && parts.encryption().canShare()) {
             return parts.encryption().setDecrypted(phys, size);
         }
         return true;

@@ -23,7 +23,7 @@ public final class ConfidentialComputing {
 
     /** What was found: the technology ("none", "AMD SEV-SNP", ...) and whether DMA must be unencrypted. */
     public record Status(String technology, boolean forceUnencrypted) {
-        static final Status NONE = new Status("none", false);
+        public static final Status NONE = new Status("none", false);
     }
 
     private ConfidentialComputing() {

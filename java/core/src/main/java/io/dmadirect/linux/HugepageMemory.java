@@ -21,6 +21,8 @@ import java.util.List;
  * @see <a href="https://docs.kernel.org/admin-guide/mm/pagemap.html">pagemap</a>
  */
 public final class HugepageMemory implements PhysicalMemory {
+    /** Returned by {@link #physAddress} for an address not held: all ones, as the kernel's {@code DMA_MAPPING_ERROR}. */
+    public static final long NO_ADDRESS = AddressTable.NO_ADDRESS;
     private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
     private static final String PREFIX = "linux/hugepages: ";
 
@@ -34,6 +36,7 @@ public final class HugepageMemory implements PhysicalMemory {
     private final List<MemoryRun> runs = new ArrayList<>();
     private long generalPages;
     private LowMemoryReport lowMemoryReport;
+    private volatile AddressTable table = AddressTable.EMPTY;
     private volatile boolean closed;
 
     private HugepageMemory(HugepageOptions options, Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps,
@@ -55,7 +58,7 @@ public final class HugepageMemory implements PhysicalMemory {
             addSegment(mapper.map(Math.toIntExact(initialPages), 0));
             generalPages = initialPages;
         }
-        lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options).take(heldBytes(), this::addSegment);
+        lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST).take(heldBytes(), this::addSegment);
     }
 
     /** Opens hugepage memory through the real system calls. */
@@ -129,6 +132,15 @@ public final class HugepageMemory implements PhysicalMemory {
         return systemMaxPhysAddress;
     }
 
+    /**
+     * The physical address of a CPU virtual address inside this memory, by table lookup: no system call,
+     * no allocation, safe from any thread, a few nanoseconds. Returns {@link #NO_ADDRESS} for an address
+     * this memory does not hold (or after close). A pagemap read does the same in about half a microsecond.
+     */
+    public long physAddress(long cpuAddress) {
+        return table.physAddress(cpuAddress);
+    }
+
     /** What the low-memory reserve obtained at open. */
     public LowMemoryReport lowMemoryReport() {
         return lowMemoryReport;
@@ -150,6 +162,7 @@ public final class HugepageMemory implements PhysicalMemory {
             return;
         }
         closed = true;
+        table = AddressTable.EMPTY;
         RuntimeException first = null;
         for (Segment s : segments) {
             try {
@@ -178,6 +191,7 @@ public final class HugepageMemory implements PhysicalMemory {
             phys[i] = segment.physAddress(i);
             held[i] = segment.held(i);
         }
+        table = table.with(segment.address(), pageSize, tableEntries(phys, held));
         List<MemoryRun> added = new ArrayList<>();
         for (PageRuns.Span span : PageRuns.group(phys, held, pageSize)) {
             added.add(new HugepageRun(phys[span.first()], span.count() * pageSize, segment.cpuAddress(span.first()),
@@ -185,5 +199,15 @@ public final class HugepageMemory implements PhysicalMemory {
         }
         runs.addAll(added);
         return List.copyOf(added);
+    }
+
+    private static long[] tableEntries(long[] phys, boolean[] held) {
+        long[] entries = phys.clone();
+        for (int i = 0; i < entries.length; i++) {
+            if (!held[i]) {
+                entries[i] = NO_ADDRESS;
+            }
+        }
+        return entries;
     }
 }

@@ -40,6 +40,32 @@ public final class HugepageSysfs {
         return read(nrHugepagesPath(size));
     }
 
+    /** The file a root user writes to let the pool lend pages beyond nr_hugepages (surplus pages). */
+    public Path nrOvercommitPath(HugepageSize size) {
+        return directory(size).resolve("nr_overcommit_hugepages");
+    }
+
+    /** How many surplus pages the pool may lend beyond nr_hugepages, on demand. */
+    public long nrOvercommitHugepages(HugepageSize size) {
+        return read(nrOvercommitPath(size));
+    }
+
+    /** Surplus pages lent now; they go back to the page allocator when released, not to the pool. */
+    public long surplusHugepages(HugepageSize size) {
+        return read(directory(size).resolve("surplus_hugepages"));
+    }
+
+    /** Sets nr_overcommit_hugepages (root only). */
+    void writeOvercommit(HugepageSize size, long pages) {
+        Path file = nrOvercommitPath(size);
+        try {
+            Files.writeString(file, Long.toString(pages), StandardCharsets.US_ASCII);
+        } catch (IOException e) {
+            throw LinuxException.setup("write " + pages + " to " + file, e.toString(),
+                    "run as root to let the low-memory reserve borrow surplus hugepages, or set its ballast to 0");
+        }
+    }
+
     /** Pages in the pool not yet used by anyone. */
     public long freeHugepages(HugepageSize size) {
         return read(directory(size).resolve("free_hugepages"));

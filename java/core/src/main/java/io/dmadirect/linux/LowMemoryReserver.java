@@ -1,5 +1,6 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.memory.ZoneLayout;
 import io.dmadirect.spi.MemoryRun;
@@ -10,56 +11,146 @@ import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
- * Takes the low-memory reserve: maps extra hugepages, keeps the lowest ones up to each zone's quota and
- * gives the rest back to the pool. A page low enough for ZONE_DMA may fill the ZONE_DMA32 quota once the
- * ZONE_DMA quota is met, as lower memory satisfies any device a higher zone does.
- *
- * <p>Best effort: the pool's pages were chosen by the kernel when they were reserved (from the highest
- * zone first at run time; boot-time {@code hugepages=N} reservations lie lower), so the report says what
- * was obtained.
+ * Takes the low-memory reserve ({@link LowMemoryReserve}): maps hugepages in batches, keeps the lowest
+ * up to each zone's quota and gives the rest back; first from the pool's free pages, then, when asked,
+ * behind a {@link Ballast} that pushes the kernel down into ZONE_DMA32. A page low enough for ZONE_DMA
+ * may fill the ZONE_DMA32 quota once the ZONE_DMA quota is met, as lower memory satisfies any device a
+ * higher zone does. Best effort: the report says what was obtained and why not more.
  */
 final class LowMemoryReserver {
     private static final System.Logger LOG = System.getLogger(LowMemoryReserver.class.getName());
     private static final String PREFIX = "linux/lowmem: ";
+    /** The ballast never takes the host below this much available memory. */
+    static final long HOST_FLOOR_BYTES = Sizes.GiB;
 
     private final Syscalls sys;
     private final SegmentMapper mapper;
     private final HugepageSysfs sysfs;
     private final HugepageOptions options;
+    private final FreeMemory free;
+    private final long pageSize;
 
-    LowMemoryReserver(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options) {
+    // The state of one take(): what is kept, locked and searched so far.
+    private long dmaKept;
+    private long dma32Kept;
+    private long lockedBytes;
+    private long searchedPages;
+    private String note = "";
+
+    LowMemoryReserver(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free) {
         this.sys = sys;
         this.mapper = mapper;
         this.sysfs = sysfs;
         this.options = options;
+        this.free = free;
+        this.pageSize = options.pageSize().bytes();
     }
 
-    /** Takes the reserve and hands the kept pages to {@code add}; {@code lockedBytes} is what is locked already. */
-    LowMemoryReport take(long lockedBytes, Function<Segment, List<MemoryRun>> add) {
+    /** Takes the reserve and hands the kept pages to {@code add}; {@code locked} is what is locked already. */
+    LowMemoryReport take(long locked, Function<Segment, List<MemoryRun>> add) {
         LowMemoryReserve reserve = options.lowMemory();
         if (!reserve.wanted()) {
             return LowMemoryReport.none(reserve, "");
         }
-        long pages = Math.min(options.pagesFor(reserve.searchBytes()), sysfs.availableHugepages(options.pageSize()));
-        if (pages <= 0) {
-            return LowMemoryReport.none(reserve, "no free hugepages to search");
+        long start = System.nanoTime();
+        lockedBytes = locked;
+        long poolPages = Math.min(options.pagesFor(reserve.searchBytes()), sysfs.availableHugepages(options.pageSize()));
+        if (poolPages > 0) {
+            batch(poolPages, add);
         }
+        long ballastPeak = 0;
+        if (missingPages() > 0 && reserve.ballastBytes() > 0) {
+            ballastPeak = withBallast(options.pagesFor(reserve.ballastBytes()), add);
+        }
+        if (dmaKept < options.pagesFor(reserve.dmaBytes())) {
+            note = join(note, "ZONE_DMA is kept for GFP_DMA allocations by the kernel's lowmem_reserve, so run-time "
+                    + "hugepages rarely come from it; boot-time hugepages=N may");
+        }
+        if (searchedPages == 0 && note.isEmpty()) {
+            note = "no free hugepages to search and no ballast allowed";
+        }
+        LowMemoryReport report = new LowMemoryReport(reserve.dmaBytes(), dmaKept * pageSize, reserve.dma32Bytes(),
+                dma32Kept * pageSize, searchedPages * pageSize, ballastPeak * pageSize, System.nanoTime() - start, note);
+        LOG.log(Level.INFO, PREFIX + "{0}", report);
+        return report;
+    }
+
+    /**
+     * Grows the ballast a step at a time, and maps a batch each time the low zones' free pages show that
+     * the kernel has started handing out memory below 4 GiB. Returns the ballast's peak in pages.
+     */
+    private long withBallast(long budgetPages, Function<Segment, List<MemoryRun>> add) {
+        long step = Math.max(1, Math.min(Sizes.GiB / pageSize, budgetPages));
+        long basePagesPerPage = pageSize / sys.pageSize();
+        long lowFreeAtStart = free.lowZoneFreePages();
+        try (Ballast ballast = new Ballast(sys, sysfs, options.pageSize(), budgetPages + 2 * wantedPages())) {
+            while (missingPages() > 0) {
+                if (lowFreeAtStart - free.lowZoneFreePages() >= basePagesPerPage) {
+                    long kept = batch(missingPages(), add);
+                    if (kept < 0) {
+                        break;
+                    }
+                    if (kept > 0) {
+                        continue;
+                    }
+                }
+                if (!growBallast(ballast, budgetPages, step)) {
+                    break;
+                }
+            }
+            return ballast.peakPages();
+        } catch (LinuxException e) {
+            note = join(note, "no ballast: " + e.getMessage());
+            return 0;
+        }
+    }
+
+    /** One more step of ballast, unless the budget, the host's floor or the kernel says stop (noted). */
+    private boolean growBallast(Ballast ballast, long budgetPages, long step) {
+        long room = budgetPages - ballast.heldPages();
+        if (room <= 0) {
+            note = join(note, "the ballast limit of " + Sizes.format(budgetPages * pageSize)
+                    + " was reached before the kernel handed out enough memory below 4 GiB");
+            return false;
+        }
+        long pages = Math.min(step, room);
+        if (free.availableBytes() - pages * pageSize < HOST_FLOOR_BYTES) {
+            note = join(note, "stopped to leave " + Sizes.format(HOST_FLOOR_BYTES) + " available to the host");
+            return false;
+        }
+        if (!ballast.add(pages)) {
+            note = join(note, "the kernel had no more hugepages to hold back");
+            return false;
+        }
+        return true;
+    }
+
+    /** Maps {@code pages}, keeps the low ones; returns how many were kept, or -1 when mapping failed (noted). */
+    private long batch(long pages, Function<Segment, List<MemoryRun>> add) {
         Segment segment;
         try {
             segment = mapper.map(Math.toIntExact(pages), lockedBytes);
         } catch (LinuxException e) {
-            LOG.log(Level.WARNING, PREFIX + "no low-memory reserve: {0}", e.getMessage());
-            return LowMemoryReport.none(reserve, e.getMessage());
+            LOG.log(Level.WARNING, PREFIX + "cannot map pages to search: {0}", e.getMessage());
+            note = join(note, e.getMessage());
+            return -1;
         }
-        return keepLow(segment, reserve, add);
+        searchedPages += pages;
+        long kept = keepLow(segment);
+        if (kept == 0) {
+            segment.close(sys);
+        } else {
+            add.apply(segment);
+            lockedBytes += kept * pageSize;
+        }
+        return kept;
     }
 
-    private LowMemoryReport keepLow(Segment segment, LowMemoryReserve reserve, Function<Segment, List<MemoryRun>> add) {
-        long pageSize = options.pageSize().bytes();
-        long dmaWanted = options.pagesFor(reserve.dmaBytes());
-        long dma32Wanted = options.pagesFor(reserve.dma32Bytes());
-        long dmaKept = 0;
-        long dma32Kept = 0;
+    /** Keeps the lowest pages of the segment that fill a quota and gives the others back; returns how many were kept. */
+    private long keepLow(Segment segment) {
+        long dmaWanted = options.pagesFor(options.lowMemory().dmaBytes());
+        long dma32Wanted = options.pagesFor(options.lowMemory().dma32Bytes());
+        long kept = 0;
         int[] byAddress = IntStream.range(0, segment.pages()).boxed()
                 .sorted(Comparator.comparingLong(segment::physAddress)).mapToInt(Integer::intValue).toArray();
         try {
@@ -67,8 +158,10 @@ final class LowMemoryReserver {
                 Zone zone = zoneOfPage(options.zoneLayout(), segment.physAddress(page), pageSize);
                 if (zone == Zone.DMA && dmaKept < dmaWanted) {
                     dmaKept++;
+                    kept++;
                 } else if (zone != Zone.NORMAL && dma32Kept < dma32Wanted) {
                     dma32Kept++;
+                    kept++;
                 } else {
                     segment.release(sys, page);
                 }
@@ -77,15 +170,20 @@ final class LowMemoryReserver {
             // A page that cannot be given back only costs memory; the kept pages are still good.
             LOG.log(Level.WARNING, PREFIX + "could not give back every searched page: {0}", e.getMessage());
         }
-        if (dmaKept + dma32Kept == 0) {
-            segment.close(sys);
-        } else {
-            add.apply(segment);
-        }
-        LowMemoryReport report = new LowMemoryReport(reserve.dmaBytes(), dmaKept * pageSize, reserve.dma32Bytes(),
-                dma32Kept * pageSize, segment.pages() * pageSize, "");
-        LOG.log(Level.INFO, PREFIX + "{0}", report);
-        return report;
+        return kept;
+    }
+
+    private long wantedPages() {
+        return options.pagesFor(options.lowMemory().dmaBytes()) + options.pagesFor(options.lowMemory().dma32Bytes());
+    }
+
+    /** Pages still wanted below 4 GiB; a ZONE_DMA shortfall counts only as far as ballast can help (ZONE_DMA32). */
+    private long missingPages() {
+        return Math.max(options.pagesFor(options.lowMemory().dma32Bytes()) - dma32Kept, 0);
+    }
+
+    private static String join(String a, String b) {
+        return a.isEmpty() ? b : a + "; " + b;
     }
 
     /** The zone a whole page lies in: that of its last byte, so a page straddling a zone end counts as higher. */

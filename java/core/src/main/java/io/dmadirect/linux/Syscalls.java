@@ -92,4 +92,12 @@ public interface Syscalls {
      * the memory; it must not be used after the memory is unmapped.
      */
     ByteBuffer directView(long address, int length);
+
+    /**
+     * The inverse of {@link #directView}: the native address of a direct buffer's first byte (JNI's
+     * {@code GetDirectBufferAddress}), so that a view handed out can be checked against pagemap.
+     *
+     * @throws IllegalArgumentException for a heap buffer, which has no stable address
+     */
+    long addressOf(ByteBuffer directBuffer);
 }

@@ -25,6 +25,15 @@ public interface MemoryEncryption {
     };
 
     /**
+     * Whether this platform can make memory shared at all. False means {@link #setDecrypted} could change
+     * nothing (a process in a confidential guest cannot convert pages), so the policy refuses such
+     * allocations up front and never has to leak pages of unknown state.
+     */
+    default boolean canShare() {
+        return true;
+    }
+
+    /**
      * The bits set in the DMA address of encrypted memory ({@code sme_me_mask}, AMD SME's C-bit);
      * 0 when DMA addresses carry none.
      */

@@ -143,4 +143,9 @@ class FakeSyscalls implements Syscalls {
     public ByteBuffer directView(long address, int length) {
         return ByteBuffer.allocateDirect(length);
     }
+
+    @Override
+    public long addressOf(ByteBuffer directBuffer) {
+        return 0x7f00_0000_0000L;
+    }
 }

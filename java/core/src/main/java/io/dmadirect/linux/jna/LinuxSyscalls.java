@@ -256,6 +256,14 @@ public final class LinuxSyscalls implements Syscalls {
         return new Pointer(address).getByteBuffer(0, length);
     }
 
+    @Override
+    public long addressOf(ByteBuffer directBuffer) {
+        if (!directBuffer.isDirect()) {
+            throw new IllegalArgumentException("a heap buffer has no native address");
+        }
+        return Pointer.nativeValue(Native.getDirectBufferPointer(directBuffer));
+    }
+
     private static LinuxException fail(String syscall, String detail) {
         int errno = Native.getLastError();
         // A short read or write has no errno; report it as EIO rather than as "errno 0".

@@ -1,0 +1,68 @@
+package io.dmadirect.linux;
+
+import io.dmadirect.Sizes;
+import io.dmadirect.memory.ZoneLayout;
+import java.util.Objects;
+
+/**
+ * How {@link LinuxPlatform} (and {@code DmaPlatform.openLinux}) is set up on a real host in PA mode.
+ *
+ * <pre>{@code
+ * LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
+ *         .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(64 * MiB).withMaxBytes(GiB))
+ *         .withLowMemory(new LowMemoryReserve(0, 8 * MiB, 0, 20 * GiB));  // 8 MiB below 4 GiB
+ * try (DmaPlatform platform = DmaPlatform.openLinux(options)) { ... }
+ * }</pre>
+ *
+ * @param hugepages the memory: page size, initial and maximum size, memfd or hugetlbfs, low-memory reserve
+ * @param unencrypted whether device DMA must be forced unencrypted: detected (the default) or set
+ * @param atomicPoolBytes first size of each zone's atomic pool; 0 for none
+ * @param atomicPoolMaxBytes how far each atomic pool may grow in the background
+ */
+public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencrypted, long atomicPoolBytes,
+        long atomicPoolMaxBytes) {
+
+    /** 64 MiB of 2 MiB hugepages growing to 1 GiB, no low-memory reserve, detection, 256 KiB pools. */
+    public static final LinuxPlatformOptions DEFAULTS = new LinuxPlatformOptions(HugepageOptions.DEFAULTS,
+            Unencrypted.DETECT, 256 * Sizes.KiB, 4 * Sizes.MiB);
+
+    /** Whether DMA is forced unencrypted, the kernel's {@code force_dma_unencrypted()}. */
+    public enum Unencrypted {
+        /** From /proc/cpuinfo: a TDX or SEV guest forces it ({@link ConfidentialComputing}). */
+        DETECT,
+        /** As in a confidential guest, to test a driver's behaviour there. */
+        FORCE,
+        /** Never, whatever the host is. */
+        NEVER
+    }
+
+    public LinuxPlatformOptions {
+        Objects.requireNonNull(hugepages, "hugepages");
+        Objects.requireNonNull(unencrypted, "unencrypted");
+        if (atomicPoolBytes < 0 || atomicPoolMaxBytes < atomicPoolBytes) {
+            throw new IllegalArgumentException("need 0 <= atomicPoolBytes <= atomicPoolMaxBytes");
+        }
+    }
+
+    public LinuxPlatformOptions withHugepages(HugepageOptions value) {
+        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes);
+    }
+
+    /** The low-memory reserve, kept in the hugepage options. */
+    public LinuxPlatformOptions withLowMemory(LowMemoryReserve reserve) {
+        return withHugepages(hugepages.withLowMemory(reserve));
+    }
+
+    /** {@code zone_dma_bits}, kept in the hugepage options. */
+    public LinuxPlatformOptions withZoneLayout(ZoneLayout layout) {
+        return withHugepages(hugepages.withZoneLayout(layout));
+    }
+
+    public LinuxPlatformOptions withUnencrypted(Unencrypted value) {
+        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes);
+    }
+
+    public LinuxPlatformOptions withAtomicPools(long initialBytes, long maxBytes) {
+        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes);
+    }
+}
