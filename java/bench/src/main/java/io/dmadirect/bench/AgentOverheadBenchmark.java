@@ -30,7 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * What the javaagent costs: one coherent allocate/free pair with no agent (the anchor), with
  * {@code mode=trace}, and with {@code mode=debug}, in the same run. Each fork loads the agent into
- * itself (a dynamic attach) before measuring, so the three differ only in the agent. The agent jar is
+ * itself (a dynamic attach) before measuring, so they differ only in the agent. {@code debug-nopoison} is
+ * debug without the poisoning and quarantine of freed memory ({@code poison=false}). The agent jar is
  * {@code -Ddmadirect.agent.jar=...}, or {@code agent/target/dmadirect-agent.jar} under the working
  * directory or its parents.
  *
@@ -45,7 +46,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class AgentOverheadBenchmark {
 
-    @Param({"none", "trace", "debug"})
+    @Param({"none", "trace", "debug", "debug-nopoison"})
     String agent;
 
     @Param({"64", "4096"})
@@ -59,7 +60,8 @@ public class AgentOverheadBenchmark {
         if (!agent.equals("none")) {
             VirtualMachine self = VirtualMachine.attach(String.valueOf(ProcessHandle.current().pid()));
             try {
-                self.loadAgent(agentJar(), "mode=" + agent + ",packages=io.dmadirect.bench");
+                String options = agent.equals("debug-nopoison") ? "mode=debug,poison=false" : "mode=" + agent;
+                self.loadAgent(agentJar(), options + ",packages=io.dmadirect.bench");
             } finally {
                 self.detach();
             }
