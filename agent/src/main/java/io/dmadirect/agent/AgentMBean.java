@@ -1,0 +1,77 @@
+package io.dmadirect.agent;
+
+import java.lang.management.ManagementFactory;
+import javax.management.ObjectName;
+
+/** The MXBean behind {@code io.dmadirect:type=Agent}. */
+final class AgentMBean implements DmaAgentMXBean {
+    static final String NAME = "io.dmadirect:type=Agent";
+    private final AgentDispatcher d;
+
+    private AgentMBean(AgentDispatcher d) {
+        this.d = d;
+    }
+
+    static void register(AgentDispatcher d) {
+        try {
+            ManagementFactory.getPlatformMBeanServer().registerMBean(new AgentMBean(d), new ObjectName(NAME));
+        } catch (Exception | LinkageError e) {
+            System.err.println("dmadirect-agent: no JMX MBean " + NAME + " (" + e + "); the report at exit still runs");
+        }
+    }
+
+    @Override
+    public String getMode() {
+        return d.options.modeName();
+    }
+
+    @Override
+    public long getAllocations() {
+        return d.tracer == null ? -1 : d.tracer.sum(-1, Tracer.ALLOC)[Tracer.CALLS];
+    }
+
+    @Override
+    public long getAllocationFailures() {
+        return d.tracer == null ? -1 : d.tracer.sum(-1, Tracer.ALLOC)[Tracer.FAILURES];
+    }
+
+    @Override
+    public long getFrees() {
+        return d.tracer == null ? -1 : d.tracer.sum(-1, Tracer.FREE)[Tracer.CALLS];
+    }
+
+    @Override
+    public long getLiveBytes() {
+        return d.tracer == null ? -1 : d.tracer.liveBytes();
+    }
+
+    @Override
+    public long getInjectedFailures() {
+        return d.tracer == null ? -1 : d.tracer.injected.sum();
+    }
+
+    @Override
+    public long getLiveBuffers() {
+        return d.debug == null ? -1 : d.debug.live.size();
+    }
+
+    @Override
+    public long getErrors() {
+        return d.findings.count();
+    }
+
+    @Override
+    public String getReportText() {
+        return Reports.text(d);
+    }
+
+    @Override
+    public String getReportJson() {
+        return Reports.json(d);
+    }
+
+    @Override
+    public String getLiveMap() {
+        return Reports.dump(d);
+    }
+}

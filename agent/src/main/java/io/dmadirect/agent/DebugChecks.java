@@ -1,0 +1,275 @@
+package io.dmadirect.agent;
+
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaUsageException;
+import io.dmadirect.agent.bootstrap.DmaHooks;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Mode {@code debug}: the checks of the kernel's {@code kernel/dma/debug.c} for coherent memory. Every
+ * live allocation has an entry (its device, size, call site and stack), as dma-debug keeps its hash of
+ * {@code dma_debug_entry}. Freed memory is poisoned and held in a small quarantine before the real free,
+ * so a write through a stale CPU view is seen when the quarantine lets it go.
+ */
+final class DebugChecks {
+    /** {@code POOL_POISON_FREED} of mm/dmapool.c. */
+    static final byte POISON = (byte) 0xa7;
+    /** Only the first bytes of a large buffer are poisoned and checked, to bound the cost. */
+    static final int POISON_LIMIT = 16 * 1024;
+    private static final ByteBuffer POISON_PATTERN = poisonPattern();
+    private static final int RECENT = 4096;
+
+    /** One allocation the driver made. */
+    static final class Entry {
+        final DmaBuffer buffer;
+        final Object device;
+        final int site;
+        final StackTraceElement[] stack;
+        int freeSite;
+        StackTraceElement[] freeStack;
+        ByteBuffer poisoned;
+
+        Entry(DmaBuffer buffer, Object device, int site, StackTraceElement[] stack) {
+            this.buffer = buffer;
+            this.device = device;
+            this.site = site;
+            this.stack = stack;
+        }
+
+        String allocSite() {
+            return site != 0 ? CallSites.text(site) : Stacks.siteOf(stack);
+        }
+
+        String describe() {
+            return "[device=" + ((DmaDevice) device).name() + "] [device address=0x" + Long.toHexString(buffer.dmaAddress())
+                    + "] [size=" + buffer.size() + " bytes] [" + buffer.path() + " from " + buffer.zone() + "]";
+        }
+    }
+
+    private final AgentOptions options;
+    private final Findings findings;
+    private final boolean trackedFromStart;
+    final Map<DmaBuffer, Entry> live = new ConcurrentHashMap<>();
+    private final Map<DmaBuffer, Entry> recentlyFreed = Collections.synchronizedMap(
+            new LinkedHashMap<DmaBuffer, Entry>(64, 0.75f, false) {
+                private static final long serialVersionUID = 1L;
+
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<DmaBuffer, Entry> eldest) {
+                    return size() > RECENT;
+                }
+            });
+    private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
+    private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
+
+    /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
+    DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart) {
+        this.options = options;
+        this.findings = findings;
+        this.trackedFromStart = trackedFromStart;
+    }
+
+    void allocated(Object device, Object result, int site) {
+        DmaBuffer buffer = (DmaBuffer) result;
+        StackTraceElement[] stack;
+        CallSites.Site s = CallSites.get(site);
+        if (s == null || options.stackPerAllocation) {
+            stack = Stacks.capture();
+        } else {
+            stack = s.stack;
+            if (stack == null) {
+                stack = Stacks.capture();
+                s.stack = stack;
+            }
+        }
+        live.put(buffer, new Entry(buffer, device, site, stack));
+    }
+
+    /** Before {@code freeCoherent}: null to let it run, {@link DmaHooks#SKIP} for quarantine, or an exception. */
+    Throwable beforeFree(Object device, Object arg, int site) {
+        DmaBuffer buffer = arg instanceof DmaBuffer ? (DmaBuffer) arg : null;
+        Entry entry = buffer == null ? null : live.get(buffer);
+        if (entry == null) {
+            return notLive(device, buffer, arg, site);
+        }
+        if (entry.device != device) {
+            findings.report("free-different-device", "device driver frees DMA memory with different device "
+                    + entry.describe() + " [freed through device=" + ((DmaDevice) device).name() + "]",
+                    siteText(site), Stacks.capture(), "free the buffer through the device that allocated it"
+                    + " (buffer.close() does)");
+            return null;
+        }
+        live.remove(buffer);
+        entry.freeSite = site;
+        entry.freeStack = site == 0 ? Stacks.capture() : null;
+        recentlyFreed.put(buffer, entry);
+        if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
+                || buffer.size() > Integer.MAX_VALUE) {
+            return null;
+        }
+        ByteBuffer view = buffer.cpuView().order(ByteOrder.nativeOrder());
+        fill(view);
+        entry.poisoned = view;
+        Entry evicted = null;
+        synchronized (quarantine) {
+            quarantine.addLast(entry);
+            quarantined.put(buffer, entry);
+            if (quarantine.size() > options.quarantine) {
+                evicted = quarantine.removeFirst();
+                quarantined.remove(evicted.buffer);
+            }
+        }
+        if (evicted != null) {
+            release(evicted);
+        }
+        return DmaHooks.SKIP;
+    }
+
+    private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {
+        Entry freed = buffer == null ? null : recentlyFreed.get(buffer);
+        boolean inQuarantine;
+        synchronized (quarantine) {
+            inQuarantine = buffer != null && quarantined.containsKey(buffer);
+        }
+        if (freed != null || (buffer != null && buffer.isFreed())) {
+            String first = freed == null ? "unknown (freed long ago)" : freed.freeSite != 0
+                    ? CallSites.text(freed.freeSite) : Stacks.siteOf(freed.freeStack);
+            findings.report("double-free", "device driver tries to free DMA memory it has not allocated: it was"
+                    + " already freed (double free) " + (freed != null ? freed.describe() : String.valueOf(buffer))
+                    + "\n  first freed at: " + first
+                    + (freed != null ? "\n  allocated at: " + freed.allocSite() : ""),
+                    siteText(site), Stacks.capture(), "free each buffer once; drop the reference after close(),"
+                    + " or own it in one try-with-resources");
+            if (inQuarantine) {
+                // The library has not seen the first free yet, so it would not refuse: refuse as it would.
+                return new DmaUsageException("failed to free " + buffer + ": it was already freed (double free)");
+            }
+            return null;
+        }
+        if (buffer != null && !trackedFromStart) {
+            return null; // allocated before the agent attached
+        }
+        findings.report("free-not-allocated", "device driver tries to free DMA memory it has not allocated"
+                + " [object=" + arg + "] [device=" + ((DmaDevice) device).name() + "]",
+                siteText(site), Stacks.capture(), "pass freeCoherent() only buffers that allocCoherent() of the same"
+                + " device returned, not a wrapper or a copy");
+        return null;
+    }
+
+    /** Checks the poison of a quarantined buffer, then frees it for real. */
+    private void release(Entry entry) {
+        checkPoison(entry);
+        DmaHooks.PerThread thread = DmaHooks.thread();
+        thread.releasing = true;
+        try {
+            ((DmaDevice) entry.device).freeCoherent(entry.buffer);
+        } catch (RuntimeException e) {
+            // The device or platform was closed meanwhile; the library freed the memory then.
+        } finally {
+            thread.releasing = false;
+        }
+    }
+
+    private void checkPoison(Entry entry) {
+        ByteBuffer view = entry.poisoned;
+        int limit = Math.min(view.capacity(), POISON_LIMIT);
+        int i = view.slice(0, limit).mismatch(POISON_PATTERN.slice(0, limit));
+        if (i >= 0) {
+            findings.report("write-after-free", "device driver wrote to DMA memory after freeing it "
+                    + entry.describe() + " [offset=" + i + ": 0x" + Integer.toHexString(view.get(i) & 0xff)
+                    + " instead of poison 0xa7]\n  allocated at: " + entry.allocSite() + "\n  freed at: "
+                    + (entry.freeSite != 0 ? CallSites.text(entry.freeSite) : Stacks.siteOf(entry.freeStack)),
+                    entry.allocSite(), entry.stack, "stop using the buffer's CPU view (and the DMA address) once"
+                    + " the buffer is freed; a device may still have been writing: quiesce it before freeing");
+        }
+    }
+
+    private static void fill(ByteBuffer view) {
+        view.put(0, POISON_PATTERN, 0, Math.min(view.capacity(), POISON_LIMIT));
+    }
+
+    private static ByteBuffer poisonPattern() {
+        ByteBuffer pattern = ByteBuffer.allocateDirect(POISON_LIMIT);
+        while (pattern.hasRemaining()) {
+            pattern.put(POISON);
+        }
+        return pattern.clear().asReadOnlyBuffer();
+    }
+
+    /** Before a device's {@code close()}: lets its quarantine go, then reports what the driver left allocated. */
+    void beforeClose(Object device, int site) {
+        releaseQuarantine(device);
+        List<Entry> leaked = new ArrayList<>();
+        for (Entry entry : live.values()) {
+            if (entry.device == device) {
+                leaked.add(entry);
+            }
+        }
+        for (Entry entry : leaked) {
+            live.remove(entry.buffer);
+        }
+        reportLeaks(leaked, "device driver has pending DMA allocations while released from device [device="
+                + ((DmaDevice) device).name() + "] [count=" + leaked.size() + "]", siteText(site));
+    }
+
+    /** At exit: what is still allocated, and the poison of what is still in quarantine. */
+    void atExit() {
+        List<Entry> held;
+        synchronized (quarantine) {
+            held = new ArrayList<>(quarantine);
+        }
+        for (Entry entry : held) {
+            checkPoison(entry);
+        }
+        List<Entry> leaked = new ArrayList<>(live.values());
+        reportLeaks(leaked, "device driver has pending DMA allocations at exit [count=" + leaked.size() + "]",
+                "exit of the JVM");
+    }
+
+    private void reportLeaks(List<Entry> leaked, String what, String where) {
+        for (int i = 0; i < leaked.size(); i++) {
+            Entry entry = leaked.get(i);
+            findings.report(where.equals("exit of the JVM") ? "leak-at-exit" : "leak-at-close",
+                    what + "\n  leaked entry " + (i + 1) + " of " + leaked.size() + ": " + entry.describe()
+                    + "\n  released at: " + where, entry.allocSite(), entry.stack,
+                    "free every buffer on the driver's remove path (close() each DmaBuffer before the device),"
+                    + " or own them in try-with-resources");
+        }
+    }
+
+    private void releaseQuarantine(Object device) {
+        List<Entry> mine = new ArrayList<>();
+        synchronized (quarantine) {
+            quarantine.removeIf(entry -> {
+                if (entry.device == device) {
+                    mine.add(entry);
+                    quarantined.remove(entry.buffer);
+                    return true;
+                }
+                return false;
+            });
+        }
+        for (Entry entry : mine) {
+            release(entry);
+        }
+    }
+
+    /** A snapshot of the live DMA map, as {@code /sys/kernel/debug/dma-api/dump} shows it. */
+    List<Entry> liveEntries() {
+        return new ArrayList<>(live.values());
+    }
+
+    static String siteText(int site) {
+        return site != 0 ? CallSites.text(site) : Stacks.siteOf(Stacks.capture());
+    }
+}

@@ -1,0 +1,86 @@
+package io.dmadirect.agent;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The errors the debug checks found. Each is printed when it happens, as the kernel's dma-debug warns,
+ * and kept for the report at exit. Every line starts with {@code DMA-API [check]:} so that a reader, or
+ * a grep, can tell which check fired.
+ */
+final class Findings {
+    /** One error: which check, what the driver did, where, and the stack. */
+    record Finding(String check, String message, String site, List<String> stack, String remedy) {
+        String render() {
+            StringBuilder b = new StringBuilder();
+            b.append("DMA-API [").append(check).append("]: ").append(message).append('\n');
+            b.append("  call site: ").append(site).append('\n');
+            for (String frame : stack) {
+                b.append("    at ").append(frame).append('\n');
+            }
+            b.append("  remedy: ").append(remedy).append('\n');
+            return b.toString();
+        }
+    }
+
+    private static final int KEEP = 1000;
+    private final AgentOptions options;
+    private final PrintStream out;
+    private final List<Finding> kept = new ArrayList<>();
+    private final AtomicLong count = new AtomicLong();
+    private final AtomicLong outsidePackages = new AtomicLong();
+
+    Findings(AgentOptions options, PrintStream out) {
+        this.options = options;
+        this.out = out;
+    }
+
+    /**
+     * Reports an error. With {@code packages=}, an error whose stack passes through none of those
+     * packages is counted but not reported: it is not the driver's.
+     */
+    void report(String check, String message, String site, StackTraceElement[] stack, String remedy) {
+        if (!options.packages.isEmpty() && !inPackages(stack)) {
+            outsidePackages.incrementAndGet();
+            return;
+        }
+        List<String> frames = new ArrayList<>();
+        for (StackTraceElement frame : stack) {
+            frames.add(frame.toString());
+        }
+        Finding finding = new Finding(check, message, site, frames, remedy);
+        count.incrementAndGet();
+        synchronized (kept) {
+            if (kept.size() < KEEP) {
+                kept.add(finding);
+            }
+        }
+        out.print("dmadirect-agent: " + finding.render());
+        out.flush();
+    }
+
+    private boolean inPackages(StackTraceElement[] stack) {
+        for (StackTraceElement frame : stack) {
+            if (options.isDriverClass(frame.getClassName())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    long count() {
+        return count.get();
+    }
+
+    long outsidePackages() {
+        return outsidePackages.get();
+    }
+
+    List<Finding> list() {
+        synchronized (kept) {
+            return List.copyOf(kept);
+        }
+    }
+}

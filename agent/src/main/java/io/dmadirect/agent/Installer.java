@@ -1,0 +1,121 @@
+package io.dmadirect.agent;
+
+import static net.bytebuddy.matcher.ElementMatchers.hasSuperType;
+import static net.bytebuddy.matcher.ElementMatchers.isAbstract;
+import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.isSynthetic;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import io.dmadirect.agent.bootstrap.DmaHooks;
+import java.io.IOException;
+import java.lang.instrument.Instrumentation;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.type.TypeDescription;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.matcher.ElementMatchers;
+
+/**
+ * Installs the agent: the dispatcher for the modes asked for, the advice on every {@code DmaDevice}
+ * implementation (matched by type, not by name), the call-site rewriting of driver classes, the MBean
+ * and the report at exit. Classes already loaded are retransformed, so a dynamic attach works too.
+ */
+final class Installer {
+    private static final String DMA_DEVICE = "io.dmadirect.DmaDevice";
+    private static final String DMA_MASK = "io.dmadirect.DmaMask";
+    private static final String DMA_ATTR_ARRAY = "io.dmadirect.DmaAttr[]";
+
+    private Installer() {
+    }
+
+    static void start(String args, Instrumentation inst, boolean atStartup) throws IOException {
+        AgentOptions options = AgentOptions.parse(args);
+        AgentDispatcher running = AgentDispatcher.current();
+        if (running == null) {
+            running = install(options, inst, atStartup);
+        } else if (options.dump == null) {
+            System.err.println("dmadirect-agent: already running with mode=" + running.options.modeName()
+                    + "; options of a second load are ignored except dump=");
+        }
+        if (options.dump != null) {
+            Files.writeString(Path.of(options.dump), Reports.dump(running), StandardCharsets.UTF_8);
+        }
+    }
+
+    private static AgentDispatcher install(AgentOptions options, Instrumentation inst, boolean atStartup) {
+        Findings findings = new Findings(options, System.err);
+        AgentDispatcher dispatcher = new AgentDispatcher(options, findings, atStartup);
+        if (options.inject) {
+            DmaHooks.maskBits = options.maskBits;
+            DmaHooks.forceBounce = options.forceBounce;
+        }
+        DmaHooks.dispatcher = dispatcher;
+        AgentMBean.register(dispatcher);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> atExit(dispatcher), "dmadirect-agent-report"));
+
+        ElementMatcher.Junction<TypeDescription> devices = not(isInterface()).and(not(isAbstract()))
+                .and(hasSuperType(named(DMA_DEVICE)));
+        ElementMatcher<TypeDescription> driverCode = type -> options.isDriverClass(type.getName());
+        boolean flagNonDma = options.debug && !options.packages.isEmpty();
+        new AgentBuilder.Default()
+                .disableClassFormatChanges()
+                .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+                .with(AgentBuilder.Listener.StreamWriting.toSystemError().withErrorsOnly())
+                .ignore(nameStartsWith("java.").or(nameStartsWith("jdk.")).or(nameStartsWith("sun."))
+                        .or(nameStartsWith("com.sun.")).or(nameStartsWith("io.dmadirect.agent."))
+                        .or(nameStartsWith("net.bytebuddy.")).or(isSynthetic()))
+                .type(devices)
+                .transform((builder, type, loader, module, domain) -> {
+                    builder = builder
+                            .visit(Advice.to(DeviceAdvice.Alloc.class).on(named("allocCoherent")
+                                    .and(takesArguments(2)).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
+                            .visit(Advice.to(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
+                            .visit(Advice.to(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))));
+                    if (options.inject && options.maskBits > 0) {
+                        builder = builder.visit(Advice.to(DeviceAdvice.Mask.class).on(
+                                ElementMatchers.namedOneOf("setDmaMask", "setCoherentMask")
+                                        .and(takesArguments(1)).and(takesArgument(0, named(DMA_MASK)))));
+                    }
+                    return builder;
+                })
+                .type(driverCode)
+                .transform((builder, type, loader, module, domain) -> builder.visit(
+                        new AsmVisitorWrapper.ForDeclaredMethods().method(ElementMatchers.any(),
+                                new CallSiteVisitor(flagNonDma))))
+                .installOn(inst);
+        System.err.println("dmadirect-agent: mode=" + options.modeName()
+                + (options.packages.isEmpty() ? "" : ", packages=" + String.join(":", options.packages))
+                + (atStartup ? "" : ", attached at run time (buffers allocated before are not tracked)"));
+        return dispatcher;
+    }
+
+    private static void atExit(AgentDispatcher d) {
+        try {
+            if (d.debug != null) {
+                d.debug.atExit();
+            }
+            String text = Reports.text(d);
+            System.err.print(text);
+            if (d.options.report != null) {
+                Files.writeString(Path.of(d.options.report + ".txt"), text, StandardCharsets.UTF_8);
+                Files.writeString(Path.of(d.options.report + ".json"), Reports.json(d), StandardCharsets.UTF_8);
+            }
+            if (d.options.failOnError && d.findings.count() > 0) {
+                System.err.println("dmadirect-agent: " + d.findings.count() + " DMA-API error(s) and failOnError=true:"
+                        + " exiting with status 1");
+                System.err.flush();
+                Runtime.getRuntime().halt(1);
+            }
+        } catch (Throwable e) {
+            System.err.println("dmadirect-agent: failed to write the report at exit: " + e);
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.dmadirect.agent;
+
+import java.util.Arrays;
+
+/** Stacks as the driver sees them: the agent's and the library's own frames at the top are cut. */
+final class Stacks {
+    private static final int MAX_FRAMES = 24;
+
+    private Stacks() {
+    }
+
+    static StackTraceElement[] capture() {
+        StackTraceElement[] all = new Throwable().getStackTrace();
+        int from = 0;
+        while (from < all.length && isInternal(all[from].getClassName())) {
+            from++;
+        }
+        return Arrays.copyOfRange(all, from, Math.min(all.length, from + MAX_FRAMES));
+    }
+
+    /** The first driver frame as a call-site text, for callers the agent did not rewrite. */
+    static String siteOf(StackTraceElement[] stack) {
+        return stack.length == 0 ? CallSites.UNKNOWN : stack[0] + " (caller not rewritten; set packages=)";
+    }
+
+    private static boolean isInternal(String className) {
+        return className.startsWith("io.dmadirect.") && !className.startsWith("io.dmadirect.drivers.")
+                || className.startsWith("java.lang.Thread");
+    }
+}

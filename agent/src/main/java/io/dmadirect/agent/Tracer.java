@@ -1,0 +1,175 @@
+package io.dmadirect.agent;
+
+import io.dmadirect.AllocationPath;
+import io.dmadirect.AllocationReport;
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.Zone;
+import io.dmadirect.agent.bootstrap.DmaHooks;
+import io.dmadirect.agent.jfr.AllocationEvent;
+import io.dmadirect.agent.jfr.FallbackEvent;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Mode {@code trace}: counts, bytes and latency per call site and per allocator path and zone, and the
+ * JFR events. Each thread counts into its own plain arrays (no atomic instruction on the hot path); a
+ * report sums the threads. Latency is sampled: one call in {@link DmaHooks#SAMPLE} per thread is timed.
+ */
+final class Tracer {
+    /** Per site: calls, bytes, failures, timed calls, nanos, max nanos; for alloc, then for free. */
+    static final int ALLOC = 0;
+    static final int FREE = 6;
+    static final int SLOTS = 12;
+    static final int CALLS = 0;
+    static final int BYTES = 1;
+    static final int FAILURES = 2;
+    static final int TIMED = 3;
+    static final int NANOS = 4;
+    static final int MAX = 5;
+    private static final int ZONES = Zone.values().length;
+
+    /** One thread's counters; only that thread writes them. */
+    static final class ThreadStats {
+        volatile long[] sites = new long[64 * SLOTS];
+        final long[] pathZone = new long[AllocationPath.values().length * ZONES * 2];
+
+        long[] site(int site) {
+            long[] s = sites;
+            if ((site + 1) * SLOTS > s.length) {
+                s = Arrays.copyOf(s, Math.max(s.length * 2, (site + 1) * SLOTS));
+                sites = s;
+            }
+            return s;
+        }
+    }
+
+    private final List<ThreadStats> threads = new CopyOnWriteArrayList<>();
+    final LongAdder injected = new LongAdder();
+
+    private ThreadStats of(DmaHooks.PerThread t) {
+        Object o = t.agent;
+        if (o instanceof ThreadStats) {
+            return (ThreadStats) o;
+        }
+        ThreadStats s = new ThreadStats();
+        threads.add(s);
+        t.agent = s;
+        return s;
+    }
+
+    void alloc(Object device, long size, Object result, int site, long startNanos, DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + ALLOC;
+        s[i + CALLS]++;
+        long elapsed = startNanos == 0 ? 0 : System.nanoTime() - startNanos;
+        if (startNanos != 0) {
+            s[i + TIMED]++;
+            s[i + NANOS] += elapsed;
+            s[i + MAX] = Math.max(s[i + MAX], elapsed);
+        }
+        if (result == null) {
+            s[i + FAILURES]++;
+            jfrAllocation(device, size, null, site, elapsed);
+            return;
+        }
+        DmaBuffer buffer = (DmaBuffer) result;
+        s[i + BYTES] += size;
+        long[] pz = of(t).pathZone;
+        int j = (buffer.path().ordinal() * ZONES + buffer.zone().ordinal()) * 2;
+        pz[j]++;
+        pz[j + 1] += size;
+        jfrAllocation(device, size, buffer, site, elapsed);
+    }
+
+    void free(Object buffer, boolean failed, int site, long startNanos, DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + FREE;
+        s[i + CALLS]++;
+        if (startNanos != 0) {
+            long elapsed = System.nanoTime() - startNanos;
+            s[i + TIMED]++;
+            s[i + NANOS] += elapsed;
+            s[i + MAX] = Math.max(s[i + MAX], elapsed);
+        }
+        if (failed) {
+            s[i + FAILURES]++;
+        } else {
+            s[i + BYTES] += ((DmaBuffer) buffer).size();
+        }
+    }
+
+    /** The six counters of alloc ({@link #ALLOC}) or free ({@link #FREE}) at one site, summed over threads; site -1 sums all sites. */
+    long[] sum(int site, int kind) {
+        long[] total = new long[6];
+        for (ThreadStats ts : threads) {
+            long[] s = ts.sites;
+            int from = site < 0 ? 0 : site;
+            int to = site < 0 ? s.length / SLOTS : Math.min(site + 1, s.length / SLOTS);
+            for (int k = from; k < to; k++) {
+                int i = k * SLOTS + kind;
+                for (int c = 0; c < MAX; c++) {
+                    total[c] += s[i + c];
+                }
+                total[MAX] = Math.max(total[MAX], s[i + MAX]);
+            }
+        }
+        return total;
+    }
+
+    /** Calls and bytes of successful allocations per path (index 0) or zone (index 1). */
+    long[] pathZone(AllocationPath path, Zone zone) {
+        long[] total = new long[2];
+        for (ThreadStats ts : threads) {
+            for (AllocationPath p : AllocationPath.values()) {
+                for (Zone z : Zone.values()) {
+                    if ((path == null || p == path) && (zone == null || z == zone)) {
+                        int j = (p.ordinal() * ZONES + z.ordinal()) * 2;
+                        total[0] += ts.pathZone[j];
+                        total[1] += ts.pathZone[j + 1];
+                    }
+                }
+            }
+        }
+        return total;
+    }
+
+    long liveBytes() {
+        return sum(-1, ALLOC)[BYTES] - sum(-1, FREE)[BYTES];
+    }
+
+    private static void jfrAllocation(Object device, long size, DmaBuffer buffer, int site, long elapsed) {
+        AllocationEvent event = new AllocationEvent();
+        if (event.isEnabled()) {
+            event.device = ((DmaDevice) device).name();
+            event.size = size;
+            event.failed = buffer == null;
+            if (buffer != null) {
+                event.allocatedSize = buffer.allocatedSize();
+                event.dmaAddress = buffer.dmaAddress();
+                event.path = buffer.path().name();
+                event.zone = buffer.zone().name();
+            }
+            event.callSite = CallSites.text(site);
+            event.latency = elapsed;
+            event.commit();
+        }
+        if (buffer != null) {
+            FallbackEvent fallback = new FallbackEvent();
+            if (fallback.isEnabled()) {
+                AllocationReport report = buffer.report();
+                if (report.zone() != report.optimalZone() || !report.steps().isEmpty()) {
+                    fallback.device = ((DmaDevice) device).name();
+                    fallback.optimalZone = report.optimalZone().name();
+                    fallback.zone = report.zone().name();
+                    fallback.path = report.path().name();
+                    fallback.steps = String.join("; ", report.steps());
+                    fallback.callSite = CallSites.text(site);
+                    fallback.commit();
+                }
+            }
+        }
+    }
+}
