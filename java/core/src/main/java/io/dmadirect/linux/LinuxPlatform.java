@@ -1,11 +1,8 @@
 package io.dmadirect.linux;
 
-import io.dmadirect.DeviceProperties;
-import io.dmadirect.DmaDevice;
-import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
-import io.dmadirect.MemoryStats;
 import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.direct.ForwardingPlatform;
 import io.dmadirect.linux.bridge.CacheMaintenanceBridge;
 import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.linux.headers.Capability;
@@ -30,16 +27,15 @@ import java.lang.System.Logger.Level;
  *
  * <p>Needs root (CAP_SYS_ADMIN) for pagemap, and reserved hugepages; each failure names its remedy.
  */
-public final class LinuxPlatform implements DmaPlatform {
+public final class LinuxPlatform extends ForwardingPlatform {
     private static final System.Logger LOG = System.getLogger(LinuxPlatform.class.getName());
     private static final String PREFIX = "linux/platform: ";
 
-    private final DirectPlatform direct;
     private final HugepageMemory memory;
     private final ConfidentialComputing.Status confidential;
 
     private LinuxPlatform(DirectPlatform direct, HugepageMemory memory, ConfidentialComputing.Status confidential) {
-        this.direct = direct;
+        super(direct);
         this.memory = memory;
         this.confidential = confidential;
     }
@@ -85,11 +81,6 @@ public final class LinuxPlatform implements DmaPlatform {
         }
     }
 
-    @Override
-    public DmaDevice attach(DeviceProperties properties) {
-        return direct.attach(properties);
-    }
-
     /**
      * The DMA address of a CPU virtual address in this platform's memory, by table lookup (no system call,
      * no allocation): the physical address, which is the DMA address in PA mode for a device without
@@ -113,36 +104,6 @@ public final class LinuxPlatform implements DmaPlatform {
     /** The confidential-computing status the platform runs with. */
     public ConfidentialComputing.Status confidentialComputing() {
         return confidential;
-    }
-
-    /** The dma-direct platform underneath, for its pools and counters. */
-    public DirectPlatform direct() {
-        return direct;
-    }
-
-    @Override
-    public DmaMask requiredMask() {
-        return direct.requiredMask();
-    }
-
-    @Override
-    public int zoneDmaBits() {
-        return direct.zoneDmaBits();
-    }
-
-    @Override
-    public boolean forcedUnencrypted() {
-        return direct.forcedUnencrypted();
-    }
-
-    @Override
-    public MemoryStats memoryStats() {
-        return direct.memoryStats();
-    }
-
-    @Override
-    public void close() {
-        direct.close();
     }
 
     @Override

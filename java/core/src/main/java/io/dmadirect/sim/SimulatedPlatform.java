@@ -2,11 +2,9 @@ package io.dmadirect.sim;
 
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaDevice;
-import io.dmadirect.DmaMask;
-import io.dmadirect.DmaPlatform;
-import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;
 import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.direct.ForwardingPlatform;
 import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.direct.SwiotlbAllocator;
 import io.dmadirect.memory.PageAllocator;
@@ -34,19 +32,29 @@ import java.util.function.BiFunction;
  * }
  * }</pre>
  */
-public final class SimulatedPlatform implements DmaPlatform {
-    private final DirectPlatform direct;
+public final class SimulatedPlatform extends ForwardingPlatform {
     private final SimulatedMemory memory;
     private final SimulatedEncryption encryption;
     private final RecordingCaches caches;
 
-    private SimulatedPlatform(Builder builder) {
-        this.memory = new SimulatedMemory(builder.frameSize, builder.regions, builder.systemMaxPhys);
-        this.encryption = new SimulatedEncryption(builder.encryptionMask, builder.confidentialGuest);
-        this.caches = new RecordingCaches();
+    private SimulatedPlatform(Builder builder, SimulatedMemory memory, SimulatedEncryption encryption,
+            RecordingCaches caches) {
+        super(directPlatform(builder, memory, encryption, caches));
+        this.memory = memory;
+        this.encryption = encryption;
+        this.caches = caches;
+    }
+
+    private static SimulatedPlatform create(Builder builder) {
+        return new SimulatedPlatform(builder, new SimulatedMemory(builder.frameSize, builder.regions, builder.systemMaxPhys),
+                new SimulatedEncryption(builder.encryptionMask, builder.confidentialGuest), new RecordingCaches());
+    }
+
+    private static DirectPlatform directPlatform(Builder builder, SimulatedMemory memory, SimulatedEncryption encryption,
+            RecordingCaches caches) {
         ZoneLayout zones = new ZoneLayout(builder.zoneDmaBits);
         PageAllocator pages = builder.pageAllocator.apply(memory, zones);
-        this.direct = new DirectPlatform(new PlatformParts(builder.name, memory, pages, zones, encryption,
+        return new DirectPlatform(new PlatformParts(builder.name, memory, pages, zones, encryption,
                 builder.confidentialGuest, caches, builder.swiotlb, builder.atomicPoolBytes, builder.atomicPoolMaxBytes,
                 builder.bounce));
     }
@@ -55,37 +63,12 @@ public final class SimulatedPlatform implements DmaPlatform {
         return new Builder();
     }
 
-    @Override
-    public DmaDevice attach(DeviceProperties properties) {
-        return direct.attach(properties);
-    }
-
     /**
      * The DMA engine of a device whose hardware drives {@code addressBits} address lines (28 for QEMU's
      * edu device), whatever mask its driver sets.
      */
     public SimulatedBusMaster busMaster(DmaDevice device, int addressBits) {
         return new SimulatedBusMaster(memory, encryption, device.properties(), addressBits);
-    }
-
-    @Override
-    public DmaMask requiredMask() {
-        return direct.requiredMask();
-    }
-
-    @Override
-    public int zoneDmaBits() {
-        return direct.zoneDmaBits();
-    }
-
-    @Override
-    public boolean forcedUnencrypted() {
-        return direct.forcedUnencrypted();
-    }
-
-    @Override
-    public MemoryStats memoryStats() {
-        return direct.memoryStats();
     }
 
     public void drainThreadCaches() {
@@ -106,16 +89,6 @@ public final class SimulatedPlatform implements DmaPlatform {
 
     public RecordingCaches caches() {
         return caches;
-    }
-
-    /** The dma-direct platform underneath, for its pools and counters. */
-    public DirectPlatform direct() {
-        return direct;
-    }
-
-    @Override
-    public void close() {
-        direct.close();
     }
 
     @Override
@@ -221,7 +194,7 @@ public final class SimulatedPlatform implements DmaPlatform {
         }
 
         public SimulatedPlatform build() {
-            return new SimulatedPlatform(this);
+            return create(this);
         }
     }
 }
