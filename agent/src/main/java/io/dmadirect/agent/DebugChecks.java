@@ -61,11 +61,11 @@ final class DebugChecks {
     private final boolean trackedFromStart;
     final Map<DmaBuffer, Entry> live = new ConcurrentHashMap<>();
     private final Map<DmaBuffer, Entry> recentlyFreed = Collections.synchronizedMap(
-            new LinkedHashMap<DmaBuffer, Entry>(64, 0.75f, false) {
+            new LinkedHashMap<DmaBuffer, DebugChecks.Entry>(64, 0.75f, false) {
                 private static final long serialVersionUID = 1L;
 
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<DmaBuffer, Entry> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<DmaBuffer, DebugChecks.Entry> eldest) {
                     return size() > RECENT;
                 }
             });
