@@ -44,7 +44,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class CoherentAllocBenchmark {
 
-    @Param({"64", "4096", "65536"})
+    @Param({"64", "256", "1024", "4096", "16384", "65536"})
     int size;
 
     SimulatedPlatform platform;

@@ -50,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class StreamingMapBenchmark {
 
-    @Param({"4096", "65536", "262144"})
+    @Param({"1024", "4096", "16384", "65536", "262144"})
     int size;
 
     SimulatedPlatform platform;

@@ -1,0 +1,54 @@
+package io.dmadirect.examples;
+
+import static io.dmadirect.Sizes.GiB;
+import static io.dmadirect.Sizes.MiB;
+
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaMask;
+import io.dmadirect.DmaPlatform;
+import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.linux.LowMemoryReserve;
+import io.dmadirect.pci.AddressMode;
+import io.dmadirect.pci.MmioRegion;
+import io.dmadirect.pci.PciAddress;
+import io.dmadirect.pci.PciDevice;
+import io.dmadirect.pci.PciSession;
+
+/** The guide's examples on a real host. They are compiled by the build and run only on a prepared host. */
+public final class RealHost {
+    private RealHost() {
+    }
+
+    /** Opens a device bound to vfio-pci or uio_pci_generic and starts it. */
+    public static AddressMode openDevice(String bdf) {
+        // region:open-device
+        try (PciSession session = PciSession.open(PciAddress.parse(bdf), HugepageOptions.DEFAULTS)) {
+            AddressMode mode = session.mode();      // IOVA behind an IOMMU; PA with no-IOMMU or UIO
+            PciDevice pci = session.pci();          // config space, BARs, interrupts
+            DmaDevice dma = session.dma();          // the same API as on the simulated platform
+            dma.setMaskAndCoherent(DmaMask.bits(28));
+            MmioRegion bar0 = pci.bar(0);
+            pci.enableBusMaster();
+            try (DmaBuffer ring = dma.allocCoherent(4096)) {
+                bar0.write32(0x80, (int) ring.dmaAddress());    // a register of the device
+            }
+            return mode;
+        }
+        // endregion:open-device
+    }
+
+    /** PA mode without a device: pinned hugepages with physical addresses (root). */
+    public static int paPlatform() {
+        // region:pa-platform
+        LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
+                .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(64 * MiB).withMaxBytes(GiB))
+                .withLowMemory(new LowMemoryReserve(0, 8 * MiB, 0, 20 * GiB));   // keep 8 MiB below 4 GiB
+        try (DmaPlatform platform = DmaPlatform.openLinux(options)) {
+            System.out.println(platform.memoryStats());     // what each zone holds and has free
+            return platform.zoneDmaBits();
+        }
+        // endregion:pa-platform
+    }
+}

@@ -1,0 +1,38 @@
+package io.dmadirect.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmadirect.AllocationPath;
+import io.dmadirect.AllocationReport;
+import io.dmadirect.Zone;
+import org.junit.jupiter.api.Test;
+
+/** Runs the guide's examples that need no hardware, and checks what the guide says they show. */
+class GuideExamplesTest {
+
+    @Test
+    void quickStartFallsBackFromDma32ToDmaForA28BitDevice() {
+        AllocationReport report = SimulatedQuickStart.firstAllocation();
+        assertEquals(Zone.DMA32, report.optimalZone());
+        assertEquals(Zone.DMA, report.zone());
+        assertEquals(AllocationPath.PAGES, report.path());
+    }
+
+    @Test
+    void theRightMaskGivesCorrectDataAndAWrongOneCorruptsIt() {
+        assertTrue(TestingOnSimulation.deviceWriteArrives(28));
+        assertFalse(TestingOnSimulation.deviceWriteArrives(64));
+    }
+
+    @Test
+    void aConfidentialGuestBouncesEveryMapping() {
+        assertTrue(TestingOnSimulation.confidentialGuestBounces());
+    }
+
+    @Test
+    void streamingExamplesBehaveAsTheGuideSays() {
+        assertEquals(6, TestingOnSimulation.streaming());
+    }
+}
