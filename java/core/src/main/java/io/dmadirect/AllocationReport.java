@@ -12,6 +12,14 @@ import java.util.List;
  * @param steps       one line per attempt that did not succeed, in order; empty on the fast path
  */
 public record AllocationReport(Zone optimalZone, Zone zone, AllocationPath path, List<String> steps) {
+    /**
+     * Copies the steps.
+     *
+     * @param optimalZone the zone the device's mask falls into
+     * @param zone        the zone the memory came from
+     * @param path        which allocator served it
+     * @param steps       one line per attempt that did not succeed, in order
+     */
     public AllocationReport {
         steps = List.copyOf(steps);
     }

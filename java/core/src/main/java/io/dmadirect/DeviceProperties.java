@@ -18,28 +18,62 @@ import java.util.Objects;
 public record DeviceProperties(String name, boolean coherent, long busDmaLimit, List<DmaRange> dmaRanges,
         boolean restrictedPool) {
 
+    /**
+     * Checks the name and copies the ranges.
+     *
+     * @param name           a name for messages, such as a PCI address
+     * @param coherent       whether the device snoops CPU caches
+     * @param busDmaLimit    the highest DMA address the bus carries, 0 for none
+     * @param dmaRanges      the dma-range map; empty when DMA addresses equal physical addresses
+     * @param restrictedPool whether the device may only reach a restricted bounce pool
+     */
     public DeviceProperties {
         Objects.requireNonNull(name, "name");
         dmaRanges = List.copyOf(dmaRanges);
     }
 
-    /** A coherent device with no bus limit and no offsets: the common PCIe case on x86. */
+    /**
+     * A coherent device with no bus limit and no offsets: the common PCIe case on x86.
+     *
+     * @param name a name for messages, such as a PCI address
+     * @return the properties
+     */
     public static DeviceProperties simple(String name) {
         return new DeviceProperties(name, true, 0, List.of(), false);
     }
 
+    /**
+     * {@return a copy with {@code coherent} set to {@code value}}
+     *
+     * @param value the new value
+     */
     public DeviceProperties withCoherent(boolean value) {
         return new DeviceProperties(name, value, busDmaLimit, dmaRanges, restrictedPool);
     }
 
+    /**
+     * {@return a copy with {@code busDmaLimit} set to {@code value} (0 for none)}
+     *
+     * @param value the new value
+     */
     public DeviceProperties withBusDmaLimit(long value) {
         return new DeviceProperties(name, coherent, value, dmaRanges, restrictedPool);
     }
 
+    /**
+     * {@return a copy with {@code dmaRanges} set to {@code value}}
+     *
+     * @param value the new value
+     */
     public DeviceProperties withDmaRanges(List<DmaRange> value) {
         return new DeviceProperties(name, coherent, busDmaLimit, value, restrictedPool);
     }
 
+    /**
+     * {@return a copy with {@code restrictedPool} set to {@code value}}
+     *
+     * @param value the new value
+     */
     public DeviceProperties withRestrictedPool(boolean value) {
         return new DeviceProperties(name, coherent, busDmaLimit, dmaRanges, value);
     }

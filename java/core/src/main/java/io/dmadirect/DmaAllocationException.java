@@ -4,6 +4,7 @@ package io.dmadirect;
 public class DmaAllocationException extends DmaException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what failed, and what to do about it */
     public DmaAllocationException(String message) {
         super(message);
     }

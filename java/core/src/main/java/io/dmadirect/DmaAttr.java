@@ -23,7 +23,11 @@ public enum DmaAttr {
         return 1 << ordinal();
     }
 
-    /** The attributes as a bit set, so that the hot path carries an int, not a collection. */
+    /**
+     * {@return the attributes as a bit set, so that the hot path carries an int, not a collection}
+     *
+     * @param attrs the attributes, possibly none
+     */
     public static int flags(DmaAttr... attrs) {
         int flags = 0;
         for (DmaAttr attr : attrs) {
@@ -32,7 +36,11 @@ public enum DmaAttr {
         return flags;
     }
 
-    /** Whether {@code flags} (from {@link #flags}) holds this attribute. */
+    /**
+     * {@return whether {@code flags} holds this attribute}
+     *
+     * @param flags a bit set from {@link #flags}
+     */
     public boolean in(int flags) {
         return (flags & bit()) != 0;
     }

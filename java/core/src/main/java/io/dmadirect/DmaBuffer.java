@@ -9,38 +9,39 @@ import java.nio.ByteBuffer;
  */
 public interface DmaBuffer extends AutoCloseable {
 
-    /** The device this memory was allocated for, and the only one that may free it. */
+    /** {@return the device this memory was allocated for, and the only one that may free it} */
     DmaDevice device();
 
-    /** The address to hand the device: physical (moved by dma-ranges) in PA mode, an IOVA in IOVA mode. */
+    /** {@return the address to hand the device: physical (moved by dma-ranges) in PA mode, an IOVA in IOVA mode} */
     long dmaAddress();
 
-    /** The size asked for, in bytes. */
+    /** {@return the size asked for, in bytes} */
     long size();
 
-    /** The size reserved, in bytes: the request rounded up to pages as the allocator hands them out. */
+    /** {@return the size reserved, in bytes: the request rounded up to pages as the allocator hands them out} */
     long allocatedSize();
 
-    /** The zone the memory came from. */
+    /** {@return the zone the memory came from} */
     Zone zone();
 
-    /** Which allocator served it. */
+    /** {@return which allocator served it} */
     AllocationPath path();
 
-    /** What was tried and why this memory was chosen. */
+    /** {@return what was tried and why this memory was chosen} */
     AllocationReport report();
 
-    /** False for {@link DmaAttr#NO_KERNEL_MAPPING} memory, which the CPU never touches. */
+    /** {@return false for {@link DmaAttr#NO_KERNEL_MAPPING} memory, which the CPU never touches} */
     boolean hasCpuView();
 
     /**
      * The CPU's view of the {@link #size()} bytes, a new independent buffer at position 0 on each call.
      *
+     * @return the view, from position 0 to {@link #size()}
      * @throws DmaUsageException when the buffer has no CPU view or has been freed
      */
     ByteBuffer cpuView();
 
-    /** Whether the memory has been freed. */
+    /** {@return whether the memory has been freed} */
     boolean isFreed();
 
     /** Frees the memory; a second free throws {@link DmaUsageException}. */

@@ -10,51 +10,72 @@ import java.util.Optional;
  */
 public interface DmaDevice extends AutoCloseable {
 
+    /** {@return the device's name, as given in its properties; messages use it} */
     String name();
 
+    /** {@return what the platform knows about the device's DMA: coherence, bus limit, ranges} */
     DeviceProperties properties();
 
-    /** The streaming mask ({@code *dev->dma_mask}); 32 bits until the driver sets it. */
+    /** {@return the streaming mask ({@code *dev->dma_mask}); 32 bits until the driver sets it} */
     DmaMask dmaMask();
 
-    /** The coherent mask ({@code dev->coherent_dma_mask}); 32 bits until the driver sets it. */
+    /** {@return the coherent mask ({@code dev->coherent_dma_mask}); 32 bits until the driver sets it} */
     DmaMask coherentMask();
 
     /**
      * {@code dma_set_mask()}.
      *
+     * @param mask the streaming mask: the address bits the device drives
      * @throws DmaMaskUnsupportedException when no memory of the platform lies within the mask
      */
     void setDmaMask(DmaMask mask);
 
-    /** {@code dma_set_coherent_mask()}. */
+    /**
+     * {@code dma_set_coherent_mask()}.
+     *
+     * @param mask the mask for coherent allocations
+     */
     void setCoherentMask(DmaMask mask);
 
-    /** {@code dma_set_mask_and_coherent()}: both masks, the streaming one first, as the kernel does. */
+    /**
+     * {@code dma_set_mask_and_coherent()}: both masks, the streaming one first, as the kernel does.
+     *
+     * @param mask the mask for both
+     * @throws DmaMaskUnsupportedException when no memory of the platform lies within the mask
+     */
     default void setMaskAndCoherent(DmaMask mask) {
         setDmaMask(mask);
         setCoherentMask(mask);
     }
 
-    /** {@code dma_get_required_mask()}: the smallest mask that reaches all memory of the system through this device. */
+    /** {@return {@code dma_get_required_mask()}: the smallest mask that reaches all memory of the system through this device} */
     DmaMask requiredMask();
 
-    /** Whether DMA of this device must use unencrypted (shared) memory, as in a confidential VM guest. */
+    /** {@return whether DMA of this device must use unencrypted (shared) memory, as in a confidential VM guest} */
     boolean forcedUnencrypted();
 
     /**
      * {@code dma_alloc_attrs()}: zeroed memory the device can reach under its coherent mask and bus limit.
      *
      * @param size  bytes, at least 1
+     * @param attrs {@link DmaAttr#ATOMIC}, {@link DmaAttr#NO_KERNEL_MAPPING}, {@link DmaAttr#SKIP_ZEROING}, or none
+     * @return the buffer, with its DMA address, CPU view and {@link DmaBuffer#report() report}
      * @throws DmaAllocationException when no memory within reach is free
      */
     DmaBuffer allocCoherent(long size, DmaAttr... attrs);
 
-    /** {@code dma_free_attrs()}; the same as {@link DmaBuffer#close()}. */
+    /**
+     * {@code dma_free_attrs()}; the same as {@link DmaBuffer#close()}.
+     *
+     * @param buffer a buffer this device allocated
+     */
     void freeCoherent(DmaBuffer buffer);
 
     /**
      * {@code dma_direct_to_page()}: the live buffer of this device whose memory holds {@code dmaAddress}.
+     *
+     * @param dmaAddress any address inside the buffer
+     * @return the buffer, or empty when no live buffer of this device holds it
      */
     Optional<DmaBuffer> findBuffer(long dmaAddress);
 
@@ -66,6 +87,10 @@ public interface DmaDevice extends AutoCloseable {
      * {@code swiotlb=force} and for forced-unencrypted devices, it bounces. The buffer's position is not
      * changed, and the buffer is kept reachable until the mapping is unmapped.
      *
+     * @param buffer    a direct or heap buffer; its {@code [position, limit)} is mapped
+     * @param direction who writes: {@link DmaDirection#TO_DEVICE}, {@link DmaDirection#FROM_DEVICE} or
+     *                  {@link DmaDirection#BIDIRECTIONAL}
+     * @return the mapping; close it to unmap
      * @throws IllegalArgumentException for an empty buffer, {@link DmaDirection#NONE}, or a read-only
      *                                  buffer the device would write
      * @throws DmaMappingException      when the size exceeds {@link #maxMappingSize()} or the bounce
@@ -75,12 +100,27 @@ public interface DmaDevice extends AutoCloseable {
         return map(buffer, direction, new DmaAttr[0]);
     }
 
-    /** {@code dma_map_single_attrs()}: as {@link #map(ByteBuffer, DmaDirection)}, with attributes such as {@link DmaAttr#SKIP_CPU_SYNC}. */
+    /**
+     * {@code dma_map_single_attrs()}: as {@link #map(ByteBuffer, DmaDirection)}, with attributes such as
+     * {@link DmaAttr#SKIP_CPU_SYNC}.
+     *
+     * @param buffer    a direct or heap buffer; its {@code [position, limit)} is mapped
+     * @param direction who writes
+     * @param attrs     the attributes, possibly none
+     * @return the mapping; close it to unmap
+     */
     DmaMapping map(ByteBuffer buffer, DmaDirection direction, DmaAttr... attrs);
 
     /**
      * {@code dma_map_single()} of {@code array[offset, offset + length)}. Heap memory moves, so this
      * always bounces; the low bits kept under {@link #minAlignMask()} are those of {@code offset}.
+     *
+     * @param array     the heap memory
+     * @param offset    the first byte mapped
+     * @param length    the bytes mapped, at most the bounce pool's limit
+     * @param direction who writes
+     * @param attrs     the attributes, possibly none
+     * @return the (bounced) mapping; close it to unmap
      */
     DmaMapping map(byte[] array, int offset, int length, DmaDirection direction, DmaAttr... attrs);
 
@@ -88,15 +128,26 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_map_sg()}: maps each buffer as {@link #map(ByteBuffer, DmaDirection, DmaAttr...)} does and
      * returns one segment per buffer. When one fails, those already mapped are unmapped and the error
      * names the failing segment.
+     *
+     * @param buffers   the buffers, each mapped over its {@code [position, limit)}
+     * @param direction who writes, the same for every segment
+     * @param attrs     the attributes, possibly none
+     * @return the list; close it to unmap every segment
      */
     ScatterList mapSg(List<ByteBuffer> buffers, DmaDirection direction, DmaAttr... attrs);
 
-    /** {@code dma_unmap_single()}: copies back what a bounced mapping's device wrote, then releases it. */
+    /**
+     * {@code dma_unmap_single()}: copies back what a bounced mapping's device wrote, then releases it.
+     *
+     * @param mapping a live mapping of this device
+     * @throws DmaUsageException for a mapping already unmapped, or another device's
+     */
     void unmap(DmaMapping mapping);
 
     /**
      * {@code dma_sync_single_for_cpu()}: the CPU may now read what the device wrote.
      *
+     * @param mapping   a live mapping of this device
      * @param direction must be the mapping's, as the kernel's dma-debug insists
      * @throws DmaUsageException for an unmapped mapping, another device's, or another direction
      */
@@ -105,14 +156,32 @@ public interface DmaDevice extends AutoCloseable {
     /**
      * {@code dma_sync_single_range_for_cpu()}.
      *
+     * @param mapping   a live mapping of this device
+     * @param offset    from the start of the mapping
+     * @param length    bytes to sync
+     * @param direction must be the mapping's
      * @throws DmaUsageException also when {@code [offset, offset + length)} is not inside the mapping
      */
     void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection direction);
 
-    /** {@code dma_sync_single_for_device()}: the device may now read what the CPU wrote. */
+    /**
+     * {@code dma_sync_single_for_device()}: the device may now read what the CPU wrote.
+     *
+     * @param mapping   a live mapping of this device
+     * @param direction must be the mapping's
+     * @throws DmaUsageException for an unmapped mapping, another device's, or another direction
+     */
     void syncForDevice(DmaMapping mapping, DmaDirection direction);
 
-    /** {@code dma_sync_single_range_for_device()}. */
+    /**
+     * {@code dma_sync_single_range_for_device()}.
+     *
+     * @param mapping   a live mapping of this device
+     * @param offset    from the start of the mapping
+     * @param length    bytes to sync
+     * @param direction must be the mapping's
+     * @throws DmaUsageException also when {@code [offset, offset + length)} is not inside the mapping
+     */
     void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection direction);
 
     /**
@@ -120,6 +189,8 @@ public interface DmaDevice extends AutoCloseable {
      * less {@link #minAlignMask()}) when the device may need to bounce any memory (its mask does not cover
      * all memory, or it always bounces), and unlimited otherwise. Heap memory always bounces, so it is
      * limited to the pool's limit whatever this says.
+     *
+     * @return bytes, or {@code Long.MAX_VALUE} for no limit
      */
     long maxMappingSize();
 
@@ -127,16 +198,21 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_set_min_align_mask()}: bounced mappings keep the bits of the original address under this
      * mask, as NVMe needs for its controller page offset (it sets {@code 4095}).
      *
+     * @param mask 0 or {@code 2^n - 1}
      * @throws IllegalArgumentException unless the mask is 0 or {@code 2^n - 1} for n up to 16
      */
     void setMinAlignMask(long mask);
 
+    /** {@return the mask set by {@link #setMinAlignMask}; 0 until then} */
     long minAlignMask();
 
     /**
      * The live bounced mapping of this device whose bounce buffer holds {@code dmaAddress}. Direct mappings
      * carry no bookkeeping and are not found here; the coherent memory they often lie in is found by
      * {@link #findBuffer}.
+     *
+     * @param dmaAddress any address inside the bounce buffer
+     * @return the mapping, or empty
      */
     Optional<DmaMapping> findMapping(long dmaAddress);
 

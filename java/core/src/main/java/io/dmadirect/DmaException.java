@@ -4,10 +4,15 @@ package io.dmadirect;
 public class DmaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what failed, and what to do about it */
     public DmaException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what failed, and what to do about it
+     * @param cause   the underlying failure, such as the OS error
+     */
     public DmaException(String message, Throwable cause) {
         super(message, cause);
     }

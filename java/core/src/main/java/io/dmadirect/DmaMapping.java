@@ -17,21 +17,22 @@ package io.dmadirect;
  */
 public interface DmaMapping extends AutoCloseable {
 
-    /** The device this mapping was made for, and the only one that may unmap it. */
+    /** {@return the device this mapping was made for, and the only one that may unmap it} */
     DmaDevice device();
 
-    /** The address to program into the device. */
+    /** {@return the address to program into the device} */
     long dmaAddress();
 
-    /** The mapped size in bytes. */
+    /** {@return the mapped size in bytes} */
     long size();
 
+    /** {@return the direction the mapping was made with, which every sync must repeat} */
     DmaDirection direction();
 
-    /** Whether the device reaches a bounce buffer rather than the memory itself. */
+    /** {@return whether the device reaches a bounce buffer rather than the memory itself} */
     boolean isBounced();
 
-    /** Whether the mapping has been unmapped. */
+    /** {@return whether the mapping has been unmapped} */
     boolean isUnmapped();
 
     /** {@code dma_sync_single_for_cpu()} over the whole mapping, with its own direction. */
@@ -39,7 +40,12 @@ public interface DmaMapping extends AutoCloseable {
         device().syncForCpu(this, direction());
     }
 
-    /** {@code dma_sync_single_range_for_cpu()}: {@code [offset, offset + length)} of the mapping. */
+    /**
+     * {@code dma_sync_single_range_for_cpu()}: {@code [offset, offset + length)} of the mapping.
+     *
+     * @param offset from the start of the mapping
+     * @param length bytes to sync
+     */
     default void syncForCpu(long offset, long length) {
         device().syncForCpu(this, offset, length, direction());
     }
@@ -49,7 +55,12 @@ public interface DmaMapping extends AutoCloseable {
         device().syncForDevice(this, direction());
     }
 
-    /** {@code dma_sync_single_range_for_device()}: {@code [offset, offset + length)} of the mapping. */
+    /**
+     * {@code dma_sync_single_range_for_device()}: {@code [offset, offset + length)} of the mapping.
+     *
+     * @param offset from the start of the mapping
+     * @param length bytes to sync
+     */
     default void syncForDevice(long offset, long length) {
         device().syncForDevice(this, offset, length, direction());
     }

@@ -17,6 +17,7 @@ public final class DmaMask implements Comparable<DmaMask> {
 
     /** The kernel's default for a PCI device until its driver sets a mask (dev->coherent_dma_mask = DMA_BIT_MASK(32)). */
     public static final DmaMask BITS_32 = BY_BITS[32];
+    /** All 64 bits: a device that reaches every address. */
     public static final DmaMask BITS_64 = BY_BITS[64];
 
     private final int bits;
@@ -27,7 +28,11 @@ public final class DmaMask implements Comparable<DmaMask> {
         this.value = bits == 64 ? -1L : (1L << bits) - 1;
     }
 
-    /** {@code DMA_BIT_MASK(n)}: the mask of a device that drives {@code n} address bits, 1 to 64. */
+    /**
+     * {@return {@code DMA_BIT_MASK(n)}: the mask of a device that drives {@code n} address bits}
+     *
+     * @param n the number of address bits, 1 to 64
+     */
     public static DmaMask bits(int n) {
         if (n < 1 || n > 64) {
             throw new IllegalArgumentException("a DMA mask has 1 to 64 bits, got " + n);
@@ -35,7 +40,11 @@ public final class DmaMask implements Comparable<DmaMask> {
         return BY_BITS[n];
     }
 
-    /** The mask whose value is {@code value}, which must be {@code 2^n - 1} for n in 1..64. */
+    /**
+     * {@return the mask whose value is {@code value}}
+     *
+     * @param value {@code 2^n - 1} for n in 1..64
+     */
     public static DmaMask ofValue(long value) {
         if (value == 0 || (value & (value + 1)) != 0) {
             throw new IllegalArgumentException(
@@ -44,16 +53,21 @@ public final class DmaMask implements Comparable<DmaMask> {
         return BY_BITS[64 - Long.numberOfLeadingZeros(value)];
     }
 
+    /** {@return the number of address bits, 1 to 64} */
     public int bits() {
         return bits;
     }
 
-    /** The highest address the mask allows, as an unsigned 64-bit value. */
+    /** {@return the highest address the mask allows, as an unsigned 64-bit value} */
     public long value() {
         return value;
     }
 
-    /** Whether the unsigned address {@code addr} lies within the mask. */
+    /**
+     * {@return whether the unsigned address {@code addr} lies within the mask}
+     *
+     * @param addr a DMA address, unsigned
+     */
     public boolean covers(long addr) {
         return Long.compareUnsigned(addr, value) <= 0;
     }

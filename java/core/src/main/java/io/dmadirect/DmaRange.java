@@ -5,6 +5,13 @@ package io.dmadirect;
  * {@code [cpuStart, cpuStart + size)} appear to the device at {@code [dmaStart, dmaStart + size)}.
  */
 public record DmaRange(long cpuStart, long dmaStart, long size) {
+    /**
+     * Checks that the range is not empty and does not wrap around the address space.
+     *
+     * @param cpuStart the first CPU physical address
+     * @param dmaStart the DMA address the device uses for it
+     * @param size     bytes, positive
+     */
     public DmaRange {
         if (size <= 0) {
             throw new IllegalArgumentException("a dma-range needs a positive size, got " + size);
@@ -15,7 +22,7 @@ public record DmaRange(long cpuStart, long dmaStart, long size) {
         }
     }
 
-    /** The signed distance the device sees memory moved by ({@code m->offset} in the kernel). */
+    /** {@return the signed distance the device sees memory moved by ({@code m->offset} in the kernel)} */
     public long offset() {
         return dmaStart - cpuStart;
     }

@@ -7,6 +7,7 @@ package io.dmadirect;
 public class DmaUsageException extends DmaException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what failed, and what to do about it */
     public DmaUsageException(String message) {
         super(message);
     }

@@ -9,18 +9,24 @@ import java.util.List;
  */
 public interface ScatterList extends AutoCloseable {
 
-    /** The segments, one per buffer given, each with its DMA address and length. */
+    /** {@return the segments, one per buffer given, each with its DMA address and length} */
     List<DmaMapping> segments();
 
+    /** {@return the number of segments} */
     default int count() {
         return segments().size();
     }
 
+    /**
+     * {@return one segment}
+     *
+     * @param index from 0 to {@code count() - 1}
+     */
     default DmaMapping segment(int index) {
         return segments().get(index);
     }
 
-    /** The sum of the segments' sizes. */
+    /** {@return the sum of the segments' sizes} */
     default long totalSize() {
         long total = 0;
         for (DmaMapping segment : segments()) {
@@ -29,6 +35,7 @@ public interface ScatterList extends AutoCloseable {
         return total;
     }
 
+    /** {@return the direction all segments were mapped with} */
     DmaDirection direction();
 
     /** {@code dma_sync_sg_for_cpu()}: every segment. */
@@ -45,7 +52,7 @@ public interface ScatterList extends AutoCloseable {
         }
     }
 
-    /** Whether the list has been unmapped. */
+    /** {@return whether the list has been unmapped} */
     boolean isUnmapped();
 
     /** {@code dma_unmap_sg()}: unmaps every segment; a second call throws {@link DmaUsageException}. */

@@ -6,11 +6,14 @@ package io.dmadirect;
  * to high, so {@link #ordinal()} order is the order of the kernel's zonelist fallback read backwards.
  */
 public enum Zone {
+    /** {@code ZONE_DMA}: below {@code 2^zone_dma_bits}, for devices with the narrowest masks. */
     DMA,
+    /** {@code ZONE_DMA32}: from the end of ZONE_DMA up to 4 GiB, for 32-bit devices. */
     DMA32,
+    /** {@code ZONE_NORMAL}: everything at or above 4 GiB. */
     NORMAL;
 
-    /** The next lower zone, or {@code null} below ZONE_DMA. */
+    /** {@return the next lower zone, or {@code null} below ZONE_DMA} */
     public Zone lower() {
         return this == DMA ? null : values()[ordinal() - 1];
     }
