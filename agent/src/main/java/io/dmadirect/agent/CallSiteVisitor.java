@@ -111,24 +111,27 @@ final class CallSiteVisitor implements AsmVisitorWrapper.ForDeclaredMethods.Meth
             }
         }
 
-        @Override
-        public void visitIincInsn(int var, int increment) {
+        /** Any other instruction: the handler has begun (or ended) with something else. */
+        private void other() {
             inHandler = false;
             handlerSite = 0;
+        }
+
+        @Override
+        public void visitIincInsn(int var, int increment) {
+            other();
             super.visitIincInsn(var, increment);
         }
 
         @Override
         public void visitIntInsn(int opcode, int operand) {
-            inHandler = false;
-            handlerSite = 0;
+            other();
             super.visitIntInsn(opcode, operand);
         }
 
         @Override
         public void visitLdcInsn(Object value) {
-            inHandler = false;
-            handlerSite = 0;
+            other();
             super.visitLdcInsn(value);
         }
 
@@ -148,15 +151,13 @@ final class CallSiteVisitor implements AsmVisitorWrapper.ForDeclaredMethods.Meth
 
         @Override
         public void visitFieldInsn(int opcode, String owner, String name, String descriptor) {
-            inHandler = false;
-            handlerSite = 0;
+            other();
             super.visitFieldInsn(opcode, owner, name, descriptor);
         }
 
         @Override
         public void visitTypeInsn(int opcode, String type) {
-            inHandler = false;
-            handlerSite = 0;
+            other();
             super.visitTypeInsn(opcode, type);
         }
 
@@ -175,8 +176,7 @@ final class CallSiteVisitor implements AsmVisitorWrapper.ForDeclaredMethods.Meth
 
         @Override
         public void visitMethodInsn(int opcode, String owner, String name, String descriptor, boolean isInterface) {
-            inHandler = false;
-            handlerSite = 0;
+            other();
             if (API_TYPES.contains(owner) && API_METHODS.contains(name)) {
                 String api = owner.substring(owner.lastIndexOf('/') + 1) + "." + name;
                 super.visitLdcInsn(CallSites.register(className, methodName, line, api));

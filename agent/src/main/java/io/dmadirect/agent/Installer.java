@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.matcher.ElementMatchers;
@@ -36,6 +37,8 @@ final class Installer {
     private static final String DMA_MAPPING = "io.dmadirect.DmaMapping";
     private static final String SCATTER_LIST = "io.dmadirect.ScatterList";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
+    private static final ElementMatcher.Junction<MethodDescription> SYNC = ElementMatchers.namedOneOf("syncForCpu",
+            "syncForDevice");
     /** Library internals the injection rewrites; if they are renamed, forceBounce= and bounceBytes= stop working (InjectionIT fails). */
     private static final String STREAMING_MAPPER = "io.dmadirect.direct.StreamingMapper";
     private static final String SWIOTLB = "io.dmadirect.swiotlb.Swiotlb";
@@ -94,13 +97,8 @@ final class Installer {
                             .visit(Advice.to(StreamingAdvice.MapSg.class).on(named("mapSg").and(takesArguments(3))))
                             .visit(Advice.to(StreamingAdvice.Unmap.class).on(named("unmap").and(takesArguments(1))
                                     .and(takesArgument(0, named(DMA_MAPPING)))))
-                            .visit(Advice.to(StreamingAdvice.SyncCpu.class).on(named("syncForCpu").and(takesArguments(2))))
-                            .visit(Advice.to(StreamingAdvice.SyncCpuRange.class).on(named("syncForCpu")
-                                    .and(takesArguments(4))))
-                            .visit(Advice.to(StreamingAdvice.SyncDevice.class).on(named("syncForDevice")
-                                    .and(takesArguments(2))))
-                            .visit(Advice.to(StreamingAdvice.SyncDeviceRange.class).on(named("syncForDevice")
-                                    .and(takesArguments(4))));
+                            .visit(Advice.to(StreamingAdvice.Sync.class).on(SYNC.and(takesArguments(2))))
+                            .visit(Advice.to(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))));
                     if (options.inject && options.maskBits > 0) {
                         builder = builder.visit(Advice.to(DeviceAdvice.Mask.class).on(
                                 ElementMatchers.namedOneOf("setDmaMask", "setCoherentMask")

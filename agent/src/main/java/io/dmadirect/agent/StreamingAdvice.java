@@ -153,91 +153,49 @@ final class StreamingAdvice {
         }
     }
 
-    /** {@code syncForCpu(DmaMapping, DmaDirection)}. */
-    static final class SyncCpu {
+    /** {@code syncForCpu} and {@code syncForDevice} of a whole mapping: {@code (DmaMapping, DmaDirection)}. */
+    static final class Sync {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) Object mapping, @Advice.Argument(1) Object dir,
+        static void enter(@Advice.This Object device, @Advice.Origin("#m") String method,
+                @Advice.Argument(0) Object mapping, @Advice.Argument(1) Object dir,
                 @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
                 @Advice.Local("t0") long t0) {
             thread = DmaHooks.thread();
             site = thread.site;
             thread.site = 0;
             t0 = DmaHooks.startTime(thread);
-            DmaHooks.dispatcher.beforeSync(device, mapping, 0, -1, dir, true, site, thread);
+            DmaHooks.dispatcher.beforeSync(device, mapping, 0, -1, dir, method.endsWith("Cpu"), site, thread);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.This Object device, @Advice.Argument(0) Object mapping, @Advice.Thrown Throwable thrown,
+        static void exit(@Advice.This Object device, @Advice.Origin("#m") String method,
+                @Advice.Argument(0) Object mapping, @Advice.Thrown Throwable thrown,
                 @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
                 @Advice.Local("t0") long t0) {
-            DmaHooks.dispatcher.afterSync(device, mapping, -1, true, thrown, site, t0, thread);
+            DmaHooks.dispatcher.afterSync(device, mapping, -1, method.endsWith("Cpu"), thrown, site, t0, thread);
         }
     }
 
-    /** {@code syncForCpu(DmaMapping, long offset, long length, DmaDirection)}. */
-    static final class SyncCpuRange {
+    /** {@code syncForCpu} and {@code syncForDevice} of a range: {@code (DmaMapping, long offset, long length, DmaDirection)}. */
+    static final class SyncRange {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) Object mapping,
-                @Advice.Argument(1) long offset, @Advice.Argument(2) long length, @Advice.Argument(3) Object dir,
-                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
-                @Advice.Local("t0") long t0) {
+        static void enter(@Advice.This Object device, @Advice.Origin("#m") String method,
+                @Advice.Argument(0) Object mapping, @Advice.Argument(1) long offset, @Advice.Argument(2) long length,
+                @Advice.Argument(3) Object dir, @Advice.Local("thread") DmaHooks.PerThread thread,
+                @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
             thread = DmaHooks.thread();
             site = thread.site;
             thread.site = 0;
             t0 = DmaHooks.startTime(thread);
-            DmaHooks.dispatcher.beforeSync(device, mapping, offset, length, dir, true, site, thread);
+            DmaHooks.dispatcher.beforeSync(device, mapping, offset, length, dir, method.endsWith("Cpu"), site, thread);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.This Object device, @Advice.Argument(0) Object mapping,
-                @Advice.Argument(2) long length, @Advice.Thrown Throwable thrown,
+        static void exit(@Advice.This Object device, @Advice.Origin("#m") String method,
+                @Advice.Argument(0) Object mapping, @Advice.Argument(2) long length, @Advice.Thrown Throwable thrown,
                 @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
                 @Advice.Local("t0") long t0) {
-            DmaHooks.dispatcher.afterSync(device, mapping, length, true, thrown, site, t0, thread);
-        }
-    }
-
-    /** {@code syncForDevice(DmaMapping, DmaDirection)}. */
-    static final class SyncDevice {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) Object mapping, @Advice.Argument(1) Object dir,
-                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
-                @Advice.Local("t0") long t0) {
-            thread = DmaHooks.thread();
-            site = thread.site;
-            thread.site = 0;
-            t0 = DmaHooks.startTime(thread);
-            DmaHooks.dispatcher.beforeSync(device, mapping, 0, -1, dir, false, site, thread);
-        }
-
-        @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.This Object device, @Advice.Argument(0) Object mapping, @Advice.Thrown Throwable thrown,
-                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
-                @Advice.Local("t0") long t0) {
-            DmaHooks.dispatcher.afterSync(device, mapping, -1, false, thrown, site, t0, thread);
-        }
-    }
-
-    /** {@code syncForDevice(DmaMapping, long offset, long length, DmaDirection)}. */
-    static final class SyncDeviceRange {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) Object mapping,
-                @Advice.Argument(1) long offset, @Advice.Argument(2) long length, @Advice.Argument(3) Object dir,
-                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
-                @Advice.Local("t0") long t0) {
-            thread = DmaHooks.thread();
-            site = thread.site;
-            thread.site = 0;
-            t0 = DmaHooks.startTime(thread);
-            DmaHooks.dispatcher.beforeSync(device, mapping, offset, length, dir, false, site, thread);
-        }
-
-        @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.This Object device, @Advice.Argument(0) Object mapping,
-                @Advice.Argument(2) long length, @Advice.Thrown Throwable thrown,
-                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
-                @Advice.Local("t0") long t0) {
-            DmaHooks.dispatcher.afterSync(device, mapping, length, false, thrown, site, t0, thread);
+            DmaHooks.dispatcher.afterSync(device, mapping, length, method.endsWith("Cpu"), thrown, site, t0, thread);
         }
     }
 
