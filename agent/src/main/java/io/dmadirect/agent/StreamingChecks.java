@@ -67,11 +67,11 @@ final class StreamingChecks {
     private final boolean trackedFromStart;
     final Map<DmaMapping, Entry> live = new ConcurrentHashMap<>();
     private final Map<DmaMapping, Entry> recentlyUnmapped = Collections.synchronizedMap(
-            new LinkedHashMap<DmaMapping, Entry>(64, 0.75f, false) {
+            new LinkedHashMap<DmaMapping, StreamingChecks.Entry>(64, 0.75f, false) {
                 private static final long serialVersionUID = 1L;
 
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<DmaMapping, Entry> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<DmaMapping, StreamingChecks.Entry> eldest) {
                     return size() > RECENT;
                 }
             });
