@@ -151,10 +151,11 @@ public final class NvmeController implements AutoCloseable {
         if (n < wanted) {
             LOG.log(Level.WARNING, PREFIX + "asked for {0} I/O queue pairs, the controller granted {1}", wanted, n);
         }
-        boolean irqs = options.interrupts() && openAdminInterrupt(n);
+        Interrupt[] vectors = options.interrupts() ? openInterrupts(n) : null;
+        boolean irqs = vectors != null;
         int depth = Math.min(options.queueDepth(), maxQueueEntries(cap));
         for (int q = 1; q <= n; q++) {
-            Interrupt irq = irqs ? pci.enableInterrupt(InterruptKind.MSIX, q) : null;
+            Interrupt irq = irqs ? vectors[q] : null;
             NvmeQueuePair p = new NvmeQueuePair(this, q, depth, stride, irq, options.commandTimeout());
             ioPairs.add(p);
             // CQ first: physically contiguous (PC = 1), interrupts enabled (IEN) on vector q when asked
@@ -166,19 +167,33 @@ public final class NvmeController implements AutoCloseable {
         }
     }
 
-    /** MSI-X vector 0 belongs to the admin queue; vectors 1..n to the I/O pairs. False (polling) when not available. */
-    private boolean openAdminInterrupt(int pairs) {
-        int vectors = pci.interruptCount(InterruptKind.MSIX);
-        if (vectors < pairs + 1) {
-            LOG.log(Level.WARNING, PREFIX + "{0} MSI-X vectors for {1} I/O queue pairs; polling instead", vectors, pairs);
-            return false;
+    /**
+     * MSI-X vector 0 belongs to the admin queue, vectors 1..n to the I/O pairs; null (polling) when they
+     * are not available. {@link PciDevice#enableInterrupt} programs vectors 0..v with only v signalling,
+     * and VFIO (before Linux 6.5) cannot grow an enabled MSI-X range: so the highest vector goes first,
+     * which sizes the range, and each lower one after it leaves the higher ones as they are.
+     */
+    private Interrupt[] openInterrupts(int pairs) {
+        int available = pci.interruptCount(InterruptKind.MSIX);
+        if (available < pairs + 1) {
+            LOG.log(Level.WARNING, PREFIX + "{0} MSI-X vectors for {1} I/O queue pairs; polling instead", available, pairs);
+            return null;
         }
+        Interrupt[] vectors = new Interrupt[pairs + 1];
         try {
-            adminIrq = pci.enableInterrupt(InterruptKind.MSIX, 0);
-            return true;
+            for (int v = pairs; v >= 0; v--) {
+                vectors[v] = pci.enableInterrupt(InterruptKind.MSIX, v);
+            }
+            adminIrq = vectors[0];
+            return vectors;
         } catch (RuntimeException e) {
+            for (Interrupt i : vectors) {
+                if (i != null) {
+                    i.close();
+                }
+            }
             LOG.log(Level.WARNING, PREFIX + "cannot enable MSI-X: {0}; polling instead", e.getMessage());
-            return false;
+            return null;
         }
     }
 
@@ -244,6 +259,18 @@ public final class NvmeController implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(PREFIX + "interrupted while waiting for CSTS.RDY", e);
             }
+        }
+    }
+
+    /**
+     * Closing one VFIO MSI-X vector disables the whole index, so closing the next one fails with EINVAL
+     * (its eventfd is still released); that is expected when a controller closes several vectors.
+     */
+    static void closeQuietly(Interrupt irq) {
+        try {
+            irq.close();
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, PREFIX + "closing MSI-X vector " + irq.vector() + ": " + e.getMessage());
         }
     }
 
@@ -377,7 +404,7 @@ public final class NvmeController implements AutoCloseable {
             admin.close();
         }
         if (adminIrq != null) {
-            adminIrq.close();
+            closeQuietly(adminIrq);
         }
         if (identifyPage != null) {
             identifyPage.close();

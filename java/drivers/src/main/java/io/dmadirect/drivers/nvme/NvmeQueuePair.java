@@ -577,7 +577,7 @@ public final class NvmeQueuePair implements AutoCloseable {
         }
         closed = true;
         if (irq != null) {
-            irq.close();
+            NvmeController.closeQuietly(irq);
         }
         sqMemory.close();
         cqMemory.close();
