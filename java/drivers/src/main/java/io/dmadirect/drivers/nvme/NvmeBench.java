@@ -97,23 +97,25 @@ public final class NvmeBench {
     }
 
     /**
-     * {@code java -cp ... io.dmadirect.drivers.nvme.NvmeBench BDF SECONDS [irq]}: QD1 and QD32 random
-     * 4 KiB reads over the whole namespace, one line per run (used by test-rigs/hil/nvme-vs-kernel.sh).
+     * {@code java -cp ... io.dmadirect.drivers.nvme.NvmeBench BDF SECONDS [polled|irq|both]}: QD1 and QD32
+     * random 4 KiB reads over the whole namespace, one line per run (used by test-rigs/hil/nvme-vs-kernel.sh).
      */
     public static void main(String[] args) {
         io.dmadirect.pci.PciAddress bdf = io.dmadirect.pci.PciAddress.parse(args[0]);
         Duration time = Duration.ofSeconds(Long.parseLong(args[1]));
-        boolean irq = args.length > 2 && args[2].equals("irq");
+        String modes = args.length > 2 ? args[2] : "polled";
         try (io.dmadirect.pci.PciSession s = io.dmadirect.pci.PciSession.open(bdf,
-                io.dmadirect.linux.HugepageOptions.DEFAULTS.withInitialBytes(32L << 20).withName("nvme-bench"));
-                NvmeController c = NvmeController.attach(s.pci(), s.dma(),
-                        NvmeOptions.DEFAULTS.withQueueDepth(64).withInterrupts(irq))) {
-            NvmeNamespace ns = c.namespace(1);
-            NvmeQueuePair p = c.queuePair(0);
-            // warm up the JIT, then measure
-            randomRead(c, p, ns, 4096, ns.bytes(), 32, Duration.ofSeconds(2));
-            for (int qd : new int[] {1, 32}) {
-                System.out.println("dmadirect " + randomRead(c, p, ns, 4096, ns.bytes(), qd, time));
+                io.dmadirect.linux.HugepageOptions.DEFAULTS.withInitialBytes(32L << 20).withName("nvme-bench"))) {
+            for (String mode : modes.equals("both") ? new String[] {"polled", "irq"} : new String[] {modes}) {
+                try (NvmeController c = NvmeController.attach(s.pci(), s.dma(),
+                        NvmeOptions.DEFAULTS.withQueueDepth(64).withInterrupts(mode.equals("irq")))) {
+                    NvmeNamespace ns = c.namespace(1);
+                    NvmeQueuePair p = c.queuePair(0);
+                    randomRead(c, p, ns, 4096, ns.bytes(), 32, Duration.ofSeconds(2)); // JIT warm-up
+                    for (int qd : new int[] {1, 32}) {
+                        System.out.println("dmadirect " + randomRead(c, p, ns, 4096, ns.bytes(), qd, time));
+                    }
+                }
             }
         }
     }
