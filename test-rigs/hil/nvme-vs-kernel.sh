@@ -28,7 +28,17 @@ set -e
 ulimit -l unlimited
 BDF=\$DMADIRECT_RIG_NVME_BDF
 $RIG/bind.sh nvme vfio-pci
-"$JAVA_BIN" -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -cp "$JAR" io.dmadirect.drivers.nvme.NvmeBench \$BDF $SECS both 2>/dev/null
+# One JVM per mode. TCG rarely crashes a JVM in C1 code (RIG-NOTES): such a run is retried once, and said.
+for mode in polled irq; do
+    for attempt in 1 2; do
+        rc=0
+        "$JAVA_BIN" -XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 \
+            -XX:ErrorFile=\$DMADIRECT_RIG_RESULTS/hs_err_%p.log -cp "$JAR" io.dmadirect.drivers.nvme.NvmeBench \$BDF $SECS \$mode \
+            2>/dev/null || rc=\$?
+        [ \$rc -ge 128 ] && [ \$attempt = 1 ] && { echo "RETRY: the \$mode JVM crashed (exit \$rc; hs_err in the results)"; continue; }
+        break
+    done
+done
 $RIG/bind.sh nvme none
 echo > /sys/bus/pci/devices/\$BDF/driver_override
 kernel_fio() {   # kernel_fio LABEL [fio options]
