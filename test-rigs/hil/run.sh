@@ -4,7 +4,7 @@
 #
 #   test-rigs/hil/run.sh [variant...]      variants: iommu-vfio noiommu-uio noiommu-vfio (default: all)
 #
-# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode), 1536 MiB guest, 64 hugepages
+# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode), 1536 MiB guest, 80 hugepages (edu + NVMe driver sessions)
 # 2. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
 # 3. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
 #
@@ -52,7 +52,7 @@ JAVA_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:Tiere
 run_variant() {   # run_variant NAME -> 0 on pass
     local name=$1 results="$OUT/$1" iommu mem pages bind
     case "$name" in
-        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=64;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci" ;;
+        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci" ;;
         noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic" ;;
         noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci" ;;
         *) log "unknown variant $name"; return 2 ;;

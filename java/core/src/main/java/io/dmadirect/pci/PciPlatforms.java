@@ -27,9 +27,14 @@ public final class PciPlatforms {
 
     /** A platform over memory whose "physical" addresses are what the device uses: pagemap PAs, or IOVAs. */
     public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones) {
+        return over(name, memory, zones, SwiotlbConfig.processDefaults());
+    }
+
+    /** As {@link #over(String, PhysicalMemory, ZoneLayout)}, with the bounce pool set up as {@code bounce} says (e.g. forced). */
+    public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones, SwiotlbConfig bounce) {
         return new DirectPlatform(new PlatformParts(name, memory, PageAllocators.standard(memory, zones), zones,
                 MemoryEncryption.NONE, false, CacheMaintenanceBridge.load(), null, ATOMIC_POOL, ATOMIC_POOL_MAX,
-                SwiotlbConfig.processDefaults()));
+                bounce));
     }
 
     /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */
