@@ -149,7 +149,7 @@ iommu_vfio() {
     # udev with a real systemd-udevd: rig-udev.sh (install, unbind, replay add, check), then the rules again
     local udevd=/lib/systemd/systemd-udevd pid=""
     if [ -x "$udevd" ]; then
-        "$udevd" --daemon 2>"$OUT/udevd.err"   # resolves group names in rules (not --resolve-names=never); sleep 0.5
+        "$udevd" --daemon 2>"$OUT/udevd.err"; sleep 0.5   # resolving group names: not --resolve-names=never
         pid=$(pgrep -x systemd-udevd | head -1)
         sysfs_unbind "$EDU"
         if bash "$ROOT/udev/test/rig-udev.sh" "$EDU" >"$OUT/rigudev.out" 2>&1; then
