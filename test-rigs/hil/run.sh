@@ -27,7 +27,7 @@ T0=$(date +%s)
 
 # --- classpath, built on the host -------------------------------------------------------------------
 log "building the classpath on the host"
-(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil -am >/dev/null)
+(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil,java/cli -am >/dev/null)   # java/cli: cli-udev-checks.sh
 (cd "$ROOT" && mvn -B -q test-compile -pl test-rigs/hil >/dev/null)
 mkdir -p "$HERE/target/launcher"
 JAR="$HERE/target/launcher/junit-platform-console-standalone-$LAUNCHER_VERSION.jar"
@@ -58,8 +58,11 @@ run_variant() {   # run_variant NAME -> 0 on pass
         *) log "unknown variant $name"; return 2 ;;
     esac
     rm -rf "$results"; mkdir -p "$results"
+    # Issue 8: the CLI and udev checks run first, on the devices as booted; their verdict is cli-udev.rc.
+    local checks="{ rc=0; bash $HERE/cli-udev-checks.sh $name || rc=\$?; echo \$rc > \$DMADIRECT_RIG_RESULTS/cli-udev.rc; } \
+2>&1 | tee \$DMADIRECT_RIG_RESULTS/cli-udev.log"
     local guest_cmd
-    guest_cmd="set -e; ulimit -l unlimited; $bind; rc=0; \
+    guest_cmd="set -e; ulimit -l unlimited; $checks; $bind; rc=0; \
 \"$JAVA_BIN\" ${JAVA_FLAGS[*]} -XX:ErrorFile=\$DMADIRECT_RIG_RESULTS/hs_err_%p.log -cp \"$CP\" \
 org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect.hil --fail-if-no-tests \
 --disable-banner --details=tree --reports-dir \$DMADIRECT_RIG_RESULTS/junit || rc=\$?; exit \$rc"
@@ -79,6 +82,10 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
     if [ "$rc" != 0 ]; then log "FAIL: $name: guest command exit $rc (results in $results)"; return 1; fi
     if ! compgen -G "$results/junit/*.xml" >/dev/null; then log "FAIL: $name: no JUnit XML report"; return 1; fi
     if grep -qE '<(failure|error)' "$results"/junit/*.xml; then log "FAIL: $name: failures in the JUnit report"; return 1; fi
+    if [ "$(cat "$results/cli-udev.rc" 2>/dev/null)" != 0 ]; then
+        log "FAIL: $name: CLI/udev checks (test-rigs/hil/cli-udev-checks.sh), see $results/cli-udev.log"; return 1
+    fi
+    log "$name: $(tail -1 "$results/cli-udev.log")"
     if [ "$name" = iommu-vfio ]; then
         # The DMAR fault is logged asynchronously: check the console after the guest is gone.
         if ! grep -q 'DMAR: \[DMA Write' "$results/console.log"; then

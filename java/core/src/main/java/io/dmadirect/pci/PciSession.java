@@ -67,7 +67,7 @@ public final class PciSession implements AutoCloseable {
     }
 
     public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions) {
-        return open(sys, sysfs, address, memoryOptions, SwiotlbConfig.processDefaults());
+        return open(sys, sysfs, address, memoryOptions, PciPlatforms.defaultBounce());
     }
 
     public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions,
