@@ -4,7 +4,7 @@
 #
 #   test-rigs/hil/run.sh [variant...]      variants: iommu-vfio noiommu-uio noiommu-vfio (default: all)
 #
-# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode), 1536 MiB guest, 64 hugepages
+# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode), 1536 MiB guest, 80 hugepages (edu + NVMe driver sessions)
 # 2. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
 # 3. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
 #
@@ -27,7 +27,7 @@ T0=$(date +%s)
 
 # --- classpath, built on the host -------------------------------------------------------------------
 log "building the classpath on the host"
-(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil -am >/dev/null)
+(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil,java/cli -am >/dev/null)   # java/cli: cli-udev-checks.sh
 (cd "$ROOT" && mvn -B -q test-compile -pl test-rigs/hil >/dev/null)
 mkdir -p "$HERE/target/launcher"
 JAR="$HERE/target/launcher/junit-platform-console-standalone-$LAUNCHER_VERSION.jar"
@@ -52,14 +52,17 @@ JAVA_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:Tiere
 run_variant() {   # run_variant NAME -> 0 on pass
     local name=$1 results="$OUT/$1" iommu mem pages bind
     case "$name" in
-        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=64;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci" ;;
+        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci" ;;
         noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic" ;;
         noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci" ;;
         *) log "unknown variant $name"; return 2 ;;
     esac
     rm -rf "$results"; mkdir -p "$results"
+    # Issue 8: the CLI and udev checks run first, on the devices as booted; their verdict is cli-udev.rc.
+    local checks="{ rc=0; bash $HERE/cli-udev-checks.sh $name || rc=\$?; echo \$rc > \$DMADIRECT_RIG_RESULTS/cli-udev.rc; } \
+2>&1 | tee \$DMADIRECT_RIG_RESULTS/cli-udev.log"
     local guest_cmd
-    guest_cmd="set -e; ulimit -l unlimited; $bind; rc=0; \
+    guest_cmd="set -e; ulimit -l unlimited; $checks; $bind; rc=0; \
 \"$JAVA_BIN\" ${JAVA_FLAGS[*]} -XX:ErrorFile=\$DMADIRECT_RIG_RESULTS/hs_err_%p.log -cp \"$CP\" \
 org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect.hil --fail-if-no-tests \
 --disable-banner --details=tree --reports-dir \$DMADIRECT_RIG_RESULTS/junit || rc=\$?; exit \$rc"
@@ -79,6 +82,10 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
     if [ "$rc" != 0 ]; then log "FAIL: $name: guest command exit $rc (results in $results)"; return 1; fi
     if ! compgen -G "$results/junit/*.xml" >/dev/null; then log "FAIL: $name: no JUnit XML report"; return 1; fi
     if grep -qE '<(failure|error)' "$results"/junit/*.xml; then log "FAIL: $name: failures in the JUnit report"; return 1; fi
+    if [ "$(cat "$results/cli-udev.rc" 2>/dev/null)" != 0 ]; then
+        log "FAIL: $name: CLI/udev checks (test-rigs/hil/cli-udev-checks.sh), see $results/cli-udev.log"; return 1
+    fi
+    log "$name: $(tail -1 "$results/cli-udev.log")"
     if [ "$name" = iommu-vfio ]; then
         # The DMAR fault is logged asynchronously: check the console after the guest is gone.
         if ! grep -q 'DMAR: \[DMA Write' "$results/console.log"; then

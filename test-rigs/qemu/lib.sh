@@ -8,9 +8,11 @@
 RIG_DIR=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 RIG_CACHE=${DMADIRECT_RIG_CACHE:-$HOME/.cache/dmadirect-rig}
 
-# Host packages the rig needs. gcc builds the self-test; the no-IOMMU vfio
+# Host packages the rig needs. gcc builds the self-test; fio runs the kernel-driver side of
+# test-rigs/hil/nvme-vs-kernel.sh in the guest (which runs the host's root); udev gives the guest a
+# real systemd-udevd (udev/test/rig-udev.sh, test-rigs/hil/cli-udev-checks.sh); the no-IOMMU vfio
 # rebuild additionally needs the kernel headers/kbuild (installed on demand).
-RIG_HOST_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio kmod pciutils xz-utils gcc libc6-dev)
+RIG_HOST_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio kmod pciutils xz-utils gcc libc6-dev fio udev)
 
 # Modules the guest loads, in this order (dependencies are added by
 # prepare.sh from modprobe --show-depends). overlay gives a writable root.

@@ -10,6 +10,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 fail() { echo "rig-udev: FAIL: $*" >&2; exit 1; }
+# The rig guest runs commands chrooted into its overlay root, and systemd's udevadm then ignores every
+# request ("Running in chroot, ignoring request") unless told otherwise.
+[ "${DMADIRECT_RIG:-}" = 1 ] && export SYSTEMD_IGNORE_CHROOT=1
 [ "$(id -u)" = 0 ] || fail "run as root in the rig guest"
 command -v udevadm >/dev/null || fail "no udevadm"
 pgrep -x systemd-udevd >/dev/null || fail "systemd-udevd is not running"

@@ -1,13 +1,18 @@
 package io.dmadirect.agent;
 
+import io.dmadirect.DmaMapping;
+import io.dmadirect.DmaMappingException;
 import io.dmadirect.agent.bootstrap.Dispatcher;
 import io.dmadirect.agent.bootstrap.DmaHooks;
+import java.nio.ByteBuffer;
+import java.util.List;
 
-/** Routes the advice's calls to the modes that are on: {@link Injector}, {@link DebugChecks}, {@link Tracer}. */
+/** Routes the advice's calls to the modes that are on: {@link Injector}, {@link DebugChecks} and {@link StreamingChecks}, {@link Tracer}. */
 final class AgentDispatcher implements Dispatcher {
     final AgentOptions options;
     final Tracer tracer;
     final DebugChecks debug;
+    final StreamingChecks streaming;
     final Injector injector;
     final Findings findings;
 
@@ -16,6 +21,7 @@ final class AgentDispatcher implements Dispatcher {
         this.findings = findings;
         this.tracer = options.trace ? new Tracer() : null;
         this.debug = options.debug ? new DebugChecks(options, findings, trackedFromStart) : null;
+        this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart) : null;
         this.injector = options.inject ? new Injector(options) : null;
     }
 
@@ -56,6 +62,7 @@ final class AgentDispatcher implements Dispatcher {
     public void beforeClose(Object device, int site) {
         if (debug != null) {
             debug.beforeClose(device, site);
+            streaming.beforeClose(device, site);
         }
     }
 
@@ -71,13 +78,122 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     @Override
-    public Throwable beforeStreaming(String op, Object device, Object[] args, int site) {
-        return null;
+    public Throwable beforeMap(Object device, Object what, long size, int site, DmaHooks.PerThread thread) {
+        if (thread.mapError != null && streaming != null) {
+            streaming.mapErrorHandled(thread); // another map: a retry or a fallback acts on the earlier error
+        }
+        if (injector == null) {
+            return null;
+        }
+        long bytes = size >= 0 ? size : bytesOf(what);
+        Throwable injected = injector.mapping(device, bytes, site);
+        if (injected != null) {
+            if (tracer != null) {
+                tracer.injected.increment();
+                tracer.map(device, bytes, null, site, 0, thread);
+            }
+            pendingMapError(injected, site, thread);
+        }
+        return injected;
     }
 
     @Override
-    public void afterStreaming(String op, Object device, Object[] args, Object result, Throwable thrown, int site,
-            long startNanos) {
+    public void afterMap(Object device, Object what, long size, Object result, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            tracer.map(device, size >= 0 || result != null ? size : bytesOf(what), result, site, startNanos, thread);
+        }
+        if (streaming != null) {
+            if (result != null) {
+                streaming.mapped(device, result, site);
+            } else if (thrown instanceof DmaMappingException) {
+                pendingMapError(thrown, site, thread);
+            }
+        }
+    }
+
+    private void pendingMapError(Throwable error, int site, DmaHooks.PerThread thread) {
+        if (streaming != null && site != 0) {
+            thread.mapError = error;
+            thread.mapErrorSite = site;
+            thread.mapErrorCaught = 0;
+        }
+    }
+
+    /** The bytes a map was asked for: a buffer's remaining bytes, or the sum over a scatter list's buffers. */
+    private static long bytesOf(Object what) {
+        if (what instanceof ByteBuffer) {
+            return ((ByteBuffer) what).remaining();
+        }
+        long total = 0;
+        if (what instanceof List) {
+            for (Object b : (List<?>) what) {
+                total += b instanceof ByteBuffer ? ((ByteBuffer) b).remaining() : 0;
+            }
+        }
+        return total;
+    }
+
+    @Override
+    public void beforeUnmap(Object device, Object mapping, int site, DmaHooks.PerThread thread) {
+        if (streaming != null) {
+            int s = thread.sgUnmap != null ? thread.sgSite : site;
+            if (thread.mapError == null || !streaming.beforeStreamingUse(thread, "unmap", mapping, s)) {
+                streaming.beforeUnmap(device, mapping, s, thread.sgUnmap);
+            }
+        }
+    }
+
+    @Override
+    public void afterUnmap(Object device, Object mapping, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            int s = thread.sgUnmap != null ? thread.sgSite : site;
+            tracer.streaming(Tracer.UNMAP, "unmap", mapping, thrown == null ? ((DmaMapping) mapping).size() : 0,
+                    thrown != null, s, startNanos, thread);
+        }
+    }
+
+    @Override
+    public void beforeSync(Object device, Object mapping, long offset, long length, Object direction, boolean forCpu,
+            int site, DmaHooks.PerThread thread) {
+        if (streaming != null) {
+            if (thread.mapError == null
+                    || !streaming.beforeStreamingUse(thread, forCpu ? "syncForCpu" : "syncForDevice", mapping, site)) {
+                streaming.beforeSync(device, mapping, offset, length, direction, forCpu, site);
+            }
+        }
+    }
+
+    @Override
+    public void afterSync(Object device, Object mapping, long length, boolean forCpu, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            long bytes = thrown != null ? 0 : length >= 0 ? length : ((DmaMapping) mapping).size();
+            tracer.streaming(Tracer.SYNC, forCpu ? "syncForCpu" : "syncForDevice", mapping, bytes, thrown != null,
+                    site, startNanos, thread);
+        }
+    }
+
+    @Override
+    public void beforeUnmapSg(Object list, int site, DmaHooks.PerThread thread) {
+        if (streaming != null) {
+            streaming.beforeUnmapSg(list, site);
+        }
+    }
+
+    @Override
+    public void mapErrorCaught(DmaHooks.PerThread thread) {
+        if (streaming != null) {
+            streaming.mapErrorCaught(thread);
+        }
+    }
+
+    @Override
+    public void mapErrorHandled(DmaHooks.PerThread thread) {
+        if (streaming != null) {
+            streaming.mapErrorHandled(thread);
+        }
     }
 
     static AgentDispatcher current() {

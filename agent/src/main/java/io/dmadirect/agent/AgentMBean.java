@@ -56,6 +56,45 @@ final class AgentMBean implements DmaAgentMXBean {
     }
 
     @Override
+    public long getMappings() {
+        return count(Tracer.MAP, Tracer.CALLS);
+    }
+
+    @Override
+    public long getMappingFailures() {
+        return count(Tracer.MAP, Tracer.FAILURES);
+    }
+
+    @Override
+    public long getUnmaps() {
+        return count(Tracer.UNMAP, Tracer.CALLS);
+    }
+
+    @Override
+    public long getSyncs() {
+        return count(Tracer.SYNC, Tracer.CALLS);
+    }
+
+    @Override
+    public long getBouncedMappings() {
+        return count(Tracer.BOUNCE, Tracer.CALLS);
+    }
+
+    @Override
+    public long getBouncedBytes() {
+        return count(Tracer.BOUNCE, Tracer.BYTES);
+    }
+
+    @Override
+    public long getLiveMappings() {
+        return d.streaming == null ? -1 : d.streaming.live.size();
+    }
+
+    private long count(int kind, int counter) {
+        return d.tracer == null ? -1 : d.tracer.sum(-1, kind)[counter];
+    }
+
+    @Override
     public long getErrors() {
         return d.findings.count();
     }

@@ -16,7 +16,7 @@ final class AgentOptions {
     static final String USAGE = "options: mode=trace|debug|inject (combine with +), packages=p1:p2, failOnError=true,"
             + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>,"
             + " failEvery=<n>, failRate=<0..1>, seed=<n>, failSites=<substring>, failOps=alloc+map,"
-            + " maskBits=<n>, forceBounce=true, dump=<file>";
+            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, dump=<file>";
 
     final boolean trace;
     final boolean debug;
@@ -35,6 +35,8 @@ final class AgentOptions {
     final boolean failMap;
     final int maskBits;
     final boolean forceBounce;
+    final boolean nonDmaMemory;
+    final long bounceBytes;
     final String dump;
 
     private AgentOptions(Map<String, String> m) {
@@ -56,7 +58,9 @@ final class AgentOptions {
             throw bad("stacks", stacks, "site (one stack per call site) or each (one per allocation)");
         }
         stackPerAllocation = stacks.equals("each");
-        poison = bool(m, "poison", true);
+        // Off by default: the kernel's dma-debug does not poison freed memory (page poisoning is a separate
+        // debug feature), and filling and checking freed buffers costs more than all the other checks together.
+        poison = bool(m, "poison", false);
         quarantine = (int) number(m, "quarantine", 16);
         failEvery = number(m, "failEvery", 0);
         failRate = Double.parseDouble(m.getOrDefault("failRate", "0"));
@@ -73,9 +77,13 @@ final class AgentOptions {
             throw bad("maskBits", m.get("maskBits"), "a mask width between 12 and 64 bits");
         }
         forceBounce = bool(m, "forceBounce", false);
+        // Off by default since the streaming API landed: a direct ByteBuffer handed to map() is what the
+        // kernel's kmalloc() + dma_map_single() is, so allocateDirect is not a bug in itself.
+        nonDmaMemory = bool(m, "nonDmaMemory", false);
+        bounceBytes = bytes(m, "bounceBytes");
         dump = m.get("dump");
         List<String> injecting = new ArrayList<>();
-        for (String key : List.of("failEvery", "failRate", "maskBits", "forceBounce")) {
+        for (String key : List.of("failEvery", "failRate", "maskBits", "forceBounce", "bounceBytes")) {
             if (m.containsKey(key)) {
                 injecting.add(key);
             }
@@ -156,6 +164,25 @@ final class AgentOptions {
             return Long.parseLong(v);
         } catch (NumberFormatException e) {
             throw bad(key, v, "a whole number");
+        }
+    }
+
+    /** A size in bytes, with an optional k or m suffix (powers of 1024); 0 when absent. */
+    private static long bytes(Map<String, String> m, String key) {
+        String v = m.get(key);
+        if (v == null) {
+            return 0;
+        }
+        String lower = v.toLowerCase(Locale.ROOT);
+        long unit = lower.endsWith("k") ? 1024 : lower.endsWith("m") ? 1024 * 1024 : 1;
+        try {
+            long n = Long.parseLong(unit == 1 ? lower : lower.substring(0, lower.length() - 1)) * unit;
+            if (n <= 0) {
+                throw bad(key, v, "a positive size such as 256k (the pool is rounded up to 256 KiB segments)");
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw bad(key, v, "a size in bytes, with k or m for KiB or MiB (bounceBytes=256k)");
         }
     }
 

@@ -58,6 +58,17 @@ final class CallSites {
         return site == null ? UNKNOWN : site.text;
     }
 
+    private static final java.util.Set<Integer> EMPTY_HANDLERS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** Marks a catch site whose handler stores the exception and leaves at once: {@code catch (E e) {}}. */
+    static void markEmptyHandler(int id) {
+        EMPTY_HANDLERS.add(id);
+    }
+
+    static boolean isEmptyHandler(int id) {
+        return EMPTY_HANDLERS.contains(id);
+    }
+
     /** The highest site number handed out. */
     static int count() {
         synchronized (LOCK) {

@@ -16,6 +16,24 @@ public interface DmaAgentMXBean {
 
     long getLiveBuffers();
 
+    /** Streaming maps ({@code map} and {@code mapSg} calls), -1 without trace. */
+    long getMappings();
+
+    long getMappingFailures();
+
+    /** Unmapped mappings and scatter-list segments, -1 without trace. */
+    long getUnmaps();
+
+    long getSyncs();
+
+    /** Mappings (or segments) served by the bounce pool, and their bytes; -1 without trace. */
+    long getBouncedMappings();
+
+    long getBouncedBytes();
+
+    /** Live streaming mappings (segments count one each), -1 without debug. */
+    long getLiveMappings();
+
     long getErrors();
 
     String getReportText();

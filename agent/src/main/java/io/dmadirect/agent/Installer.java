@@ -19,19 +19,29 @@ import java.nio.file.Path;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
+import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.description.type.TypeDescription;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.matcher.ElementMatchers;
 
 /**
- * Installs the agent: the dispatcher for the modes asked for, the advice on every {@code DmaDevice}
- * implementation (matched by type, not by name), the call-site rewriting of driver classes, the MBean
+ * Installs the agent: the dispatcher for the modes asked for, the advice on every {@code DmaDevice},
+ * {@code DmaMapping} and {@code ScatterList} implementation (matched by type, not by name), for injection
+ * the two library internals that decide bouncing and size the bounce pool, the call-site rewriting of driver classes, the MBean
  * and the report at exit. Classes already loaded are retransformed, so a dynamic attach works too.
  */
 final class Installer {
     private static final String DMA_DEVICE = "io.dmadirect.DmaDevice";
     private static final String DMA_MASK = "io.dmadirect.DmaMask";
     private static final String DMA_ATTR_ARRAY = "io.dmadirect.DmaAttr[]";
+    private static final String DMA_MAPPING = "io.dmadirect.DmaMapping";
+    private static final String SCATTER_LIST = "io.dmadirect.ScatterList";
+    private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
+    private static final ElementMatcher.Junction<MethodDescription> SYNC = ElementMatchers.namedOneOf("syncForCpu",
+            "syncForDevice");
+    /** Library internals the injection rewrites; if they are renamed, forceBounce= and bounceBytes= stop working (InjectionIT fails). */
+    private static final String STREAMING_MAPPER = "io.dmadirect.direct.StreamingMapper";
+    private static final String SWIOTLB = "io.dmadirect.swiotlb.Swiotlb";
 
     private Installer() {
     }
@@ -56,6 +66,7 @@ final class Installer {
         if (options.inject) {
             DmaHooks.maskBits = options.maskBits;
             DmaHooks.forceBounce = options.forceBounce;
+            DmaHooks.bounceBytes = options.bounceBytes;
         }
         DmaHooks.dispatcher = dispatcher;
         AgentMBean.register(dispatcher);
@@ -64,7 +75,7 @@ final class Installer {
         ElementMatcher.Junction<TypeDescription> devices = not(isInterface()).and(not(isAbstract()))
                 .and(hasSuperType(named(DMA_DEVICE)));
         ElementMatcher<TypeDescription> driverCode = type -> options.isDriverClass(type.getName());
-        boolean flagNonDma = options.debug && !options.packages.isEmpty();
+        boolean flagNonDma = options.debug && options.nonDmaMemory && !options.packages.isEmpty();
         new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
@@ -78,7 +89,16 @@ final class Installer {
                             .visit(Advice.to(DeviceAdvice.Alloc.class).on(named("allocCoherent")
                                     .and(takesArguments(2)).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
                             .visit(Advice.to(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
-                            .visit(Advice.to(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))));
+                            .visit(Advice.to(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))))
+                            .visit(Advice.to(StreamingAdvice.MapBuffer.class).on(named("map")
+                                    .and(takesArgument(0, named(BYTE_BUFFER)))))
+                            .visit(Advice.to(StreamingAdvice.MapArray.class).on(named("map").and(takesArguments(5))
+                                    .and(takesArgument(0, byte[].class))))
+                            .visit(Advice.to(StreamingAdvice.MapSg.class).on(named("mapSg").and(takesArguments(3))))
+                            .visit(Advice.to(StreamingAdvice.Unmap.class).on(named("unmap").and(takesArguments(1))
+                                    .and(takesArgument(0, named(DMA_MAPPING)))))
+                            .visit(Advice.to(StreamingAdvice.Sync.class).on(SYNC.and(takesArguments(2))))
+                            .visit(Advice.to(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))));
                     if (options.inject && options.maskBits > 0) {
                         builder = builder.visit(Advice.to(DeviceAdvice.Mask.class).on(
                                 ElementMatchers.namedOneOf("setDmaMask", "setCoherentMask")
@@ -86,10 +106,24 @@ final class Installer {
                     }
                     return builder;
                 })
+                .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(DMA_MAPPING))))
+                .transform((builder, type, loader, module, domain) -> builder.visit(
+                        Advice.to(StreamingAdvice.MappingClose.class).on(named("close").and(takesArguments(0)))))
+                .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(SCATTER_LIST))))
+                .transform((builder, type, loader, module, domain) -> builder.visit(
+                        Advice.to(StreamingAdvice.SgClose.class).on(named("close").and(takesArguments(0)))))
+                .type(named(STREAMING_MAPPER).and(type -> options.inject && options.forceBounce))
+                .transform((builder, type, loader, module, domain) -> builder.visit(
+                        Advice.to(StreamingAdvice.ForceBounce.class).on(named("forceBounce").and(takesArguments(1))
+                                .and(ElementMatchers.returns(boolean.class)))))
+                .type(named(SWIOTLB).and(type -> options.inject && options.bounceBytes > 0))
+                .transform((builder, type, loader, module, domain) -> builder.visit(
+                        Advice.to(StreamingAdvice.BounceBytes.class).on(named("create").and(ElementMatchers.isStatic())
+                                .and(takesArgument(0, named("io.dmadirect.swiotlb.SwiotlbConfig"))))))
                 .type(driverCode)
                 .transform((builder, type, loader, module, domain) -> builder.visit(
                         new AsmVisitorWrapper.ForDeclaredMethods().method(ElementMatchers.any(),
-                                new CallSiteVisitor(flagNonDma))))
+                                new CallSiteVisitor(flagNonDma, options.debug))))
                 .installOn(inst);
         System.err.println("dmadirect-agent: mode=" + options.modeName()
                 + (options.packages.isEmpty() ? "" : ", packages=" + String.join(":", options.packages))
@@ -101,6 +135,7 @@ final class Installer {
         try {
             if (d.debug != null) {
                 d.debug.atExit();
+                d.streaming.atExit();
             }
             String text = Reports.text(d);
             System.err.print(text);

@@ -43,17 +43,34 @@ final class Reports {
                     b.append("  zone ").append(z).append(": ").append(s[0]).append(" allocs, ").append(s[1]).append(" B\n");
                 }
             }
+            long[] bounce = t.sum(-1, Tracer.BOUNCE);
+            b.append("trace: ").append(line("map", t.sum(-1, Tracer.MAP))).append(", ")
+                    .append(line("unmap", t.sum(-1, Tracer.UNMAP))).append(", ")
+                    .append(line("sync", t.sum(-1, Tracer.SYNC))).append(", bounced ").append(bounce[Tracer.CALLS])
+                    .append(" mappings, ").append(bounce[Tracer.BYTES]).append(" B\n");
             for (int id = 0; id <= CallSites.count(); id++) {
-                long[] a = t.sum(id, Tracer.ALLOC);
-                long[] f = t.sum(id, Tracer.FREE);
-                if (a[Tracer.CALLS] + f[Tracer.CALLS] > 0) {
-                    b.append("  site ").append(CallSites.text(id)).append(": ").append(line("alloc", a)).append(", ")
-                            .append(line("free", f)).append('\n');
+                StringBuilder site = new StringBuilder();
+                for (int kind = Tracer.ALLOC; kind < Tracer.BOUNCE; kind += 6) {
+                    long[] k = t.sum(id, kind);
+                    if (k[Tracer.CALLS] > 0) {
+                        site.append(site.length() == 0 ? "" : ", ").append(line(KINDS[kind / 6], k));
+                    }
+                }
+                long[] bs = t.sum(id, Tracer.BOUNCE);
+                if (bs[Tracer.CALLS] > 0) {
+                    site.append(", bounced ").append(bs[Tracer.CALLS]).append(" mappings, ").append(bs[Tracer.BYTES])
+                            .append(" B");
+                }
+                if (site.length() > 0) {
+                    b.append("  site ").append(CallSites.text(id)).append(": ").append(site).append('\n');
                 }
             }
         }
         return b.toString();
     }
+
+    /** The names of the kinds of {@link Tracer}, by offset / 6. */
+    static final String[] KINDS = {"alloc", "free", "map", "unmap", "sync", "bounce"};
 
     private static String line(String what, long[] s) {
         return String.format(Locale.ROOT, "%s %d calls, %d B, %d failed, mean %d ns, max %d ns", what,
@@ -88,6 +105,9 @@ final class Reports {
             b.append(",\"latencySampledOneIn\":").append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE);
             b.append(",\"alloc\":").append(stats(t.sum(-1, Tracer.ALLOC))).append(",\"free\":")
                     .append(stats(t.sum(-1, Tracer.FREE)));
+            for (int kind : Tracer.STREAMING) {
+                b.append(",\"").append(KINDS[kind / 6]).append("\":").append(stats(t.sum(-1, kind)));
+            }
             b.append(",\"liveBytes\":").append(t.liveBytes()).append(",\"injected\":").append(t.injected.sum());
             b.append(",\"paths\":{");
             String sep = "";
@@ -108,11 +128,15 @@ final class Reports {
             b.append("},\"sites\":[");
             sep = "";
             for (int id = 0; id <= CallSites.count(); id++) {
-                long[] a = t.sum(id, Tracer.ALLOC);
-                long[] f = t.sum(id, Tracer.FREE);
-                if (a[Tracer.CALLS] + f[Tracer.CALLS] > 0) {
-                    b.append(sep).append("{\"site\":").append(str(CallSites.text(id))).append(",\"alloc\":")
-                            .append(stats(a)).append(",\"free\":").append(stats(f)).append('}');
+                StringBuilder site = new StringBuilder();
+                for (int kind = Tracer.ALLOC; kind <= Tracer.BOUNCE; kind += 6) {
+                    long[] k = t.sum(id, kind);
+                    if (k[Tracer.CALLS] > 0) {
+                        site.append(",\"").append(KINDS[kind / 6]).append("\":").append(stats(k));
+                    }
+                }
+                if (site.length() > 0) {
+                    b.append(sep).append("{\"site\":").append(str(CallSites.text(id))).append(site).append('}');
                     sep = ",";
                 }
             }
@@ -156,8 +180,15 @@ final class Reports {
             return b.append(text(d)).toString();
         }
         List<DebugChecks.Entry> entries = d.debug.liveEntries();
-        b.append("dmadirect-agent: live DMA map, ").append(entries.size()).append(" entries (mode=")
+        List<StreamingChecks.Entry> mappings = d.streaming.liveEntries();
+        b.append("dmadirect-agent: live DMA map, ").append(entries.size() + mappings.size()).append(" entries (mode=")
                 .append(d.options.modeName()).append(")\n");
+        for (StreamingChecks.Entry e : mappings) {
+            b.append(((DmaDevice) e.device).name()).append(e.sg ? " scatter-gather" : " single").append(" dma_addr=0x")
+                    .append(Long.toHexString(e.mapping.dmaAddress())).append(" size=").append(e.mapping.size())
+                    .append(' ').append(e.mapping.direction()).append(e.mapping.isBounced() ? " bounced" : " direct")
+                    .append(" site=").append(e.mapSite()).append('\n');
+        }
         for (DebugChecks.Entry e : entries) {
             b.append(((DmaDevice) e.device).name()).append(" coherent idx ").append(e.buffer.zone())
                     .append(" dma_addr=0x").append(Long.toHexString(e.buffer.dmaAddress())).append(" size=")

@@ -10,7 +10,11 @@ final class Stacks {
     }
 
     static StackTraceElement[] capture() {
-        StackTraceElement[] all = new Throwable().getStackTrace();
+        return cut(new Throwable().getStackTrace());
+    }
+
+    /** {@code all} without the agent's and the library's frames at the top, at most 24 frames. */
+    static StackTraceElement[] cut(StackTraceElement[] all) {
         int from = 0;
         while (from < all.length && isInternal(all[from].getClassName())) {
             from++;

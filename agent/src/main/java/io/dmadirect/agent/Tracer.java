@@ -4,10 +4,14 @@ import io.dmadirect.AllocationPath;
 import io.dmadirect.AllocationReport;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaMapping;
+import io.dmadirect.ScatterList;
 import io.dmadirect.Zone;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import io.dmadirect.agent.jfr.AllocationEvent;
+import io.dmadirect.agent.jfr.BounceEvent;
 import io.dmadirect.agent.jfr.FallbackEvent;
+import io.dmadirect.agent.jfr.MappingEvent;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -19,10 +23,19 @@ import java.util.concurrent.atomic.LongAdder;
  * report sums the threads. Latency is sampled: one call in {@link DmaHooks#SAMPLE} per thread is timed.
  */
 final class Tracer {
-    /** Per site: calls, bytes, failures, timed calls, nanos, max nanos; for alloc, then for free. */
+    /**
+     * Per site: calls, bytes, failures, timed calls, nanos, max nanos; for alloc, free, map (a scatter list
+     * is one call), unmap (per mapping or segment), sync, and for bounces (calls and bytes only: mapped
+     * segments served by the bounce pool).
+     */
     static final int ALLOC = 0;
     static final int FREE = 6;
-    static final int SLOTS = 12;
+    static final int MAP = 12;
+    static final int UNMAP = 18;
+    static final int SYNC = 24;
+    static final int BOUNCE = 30;
+    static final int SLOTS = 36;
+    static final int[] STREAMING = {MAP, UNMAP, SYNC, BOUNCE};
     static final int CALLS = 0;
     static final int BYTES = 1;
     static final int FAILURES = 2;
@@ -84,6 +97,94 @@ final class Tracer {
         jfrAllocation(device, size, buffer, site, elapsed);
     }
 
+    /** A {@code map} or {@code mapSg}: {@code result} is the mapping or the scatter list, null when it failed. */
+    void map(Object device, long size, Object result, int site, long startNanos, DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + MAP;
+        long elapsed = time(s, i, startNanos);
+        if (result == null) {
+            s[i + FAILURES]++;
+            jfrMapping("map", device, size, null, site, elapsed);
+            return;
+        }
+        if (result instanceof DmaMapping) {
+            DmaMapping m = (DmaMapping) result;
+            s[i + BYTES] += m.size();
+            if (m.isBounced()) {
+                bounced(s, site, device, m);
+            }
+            jfrMapping("map", device, m.size(), m, site, elapsed);
+            return;
+        }
+        ScatterList list = (ScatterList) result;
+        for (DmaMapping m : list.segments()) {
+            s[i + BYTES] += m.size();
+            if (m.isBounced()) {
+                bounced(s, site, device, m);
+            }
+        }
+        jfrMapping("mapSg", device, list.totalSize(), list.segment(0), site, elapsed);
+    }
+
+    private static void bounced(long[] s, int site, Object device, DmaMapping m) {
+        int b = site * SLOTS + BOUNCE;
+        s[b + CALLS]++;
+        s[b + BYTES] += m.size();
+        BounceEvent event = new BounceEvent();
+        if (event.isEnabled()) {
+            event.device = ((DmaDevice) device).name();
+            event.size = m.size();
+            event.direction = m.direction().name();
+            event.callSite = CallSites.text(site);
+            event.commit();
+        }
+    }
+
+    /** An unmap of one mapping or scatter-list segment, or a sync of {@code bytes}. */
+    void streaming(int kind, String op, Object mapping, long bytes, boolean failed, int site, long startNanos,
+            DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + kind;
+        long elapsed = time(s, i, startNanos);
+        if (failed) {
+            s[i + FAILURES]++;
+            return;
+        }
+        s[i + BYTES] += bytes;
+        jfrMapping(op, null, bytes, (DmaMapping) mapping, site, elapsed);
+    }
+
+    /** Counts the call and, when it was timed, its latency; the latency, or 0. */
+    private static long time(long[] s, int i, long startNanos) {
+        s[i + CALLS]++;
+        if (startNanos == 0) {
+            return 0;
+        }
+        long elapsed = System.nanoTime() - startNanos;
+        s[i + TIMED]++;
+        s[i + NANOS] += elapsed;
+        s[i + MAX] = Math.max(s[i + MAX], elapsed);
+        return elapsed;
+    }
+
+    /** A JFR {@code Mapping} event ({@code m} null for a failed map; the first segment of a scatter list); latency 0 when not timed. */
+    private static void jfrMapping(String op, Object device, long size, DmaMapping m, int site, long elapsed) {
+        MappingEvent event = new MappingEvent();
+        if (event.isEnabled()) {
+            event.operation = op;
+            event.device = ((DmaDevice) (device != null ? device : m.device())).name();
+            event.size = size;
+            if (m != null) {
+                event.dmaAddress = m.dmaAddress();
+                event.direction = m.direction().name();
+                event.bounced = m.isBounced();
+            }
+            event.callSite = CallSites.text(site);
+            event.latency = elapsed;
+            event.commit();
+        }
+    }
+
     void free(Object buffer, boolean failed, int site, long startNanos, DmaHooks.PerThread t) {
         long[] s = of(t).site(site);
         int i = site * SLOTS + FREE;
@@ -101,7 +202,7 @@ final class Tracer {
         }
     }
 
-    /** The six counters of alloc ({@link #ALLOC}) or free ({@link #FREE}) at one site, summed over threads; site -1 sums all sites. */
+    /** The six counters of one kind ({@link #ALLOC}, {@link #FREE}, {@link #MAP}...) at one site, summed over threads; site -1 sums all sites. */
     long[] sum(int site, int kind) {
         long[] total = new long[6];
         for (ThreadStats ts : threads) {

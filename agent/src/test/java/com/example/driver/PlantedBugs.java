@@ -49,6 +49,20 @@ public final class PlantedBugs {
                 case "inject-alloc" -> injectAlloc(nic);
                 case "narrow-mask" -> narrowMask(platform);
                 case "attach-target" -> attachTarget(nic);
+                case "stream-clean" -> Streaming.clean(platform, nic);
+                case "double-unmap" -> Streaming.doubleUnmap(nic);
+                case "unmap-different-device" -> Streaming.unmapDifferentDevice(platform, nic);
+                case "unmap-sg-segment" -> Streaming.unmapSgSegment(nic);
+                case "sync-unmapped" -> Streaming.syncUnmapped(nic);
+                case "sync-outside" -> Streaming.syncOutside(nic);
+                case "sync-direction" -> Streaming.syncDirection(nic);
+                case "map-error-carried-on" -> Streaming.mapErrorCarriedOn(nic);
+                case "map-error-swallowed" -> Streaming.mapErrorSwallowed(nic);
+                case "mapping-leak-at-close" -> Streaming.mappingLeakAtClose(platform);
+                case "mapping-leak-at-exit" -> Streaming.mappingLeakAtExit(nic);
+                case "inject-map" -> Streaming.injectMap(platform, nic);
+                case "bounce-data" -> Streaming.bounceData(platform, nic);
+                case "small-pool" -> Streaming.smallPool(platform, nic);
                 default -> throw new IllegalArgumentException(args[0]);
             }
         }

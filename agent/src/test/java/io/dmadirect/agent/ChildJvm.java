@@ -97,19 +97,21 @@ final class ChildJvm {
         return new Result(process.exitValue(), output, command);
     }
 
-    /** {@code PlantedBugs.java:<line>} of the line marked {@code // BUG} in {@code method}. */
+    /** {@code PlantedBugs.java:<line>} (or {@code Streaming.java:<line>}) of the line marked {@code // BUG} in {@code method}. */
     static String bugLine(String method) throws IOException {
-        Path source = Path.of("src/test/java/com/example/driver/PlantedBugs.java");
-        List<String> lines = Files.readAllLines(source);
-        boolean inMethod = false;
-        for (int i = 0; i < lines.size(); i++) {
-            String line = lines.get(i);
-            if (line.contains(" " + method + "(") && line.trim().startsWith("static")) {
-                inMethod = true;
-            } else if (inMethod && line.contains("// BUG")) {
-                return "PlantedBugs.java:" + (i + 1);
+        for (String file : List.of("PlantedBugs.java", "Streaming.java")) {
+            Path source = Path.of("src/test/java/com/example/driver", file);
+            List<String> lines = Files.readAllLines(source);
+            boolean inMethod = false;
+            for (int i = 0; i < lines.size(); i++) {
+                String line = lines.get(i);
+                if (line.contains(" " + method + "(") && line.trim().startsWith("static")) {
+                    inMethod = true;
+                } else if (inMethod && line.contains("// BUG")) {
+                    return file + ":" + (i + 1);
+                }
             }
         }
-        throw new AssertionError("no line marked // BUG in " + method + " of " + source);
+        throw new AssertionError("no line marked // BUG in " + method + " of PlantedBugs.java or Streaming.java");
     }
 }

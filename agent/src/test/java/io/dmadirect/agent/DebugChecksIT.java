@@ -55,6 +55,13 @@ class DebugChecksIT {
                         + " it was already freed (double free)", "first freed at: com.example.driver.PlantedBugs.doubleFree(",
                         "call site: com.example.driver.PlantedBugs.doubleFree(" + ChildJvm.bugLine("doubleFree"),
                         "at com.example.driver.PlantedBugs.doubleFree(" + ChildJvm.bugLine("doubleFree"),
+                        "double-free: the library refused: failed to free", "debug: 1 error");
+    }
+
+    @Test
+    void doubleFreeUnderQuarantine() throws Exception {
+        ChildJvm.run(DEBUG + ",poison=true", "double-free")
+                .assertContains("DMA-API [double-free]: device driver tries to free DMA memory it has not allocated:",
                         // under quarantine the library has not seen the first free: the agent refuses as it would
                         "double-free: the library refused: failed to free", "debug: 1 error");
     }
@@ -78,7 +85,7 @@ class DebugChecksIT {
 
     @Test
     void writeAfterFreeIsCaughtByThePoison() throws Exception {
-        ChildJvm.run(DEBUG, "write-after-free")
+        ChildJvm.run(DEBUG + ",poison=true", "write-after-free")
                 .assertContains("DMA-API [write-after-free]: device driver wrote to DMA memory after freeing it",
                         "[offset=128: 0xde instead of poison 0xa7]",
                         "freed at: com.example.driver.PlantedBugs.writeAfterFree(", "debug: 1 error");
@@ -86,7 +93,7 @@ class DebugChecksIT {
 
     @Test
     void allocateDirectInDriverPackages() throws Exception {
-        ChildJvm.run(DEBUG, "allocate-direct")
+        ChildJvm.run(DEBUG + ",nonDmaMemory=true", "allocate-direct")
                 .assertContains("DMA-API [non-dma-memory]: device driver allocates memory with ByteBuffer.allocateDirect",
                         "call site: com.example.driver.PlantedBugs.allocateDirect(" + ChildJvm.bugLine("allocateDirect"),
                         "debug: 1 error");

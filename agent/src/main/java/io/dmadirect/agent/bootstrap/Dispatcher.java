@@ -27,11 +27,37 @@ public interface Dispatcher {
     /** A call of {@code ByteBuffer.allocateDirect} or {@code Unsafe.allocateMemory} from driver code. */
     void nonDmaAllocation(int site, String what);
 
-    /** Before a streaming call: {@code map}, {@code unmap}, {@code syncForCpu}, {@code syncForDevice}. */
-    Throwable beforeStreaming(String op, Object device, Object[] args, int site);
+    /**
+     * Before {@code map} or {@code mapSg}: an exception to throw instead of mapping (injection), or null.
+     * {@code size} is the bytes asked for, -1 for a scatter list (the dispatcher sums it when it needs to).
+     */
+    Throwable beforeMap(Object device, Object what, long size, int site, DmaHooks.PerThread thread);
 
-    void afterStreaming(String op, Object device, Object[] args, Object result, Throwable thrown, int site,
-            long startNanos);
+    /** After {@code map} or {@code mapSg}: {@code result} is the mapping or the scatter list, null when it threw. */
+    void afterMap(Object device, Object what, long size, Object result, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread);
+
+    /** Before an unmap, by {@code device.unmap(mapping)} or {@code mapping.close()} (then {@code device} is null). */
+    void beforeUnmap(Object device, Object mapping, int site, DmaHooks.PerThread thread);
+
+    void afterUnmap(Object device, Object mapping, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread);
+
+    /** Before a sync; {@code length} -1 for the whole mapping. */
+    void beforeSync(Object device, Object mapping, long offset, long length, Object direction, boolean forCpu, int site,
+            DmaHooks.PerThread thread);
+
+    void afterSync(Object device, Object mapping, long length, boolean forCpu, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread);
+
+    /** Before a scatter list's {@code close()} ({@code dma_unmap_sg}); its segments' unmaps follow. */
+    void beforeUnmapSg(Object list, int site, DmaHooks.PerThread thread);
+
+    /** A driver handler caught the thread's pending map error. */
+    void mapErrorCaught(DmaHooks.PerThread thread);
+
+    /** The driver passed the thread's pending map error on (threw it, or something caused by it). */
+    void mapErrorHandled(DmaHooks.PerThread thread);
 
     /** Does nothing: the state before the agent installs its dispatcher. */
     Dispatcher NONE = new Dispatcher() {
@@ -64,13 +90,44 @@ public interface Dispatcher {
         }
 
         @Override
-        public Throwable beforeStreaming(String op, Object device, Object[] args, int site) {
+        public Throwable beforeMap(Object device, Object what, long size, int site, DmaHooks.PerThread thread) {
             return null;
         }
 
         @Override
-        public void afterStreaming(String op, Object device, Object[] args, Object result, Throwable thrown,
-                int site, long startNanos) {
+        public void afterMap(Object device, Object what, long size, Object result, Throwable thrown, int site,
+                long startNanos, DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void beforeUnmap(Object device, Object mapping, int site, DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void afterUnmap(Object device, Object mapping, Throwable thrown, int site, long startNanos,
+                DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void beforeSync(Object device, Object mapping, long offset, long length, Object direction,
+                boolean forCpu, int site, DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void afterSync(Object device, Object mapping, long length, boolean forCpu, Throwable thrown, int site,
+                long startNanos, DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void beforeUnmapSg(Object list, int site, DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void mapErrorCaught(DmaHooks.PerThread thread) {
+        }
+
+        @Override
+        public void mapErrorHandled(DmaHooks.PerThread thread) {
         }
     };
 }

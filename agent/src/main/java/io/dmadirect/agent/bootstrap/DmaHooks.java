@@ -24,39 +24,100 @@ public final class DmaHooks {
     /** Inject: every streaming mapping bounces. */
     public static volatile boolean forceBounce;
 
+    /** Inject: the bounce pool's size in bytes for platforms built from now on; 0 leaves it alone. */
+    public static volatile long bounceBytes;
+
     /** What the advice keeps per thread: one {@code ThreadLocal} lookup per call serves all of it. */
     public static final class PerThread {
+        /** The thread this state belongs to: what the striped cache compares. */
+        final Thread owner;
         /** The call site the caller announced, until the advice takes it. */
         public int site;
         /** Counts calls, to time one call in {@link #SAMPLE}. */
         public int tick;
         /** True while the agent itself frees memory (the end of a quarantine). */
         public boolean releasing;
+        /** The call site of the scatter list's close in {@link #sgUnmap}. */
+        public int sgSite;
         /** The agent's per-thread counters. */
         public Object agent;
+        /** The scatter list whose {@code close()} is running on this thread: its segments are unmapped as scatter-gather. */
+        public Object sgUnmap;
+        /** A {@code DmaMappingException} a map call threw on this thread, until the driver acts on it. */
+        public Throwable mapError;
+        /** The call site of the map that threw {@link #mapError}. */
+        public int mapErrorSite;
+        /** The driver's catch handler that caught {@link #mapError}, 0 while none has. */
+        public int mapErrorCaught;
+
+        PerThread(Thread owner) {
+            this.owner = owner;
+        }
     }
 
     /** Latency is measured for one call in this many, per thread: timing each call would cost more than the call. */
     public static final int SAMPLE = 8;
 
-    private static final ThreadLocal<PerThread> THREAD = ThreadLocal.withInitial(PerThread::new);
+    private static final ThreadLocal<PerThread> THREAD = ThreadLocal.withInitial(() -> new PerThread(Thread.currentThread()));
+
+    /**
+     * A cache in front of {@link #THREAD}, striped by thread id: a hit is one array load and one compare
+     * instead of a {@code ThreadLocal} hash lookup, and it is written only on a miss, so threads with
+     * different stripes never share a written line once warm. It holds at most {@link #STRIPES} threads
+     * reachable after they end, until another thread takes the stripe.
+     */
+    private static final int STRIPES = 64;
+    private static final PerThread[] CACHE = new PerThread[STRIPES];
 
     private DmaHooks() {
     }
 
     /** Called by rewritten driver code just before it calls the DMA API. */
     public static void site(int id) {
-        THREAD.get().site = id;
+        thread().site = id;
     }
 
     /** This thread's state; the advice takes the announced site from it (0 when the caller is not rewritten). */
+    @SuppressWarnings("deprecation") // Thread.threadId() is JDK 19+; getId() is the same number
     public static PerThread thread() {
-        return THREAD.get();
+        Thread current = Thread.currentThread();
+        int stripe = (int) current.getId() & (STRIPES - 1);
+        PerThread t = CACHE[stripe];
+        if (t != null && t.owner == current) {
+            return t;
+        }
+        t = THREAD.get();
+        CACHE[stripe] = t;
+        return t;
     }
 
     /** A start time for the calls that are timed, 0 for the others. */
     public static long startTime(PerThread t) {
         return (++t.tick & (SAMPLE - 1)) == 0 ? System.nanoTime() : 0L;
+    }
+
+    /** Called by rewritten driver code at the start of a handler that can catch a {@code DmaMappingException}. */
+    public static void caught(Throwable exception, int handlerSite) {
+        PerThread t = thread();
+        if (t.mapError != null && exception == t.mapError && t.mapErrorCaught == 0) {
+            t.mapErrorCaught = handlerSite;
+            dispatcher.mapErrorCaught(t);
+        }
+    }
+
+    /** Called by rewritten driver code just before it throws: the driver passes a map error on. */
+    public static void throwing(Throwable thrown) {
+        PerThread t = thread();
+        Throwable error = t.mapError;
+        if (error != null) {
+            Throwable c = thrown;
+            for (int depth = 0; c != null && depth < 16; depth++, c = c.getCause()) {
+                if (c == error) {
+                    dispatcher.mapErrorHandled(t);
+                    return;
+                }
+            }
+        }
     }
 
     /** Called by rewritten driver code just before {@code ByteBuffer.allocateDirect} or {@code Unsafe.allocateMemory}. */

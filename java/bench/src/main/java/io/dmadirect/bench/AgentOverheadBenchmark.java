@@ -8,8 +8,11 @@ import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
+import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.sim.SimulatedPlatform;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -28,10 +31,11 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the javaagent costs: one coherent allocate/free pair with no agent (the anchor), with
- * {@code mode=trace}, and with {@code mode=debug}, in the same run. Each fork loads the agent into
- * itself (a dynamic attach) before measuring, so they differ only in the agent. {@code debug-nopoison} is
- * debug without the poisoning and quarantine of freed memory ({@code poison=false}). The agent jar is
+ * What the javaagent costs: one coherent allocate/free pair, and one map/unmap pair (direct and
+ * bounced), with no agent (the anchor), with {@code mode=trace}, and with {@code mode=debug}, in the same
+ * run. Each fork loads the agent into itself (a dynamic attach) before measuring, so they differ only in
+ * the agent. {@code debug-poison} is debug with the opt-in poisoning and quarantine of freed memory
+ * ({@code poison=true}). The agent jar is
  * {@code -Ddmadirect.agent.jar=...}, or {@code agent/target/dmadirect-agent.jar} under the working
  * directory or its parents.
  *
@@ -46,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class AgentOverheadBenchmark {
 
-    @Param({"none", "trace", "debug", "debug-nopoison"})
+    @Param({"none", "trace", "debug", "debug-poison"})
     String agent;
 
     @Param({"64", "4096"})
@@ -54,13 +58,18 @@ public class AgentOverheadBenchmark {
 
     SimulatedPlatform platform;
     DmaDevice device;
+    /** Coherent memory: pinned, so its mapping is direct. */
+    DmaBuffer pinned;
+    ByteBuffer directBuffer;
+    /** A plain direct ByteBuffer: not pinned on the simulated platform, so its mapping bounces (and copies). */
+    ByteBuffer bounceBuffer;
 
     @Setup(Level.Trial)
     public void open() throws Exception {
         if (!agent.equals("none")) {
             VirtualMachine self = VirtualMachine.attach(String.valueOf(ProcessHandle.current().pid()));
             try {
-                String options = agent.equals("debug-nopoison") ? "mode=debug,poison=false" : "mode=" + agent;
+                String options = agent.equals("debug-poison") ? "mode=debug,poison=true" : "mode=" + agent;
                 self.loadAgent(agentJar(), options + ",packages=io.dmadirect.bench");
             } finally {
                 self.detach();
@@ -70,10 +79,14 @@ public class AgentOverheadBenchmark {
                 .build();
         device = platform.attach(DeviceProperties.simple("bench"));
         device.setMaskAndCoherent(DmaMask.BITS_64);
+        pinned = device.allocCoherent(Math.max(size, 4096));
+        directBuffer = pinned.cpuView().slice(0, size);
+        bounceBuffer = ByteBuffer.allocateDirect(size);
     }
 
     @TearDown(Level.Trial)
     public void close() {
+        pinned.close();
         platform.close();
     }
 
@@ -82,6 +95,25 @@ public class AgentOverheadBenchmark {
         DmaBuffer buffer = device.allocCoherent(size, DmaAttr.SKIP_ZEROING);
         long address = buffer.dmaAddress();
         buffer.close();
+        return address;
+    }
+
+    /** {@code dma_map_single} + {@code dma_unmap_single} of pinned memory: a table lookup, no copy. */
+    @Benchmark
+    public long mapUnmapDirect() {
+        return mapUnmap(directBuffer);
+    }
+
+    /** The same through the bounce pool: slots taken and released, {@code size} bytes copied in. */
+    @Benchmark
+    public long mapUnmapBounced() {
+        return mapUnmap(bounceBuffer);
+    }
+
+    private long mapUnmap(ByteBuffer buffer) {
+        DmaMapping m = device.map(buffer, DmaDirection.TO_DEVICE);
+        long address = m.dmaAddress();
+        m.close();
         return address;
     }
 

@@ -14,6 +14,7 @@ import io.dmadirect.linux.uio.UioPciDevice;
 import io.dmadirect.linux.vfio.VfioContainer;
 import io.dmadirect.linux.vfio.VfioPciDevice;
 import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -56,7 +57,21 @@ public final class PciSession implements AutoCloseable {
         return open(LinuxSyscalls.instance(), Path.of("/sys"), address, memory);
     }
 
+    /**
+     * As {@link #open(PciAddress, HugepageOptions)}, with the bounce pool set up as {@code bounce} says;
+     * {@code SwiotlbConfig.processDefaults().withForce(true)} makes every streaming mapping bounce
+     * ({@code swiotlb=force}), to test a driver's data path through bounce buffers.
+     */
+    public static PciSession open(PciAddress address, HugepageOptions memory, SwiotlbConfig bounce) {
+        return open(LinuxSyscalls.instance(), Path.of("/sys"), address, memory, bounce);
+    }
+
     public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions) {
+        return open(sys, sysfs, address, memoryOptions, PciPlatforms.defaultBounce());
+    }
+
+    public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions,
+            SwiotlbConfig bounce) {
         String driver = driverOf(sysfs, address);
         ZoneLayout zones = memoryOptions.zoneLayout();
         List<AutoCloseable> opened = new ArrayList<>();
@@ -65,14 +80,14 @@ public final class PciSession implements AutoCloseable {
             if ("uio_pci_generic".equals(driver)) {
                 PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
                 HugepageMemory memory = HugepageMemory.open(memoryOptions, sys);
-                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, zones), null, null);
+                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, zones, bounce), null, null);
             } else if ("vfio-pci".equals(driver)) {
                 boolean noIommu = VfioPciDevice.isNoIommuGroup(VfioPciDevice.iommuGroup(sysfs, address));
                 VfioContainer container = track(opened, VfioContainer.open(sys, noIommu));
                 PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
                 HugepageMemory memory = HugepageMemory.open(memoryOptions, sys);
                 if (noIommu) {
-                    session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, zones),
+                    session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, zones, bounce),
                             container, null);
                 } else {
                     IovaMemory iova;
@@ -82,7 +97,7 @@ public final class PciSession implements AutoCloseable {
                         memory.close();
                         throw e;
                     }
-                    session = new PciSession(pci, PciPlatforms.over("vfio-type1 " + address, iova, zones), container,
+                    session = new PciSession(pci, PciPlatforms.over("vfio-type1 " + address, iova, zones, bounce), container,
                             iova);
                 }
             } else {

@@ -65,6 +65,10 @@ public final class DriverBinding {
 
     private List<Refusal> vfioGroupRefusals(PciDevice device) {
         if (device.iommuGroup() < 0) {
+            if (IommuState.read(tree).noIommuMode()) {
+                // vfio-pci's probe makes a no-IOMMU group (/dev/vfio/noiommu-N) for a device without one.
+                return List.of();
+            }
             return List.of(new Refusal(device.address() + " has no IOMMU group, so vfio-pci cannot take it",
                     "enable the IOMMU (intel_iommu=on or amd_iommu=on on the kernel command line), or for a host "
                             + "without one, use uio_pci_generic or VFIO's unsafe no-IOMMU mode"));

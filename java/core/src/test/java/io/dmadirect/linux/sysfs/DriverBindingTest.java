@@ -106,6 +106,14 @@ class DriverBindingTest {
         assertEquals("modprobe vfio-pci", r.remedy());
     }
 
+    /** Seen in the rig's no-IOMMU guest: vfio-pci takes a device without a group in VFIO's no-IOMMU mode. */
+    @Test
+    void noIommuModeLetsVfioTakeADeviceWithoutAGroup() {
+        sys.device(NIC, "8086:10d3", 0x020000, null, -1)
+                .file("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode", "Y");
+        assertEquals(List.of(), refusals(NIC, "vfio-pci"));
+    }
+
     @Test
     void bindWritesOverrideUnbindsAndProbesThenChecksTheResult() throws IOException {
         sys.bind(EDU, "edu");

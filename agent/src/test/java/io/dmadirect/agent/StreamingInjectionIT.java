@@ -1,0 +1,48 @@
+package io.dmadirect.agent;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Mode inject for the streaming API on the simulated platform: failed mappings drive the driver's fallback,
+ * forced bouncing and a small bounce pool change nothing in the driver's code, and the data stays right.
+ * (Against the edu and NVMe drivers these are rig runs, not yet done.)
+ */
+class StreamingInjectionIT {
+
+    @Test
+    void everyThirdMappingFailsAndTheFallbackCarriesTheData() throws Exception {
+        ChildJvm.run("mode=trace+debug+inject,failEvery=3,failOps=map,packages=com.example.driver,failOnError=true",
+                "inject-map")
+                .assertExit(0)
+                .assertContains("inject-map: 12 packets, 4 through the fallback, 12 correct", "debug: 0 errors: clean",
+                        "injected 4");
+    }
+
+    @Test
+    void withoutInjectionNoPacketTakesTheFallback() throws Exception {
+        ChildJvm.run(null, "inject-map").assertExit(0).assertContains("inject-map: 12 packets, 0 through the fallback");
+    }
+
+    @Test
+    void forcedBounceKeepsTheDataCorrect() throws Exception {
+        ChildJvm.run("mode=trace+debug+inject,forceBounce=true,packages=com.example.driver,failOnError=true",
+                "bounce-data")
+                .assertExit(0)
+                .assertContains("bounce-data: bounced=true, rx correct, tx correct", "bounced 2 mappings");
+    }
+
+    @Test
+    void withoutForcedBounceTheCoherentBufferMapsDirectly() throws Exception {
+        ChildJvm.run(null, "bounce-data").assertExit(0).assertContains("bounce-data: bounced=false, rx correct");
+    }
+
+    @Test
+    void aSmallBouncePoolDrivesTheDriversFullPoolPath() throws Exception {
+        ChildJvm.run("mode=trace+debug+inject,bounceBytes=256k,packages=com.example.driver,failOnError=true",
+                "small-pool")
+                .assertExit(0)
+                .assertContains("small-pool: 16 receives, pool full ", " times, 16 correct", "debug: 0 errors: clean")
+                .assertLacks("pool full 0 times");
+        ChildJvm.run(null, "small-pool").assertExit(0).assertContains("small-pool: 16 receives, pool full 0 times");
+    }
+}
