@@ -90,8 +90,9 @@ public final class BenchReport {
         threads(md);
         host(md);
         agent(md);
-        md.append("The kernel's nvme driver against ours comes from the rig, not from this JMH run: see the "
-                + "\"NVMe vs kernel\" section below.\n\n");
+        md.append("The kernel's nvme driver against ours is measured in the QEMU rig, not in this JMH run: see the "
+                + "[NVMe section](#nvme-dmadirects-userspace-driver-against-the-linux-kernels-nvme-driver) below "
+                + "(`test-rigs/hil/nvme-vs-kernel.sh`).\n\n");
         all(md);
         return md.toString();
     }
@@ -255,26 +256,32 @@ public final class BenchReport {
             md.append("Not in this run.\n\n");
             return;
         }
-        md.append("`AgentOverheadBenchmark`, ns per allocate/free pair, ratio to `none` of the same size in this run. "
-                + "The analysis and targets are in the hand-written \"Agent overhead\" section below.\n\n");
+        md.append("`AgentOverheadBenchmark`, ns per operation, ratio to `none` (no agent) of the same operation and "
+                + "size in this run. The analysis and targets are in the hand-written \"Agent overhead\" section below.\n\n");
         TreeSet<Long> sizes = sizes(rs);
-        md.append("| agent |");
+        md.append("| operation | agent |");
         sizes.forEach(s -> md.append(' ').append(ReportFormat.size(s)).append(" | ratio |"));
-        md.append("\n|---|").append("---|---|".repeat(sizes.size())).append('\n');
+        md.append("\n|---|---|").append("---|---|".repeat(sizes.size())).append('\n');
         List<String> agents = rs.stream().map(r -> r.params().get("agent")).distinct().toList();
-        for (String agent : agents) {
-            md.append("| ").append(agent).append(" |");
-            for (long size : sizes) {
-                Optional<JmhResult> r = rs.stream().filter(x -> agent.equals(x.params().get("agent")) && x.size() == size)
-                        .findFirst();
-                Optional<JmhResult> none = rs.stream()
-                        .filter(x -> "none".equals(x.params().get("agent")) && x.size() == size).findFirst();
-                md.append(' ').append(cell(r)).append(" | ").append(ReportFormat.ratio(median(r) / median(none)))
-                        .append(" |");
+        List<String> methods = rs.stream().map(JmhResult::method).distinct().toList();
+        for (String method : methods) {
+            for (String agent : agents) {
+                md.append("| `").append(method).append("` | ").append(agent).append(" |");
+                for (long size : sizes) {
+                    Optional<JmhResult> r = agentResult(rs, method, agent, size);
+                    Optional<JmhResult> none = agentResult(rs, method, "none", size);
+                    md.append(' ').append(cell(r)).append(" | ").append(ReportFormat.ratio(median(r) / median(none)))
+                            .append(" |");
+                }
+                md.append('\n');
             }
-            md.append('\n');
         }
         md.append('\n');
+    }
+
+    private static Optional<JmhResult> agentResult(List<JmhResult> rs, String method, String agent, long size) {
+        return rs.stream().filter(x -> x.method().equals(method) && agent.equals(x.params().get("agent"))
+                && x.size() == size).findFirst();
     }
 
     private void all(StringBuilder md) {

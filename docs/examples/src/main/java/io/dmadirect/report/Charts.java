@@ -37,8 +37,15 @@ final class Charts {
         chart.getStyler().setErrorBarsColorSeriesColor(true);
         chart.getStyler().setMarkerSize(7);
         chart.getStyler().setAntiAlias(true);
+        chart.getStyler().setXAxisDecimalPattern("#,###");
+        if (!logY) {
+            chart.getStyler().setYAxisMin(0.0);     // error bars of a noisy run must not suggest negative rates
+        }
         int i = 0;
         for (Line line : lines) {
+            if (line.x().length == 0) {
+                continue;       // not in this run
+            }
             double[] error = line.error().clone();
             for (int k = 0; k < error.length; k++) {
                 // On a log axis a bar may not reach zero or below.

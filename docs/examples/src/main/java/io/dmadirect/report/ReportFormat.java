@@ -17,7 +17,10 @@ final class ReportFormat {
     }
 
     static String ratio(double value) {
-        return Double.isNaN(value) ? "n/a" : String.format(Locale.ROOT, "%.2f×", value);
+        if (Double.isNaN(value) || Double.isInfinite(value)) {
+            return "n/a";
+        }
+        return String.format(Locale.ROOT, value >= 0.1 ? "%.2f×" : value >= 0.001 ? "%.4f×" : "%.2g×", value);
     }
 
     static String size(long bytes) {

@@ -66,7 +66,7 @@ class GuideSnippetsTest {
         TreeSet<String> unused = new TreeSet<>();
         try (Stream<Path> files = Files.list(SOURCES)) {
             for (Path file : (Iterable<Path>) files::iterator) {
-                Matcher r = Pattern.compile("// region:([\\w-]+)").matcher(Files.readString(file));
+                Matcher r = Pattern.compile("(?m)^\\s*// region:([\\w-]+)\\s*$").matcher(Files.readString(file));
                 while (r.find()) {
                     String name = file.getFileName() + "#" + r.group(1);
                     if (!text.contains("<!-- example: " + name + " -->")) {
