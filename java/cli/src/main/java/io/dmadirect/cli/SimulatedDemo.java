@@ -33,7 +33,7 @@ final class SimulatedDemo {
 
     boolean run() {
         out.println("dmadirect demo: the dma-direct policy on a simulated machine");
-        out.println("(real devices: the QEMU rig and VFIO arrive with the devices+rig work)");
+        out.println("(real devices: ./dmadirect demo without --simulated, on bound devices or in the QEMU rig)");
         out.println();
         try (SimulatedPlatform platform = SimulatedPlatform.builder().name("x86-sim")
                 .region(0, 16 * MiB)                 // ZONE_DMA
