@@ -1,5 +1,7 @@
 package io.dmadirect.hil;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * Seen: the canary is unchanged, and the guest kernel logs a DMAR fault for that address (read from
  * dmesg here; run.sh also checks console.log after the guest exits, since the log is asynchronous).
  */
+@Tag("iommu")
 class IommuIsolationTest {
     private static final long UNMAPPED = 0x100000;
 

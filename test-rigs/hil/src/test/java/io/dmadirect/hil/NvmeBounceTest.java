@@ -1,5 +1,7 @@
 package io.dmadirect.hil;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -24,6 +26,7 @@ import org.junit.jupiter.api.Test;
  * Seen: every mapping is bounced, the bounce address keeps the page offset (min_align_mask 4095), and
  * the data is byte-identical.
  */
+@Tag("nvme")
 class NvmeBounceTest {
 
     @Test

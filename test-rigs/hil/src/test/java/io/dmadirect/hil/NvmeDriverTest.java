@@ -1,5 +1,7 @@
 package io.dmadirect.hil;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -31,6 +33,7 @@ import org.junit.jupiter.api.TestInstance;
  * controller rejects.
  * Seen: the data is byte-identical every time; the numbers are in evidence.txt.
  */
+@Tag("nvme")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NvmeDriverTest {
     private PciSession session;

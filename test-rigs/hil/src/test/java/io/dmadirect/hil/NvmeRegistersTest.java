@@ -1,5 +1,7 @@
 package io.dmadirect.hil;
 
+import org.junit.jupiter.api.Tag;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -18,6 +20,7 @@ import org.junit.jupiter.api.Test;
  * Action: read CAP and VS from BAR0.
  * Seen: CAP 0x004018200f0107ff and VS 1.4, read with pread when VFIO offers only a sparse mmap.
  */
+@Tag("nvme")
 class NvmeRegistersTest {
 
     @Test
