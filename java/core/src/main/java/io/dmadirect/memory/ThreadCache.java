@@ -17,6 +17,7 @@ import java.util.function.LongConsumer;
  */
 final class ThreadCache {
     private static final int ZONES = Zone.values().length;
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_ARENA_SLOT = new java.util.concurrent.atomic.AtomicInteger();
 
     final WeakReference<Thread> owner;
     /** The buddy arena this thread uses in each zone, fixed by a hash of its id. */
@@ -30,7 +31,9 @@ final class ThreadCache {
 
     ThreadCache(Thread owner, AllocatorConfig config) {
         this.owner = new WeakReference<>(owner);
-        this.arenaSlot = spread(owner.getId());
+        // Round robin, not a hash of the thread id: two threads that hash to one arena share its frames,
+        // and their pages' state and owner slots then share cache lines (measured: 5x slower at 2 threads).
+        this.arenaSlot = NEXT_ARENA_SLOT.getAndIncrement() & Integer.MAX_VALUE;
         int o = 0;
         while (config.cacheCapacity(o) > 0) {
             o++;
@@ -110,8 +113,4 @@ final class ThreadCache {
         return owner.get() == Thread.currentThread();
     }
 
-    private static int spread(long id) {
-        long h = id * 0x9E37_79B9_7F4A_7C15L;
-        return (int) (h >>> 32) & Integer.MAX_VALUE;
-    }
 }
