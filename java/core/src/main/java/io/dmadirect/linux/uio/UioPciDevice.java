@@ -6,6 +6,7 @@ import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Fcntl;
 import io.dmadirect.linux.headers.Mman;
 import io.dmadirect.linux.vfio.FdInterrupt;
+import io.dmadirect.linux.vfio.ConfigRegionDevice;
 import io.dmadirect.linux.vfio.RegionIo;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.Interrupt;
@@ -13,7 +14,6 @@ import io.dmadirect.pci.InterruptKind;
 import io.dmadirect.pci.MappedMmioRegion;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciDevice;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  *
  * @see <a href="https://docs.kernel.org/driver-api/uio-howto.html">The Userspace I/O HOWTO</a>
  */
-public final class UioPciDevice implements PciDevice {
+public final class UioPciDevice extends ConfigRegionDevice {
     private static final System.Logger LOG = System.getLogger(UioPciDevice.class.getName());
     private static final String PREFIX = "pci/uio: ";
     /** {@code IORESOURCE_MEM} in sysfs {@code resource} flags. */
@@ -92,43 +92,8 @@ public final class UioPciDevice implements PciDevice {
     }
 
     @Override
-    public int vendorId() {
-        return readConfig16(0);
-    }
-
-    @Override
-    public int deviceId() {
-        return readConfig16(2);
-    }
-
-    @Override
-    public int readConfig8(int offset) {
-        return config.read8(offset);
-    }
-
-    @Override
-    public int readConfig16(int offset) {
-        return config.read16(offset);
-    }
-
-    @Override
-    public int readConfig32(int offset) {
-        return config.read32(offset);
-    }
-
-    @Override
-    public void writeConfig8(int offset, int value) {
-        config.write8(offset, value);
-    }
-
-    @Override
-    public void writeConfig16(int offset, int value) {
-        config.write16(offset, value);
-    }
-
-    @Override
-    public void writeConfig32(int offset, int value) {
-        config.write32(offset, value);
+    protected RegionIo config() {
+        return config;
     }
 
     @Override

@@ -10,7 +10,6 @@ import io.dmadirect.pci.InterruptKind;
 import io.dmadirect.pci.MappedMmioRegion;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciDevice;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
@@ -29,7 +28,7 @@ import java.util.List;
  *
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html">VFIO</a>
  */
-public final class VfioPciDevice implements PciDevice {
+public final class VfioPciDevice extends ConfigRegionDevice {
     private static final System.Logger LOG = System.getLogger(VfioPciDevice.class.getName());
     private static final String PREFIX = "pci/vfio: ";
 
@@ -129,43 +128,8 @@ public final class VfioPciDevice implements PciDevice {
     }
 
     @Override
-    public int vendorId() {
-        return readConfig16(0);
-    }
-
-    @Override
-    public int deviceId() {
-        return readConfig16(2);
-    }
-
-    @Override
-    public int readConfig8(int offset) {
-        return config.read8(offset);
-    }
-
-    @Override
-    public int readConfig16(int offset) {
-        return config.read16(offset);
-    }
-
-    @Override
-    public int readConfig32(int offset) {
-        return config.read32(offset);
-    }
-
-    @Override
-    public void writeConfig8(int offset, int value) {
-        config.write8(offset, value);
-    }
-
-    @Override
-    public void writeConfig16(int offset, int value) {
-        config.write16(offset, value);
-    }
-
-    @Override
-    public void writeConfig32(int offset, int value) {
-        config.write32(offset, value);
+    protected RegionIo config() {
+        return config;
     }
 
     @Override
