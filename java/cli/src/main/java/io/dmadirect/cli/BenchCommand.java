@@ -95,17 +95,6 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** java/bench/target/benchmarks.jar of the tree this command's jar was built in, else of the working directory. */
     private static Path findJar() {
-        try {
-            Path self = Path.of(BenchCommand.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-            for (Path dir = self.getParent(); dir != null; dir = dir.getParent()) {
-                Path candidate = dir.resolve("java/bench/target/benchmarks.jar");
-                if (Files.isRegularFile(candidate)) {
-                    return candidate;
-                }
-            }
-        } catch (java.net.URISyntaxException | RuntimeException e) {
-            // fall through to the working directory
-        }
-        return Path.of("java/bench/target/benchmarks.jar").toAbsolutePath();
+        return RepoJars.find("java/bench/target/benchmarks.jar");
     }
 }
