@@ -4,12 +4,18 @@ package io.dmadirect;
 public class DmaException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message what failed, and what to do about it */
+    /**
+     * An exception with the given message.
+     *
+     * @param message what failed, and what to do about it
+     */
     public DmaException(String message) {
         super(message);
     }
 
     /**
+     * An exception with the given message and cause.
+     *
      * @param message what failed, and what to do about it
      * @param cause   the underlying failure, such as the OS error
      */

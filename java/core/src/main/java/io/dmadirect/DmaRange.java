@@ -3,6 +3,10 @@ package io.dmadirect;
 /**
  * One entry of a device's dma-range map ({@code struct bus_dma_region}): CPU physical addresses
  * {@code [cpuStart, cpuStart + size)} appear to the device at {@code [dmaStart, dmaStart + size)}.
+ *
+ * @param cpuStart the first CPU physical address of the range
+ * @param dmaStart the DMA address the device uses for {@code cpuStart}
+ * @param size     bytes in the range
  */
 public record DmaRange(long cpuStart, long dmaStart, long size) {
     /**

@@ -7,7 +7,11 @@ package io.dmadirect;
 public class DmaUsageException extends DmaException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message what failed, and what to do about it */
+    /**
+     * An exception with the given message.
+     *
+     * @param message what failed, and what to do about it
+     */
     public DmaUsageException(String message) {
         super(message);
     }

@@ -3,7 +3,11 @@ package io.dmadirect;
 import java.util.List;
 import java.util.stream.Collectors;
 
-/** Free and total memory of every zone, lowest zone first. */
+/**
+ * Free and total memory of every zone, lowest zone first.
+ *
+ * @param zones one entry per zone, lowest first
+ */
 public record MemoryStats(List<ZoneStats> zones) {
     /**
      * Copies the list.

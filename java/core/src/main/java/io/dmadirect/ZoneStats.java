@@ -3,6 +3,7 @@ package io.dmadirect;
 /**
  * Memory of one zone, in bytes.
  *
+ * @param zone         the zone
  * @param total        all memory the platform holds in the zone
  * @param free         free in the shared allocator
  * @param cached       free but parked in per-thread caches, usable by their threads first
