@@ -85,8 +85,14 @@ public final class Swiotlb implements AutoCloseable {
             if (pool != null) {
                 long got = (long) pool.nslots * SLOT_SIZE;
                 if (Long.compareUnsigned(pool.lastPhys(), LOW_4G) > 0) {
-                    LOG.log(System.Logger.Level.WARNING, "swiotlb: the platform has no room below 4 GiB; the bounce pool lies at "
-                            + Sizes.hex(pool.firstPhys()) + ", beyond the reach of 32-bit devices");
+                    // A pool serves a device only when it lies wholly within the device's reach, so a pool
+                    // that reaches past 4 GiB serves no 32-bit device; extra pools, where allowed, can.
+                    boolean extraPools = config.dynamicMaxBytes() > 0;
+                    LOG.log(extraPools ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
+                            "swiotlb: too little memory was free below 4 GiB, so the bounce pool spans "
+                            + Sizes.hex(pool.firstPhys()) + ".." + Sizes.hex(pool.lastPhys()) + " and serves no 32-bit device"
+                            + (extraPools ? "; such devices bounce through extra pools taken below their limit"
+                                    : "; allow extra pools (SwiotlbConfig.withDynamicMax) or reserve low memory"));
                 }
                 if (got < bytes) {
                     LOG.log(System.Logger.Level.WARNING, "swiotlb: wanted " + Sizes.format(bytes) + " for the bounce pool, got "
