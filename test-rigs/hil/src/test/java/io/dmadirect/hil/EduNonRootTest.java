@@ -121,8 +121,8 @@ class EduNonRootTest {
     }
 
     /**
-     * What the child needs of this JVM's classpath (our classes and JNA; the jars live under /root, which
-     * nobody may not read), copied to a directory anyone can read.
+     * What the child needs of this JVM's classpath (our classes and their libraries, not JUnit; the jars
+     * live under /root, which nobody may not read), copied to a directory anyone can read.
      */
     private static String worldReadableClasspath(Path tmp) throws IOException {
         tmp.toFile().setReadable(true, false);
@@ -131,8 +131,9 @@ class EduNonRootTest {
         int i = 0;
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path source = Path.of(entry);
-            boolean jna = source.getFileName().toString().startsWith("jna");
-            if (!Files.exists(source) || !(Files.isDirectory(source) || jna)) {
+            String name = source.getFileName().toString();
+            boolean testOnly = name.startsWith("junit") || name.startsWith("opentest4j") || name.startsWith("apiguardian");
+            if (!Files.exists(source) || testOnly) {
                 continue;
             }
             Path target = tmp.resolve(i++ + "-" + source.getFileName());
