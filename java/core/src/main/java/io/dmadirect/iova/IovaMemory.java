@@ -31,8 +31,9 @@ import java.util.List;
  * and mapped as few large chunks, so 64 GiB of 2 MiB hugepages takes a handful of mappings, far below
  * VFIO type1's default {@code dma_entry_limit} of 65535. Each chunk is one {@link IommuBackend#map}.
  *
- * <p>The source's physical addresses are never used; in IOVA mode pagemap is not needed (the Linux
- * hugepage source still reads it today, see the docs).
+ * <p>The source's physical addresses are never used, so the Linux source is hugepage memory opened for
+ * an IOMMU ({@code HugepageMemory.openForIommu}): no pagemap, no mlock, no root. Mapping pins the pages;
+ * VFIO type1 counts them against RLIMIT_MEMLOCK.
  *
  * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/drivers/vfio/vfio_iommu_type1.c">dma_entry_limit</a>
  */

@@ -29,6 +29,21 @@ public final class ConfidentialComputing {
     private ConfidentialComputing() {
     }
 
+    /**
+     * The status a platform runs with under {@code mode}: forced, never, or detected on this host. The one
+     * place {@link LinuxPlatform} and PCI sessions resolve it.
+     */
+    public static Status resolve(LinuxPlatformOptions.Unencrypted mode) {
+        switch (mode) {
+            case FORCE:
+                return new Status("forced by the options", true);
+            case NEVER:
+                return Status.NONE;
+            default:
+                return detect();
+        }
+    }
+
     /** Reads /proc/cpuinfo of this host; a host whose cpuinfo cannot be read is taken as not confidential. */
     public static Status detect() {
         try {

@@ -9,13 +9,17 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Real pinned memory for PA mode: hugepages of this host with their physical addresses from pagemap,
- * read once per page at map time and kept in a table. Runs are the pages that are physically and
- * virtually adjacent. Memory is taken in segments: one at open, one per {@link #grow}, and one for the
- * low-memory reserve.
- *
- * <p>Needs root (pagemap hides frame numbers otherwise) and reserved hugepages. IOVA mode needs neither
- * pagemap nor root and does not use this class's physical addresses.
+ * Real pinned memory: hugepages of this host, taken in segments: one at open, one per {@link #grow}, and
+ * one for the low-memory reserve. It is opened for one of the two address modes:
+ * <ul>
+ *   <li>{@link #open}, PA mode: each page is locked and its physical address read from pagemap once, at
+ *       map time, and kept in a table. Runs are the pages that are physically and virtually adjacent.
+ *       Needs CAP_SYS_ADMIN, which is checked before any hugepage is touched;</li>
+ *   <li>{@link #openForIommu}, IOVA mode: no pagemap, no mlock, no root. Each segment is one run by
+ *       virtual address, which {@code IovaMemory} maps into the IOMMU (pinning it there); the runs have no
+ *       physical address ({@code physBase()} throws) and {@link #physAddress} knows none.</li>
+ * </ul>
+ * Both need reserved hugepages and enough RLIMIT_MEMLOCK, and say how to get them when they are missing.
  *
  * @see <a href="https://docs.kernel.org/admin-guide/mm/hugetlbpage.html">HugeTLB Pages</a>
  * @see <a href="https://docs.kernel.org/admin-guide/mm/pagemap.html">pagemap</a>
@@ -27,6 +31,7 @@ public final class HugepageMemory implements PhysicalMemory {
     private static final String PREFIX = "linux/hugepages: ";
 
     private final HugepageOptions options;
+    private final HugepageAddressing addressing;
     private final Syscalls sys;
     private final HugepageSysfs sysfs;
     private final SegmentMapper mapper;
@@ -39,18 +44,19 @@ public final class HugepageMemory implements PhysicalMemory {
     private volatile AddressTable table = AddressTable.EMPTY;
     private volatile boolean closed;
 
-    private HugepageMemory(HugepageOptions options, Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps,
-            SystemMemoryMap memoryMap) {
+    private HugepageMemory(HugepageOptions options, HugepageAddressing addressing, Syscalls sys, HugepageSysfs sysfs,
+            ProcessCapabilities caps, SystemMemoryMap memoryMap) {
         this.options = options;
+        this.addressing = addressing;
         this.sys = sys;
         this.sysfs = sysfs;
-        this.mapper = new SegmentMapper(sys, sysfs, caps, options);
+        this.mapper = new SegmentMapper(sys, sysfs, caps, options, addressing);
         this.maxPages = Math.max(options.maxBytes() / options.pageSize().bytes(),
                 options.pagesFor(options.initialBytes()));
         this.systemMaxPhysAddress = memoryMap.highestRamAddress();
     }
 
-    /** Takes the initial segment and the low-memory reserve. */
+    /** Takes the initial segment and, in PA mode, the low-memory reserve. */
     private synchronized void start() {
         mapper.requirePageSize();
         long initialPages = options.pagesFor(options.initialBytes());
@@ -58,16 +64,23 @@ public final class HugepageMemory implements PhysicalMemory {
             addSegment(mapper.map(Math.toIntExact(initialPages), 0));
             generalPages = initialPages;
         }
-        lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST).take(heldBytes(), this::addSegment);
+        if (addressing == HugepageAddressing.PHYSICAL) {
+            lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST)
+                    .take(heldBytes(), this::addSegment);
+        } else {
+            // Low physical pages buy nothing here: the IOMMU places the memory at IOVAs below any mask.
+            lowMemoryReport = LowMemoryReport.none(options.lowMemory(), options.lowMemory().wanted()
+                    ? "not taken in IOVA mode, where the IOMMU places memory low by IOVA" : "");
+        }
     }
 
-    /** Opens hugepage memory through the real system calls. */
+    /** Opens hugepage memory for PA mode through the real system calls. */
     public static HugepageMemory open(HugepageOptions options) {
         Syscalls sys = LinuxSyscalls.instance();
         return open(options, sys);
     }
 
-    /** Opens hugepage memory through {@code sys}, with this host's sysfs, capabilities and memory map. */
+    /** Opens hugepage memory for PA mode through {@code sys}, with this host's sysfs, capabilities and memory map. */
     public static HugepageMemory open(HugepageOptions options, Syscalls sys) {
         return open(options, sys, HugepageSysfs.DEFAULT, ProcessCapabilities.current(),
                 SystemMemoryMap.host(sys.pageSize()));
@@ -75,7 +88,26 @@ public final class HugepageMemory implements PhysicalMemory {
 
     static HugepageMemory open(HugepageOptions options, Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps,
             SystemMemoryMap memoryMap) {
-        HugepageMemory memory = new HugepageMemory(options, sys, sysfs, caps, memoryMap);
+        PagemapAccess.require(caps, "open hugepage memory with physical addresses (PA mode)");
+        return start(new HugepageMemory(options, HugepageAddressing.PHYSICAL, sys, sysfs, caps, memoryMap));
+    }
+
+    /**
+     * Opens hugepage memory for an IOMMU to map by virtual address (IOVA mode), as a user without root
+     * may: pagemap is not read and the pages are not mlocked, since mapping them into the IOMMU pins them.
+     * RLIMIT_MEMLOCK is checked against what the IOMMU will pin ({@code caps} with CAP_IPC_LOCK lifts it).
+     * The low-memory reserve of {@code options} is not taken.
+     */
+    public static HugepageMemory openForIommu(HugepageOptions options, Syscalls sys, ProcessCapabilities caps) {
+        return openForIommu(options, sys, HugepageSysfs.DEFAULT, caps, SystemMemoryMap.host(sys.pageSize()));
+    }
+
+    static HugepageMemory openForIommu(HugepageOptions options, Syscalls sys, HugepageSysfs sysfs,
+            ProcessCapabilities caps, SystemMemoryMap memoryMap) {
+        return start(new HugepageMemory(options, HugepageAddressing.IOMMU, sys, sysfs, caps, memoryMap));
+    }
+
+    private static HugepageMemory start(HugepageMemory memory) {
         try {
             memory.start();
         } catch (RuntimeException e) {
@@ -86,9 +118,15 @@ public final class HugepageMemory implements PhysicalMemory {
             }
             throw e;
         }
-        LOG.log(Level.INFO, PREFIX + "holding {0} in {1} pages, {2} runs; low-memory reserve: {3}",
-                Sizes.format(memory.heldBytes()), options.pageSize(), memory.runs.size(), memory.lowMemoryReport);
+        LOG.log(Level.INFO, PREFIX + "holding {0} in {1} pages, {2} runs, for {3}; low-memory reserve: {4}",
+                Sizes.format(memory.heldBytes()), memory.options.pageSize(), memory.runs.size(),
+                memory.addressing == HugepageAddressing.PHYSICAL ? "PA mode" : "an IOMMU", memory.lowMemoryReport);
         return memory;
+    }
+
+    /** Whether the physical addresses are known: opened by {@link #open} (PA mode), not {@link #openForIommu}. */
+    public boolean hasPhysicalAddresses() {
+        return addressing == HugepageAddressing.PHYSICAL;
     }
 
     @Override
@@ -135,7 +173,8 @@ public final class HugepageMemory implements PhysicalMemory {
     /**
      * The physical address of a CPU virtual address inside this memory, by table lookup: no system call,
      * no allocation, safe from any thread, a few nanoseconds. Returns {@link #NO_ADDRESS} for an address
-     * this memory does not hold (or after close). A pagemap read does the same in about half a microsecond.
+     * this memory does not hold (or after close), and for every address of memory opened for an IOMMU. A
+     * pagemap read does the same in about half a microsecond.
      */
     public long physAddress(long cpuAddress) {
         return table.physAddress(cpuAddress);
@@ -185,6 +224,13 @@ public final class HugepageMemory implements PhysicalMemory {
     private synchronized List<MemoryRun> addSegment(Segment segment) {
         segments.add(segment);
         long pageSize = options.pageSize().bytes();
+        if (!segment.translated()) {
+            // One run by virtual address: the IOMMU maps it as one chunk whatever the physical layout.
+            MemoryRun run = new HugepageRun(HugepageRun.UNKNOWN, segment.length(), segment.address(), sys,
+                    () -> closed);
+            runs.add(run);
+            return List.of(run);
+        }
         long[] phys = new long[segment.pages()];
         boolean[] held = new boolean[segment.pages()];
         for (int i = 0; i < phys.length; i++) {

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param hugetlbfsDirectory a directory on a hugetlbfs mount of {@code pageSize} to create the backing
  *        files in; null (the default) for memfd_create, which needs no mount and leaves nothing behind
  * @param name shown in /proc/PID/maps as {@code /memfd:<name>}
- * @param lowMemory the low-memory reserve to take at open; {@link LowMemoryReserve#NONE} for none
+ * @param lowMemory the low-memory reserve to take at open in PA mode; {@link LowMemoryReserve#NONE} for none.
+ *        Memory opened for an IOMMU does not take it: IOVAs, not physical pages, are placed low there
  * @param zoneLayout where ZONE_DMA and ZONE_DMA32 end, for the low-memory reserve
  */
 public record HugepageOptions(HugepageSize pageSize, long initialBytes, long maxBytes, Path hugetlbfsDirectory,

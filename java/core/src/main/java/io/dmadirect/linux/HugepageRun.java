@@ -7,8 +7,16 @@ import java.nio.ByteBuffer;
 import java.util.Objects;
 import java.util.function.BooleanSupplier;
 
-/** A run of hugepages contiguous physically and virtually, with views made on demand over the mapping. */
+/**
+ * A run of hugepages contiguous physically and virtually, with views made on demand over the mapping.
+ * A run of memory opened for an IOMMU is contiguous only virtually: its physical base is unknown
+ * ({@link #UNKNOWN}), and asking for it is a usage error, since handing a device a made-up physical
+ * address would send its DMA somewhere else.
+ */
 final class HugepageRun implements MemoryRun {
+    /** The physical base of a run whose pages were never translated. */
+    static final long UNKNOWN = AddressTable.NO_ADDRESS;
+
     private final long physBase;
     private final long size;
     private final long cpuAddress;
@@ -23,8 +31,19 @@ final class HugepageRun implements MemoryRun {
         this.closed = closed;
     }
 
+    /**
+     * The physical address of the first byte.
+     *
+     * @throws DmaUsageException for memory opened for an IOMMU, which has none
+     */
     @Override
     public long physBase() {
+        if (physBase == UNKNOWN) {
+            throw new DmaUsageException("failed to give the physical address of hugepage memory at "
+                    + Sizes.hex(cpuAddress) + ": it was opened for IOVA mode (HugepageMemory.openForIommu), which "
+                    + "does not read pagemap; map it through an IOMMU with IovaMemory, whose runs carry IOVAs, or "
+                    + "open it with HugepageMemory.open as root for PA mode");
+        }
         return physBase;
     }
 
@@ -43,7 +62,7 @@ final class HugepageRun implements MemoryRun {
     public ByteBuffer cpuView(long offset, int length) {
         Objects.checkFromIndexSize(offset, length, size);
         if (closed.getAsBoolean()) {
-            throw new DmaUsageException("failed to view hugepage memory at " + Sizes.hex(physBase)
+            throw new DmaUsageException("failed to view hugepage memory at cpu " + Sizes.hex(cpuAddress)
                     + ": it was closed; nothing may use its runs afterwards");
         }
         return sys.directView(cpuAddress + offset, length);
@@ -51,7 +70,7 @@ final class HugepageRun implements MemoryRun {
 
     @Override
     public String toString() {
-        return "HugepageRun[phys " + Sizes.hex(physBase) + ", " + Sizes.format(size) + ", cpu "
-                + Sizes.hex(cpuAddress) + "]";
+        return "HugepageRun[phys " + (physBase == UNKNOWN ? "not read" : Sizes.hex(physBase)) + ", "
+                + Sizes.format(size) + ", cpu " + Sizes.hex(cpuAddress) + "]";
     }
 }

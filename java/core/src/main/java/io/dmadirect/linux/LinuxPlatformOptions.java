@@ -6,7 +6,9 @@ import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.util.Objects;
 
 /**
- * How {@link LinuxPlatform} (and {@code DmaPlatform.openLinux}) is set up on a real host in PA mode.
+ * How a platform on a real host is set up: {@link LinuxPlatform} (and {@code DmaPlatform.openLinux}) in PA
+ * mode, and the platform of a {@code PciSession} in either mode ({@code PciSession.open(address, options)}).
+ * A PCI session in IOVA mode does not take the low-memory reserve of {@code hugepages}.
  *
  * <pre>{@code
  * LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS

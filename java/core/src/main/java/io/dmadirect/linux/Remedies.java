@@ -40,10 +40,31 @@ public final class Remedies {
 
     /** RLIMIT_MEMLOCK is below what must be locked. */
     static LinuxException memlockTooLow(Rlimit limit, long bytes) {
-        String problem = "RLIMIT_MEMLOCK is " + Sizes.format(limit.soft())
-                + " (hard limit " + (limit.hard() == -1L ? "unlimited" : Sizes.format(limit.hard())) + ")"
-                + " but " + Sizes.format(bytes) + " must be locked";
+        String problem = describe(limit) + " but " + Sizes.format(bytes) + " must be locked";
         return LinuxException.setup("lock " + Sizes.format(bytes) + " of DMA memory", problem, memlockRaise());
+    }
+
+    /** RLIMIT_MEMLOCK is below what an IOMMU mapping will pin (IOVA mode). */
+    static LinuxException iommuPinTooLow(Rlimit limit, long bytes) {
+        String problem = describe(limit) + " but " + Sizes.format(bytes) + " must be pinned: the IOMMU driver "
+                + "(VFIO type1, iommufd) pins the DMA memory it maps and counts it against this limit";
+        return LinuxException.setup("pin " + Sizes.format(bytes) + " of DMA memory for the IOMMU", problem,
+                memlockRaise());
+    }
+
+    /**
+     * An IOMMU map ioctl failed with ENOMEM. Past RLIMIT_MEMLOCK is the usual cause when another session of
+     * this process already pins memory, which the check before mapping does not see.
+     */
+    public static String iommuMapNoMemory() {
+        return "VFIO pins mapped memory and counts it, with all else this process has pinned or locked, "
+                + "against RLIMIT_MEMLOCK (the kernel log says \"RLIMIT_MEMLOCK exceeded\" when that is the cause); "
+                + memlockRaise();
+    }
+
+    private static String describe(Rlimit limit) {
+        return "RLIMIT_MEMLOCK is " + Sizes.format(limit.soft())
+                + " (hard limit " + (limit.hard() == -1L ? "unlimited" : Sizes.format(limit.hard())) + ")";
     }
 
     /** The hugepage pool has fewer free pages than asked for. */

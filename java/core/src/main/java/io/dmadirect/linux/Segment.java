@@ -1,10 +1,12 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.Sizes;
 import io.dmadirect.linux.headers.Falloc;
 
 /**
- * One hugetlb file mapped whole: virtually contiguous, locked, with the physical address of each page
- * read once at map time. Pages can be given back one by one (the low-memory reserve keeps only some).
+ * One hugetlb file mapped whole: virtually contiguous, and for PA mode locked, with the physical address
+ * of each page read once at map time. Pages can be given back one by one (the low-memory reserve keeps
+ * only some). Memory for an IOMMU has no physical addresses ({@link #translated()} is false).
  */
 final class Segment {
     private final int fd;
@@ -13,16 +15,25 @@ final class Segment {
     private final long[] physByPage;
     private final boolean[] released;
 
-    Segment(int fd, long address, long pageSize, long[] physByPage) {
+    /** {@code physByPage} holds one address per page, or is null when pagemap was not read (IOVA mode). */
+    Segment(int fd, long address, long pageSize, int pages, long[] physByPage) {
+        if (physByPage != null && physByPage.length != pages) {
+            throw new IllegalArgumentException(physByPage.length + " physical addresses for " + pages + " pages");
+        }
         this.fd = fd;
         this.address = address;
         this.pageSize = pageSize;
         this.physByPage = physByPage;
-        this.released = new boolean[physByPage.length];
+        this.released = new boolean[pages];
     }
 
     int pages() {
-        return physByPage.length;
+        return released.length;
+    }
+
+    /** Whether the physical address of each page is known. */
+    boolean translated() {
+        return physByPage != null;
     }
 
     long address() {
@@ -30,7 +41,7 @@ final class Segment {
     }
 
     long length() {
-        return pageSize * physByPage.length;
+        return pageSize * released.length;
     }
 
     long cpuAddress(int page) {
@@ -38,6 +49,10 @@ final class Segment {
     }
 
     long physAddress(int page) {
+        if (physByPage == null) {
+            throw new IllegalStateException("segment at " + Sizes.hex(address)
+                    + " was mapped for an IOMMU: its physical addresses were never read");
+        }
         return physByPage[page];
     }
 

@@ -14,11 +14,20 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * Maps one segment of hugepages the way DPDK's EAL and SPDK do, with memfd instead of a mount:
  * memfd_create(MFD_HUGETLB), ftruncate, one mmap(MAP_SHARED | MAP_POPULATE) of the whole file so the
- * pages are virtually contiguous and faulted in now, mlock, then one pagemap read per page. Each
- * failure is turned into its remedy; whatever was set up is undone before the error is thrown.
+ * pages are virtually contiguous and faulted in now, then for PA mode mlock and one pagemap read per
+ * page. Each failure is turned into its remedy; whatever was set up is undone before the error is thrown.
+ *
+ * <p>Memory for an IOMMU ({@link HugepageAddressing#IOMMU}) is neither locked nor translated.
+ * {@code VFIO_IOMMU_MAP_DMA} pins the pages itself and counts them in the process's {@code locked_vm}
+ * against RLIMIT_MEMLOCK, unless the caller has CAP_IPC_LOCK. mlock would add nothing: on a hugetlb
+ * mapping the kernel's {@code mlock_fixup()} neither sets VM_LOCKED nor counts the pages, and hugetlb
+ * pages are never swapped. The limit is still checked first, so that the user reads the remedy instead
+ * of a bare ENOMEM from the map ioctl.
  *
  * @see <a href="https://man7.org/linux/man-pages/man2/memfd_create.2.html">memfd_create(2)</a>
  * @see <a href="https://docs.kernel.org/admin-guide/mm/hugetlbpage.html">HugeTLB Pages</a>
+ * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/mm/mlock.c">mlock_fixup() (hugetlb is not counted)</a>
+ * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/drivers/vfio/vfio_iommu_type1.c">vfio_pin_pages_remote()</a>
  */
 final class SegmentMapper {
     private static final System.Logger LOG = System.getLogger(SegmentMapper.class.getName());
@@ -28,13 +37,16 @@ final class SegmentMapper {
     private final HugepageSysfs sysfs;
     private final ProcessCapabilities caps;
     private final HugepageOptions options;
+    private final HugepageAddressing addressing;
     private final AtomicInteger sequence = new AtomicInteger();
 
-    SegmentMapper(Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps, HugepageOptions options) {
+    SegmentMapper(Syscalls sys, HugepageSysfs sysfs, ProcessCapabilities caps, HugepageOptions options,
+            HugepageAddressing addressing) {
         this.sys = sys;
         this.sysfs = sysfs;
         this.caps = caps;
         this.options = options;
+        this.addressing = addressing;
     }
 
     /** Fails early, before any call, when the kernel has no pool of the configured page size. */
@@ -45,19 +57,29 @@ final class SegmentMapper {
         }
     }
 
-    /** Maps {@code pages} hugepages; {@code lockedBytes} is what this process holds locked already. */
+    /**
+     * Maps {@code pages} hugepages; {@code lockedBytes} is what this memory holds locked (PA mode) or
+     * pinned by the IOMMU (IOVA mode) already.
+     */
     Segment map(int pages, long lockedBytes) {
         long pageSize = options.pageSize().bytes();
         long bytes = Math.multiplyExact(pages, pageSize);
-        MemlockLimit.require(sys, caps, Math.addExact(lockedBytes, bytes));
+        boolean physical = addressing == HugepageAddressing.PHYSICAL;
+        if (physical) {
+            MemlockLimit.require(sys, caps, Math.addExact(lockedBytes, bytes));
+        } else {
+            MemlockLimit.requireForIommu(sys, caps, Math.addExact(lockedBytes, bytes));
+        }
         int fd = openBacking();
         long address = 0;
         try {
             sys.ftruncate(fd, bytes);
             address = mmapPopulated(fd, pages, bytes);
-            sys.mlock(address, bytes);
+            if (physical) {
+                sys.mlock(address, bytes);
+            }
             adviseNoDump(address, bytes);
-            return new Segment(fd, address, pageSize, translate(address, pages, pageSize));
+            return new Segment(fd, address, pageSize, pages, physical ? translate(address, pages, pageSize) : null);
         } catch (RuntimeException e) {
             undo(fd, address, bytes, e);
             throw e;

@@ -2,25 +2,22 @@ package io.dmadirect.pci;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.direct.DirectPlatform;
-import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.iova.CpuViews;
 import io.dmadirect.iova.IovaMemory;
-import io.dmadirect.linux.bridge.CacheMaintenanceBridge;
-import io.dmadirect.swiotlb.SwiotlbConfig;
-import io.dmadirect.memory.PageAllocators;
-import io.dmadirect.memory.ZoneLayout;
-import io.dmadirect.spi.MemoryEncryption;
+import io.dmadirect.linux.ConfidentialComputing;
+import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.linux.LinuxPlatformParts;
 import io.dmadirect.spi.PhysicalMemory;
+import io.dmadirect.swiotlb.SwiotlbConfig;
 
 /**
- * The dma-direct platform over the memory of each address mode, built from {@link PlatformParts} the
- * way the simulated platform is. PA mode: hugepages by physical address. IOVA mode: the same hugepages
- * by the IOVAs of an {@link IovaMemory}. Kept in one small class so it can move to
- * {@code DmaPlatform.openLinux(...)} once that exists.
+ * The dma-direct platform over the memory of each address mode. PA mode: hugepages by physical address.
+ * IOVA mode: the same hugepages by the IOVAs of an {@link IovaMemory}. The parts are those of every Linux
+ * platform ({@link LinuxPlatformParts}), so a confidential guest is detected (or forced, or ignored, as
+ * {@link LinuxPlatformOptions#unencrypted()} says) and refuses device allocations with its reason here as
+ * it does for {@code DmaPlatform.openLinux}.
  */
 public final class PciPlatforms {
-    private static final long ATOMIC_POOL = 256 * Sizes.KiB;
-    private static final long ATOMIC_POOL_MAX = 4 * Sizes.MiB;
     /**
      * Extra bounce pools ({@code SWIOTLB_DYNAMIC}) a device may take below its own limit. The default pool is
      * taken from ZONE_DMA32, wherever the hugepage source has memory there: in PA mode that is any physical
@@ -41,22 +38,33 @@ public final class PciPlatforms {
         return SwiotlbConfig.processDefaults().withDynamicMax(DYNAMIC_POOLS_MAX);
     }
 
-    /** A platform over memory whose "physical" addresses are what the device uses: pagemap PAs, or IOVAs. */
-    public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones) {
-        return over(name, memory, zones, defaultBounce());
+    /**
+     * What a PCI session runs with unless told otherwise: {@link LinuxPlatformOptions#DEFAULTS} (confidential
+     * computing detected, 256 KiB atomic pools) with {@link #defaultBounce()}.
+     */
+    public static LinuxPlatformOptions defaults() {
+        return LinuxPlatformOptions.DEFAULTS.withBouncePool(defaultBounce());
     }
 
-    /** As {@link #over(String, PhysicalMemory, ZoneLayout)}, with the bounce pool set up as {@code bounce} says (e.g. forced). */
-    public static DirectPlatform over(String name, PhysicalMemory memory, ZoneLayout zones, SwiotlbConfig bounce) {
-        return new DirectPlatform(new PlatformParts(name, memory, PageAllocators.standard(memory, zones), zones,
-                MemoryEncryption.NONE, false, CacheMaintenanceBridge.load(), null, ATOMIC_POOL, ATOMIC_POOL_MAX,
-                bounce));
+    /**
+     * A platform over memory whose "physical" addresses are what the device uses (pagemap PAs, or IOVAs),
+     * set up as {@code options} say: zones from its hugepage options, pools, bounce pool, and whether DMA is
+     * forced unencrypted.
+     */
+    public static DirectPlatform over(String name, PhysicalMemory memory, LinuxPlatformOptions options) {
+        ConfidentialComputing.Status cc = ConfidentialComputing.resolve(options.unencrypted());
+        return new DirectPlatform(LinuxPlatformParts.of(name, memory, options, cc));
     }
 
     /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */
-    public static DirectPlatform iova(String name, PhysicalMemory memory, IommuBackend iommu, ZoneLayout zones,
-            CpuViews views) {
-        IovaMemory iovaMemory = IovaMemory.map(memory, iommu, zones, views);
-        return over(name, iovaMemory, zones);
+    public static DirectPlatform iova(String name, PhysicalMemory memory, IommuBackend iommu, CpuViews views,
+            LinuxPlatformOptions options) {
+        IovaMemory iovaMemory = IovaMemory.map(memory, iommu, options.hugepages().zoneLayout(), views);
+        try {
+            return over(name, iovaMemory, options);
+        } catch (RuntimeException e) {
+            iovaMemory.close();
+            throw e;
+        }
     }
 }

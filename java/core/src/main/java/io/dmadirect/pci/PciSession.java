@@ -8,12 +8,14 @@ import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.HugepageMemory;
 import io.dmadirect.linux.HugepageOptions;
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.linux.PagemapAccess;
+import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.linux.uio.UioPciDevice;
 import io.dmadirect.linux.vfio.VfioContainer;
 import io.dmadirect.linux.vfio.VfioPciDevice;
-import io.dmadirect.memory.ZoneLayout;
 import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -32,7 +34,12 @@ import java.util.Optional;
  * <li>vfio-pci in no-IOMMU mode ({@code /dev/vfio/noiommu-N}): PA mode;</li>
  * <li>uio_pci_generic: PA mode.</li>
  * </ul>
- * Closing closes the device, the platform (freeing what the driver left) and the IOMMU container.
+ * PA mode reads physical addresses from pagemap and so needs CAP_SYS_ADMIN (root); IOVA mode needs only
+ * access to {@code /dev/vfio/N} (the udev rules give it to a group) and enough RLIMIT_MEMLOCK for the
+ * memory the IOMMU pins. In a confidential VM guest allocations for the device are refused with the reason,
+ * as on every Linux platform ({@link LinuxPlatformOptions#unencrypted()}).
+ *
+ * <p>Closing closes the device, the platform (freeing what the driver left) and the IOMMU container.
  */
 public final class PciSession implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PciSession.class.getName());
@@ -52,9 +59,9 @@ public final class PciSession implements AutoCloseable {
         this.dma = platform.attach(DeviceProperties.simple(pci.address().toString()));
     }
 
-    /** Opens {@code address} with the real system calls and {@code /sys}. */
+    /** Opens {@code address} with the real system calls and {@code /sys}, and {@link PciPlatforms#defaults()}. */
     public static PciSession open(PciAddress address, HugepageOptions memory) {
-        return open(LinuxSyscalls.instance(), Path.of("/sys"), address, memory);
+        return open(address, PciPlatforms.defaults().withHugepages(memory));
     }
 
     /**
@@ -63,47 +70,64 @@ public final class PciSession implements AutoCloseable {
      * ({@code swiotlb=force}), to test a driver's data path through bounce buffers.
      */
     public static PciSession open(PciAddress address, HugepageOptions memory, SwiotlbConfig bounce) {
-        return open(LinuxSyscalls.instance(), Path.of("/sys"), address, memory, bounce);
+        return open(address, PciPlatforms.defaults().withHugepages(memory).withBouncePool(bounce));
     }
 
-    public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions) {
-        return open(sys, sysfs, address, memoryOptions, PciPlatforms.defaultBounce());
+    /**
+     * Opens {@code address} with the platform set up as {@code options} say: memory, pools, bounce pool,
+     * and whether DMA is forced unencrypted ({@code withUnencrypted(FORCE)} behaves as a confidential guest,
+     * {@code DETECT} is the default). Start from {@link PciPlatforms#defaults()}.
+     */
+    public static PciSession open(PciAddress address, LinuxPlatformOptions options) {
+        return open(LinuxSyscalls.instance(), Path.of("/sys"), address, options);
     }
 
-    public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, HugepageOptions memoryOptions,
-            SwiotlbConfig bounce) {
+    /** As {@link #open(PciAddress, LinuxPlatformOptions)}, through {@code sys} and the sysfs tree at {@code sysfs}. */
+    public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, LinuxPlatformOptions options) {
+        return open(sys, sysfs, ProcessCapabilities.current(), address, options);
+    }
+
+    /**
+     * The mode comes from sysfs before anything is opened, so that PA mode, which needs CAP_SYS_ADMIN for
+     * pagemap, is refused with its remedy before the device or a hugepage is touched. IOVA mode needs no
+     * capability: its memory is opened for the IOMMU, which pins it.
+     */
+    static PciSession open(Syscalls sys, Path sysfs, ProcessCapabilities caps, PciAddress address,
+            LinuxPlatformOptions options) {
         String driver = driverOf(sysfs, address);
-        ZoneLayout zones = memoryOptions.zoneLayout();
+        boolean uio = "uio_pci_generic".equals(driver);
+        if (!uio && !"vfio-pci".equals(driver)) {
+            throw LinuxException.setup("open " + address + " for a userspace driver", driver == null
+                    ? "it is bound to no driver" : "it is bound to " + driver,
+                    "bind it to vfio-pci (or uio_pci_generic without an IOMMU): dmadirect bind " + address);
+        }
+        boolean noIommu = !uio && VfioPciDevice.isNoIommuGroup(VfioPciDevice.iommuGroup(sysfs, address));
+        if (uio || noIommu) {
+            PagemapAccess.require(caps, "open " + address + " on " + driver + (noIommu ? " without an IOMMU" : "")
+                    + " (PA mode)");
+        }
+        HugepageOptions hugepages = options.hugepages();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             PciSession session;
-            if ("uio_pci_generic".equals(driver)) {
+            if (uio) {
                 PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
-                HugepageMemory memory = HugepageMemory.open(memoryOptions, sys);
-                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, zones, bounce), null, null);
-            } else if ("vfio-pci".equals(driver)) {
-                boolean noIommu = VfioPciDevice.isNoIommuGroup(VfioPciDevice.iommuGroup(sysfs, address));
+                HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
+                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, options), null, null);
+            } else {
                 VfioContainer container = track(opened, VfioContainer.open(sys, noIommu));
                 PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
-                HugepageMemory memory = HugepageMemory.open(memoryOptions, sys);
                 if (noIommu) {
-                    session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, zones, bounce),
+                    HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
+                    session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
                             container, null);
                 } else {
-                    IovaMemory iova;
-                    try {
-                        iova = IovaMemory.map(memory, container, zones, sys::directView);
-                    } catch (RuntimeException e) {
-                        memory.close();
-                        throw e;
-                    }
-                    session = new PciSession(pci, PciPlatforms.over("vfio-type1 " + address, iova, zones, bounce), container,
-                            iova);
+                    HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
+                    IovaMemory iova = track(opened, IovaMemory.map(memory, container, hugepages.zoneLayout(),
+                            sys::directView));
+                    session = new PciSession(pci, PciPlatforms.over("vfio-type1 " + address, iova, options),
+                            container, iova);
                 }
-            } else {
-                throw LinuxException.setup("open " + address + " for a userspace driver", driver == null
-                        ? "it is bound to no driver" : "it is bound to " + driver,
-                        "bind it to vfio-pci (or uio_pci_generic without an IOMMU): dmadirect bind " + address);
             }
             LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode", address, driver, session.mode());
             return session;

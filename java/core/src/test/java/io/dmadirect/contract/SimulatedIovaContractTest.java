@@ -1,8 +1,8 @@
 package io.dmadirect.contract;
 
 import io.dmadirect.DmaPlatform;
+import io.dmadirect.linux.LinuxPlatformOptions;
 import io.dmadirect.memory.RawMemory;
-import io.dmadirect.memory.ZoneLayout;
 import io.dmadirect.pci.PciPlatforms;
 import io.dmadirect.sim.SimulatedIommu;
 import io.dmadirect.sim.SimulatedMemory;
@@ -21,7 +21,9 @@ class SimulatedIovaContractTest extends DmaDeviceContractTest {
     protected DmaPlatform newPlatform() {
         iommu = SimulatedIommu.likeIntelIommu();
         SimulatedMemory memory = new SimulatedMemory(2 * MiB, List.of(new long[] {64L << 30, 256 * MiB}), 65L << 30);
-        return PciPlatforms.iova("iova-sim", memory, iommu, ZoneLayout.DEFAULT, null);
+        // NEVER: simulated memory, whatever host runs the test.
+        return PciPlatforms.iova("iova-sim", memory, iommu, null,
+                PciPlatforms.defaults().withUnencrypted(LinuxPlatformOptions.Unencrypted.NEVER));
     }
 
     @Override

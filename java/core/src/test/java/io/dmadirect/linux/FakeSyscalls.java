@@ -10,11 +10,16 @@ import java.util.Map;
  * A Syscalls double for seam tests: records each call by name, fails the calls a test names with the
  * errno it gives, and otherwise succeeds with plausible values.
  */
-class FakeSyscalls implements Syscalls {
+public class FakeSyscalls implements Syscalls {
     final List<String> calls = new ArrayList<>();
     final Map<String, Integer> failures = new HashMap<>();
     Rlimit memlock = new Rlimit(-1L, -1L);
     private int nextFd = 3;
+
+    /** The calls made so far, by name, for tests outside this package. */
+    public List<String> callNames() {
+        return List.copyOf(calls);
+    }
 
     FakeSyscalls failing(String syscall, int errno) {
         failures.put(syscall, errno);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.linux.LinuxPlatformOptions.Unencrypted;
+import io.dmadirect.linux.headers.Capability;
 import org.junit.jupiter.api.Test;
 
 /** What a process can and cannot do about memory encryption, and the platform's refusal without root. */
@@ -29,15 +30,19 @@ class LinuxEncryptionTest {
 
     @Test
     void theOptionsChooseDetectionOrOverrideIt() {
-        assertTrue(LinuxPlatform.confidential(Unencrypted.FORCE).forceUnencrypted());
-        assertFalse(LinuxPlatform.confidential(Unencrypted.NEVER).forceUnencrypted());
-        assertEquals(ConfidentialComputing.detect(), LinuxPlatform.confidential(Unencrypted.DETECT));
+        assertTrue(ConfidentialComputing.resolve(Unencrypted.FORCE).forceUnencrypted());
+        assertFalse(ConfidentialComputing.resolve(Unencrypted.NEVER).forceUnencrypted());
+        assertEquals(ConfidentialComputing.detect(), ConfidentialComputing.resolve(Unencrypted.DETECT));
     }
 
     @Test
     void withoutCapSysAdminPaModeIsRefusedBeforeAnyHugepageIsTaken() {
         LinuxException e = assertThrows(LinuxException.class,
-                () -> LinuxPlatform.requirePhysicalAddresses(new ProcessCapabilities(0)));
-        assertTrue(e.getMessage().contains("IOVA mode"), e.getMessage());
+                () -> PagemapAccess.require(new ProcessCapabilities(0), "open the Linux platform in PA mode"));
+        assertEquals("failed to open the Linux platform in PA mode: this process lacks CAP_SYS_ADMIN, so "
+                + "/proc/self/pagemap shows PFN 0 instead of physical addresses; run as root (pagemap shows physical "
+                + "frame numbers only to CAP_SYS_ADMIN since Linux 4.2), or open the device through VFIO with an "
+                + "IOMMU (IOVA mode), which needs no physical addresses", e.getMessage());
+        PagemapAccess.require(new ProcessCapabilities(1L << Capability.CAP_SYS_ADMIN), "pass with the capability");
     }
 }

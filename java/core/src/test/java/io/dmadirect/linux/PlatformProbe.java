@@ -6,7 +6,18 @@ import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaException;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
+import io.dmadirect.DmaUsageException;
 import io.dmadirect.Sizes;
+import io.dmadirect.linux.jna.LinuxSyscalls;
+import io.dmadirect.pci.PciAddress;
+import io.dmadirect.pci.PciPlatforms;
+import io.dmadirect.pci.PciSession;
+import io.dmadirect.spi.MemoryRun;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * The program child JVMs run for the bad-environment and crash tests. It prints one line the parent
@@ -15,10 +26,13 @@ import io.dmadirect.Sizes;
  *
  * <ul>
  *   <li>{@code platform PAGES}: opens {@code DmaPlatform.openLinux} with PAGES hugepages, allocates once;</li>
- *   <li>{@code memory PAGES}: opens {@code HugepageMemory} alone, bypassing the platform's root check, so
- *       that pagemap's PFN 0 is what stops it;</li>
+ *   <li>{@code memory PAGES}: opens PA-mode {@code HugepageMemory} alone, without the platform around it;</li>
  *   <li>{@code hold PAGES}: like platform, with a low-memory reserve behind a ballast, then prints READY
- *       and sleeps until killed.</li>
+ *       and sleeps until killed;</li>
+ *   <li>{@code iova-memory PAGES}: opens {@code HugepageMemory.openForIommu} (IOVA mode, no pagemap), writes
+ *       and reads back a pattern through two views of each run, and prints what it held and saw;</li>
+ *   <li>{@code pa-session SYSFS BDF PAGES}: opens a {@code PciSession} on the device that the sysfs tree at
+ *       SYSFS says is bound to a PA-mode driver.</li>
  * </ul>
  */
 public final class PlatformProbe {
@@ -31,10 +45,18 @@ public final class PlatformProbe {
 
     public static void main(String[] args) throws InterruptedException {
         String mode = args[0];
-        long bytes = Long.parseLong(args[1]) * 2 * Sizes.MiB;
+        long bytes = mode.equals("pa-session") ? 0 : Long.parseLong(args[1]) * 2 * Sizes.MiB;
         HugepageOptions hugepages = HugepageOptions.DEFAULTS.withName("dmadirect-probe").withInitialBytes(bytes);
         try {
-            if (mode.equals("memory")) {
+            if (mode.equals("iova-memory")) {
+                iovaMemory(hugepages);
+            } else if (mode.equals("pa-session")) {
+                bytes = Long.parseLong(args[3]) * 2 * Sizes.MiB;
+                try (PciSession session = PciSession.open(LinuxSyscalls.instance(), Path.of(args[1]),
+                        PciAddress.parse(args[2]), PciPlatforms.defaults().withHugepages(hugepages.withInitialBytes(bytes)))) {
+                    System.out.println("OK " + session.mode());
+                }
+            } else if (mode.equals("memory")) {
                 try (HugepageMemory memory = HugepageMemory.open(hugepages)) {
                     System.out.println("OK " + memory.runs());
                 }
@@ -60,6 +82,55 @@ public final class PlatformProbe {
         } catch (RuntimeException | Error e) {
             e.printStackTrace(System.out);
             System.exit(CRASH);
+        }
+    }
+
+    /**
+     * IOVA-mode memory as this user gets it: held as hugetlb pages (HugetlbPages of /proc/self/status),
+     * usable through views, with no physical address, while pagemap would show this user PFN 0.
+     */
+    private static void iovaMemory(HugepageOptions hugepages) {
+        try (HugepageMemory memory = HugepageMemory.openForIommu(hugepages, LinuxSyscalls.instance(),
+                ProcessCapabilities.current())) {
+            long held = 0;
+            boolean match = true;
+            String physBase = "given";
+            for (MemoryRun run : memory.runs()) {
+                held += run.size();
+                for (long offset = 0; offset < run.size(); offset += 2 * Sizes.MiB) {
+                    run.cpuView(offset, 8).putLong(0, run.cpuAddress() + offset ^ 0x5a5a5a5a5a5a5a5aL);
+                }
+                ByteBuffer whole = run.cpuView(0, (int) run.size());
+                for (long offset = 0; offset < run.size(); offset += 2 * Sizes.MiB) {
+                    match &= whole.getLong((int) offset) == (run.cpuAddress() + offset ^ 0x5a5a5a5a5a5a5a5aL);
+                }
+                try {
+                    run.physBase();
+                } catch (DmaUsageException e) {
+                    physBase = "refused";
+                }
+            }
+            boolean pfnHidden;
+            try (Pagemap pagemap = Pagemap.openSelf(LinuxSyscalls.instance().pageSize())) {
+                pfnHidden = pagemap.entry(memory.runs().get(0).cpuAddress()).pfnHidden();
+            }
+            System.out.println("OK iova-memory held " + Sizes.format(held) + ", " + statusLine("HugetlbPages")
+                    + ", " + statusLine("VmLck") + ", pattern " + (match ? "MATCH" : "DIFFERS") + ", physBase "
+                    + physBase + ", pagemap PFN " + (pfnHidden ? "hidden" : "shown") + ", uid " + statusLine("Uid"));
+        }
+    }
+
+    /** One line of /proc/self/status, its whitespace squeezed. */
+    private static String statusLine(String key) {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith(key + ":")) {
+                    return line.replaceAll("\\s+", " ");
+                }
+            }
+            return key + ": none";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

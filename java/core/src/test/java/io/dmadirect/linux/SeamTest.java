@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.DmaException;
 import io.dmadirect.Sizes;
+import io.dmadirect.linux.headers.Capability;
 import io.dmadirect.linux.headers.Errno;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Errors as the user reads them, produced through a fake syscall seam and a fake sysfs. */
 class SeamTest {
-    private static final ProcessCapabilities NO_CAPS = new ProcessCapabilities(0);
+    /** What a PA-mode open needs (CAP_SYS_ADMIN for pagemap) and nothing that lifts the memlock limit. */
+    private static final ProcessCapabilities PA_CAPS = new ProcessCapabilities(1L << Capability.CAP_SYS_ADMIN);
 
     @TempDir
     Path tmp;
@@ -58,7 +60,7 @@ class SeamTest {
         FakeHost host = new FakeHost(tmp).pool(HugepageSize.SIZE_2M, 16, 16);
         HugepageOptions options = HugepageOptions.DEFAULTS.withInitialBytes(8 * Sizes.MiB);
         LinuxException e = assertThrows(LinuxException.class,
-                () -> HugepageMemory.open(options, sys, host.sysfs(), NO_CAPS, host.memoryMap()));
+                () -> HugepageMemory.open(options, sys, host.sysfs(), PA_CAPS, host.memoryMap()));
         assertEquals("failed to lock 8 MiB of DMA memory: RLIMIT_MEMLOCK is 64 KiB (hard limit 64 KiB) but 8 MiB "
                 + "must be locked; raise RLIMIT_MEMLOCK with `ulimit -l unlimited` in the shell that starts Java, "
                 + "LimitMEMLOCK=infinity in the systemd unit, or a memlock line in /etc/security/limits.conf; "
@@ -79,7 +81,7 @@ class SeamTest {
         FakeHost host = new FakeHost(tmp).pool(HugepageSize.SIZE_2M, 0, 0);
         HugepageOptions options = HugepageOptions.DEFAULTS.withInitialBytes(8 * Sizes.MiB);
         LinuxException e = assertThrows(LinuxException.class,
-                () -> HugepageMemory.open(options, sys, host.sysfs(), NO_CAPS, host.memoryMap()));
+                () -> HugepageMemory.open(options, sys, host.sysfs(), PA_CAPS, host.memoryMap()));
         Path nr = tmp.resolve("sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages");
         assertEquals("failed to mmap 8388608 bytes of fd 3: Cannot allocate memory (errno 12); needs 4 hugepages "
                 + "of 2 MiB, 0 free of 0 reserved: reserve more with `echo 4 > " + nr + "` as root, or "
@@ -94,7 +96,7 @@ class SeamTest {
         FakeHost host = new FakeHost(tmp).pool(HugepageSize.SIZE_2M, 16, 16);
         HugepageOptions options = HugepageOptions.DEFAULTS.withPageSize(HugepageSize.SIZE_1G).withInitialBytes(Sizes.GiB);
         LinuxException e = assertThrows(LinuxException.class,
-                () -> HugepageMemory.open(options, sys, host.sysfs(), NO_CAPS, host.memoryMap()));
+                () -> HugepageMemory.open(options, sys, host.sysfs(), PA_CAPS, host.memoryMap()));
         assertTrue(e.getMessage().startsWith("failed to use 1 GiB hugepages: 1 GiB hugepages are not available on "
                 + "this host (" + tmp.resolve("sys/kernel/mm/hugepages/hugepages-1048576kB") + " is missing); "
                 + "1 GiB pages need a CPU with pdpe1gb"), e.getMessage());

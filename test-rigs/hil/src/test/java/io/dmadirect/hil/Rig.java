@@ -24,6 +24,7 @@ final class Rig {
     static final long MASK_28 = (1L << 28) - 1;
     private static PciSession edu;
     private static EduDriver driver;
+    private static boolean hookAdded;
 
     private Rig() {
     }
@@ -58,12 +59,28 @@ final class Rig {
             driver = EduDriver.attach(edu.pci(), edu.dma());
             note("edu " + bdf + " on " + edu.pci().driver() + ", " + edu.mode() + " mode, interrupt "
                     + (driver.interrupt() == null ? "none (polling)" : driver.interrupt().kind()));
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                driver.close();
-                edu.close();
-            }));
+            if (!hookAdded) {
+                Runtime.getRuntime().addShutdownHook(new Thread(Rig::releaseEdu));
+                hookAdded = true;
+            }
         }
         return driver;
+    }
+
+    /**
+     * Closes the shared edu session, if open, so that another process can open the device: VFIO lets one
+     * process at a time hold a group. The next {@link #edu()} opens it again.
+     */
+    static synchronized void releaseEdu() {
+        if (driver != null) {
+            try {
+                driver.close();
+            } finally {
+                edu.close();
+                driver = null;
+                edu = null;
+            }
+        }
     }
 
     static synchronized PciSession eduSession() {

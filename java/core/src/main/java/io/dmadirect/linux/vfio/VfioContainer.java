@@ -3,7 +3,9 @@ package io.dmadirect.linux.vfio;
 import io.dmadirect.Sizes;
 import io.dmadirect.iova.IovaRange;
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.Remedies;
 import io.dmadirect.linux.Syscalls;
+import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
 import io.dmadirect.pci.IommuBackend;
 import java.lang.System.Logger.Level;
@@ -128,10 +130,21 @@ public final class VfioContainer implements IommuBackend {
         return info().dmaAvailable();
     }
 
+    /**
+     * {@code VFIO_IOMMU_MAP_DMA}, which also pins the pages; ENOMEM then usually means RLIMIT_MEMLOCK, and
+     * says so.
+     */
     @Override
     public void map(long iova, long cpuAddress, long size) {
         requireIommu("map DMA");
-        sys.ioctl(fd, VfioUapi.VFIO_IOMMU_MAP_DMA, VfioStructs.dmaMap(cpuAddress, iova, size));
+        try {
+            sys.ioctl(fd, VfioUapi.VFIO_IOMMU_MAP_DMA, VfioStructs.dmaMap(cpuAddress, iova, size));
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOMEM) {
+                throw e.withRemedy(Remedies.iommuMapNoMemory());
+            }
+            throw e;
+        }
     }
 
     @Override

@@ -1,0 +1,58 @@
+package io.dmadirect.pci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmadirect.linux.FakeSyscalls;
+import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.ProcessCapabilities;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * How {@link PciSession#open} decides from sysfs, before opening anything: PA mode without CAP_SYS_ADMIN
+ * and a device on no usable driver are refused with their remedies, and no system call is made.
+ */
+class PciSessionModeTest {
+    private static final PciAddress EDU = PciAddress.parse("0000:00:04.0");
+    private static final ProcessCapabilities NOT_ROOT = new ProcessCapabilities(0);
+
+    @TempDir
+    Path sysfs;
+
+    /** {@code bus/pci/devices/<address>/driver} as a link to {@code bus/pci/drivers/<driver>}, as the kernel makes it. */
+    private void bind(String driver) throws IOException {
+        Path drivers = Files.createDirectories(sysfs.resolve("bus/pci/drivers").resolve(driver));
+        Path device = Files.createDirectories(sysfs.resolve("bus/pci/devices").resolve(EDU.toString()));
+        Files.createSymbolicLink(device.resolve("driver"), drivers);
+    }
+
+    @Test
+    void uioWithoutCapSysAdminIsRefusedBeforeTheDeviceOrAHugepageIsTouched() throws IOException {
+        bind("uio_pci_generic");
+        FakeSyscalls sys = new FakeSyscalls();
+        LinuxException e = assertThrows(LinuxException.class,
+                () -> PciSession.open(sys, sysfs, NOT_ROOT, EDU, PciPlatforms.defaults()));
+        assertTrue(e.getMessage().startsWith("failed to open 0000:00:04.0 on uio_pci_generic (PA mode): this process "
+                + "lacks CAP_SYS_ADMIN, so /proc/self/pagemap shows PFN 0"), e.getMessage());
+        assertTrue(e.getMessage().contains("run as root") && e.getMessage().contains("VFIO with an IOMMU (IOVA mode)"),
+                e.getMessage());
+        assertEquals(List.of(), sys.callNames(), "nothing was opened or mapped");
+    }
+
+    @Test
+    void aDeviceOnAnotherDriverNamesTheBindCommand() throws IOException {
+        bind("e1000e");
+        FakeSyscalls sys = new FakeSyscalls();
+        LinuxException e = assertThrows(LinuxException.class,
+                () -> PciSession.open(sys, sysfs, NOT_ROOT, EDU, PciPlatforms.defaults()));
+        assertEquals("failed to open 0000:00:04.0 for a userspace driver: it is bound to e1000e; bind it to vfio-pci "
+                + "(or uio_pci_generic without an IOMMU): dmadirect bind 0000:00:04.0", e.getMessage());
+        assertEquals(List.of(), sys.callNames());
+    }
+}
