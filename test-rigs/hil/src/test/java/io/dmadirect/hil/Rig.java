@@ -24,6 +24,7 @@ final class Rig {
     static final long MASK_28 = (1L << 28) - 1;
     private static PciSession edu;
     private static EduDriver driver;
+    private static boolean hookAdded;
 
     private Rig() {
     }
@@ -58,12 +59,29 @@ final class Rig {
             driver = EduDriver.attach(edu.pci(), edu.dma());
             note("edu " + bdf + " on " + edu.pci().driver() + ", " + edu.mode() + " mode, interrupt "
                     + (driver.interrupt() == null ? "none (polling)" : driver.interrupt().kind()));
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                driver.close();
-                edu.close();
-            }));
+            if (!hookAdded) {
+                Runtime.getRuntime().addShutdownHook(new Thread(Rig::releaseEdu));
+                hookAdded = true;
+            }
         }
         return driver;
+    }
+
+    /**
+     * Closes the shared edu session, if open, and gives its hugepages back. VFIO lets one process hold a
+     * device, so a test that runs the edu in a child JVM releases it first; a later {@link #edu()} opens it
+     * again (which costs seconds, so such tests run last).
+     */
+    static synchronized void releaseEdu() {
+        if (driver != null) {
+            try {
+                driver.close();
+            } finally {
+                driver = null;
+                edu.close();
+                edu = null;
+            }
+        }
     }
 
     static synchronized PciSession eduSession() {
