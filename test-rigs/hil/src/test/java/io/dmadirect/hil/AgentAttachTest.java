@@ -245,8 +245,7 @@ class AgentAttachTest {
         Rig.note("agent dump (`dmadirect agent attach " + pid + "` again): '" + dump.line("dmadirect-agent: live DMA map")
                 + "', all below 2^28, every buffer and mapping held since the attach listed with its address and"
                 + " size, the 12 KiB buffer from before the attach not (untracked); excerpt:");
-        entries.stream().filter(e -> !e.device().equals(Rig.eduSession().dma().name()) || !e.coherent()
-                || e.size() != EduTraffic.SIZE).limit(12).forEach(e -> Rig.note("  | " + e.line()));
+        entries.stream().limit(20).forEach(e -> Rig.note("  | " + e.line()));
     }
 
     @Test

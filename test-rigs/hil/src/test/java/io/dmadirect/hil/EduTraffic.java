@@ -46,28 +46,34 @@ final class EduTraffic implements AutoCloseable {
     }
 
     private void loop() {
-        DmaDevice dma = edu.dma();
-        long seed = 0;
         try {
-            while (!stopping) {
-                byte[] pattern = NvmeRig.pattern(SIZE, 9_000 + seed++);
-                byte[] back = new byte[SIZE];
-                try (DmaBuffer src = dma.allocCoherent(SIZE)) {
-                    src.cpuView().put(pattern);
-                    edu.toDevice(src.dmaAddress(), OFFSET, SIZE);
-                }
-                try (DmaMapping in = dma.map(back, 0, SIZE, DmaDirection.FROM_DEVICE)) {
-                    edu.fromDevice(OFFSET, in.dmaAddress(), SIZE);
-                }
-                if (!Arrays.equals(pattern, back)) {
-                    throw new AssertionError("edu traffic round " + rounds.get() + ": the bytes differ at "
-                            + Arrays.mismatch(pattern, back));
-                }
+            for (long seed = 0; !stopping; seed++) {
+                round(edu.dma(), seed);
                 rounds.incrementAndGet();
                 TimeUnit.MILLISECONDS.sleep(50);
             }
         } catch (Throwable t) {
             failure = t;
+        }
+    }
+
+    /**
+     * One round trip. A method of its own: a method entered after an attach runs the code the agent
+     * rewrote (its call sites named), while {@link #loop} keeps running the code it entered with.
+     */
+    private void round(DmaDevice dma, long seed) {
+        byte[] pattern = NvmeRig.pattern(SIZE, 9_000 + seed);
+        byte[] back = new byte[SIZE];
+        try (DmaBuffer src = dma.allocCoherent(SIZE)) {
+            src.cpuView().put(pattern);
+            edu.toDevice(src.dmaAddress(), OFFSET, SIZE);
+        }
+        try (DmaMapping in = dma.map(back, 0, SIZE, DmaDirection.FROM_DEVICE)) {
+            edu.fromDevice(OFFSET, in.dmaAddress(), SIZE);
+        }
+        if (!Arrays.equals(pattern, back)) {
+            throw new AssertionError("edu traffic round " + seed + ": the bytes differ at "
+                    + Arrays.mismatch(pattern, back));
         }
     }
 
