@@ -20,8 +20,9 @@ final class AgentDispatcher implements Dispatcher {
         this.options = options;
         this.findings = findings;
         this.tracer = options.trace ? new Tracer() : null;
-        this.debug = options.debug ? new DebugChecks(options, findings, trackedFromStart) : null;
-        this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart) : null;
+        ReleaseHistory history = options.debug ? new ReleaseHistory() : null;
+        this.debug = options.debug ? new DebugChecks(options, findings, trackedFromStart, history) : null;
+        this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart, history) : null;
         this.injector = options.inject ? new Injector(options) : null;
     }
 
@@ -47,7 +48,7 @@ final class AgentDispatcher implements Dispatcher {
 
     @Override
     public Throwable beforeFree(Object device, Object buffer, int site, DmaHooks.PerThread thread) {
-        return debug == null || thread.releasing ? null : debug.beforeFree(device, buffer, site);
+        return debug == null || thread.releasing ? null : debug.beforeFree(device, buffer, site, thread);
     }
 
     @Override
@@ -139,7 +140,7 @@ final class AgentDispatcher implements Dispatcher {
         if (streaming != null) {
             int s = thread.sgUnmap != null ? thread.sgSite : site;
             if (thread.mapError == null || !streaming.beforeStreamingUse(thread, "unmap", mapping, s)) {
-                streaming.beforeUnmap(device, mapping, s, thread.sgUnmap);
+                streaming.beforeUnmap(device, mapping, s, thread.sgUnmap, thread);
             }
         }
     }

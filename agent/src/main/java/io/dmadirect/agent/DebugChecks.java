@@ -8,9 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,7 +25,6 @@ final class DebugChecks {
     /** Only the first bytes of a large buffer are poisoned and checked, to bound the cost. */
     static final int POISON_LIMIT = 16 * 1024;
     private static final ByteBuffer POISON_PATTERN = poisonPattern();
-    private static final int RECENT = 4096;
 
     /** One allocation the driver made. */
     static final class Entry {
@@ -60,23 +57,16 @@ final class DebugChecks {
     private final Findings findings;
     private final boolean trackedFromStart;
     final Map<DmaBuffer, Entry> live = new ConcurrentHashMap<>();
-    private final Map<DmaBuffer, Entry> recentlyFreed = Collections.synchronizedMap(
-            new LinkedHashMap<DmaBuffer, DebugChecks.Entry>(64, 0.75f, false) {
-                private static final long serialVersionUID = 1L;
-
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<DmaBuffer, DebugChecks.Entry> eldest) {
-                    return size() > RECENT;
-                }
-            });
+    private final ReleaseHistory history;
     private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
     private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
 
     /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
-    DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart) {
+    DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
         this.options = options;
         this.findings = findings;
         this.trackedFromStart = trackedFromStart;
+        this.history = history;
     }
 
     void allocated(Object device, Object result, int site) {
@@ -96,23 +86,24 @@ final class DebugChecks {
     }
 
     /** Before {@code freeCoherent}: null to let it run, {@link DmaHooks#SKIP} for quarantine, or an exception. */
-    Throwable beforeFree(Object device, Object arg, int site) {
+    Throwable beforeFree(Object device, Object arg, int site, DmaHooks.PerThread thread) {
         DmaBuffer buffer = arg instanceof DmaBuffer ? (DmaBuffer) arg : null;
-        Entry entry = buffer == null ? null : live.get(buffer);
+        // One removal, put back on the rare error: a lookup then a removal would hash twice per free.
+        Entry entry = buffer == null ? null : live.remove(buffer);
         if (entry == null) {
             return notLive(device, buffer, arg, site);
         }
         if (entry.device != device) {
+            live.put(buffer, entry); // the library refuses this free: the buffer stays allocated
             findings.report("free-different-device", "device driver frees DMA memory with different device "
                     + entry.describe() + " [freed through device=" + ((DmaDevice) device).name() + "]",
                     siteText(site), Stacks.capture(), "free the buffer through the device that allocated it"
                     + " (buffer.close() does)");
             return null;
         }
-        live.remove(buffer);
         entry.freeSite = site;
         entry.freeStack = site == 0 ? Stacks.capture() : null;
-        recentlyFreed.put(buffer, entry);
+        history.add(thread, buffer, entry);
         if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
                 || buffer.size() > Integer.MAX_VALUE) {
             return null;
@@ -136,7 +127,7 @@ final class DebugChecks {
     }
 
     private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {
-        Entry freed = buffer == null ? null : recentlyFreed.get(buffer);
+        Entry freed = buffer == null ? null : (Entry) history.find(buffer);
         boolean inQuarantine;
         synchronized (quarantine) {
             inQuarantine = buffer != null && quarantined.containsKey(buffer);

@@ -29,8 +29,9 @@ final class Reports {
             Tracer t = d.tracer;
             b.append("trace: ").append(line("alloc", t.sum(-1, Tracer.ALLOC))).append(", ")
                     .append(line("free", t.sum(-1, Tracer.FREE))).append(", live ").append(t.liveBytes())
-                    .append(" B, injected ").append(t.injected.sum()).append(" (latency: 1 call in ")
-                    .append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE).append(" timed)\n");
+                    .append(" B, injected ").append(t.injected.sum()).append(" (latency: each thread's first ")
+                    .append(io.dmadirect.agent.bootstrap.DmaHooks.TIME_ALL).append(" calls, then 1 in ")
+                    .append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE).append(", timed)\n");
             for (AllocationPath p : AllocationPath.values()) {
                 long[] s = t.pathZone(p, null);
                 if (s[0] > 0) {
@@ -102,6 +103,7 @@ final class Reports {
         }
         if (d.tracer != null) {
             Tracer t = d.tracer;
+            b.append(",\"latencyTimedFirst\":").append(io.dmadirect.agent.bootstrap.DmaHooks.TIME_ALL);
             b.append(",\"latencySampledOneIn\":").append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE);
             b.append(",\"alloc\":").append(stats(t.sum(-1, Tracer.ALLOC))).append(",\"free\":")
                     .append(stats(t.sum(-1, Tracer.FREE)));

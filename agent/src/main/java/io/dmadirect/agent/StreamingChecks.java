@@ -5,8 +5,6 @@ import io.dmadirect.DmaMapping;
 import io.dmadirect.ScatterList;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,8 +24,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * site, the stack, and where the mapping was made and first unmapped, and counts it for {@code failOnError}.
  */
 final class StreamingChecks {
-    private static final int RECENT = 4096;
-
     /** One live mapping (a single mapping, or one segment of a scatter list). */
     static final class Entry {
         final DmaMapping mapping;
@@ -66,20 +62,13 @@ final class StreamingChecks {
     private final Findings findings;
     private final boolean trackedFromStart;
     final Map<DmaMapping, Entry> live = new ConcurrentHashMap<>();
-    private final Map<DmaMapping, Entry> recentlyUnmapped = Collections.synchronizedMap(
-            new LinkedHashMap<DmaMapping, StreamingChecks.Entry>(64, 0.75f, false) {
-                private static final long serialVersionUID = 1L;
+    private final ReleaseHistory history;
 
-                @Override
-                protected boolean removeEldestEntry(Map.Entry<DmaMapping, StreamingChecks.Entry> eldest) {
-                    return size() > RECENT;
-                }
-            });
-
-    StreamingChecks(AgentOptions options, Findings findings, boolean trackedFromStart) {
+    StreamingChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
         this.options = options;
         this.findings = findings;
         this.trackedFromStart = trackedFromStart;
+        this.history = history;
     }
 
     void mapped(Object device, Object result, int site) {
@@ -108,15 +97,17 @@ final class StreamingChecks {
     }
 
     /** {@code check_unmap()}: {@code device} is null for {@code mapping.close()}; {@code sgList} non-null inside a scatter list's close. */
-    void beforeUnmap(Object device, Object arg, int site, Object sgList) {
+    void beforeUnmap(Object device, Object arg, int site, Object sgList, DmaHooks.PerThread thread) {
         DmaMapping mapping = arg instanceof DmaMapping ? (DmaMapping) arg : null;
-        Entry entry = mapping == null ? null : live.get(mapping);
+        // One removal, put back on the rare error: a lookup then a removal would hash twice per unmap.
+        Entry entry = mapping == null ? null : live.remove(mapping);
         Object through = device != null ? device : mapping != null ? mapping.device() : null;
         if (entry == null) {
             notLive(through, mapping, arg, site, "free", "unmap");
             return;
         }
         if (through != entry.device) {
+            live.put(mapping, entry); // the library refuses this unmap: the mapping stays mapped
             findings.report("unmap-different-device", "device driver frees DMA memory with different device "
                     + entry.describe() + " [unmapped through device=" + name(through) + "]\n  mapped at: "
                     + entry.mapSite(), siteText(site), Stacks.capture(),
@@ -129,10 +120,9 @@ final class StreamingChecks {
                     Stacks.capture(), "unmap a scatter list as a whole with ScatterList.close() (dma_unmap_sg),"
                     + " never one of its segments");
         }
-        live.remove(mapping);
         entry.unmapSite = site;
         entry.unmapStack = site == 0 ? Stacks.capture() : null;
-        recentlyUnmapped.put(mapping, entry);
+        history.add(thread, mapping, entry);
     }
 
     /** {@code dma_unmap_sg} of a list already unmapped: the kernel's lookup of its first segment fails as for a single one. */
@@ -176,7 +166,7 @@ final class StreamingChecks {
     }
 
     private void notLive(Object device, DmaMapping mapping, Object arg, int site, String verb, String op) {
-        Entry gone = mapping == null ? null : recentlyUnmapped.get(mapping);
+        Entry gone = mapping == null ? null : (Entry) history.find(mapping);
         if (gone != null || (mapping != null && mapping.isUnmapped())) {
             String first = gone == null ? "unknown (unmapped long ago)" : gone.unmapSite != 0
                     ? CallSites.text(gone.unmapSite) : Stacks.siteOf(gone.unmapStack);

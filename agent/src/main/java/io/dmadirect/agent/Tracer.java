@@ -20,7 +20,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * Mode {@code trace}: counts, bytes and latency per call site and per allocator path and zone, and the
  * JFR events. Each thread counts into its own plain arrays (no atomic instruction on the hot path); a
- * report sums the threads. Latency is sampled: one call in {@link DmaHooks#SAMPLE} per thread is timed.
+ * report sums the threads. Latency is sampled: each thread's first {@link DmaHooks#TIME_ALL} calls
+ * are timed, then one in {@link DmaHooks#SAMPLE}.
  */
 final class Tracer {
     /**

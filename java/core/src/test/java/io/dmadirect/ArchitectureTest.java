@@ -42,6 +42,31 @@ class ArchitectureTest {
         assertTrue(!sourcesNamingJna().isEmpty(), "the JNA binding itself must be found");
     }
 
+    /**
+     * Issue 7, "cost when absent": the library's compiled classes name nothing of the javaagent, so
+     * without {@code -javaagent} no hook, no check and no branch of it is on the hot path; the advice
+     * exists only in classes the agent retransforms. (The time of the same calls with no agent is the
+     * anchor of {@code AgentOverheadBenchmark}.)
+     */
+    @Test
+    void theCompiledLibraryCarriesNoAgentHooks() throws IOException {
+        Path classes = Path.of("target/classes");
+        List<Path> all;
+        try (Stream<Path> files = Files.walk(classes)) {
+            all = files.filter(p -> p.toString().endsWith(".class")).sorted().collect(Collectors.toList());
+        }
+        assertTrue(all.size() > 100, "the scan must see the compiled library: " + all.size() + " classes");
+        List<Path> hooked = all.stream().filter(p -> {
+            try {
+                return new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.ISO_8859_1)
+                        .contains("io/dmadirect/agent");
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }).collect(Collectors.toList());
+        assertEquals(List.of(), hooked, "these library classes name the agent");
+    }
+
     private static List<Path> sourcesNamingJna() throws IOException {
         try (Stream<Path> files = Files.walk(SOURCES)) {
             return files.filter(p -> p.toString().endsWith(".java")).filter(ArchitectureTest::namesJna)

@@ -137,6 +137,17 @@ final class CoherentBuffer implements DmaBuffer {
         device.freeCoherent(this);
     }
 
+    /** Identity equality with an address-derived hash: see {@link AddressHash}. */
+    @Override
+    public int hashCode() {
+        return AddressHash.of(dmaAddress);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return this == other;
+    }
+
     @Override
     public String toString() {
         return "DmaBuffer[" + device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, " + path

@@ -103,6 +103,17 @@ final class StreamingMapping implements DmaMapping {
         mapper.unmap(this);
     }
 
+    /** Identity equality with an address-derived hash: see {@link AddressHash}. */
+    @Override
+    public int hashCode() {
+        return AddressHash.of(dmaAddress);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return this == other;
+    }
+
     @Override
     public String toString() {
         return "DmaMapping[" + mapper.device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, "

@@ -1,0 +1,74 @@
+package io.dmadirect.agent;
+
+import io.dmadirect.agent.bootstrap.DmaHooks;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The last buffers and mappings each thread freed or unmapped, with their debug entries, so that a double
+ * free or double unmap can say where the first one happened (dma-debug can only say "not allocated").
+ *
+ * <p>Each thread writes a ring of its own, with no lock and no atomic instruction: a free or unmap is on
+ * a driver's hot path, and a shared, synchronized history cost more than every other check together.
+ * Only an error path reads the rings, all of them; it sees another thread's releases as far as the
+ * driver's own synchronization made them visible, which it must have for the second release to be a
+ * double one rather than a race. A release older than the ring's size is forgotten: the report then
+ * says "long ago".
+ */
+final class ReleaseHistory {
+    /**
+     * Releases remembered per thread. A remembered mapping keeps the memory it mapped reachable (a heap
+     * array, a {@code ByteBuffer}) until the ring passes it, so the ring is kept short.
+     */
+    static final int PER_THREAD = 256;
+
+    /** One thread's ring: {@link #keys} and {@link #entries} in step, {@link #next} the slot to write. */
+    private static final class Ring {
+        final ReleaseHistory owner;
+        final Thread thread;
+        final Object[] keys = new Object[PER_THREAD];
+        final Object[] entries = new Object[PER_THREAD];
+        int next;
+
+        Ring(ReleaseHistory owner, Thread thread) {
+            this.owner = owner;
+            this.thread = thread;
+        }
+    }
+
+    private final CopyOnWriteArrayList<Ring> rings = new CopyOnWriteArrayList<>();
+
+    /** Remembers that this thread released {@code key}, whose debug entry was {@code entry}. */
+    void add(DmaHooks.PerThread t, Object key, Object entry) {
+        Object o = t.history;
+        Ring ring = o instanceof Ring && ((Ring) o).owner == this ? (Ring) o : register(t);
+        int i = ring.next;
+        ring.keys[i] = key;
+        ring.entries[i] = entry;
+        ring.next = (i + 1) & (PER_THREAD - 1);
+    }
+
+    /** The entry of the latest release of {@code key} by any thread, or null when none is remembered. */
+    Object find(Object key) {
+        for (Ring ring : rings) {
+            for (int k = 1; k <= PER_THREAD; k++) {
+                int i = (ring.next - k) & (PER_THREAD - 1);
+                if (ring.keys[i] == key) {
+                    return ring.entries[i];
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A ring for this thread. The rings of threads that have ended are dropped here, so a driver that
+     * starts a thread per request does not accumulate them; their releases are forgotten.
+     */
+    private Ring register(DmaHooks.PerThread t) {
+        rings.removeIf(r -> !r.thread.isAlive());
+        Ring ring = new Ring(this, Thread.currentThread());
+        rings.add(ring);
+        t.history = ring;
+        return ring;
+    }
+}

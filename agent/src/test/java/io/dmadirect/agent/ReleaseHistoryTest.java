@@ -1,0 +1,53 @@
+package io.dmadirect.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+import io.dmadirect.agent.bootstrap.DmaHooks;
+import org.junit.jupiter.api.Test;
+
+class ReleaseHistoryTest {
+
+    @Test
+    void aReleaseOnAnotherThreadIsFoundAfterThatThreadHandsOver() throws Exception {
+        ReleaseHistory history = new ReleaseHistory();
+        Object key = new Object();
+        Object entry = "entry";
+        Thread releaser = new Thread(() -> history.add(DmaHooks.thread(), key, entry));
+        releaser.start();
+        releaser.join(); // the hand-over: join orders the release before the lookup
+        assertSame(entry, history.find(key));
+        assertNull(history.find(new Object()), "a key never released is not found");
+    }
+
+    @Test
+    void theLatestReleaseOfAKeyWinsAndTheRingForgetsTheOldest() {
+        ReleaseHistory history = new ReleaseHistory();
+        DmaHooks.PerThread t = DmaHooks.thread();
+        Object key = new Object();
+        history.add(t, key, "first");
+        history.add(t, key, "second");
+        assertEquals("second", history.find(key));
+        Object old = new Object();
+        history.add(t, old, "old");
+        for (int i = 0; i < ReleaseHistory.PER_THREAD - 1; i++) {
+            history.add(t, new Object(), i);
+        }
+        assertEquals("old", history.find(old), "still within the last PER_THREAD releases");
+        history.add(t, new Object(), "one more");
+        assertNull(history.find(old), "pushed out of the ring");
+    }
+
+    @Test
+    void aNewAgentHistoryDoesNotSeeTheReleasesOfAnEarlierOne() {
+        DmaHooks.PerThread t = DmaHooks.thread();
+        ReleaseHistory earlier = new ReleaseHistory();
+        Object key = new Object();
+        earlier.add(t, key, "earlier");
+        ReleaseHistory later = new ReleaseHistory(); // a second attach installs a new dispatcher
+        later.add(t, new Object(), "x");
+        assertNull(later.find(key));
+        assertEquals("earlier", earlier.find(key));
+    }
+}
