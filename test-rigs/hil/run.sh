@@ -8,6 +8,9 @@
 # 2. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
 # 3. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
 #
+# The javaagent tests (Agent*Test) need agent/target/dmadirect-agent.jar and java/cli/target/dmadirect.jar,
+# built here and snapshotted with the classes.
+#
 # The classpath is built on the host (one JVM per variant in the guest, JUnit console launcher);
 # reports, console log, evidence and any hs_err file are copied to test-rigs/hil/target/rig/<variant>/.
 # QEMU exits 0 whatever happened, so the verdict comes from the exit code the guest wrote (run-guest.sh)
@@ -27,7 +30,8 @@ T0=$(date +%s)
 
 # --- classpath, built on the host -------------------------------------------------------------------
 log "building the classpath on the host"
-(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil,java/cli -am >/dev/null)   # java/cli: cli-udev-checks.sh
+# java/cli: cli-udev-checks.sh and `dmadirect agent attach`; agent: the javaagent tests (Agent*Test)
+(cd "$ROOT" && mvn -B -q install -DskipTests -pl test-rigs/hil,java/cli,agent -am >/dev/null)
 (cd "$ROOT" && mvn -B -q test-compile -pl test-rigs/hil >/dev/null)
 mkdir -p "$HERE/target/launcher"
 JAR="$HERE/target/launcher/junit-platform-console-standalone-$LAUNCHER_VERSION.jar"
@@ -44,13 +48,22 @@ rm -rf "$SNAP"; mkdir -p "$SNAP"
 cp -r "$ROOT/java/core/target/classes" "$SNAP/core"
 cp -r "$ROOT/java/drivers/target/classes" "$SNAP/drivers"
 cp -r "$HERE/target/test-classes" "$SNAP/hil"
+# The agent jar and the command's jar, for the agent tests: -javaagent in a child JVM, `dmadirect agent attach`.
+mkdir -p "$SNAP/jars"
+cp "$ROOT/agent/target/dmadirect-agent.jar" "$ROOT/java/cli/target/dmadirect.jar" "$SNAP/jars/"
 CP="$JAR:$SNAP/hil:$SNAP/drivers:$SNAP/core:$(cat "$HERE/target/classpath.txt")"
 JAVA_BIN="${JAVA_HOME:+$JAVA_HOME/bin/}java"
-JAVA_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:TieredStopAtLevel=1)
+JAVA_FLAGS=(-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0 -XX:TieredStopAtLevel=1
+    -Dhil.agentJar="$SNAP/jars/dmadirect-agent.jar" -Dhil.cliJar="$SNAP/jars/dmadirect.jar")
+# AgentAttachTest attaches the agent to the JUnit JVM; JDK 21+ warns about that unless the JVM says it expects
+# it (the flag is unknown to JDK 17, which needs nothing). The guest runs this same JDK.
+if "$JAVA_BIN" -XX:+EnableDynamicAgentLoading -version >/dev/null 2>&1; then
+    JAVA_FLAGS+=(-XX:+EnableDynamicAgentLoading)
+fi
 
 # --- one variant ----------------------------------------------------------------------------------------
 run_variant() {   # run_variant NAME -> 0 on pass
-    local name=$1 results="$OUT/$1" iommu mem pages bind tags
+    local name=$1 results="$OUT/$1" iommu mem pages bind tags t0=$SECONDS
     case "$name" in
         # Tests tagged for what a variant lacks are not selected there, rather than run and skipped.
         iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
@@ -104,7 +117,8 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
     if [ "$skipped" != 'skipped="0"' ]; then
         log "FAIL: $name: tests were skipped ($skipped); a variant selects only the tests it can run"; return 1
     fi
-    log "PASS: $name ($tests $skipped)"
+    log "PASS: $name ($tests $skipped) in $((SECONDS - t0)) s$(grep -ho ', agent tests [0-9]* s' "$results/evidence.txt" 2>/dev/null \
+        | awk '{ s += $4 } END { if (NR) printf ", of which %d s in the agent tests", s }')"
 }
 
 FAILED=()

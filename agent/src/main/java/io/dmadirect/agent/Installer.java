@@ -121,8 +121,9 @@ final class Installer {
                         Advice.to(StreamingAdvice.BounceBytes.class).on(named("create").and(ElementMatchers.isStatic())
                                 .and(takesArgument(0, named("io.dmadirect.swiotlb.SwiotlbConfig"))))))
                 .type(driverCode)
+                // invokable, not method: constructors call the DMA API too (the NVMe driver's queue pairs allocate in theirs)
                 .transform((builder, type, loader, module, domain) -> builder.visit(
-                        new AsmVisitorWrapper.ForDeclaredMethods().method(ElementMatchers.any(),
+                        new AsmVisitorWrapper.ForDeclaredMethods().invokable(ElementMatchers.any(),
                                 new CallSiteVisitor(flagNonDma, options.debug))))
                 .installOn(inst);
         System.err.println("dmadirect-agent: mode=" + options.modeName()

@@ -68,16 +68,17 @@ final class Rig {
     }
 
     /**
-     * Closes the shared edu session, if open, so that another process can open the device: VFIO lets one
-     * process at a time hold a group. The next {@link #edu()} opens it again.
+     * Closes the shared edu session, if open, and gives its hugepages back. VFIO lets one process hold a
+     * device, so a test that runs the edu in a child JVM releases it first; a later {@link #edu()} opens it
+     * again (which costs seconds, so such tests run last).
      */
     static synchronized void releaseEdu() {
         if (driver != null) {
             try {
                 driver.close();
             } finally {
-                edu.close();
                 driver = null;
+                edu.close();
                 edu = null;
             }
         }

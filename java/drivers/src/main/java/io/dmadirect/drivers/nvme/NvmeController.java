@@ -154,16 +154,28 @@ public final class NvmeController implements AutoCloseable {
         Interrupt[] vectors = options.interrupts() ? openInterrupts(n) : null;
         boolean irqs = vectors != null;
         int depth = Math.min(options.queueDepth(), maxQueueEntries(cap));
-        for (int q = 1; q <= n; q++) {
-            Interrupt irq = irqs ? vectors[q] : null;
-            NvmeQueuePair p = new NvmeQueuePair(this, q, depth, stride, irq, options.commandTimeout());
-            ioPairs.add(p);
-            // CQ first: physically contiguous (PC = 1), interrupts enabled (IEN) on vector q when asked
-            admin.execute(ADMIN_CREATE_CQ, 0, p.cqAddress(), 0, (depth - 1) << 16 | q,
-                    (irqs ? q << 16 | 2 : 0) | 1, 0, 0, options.commandTimeout());
-            // SQ bound to CQ q, contiguous, medium priority
-            admin.execute(ADMIN_CREATE_SQ, 0, p.sqAddress(), 0, (depth - 1) << 16 | q, q << 16 | 1, 0, 0,
-                    options.commandTimeout());
+        try {
+            for (int q = 1; q <= n; q++) {
+                Interrupt irq = irqs ? vectors[q] : null;
+                NvmeQueuePair p = new NvmeQueuePair(this, q, depth, stride, irq, options.commandTimeout());
+                ioPairs.add(p);
+                // CQ first: physically contiguous (PC = 1), interrupts enabled (IEN) on vector q when asked
+                admin.execute(ADMIN_CREATE_CQ, 0, p.cqAddress(), 0, (depth - 1) << 16 | q,
+                        (irqs ? q << 16 | 2 : 0) | 1, 0, 0, options.commandTimeout());
+                // SQ bound to CQ q, contiguous, medium priority
+                admin.execute(ADMIN_CREATE_SQ, 0, p.sqAddress(), 0, (depth - 1) << 16 | q, q << 16 | 1, 0, 0,
+                        options.commandTimeout());
+            }
+        } catch (RuntimeException e) {
+            // A pair owns its vector once it is constructed (close() closes it); the vectors of the pairs that
+            // never were (their queue memory could not be allocated) belong to no one: close them here, or
+            // their eventfds stay open until the session closes, and each failed attach leaks more of them.
+            if (irqs) {
+                for (int v = ioPairs.size() + 1; v <= n; v++) {
+                    closeQuietly(vectors[v]);
+                }
+            }
+            throw e;
         }
     }
 
