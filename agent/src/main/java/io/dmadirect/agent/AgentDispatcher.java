@@ -15,10 +15,13 @@ final class AgentDispatcher implements Dispatcher {
     final StreamingChecks streaming;
     final Injector injector;
     final Findings findings;
+    /** False after a dynamic attach: buffers allocated before it exist, and the driver frees them too. */
+    final boolean trackedFromStart;
 
     AgentDispatcher(AgentOptions options, Findings findings, boolean trackedFromStart) {
         this.options = options;
         this.findings = findings;
+        this.trackedFromStart = trackedFromStart;
         this.tracer = options.trace ? new Tracer() : null;
         ReleaseHistory history = options.debug ? new ReleaseHistory() : null;
         this.debug = options.debug ? new DebugChecks(options, findings, trackedFromStart, history) : null;
@@ -195,6 +198,26 @@ final class AgentDispatcher implements Dispatcher {
         if (streaming != null) {
             streaming.mapErrorHandled(thread);
         }
+    }
+
+    /**
+     * Bytes of coherent memory allocated and not yet freed, or -1 when unknown. Trace counts bytes
+     * allocated minus bytes freed, which after a dynamic attach also subtracts the frees of buffers
+     * allocated before it (it went negative in the rig); debug's entries then give the exact figure for
+     * the buffers allocated since, and trace alone cannot tell.
+     */
+    long liveBytes() {
+        if (trackedFromStart && tracer != null) {
+            return tracer.liveBytes();
+        }
+        if (debug == null) {
+            return -1;
+        }
+        long bytes = 0;
+        for (DebugChecks.Entry entry : debug.liveEntries()) {
+            bytes += entry.buffer.size();
+        }
+        return bytes;
     }
 
     static AgentDispatcher current() {

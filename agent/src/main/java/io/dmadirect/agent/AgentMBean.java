@@ -42,7 +42,7 @@ final class AgentMBean implements DmaAgentMXBean {
 
     @Override
     public long getLiveBytes() {
-        return d.tracer == null ? -1 : d.tracer.liveBytes();
+        return d.tracer == null ? -1 : d.liveBytes();
     }
 
     @Override

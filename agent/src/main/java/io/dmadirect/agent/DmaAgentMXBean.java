@@ -10,6 +10,7 @@ public interface DmaAgentMXBean {
 
     long getFrees();
 
+    /** Coherent bytes allocated and not freed; -1 without trace, or after a dynamic attach without debug (unknown). */
     long getLiveBytes();
 
     long getInjectedFailures();

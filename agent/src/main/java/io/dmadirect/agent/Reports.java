@@ -28,8 +28,8 @@ final class Reports {
         if (d.tracer != null) {
             Tracer t = d.tracer;
             b.append("trace: ").append(line("alloc", t.sum(-1, Tracer.ALLOC))).append(", ")
-                    .append(line("free", t.sum(-1, Tracer.FREE))).append(", live ").append(t.liveBytes())
-                    .append(" B, injected ").append(t.injected.sum()).append(" (latency: each thread's first ")
+                    .append(line("free", t.sum(-1, Tracer.FREE))).append(", live ").append(liveText(d))
+                    .append(", injected ").append(t.injected.sum()).append(" (latency: each thread's first ")
                     .append(io.dmadirect.agent.bootstrap.DmaHooks.TIME_ALL).append(" calls, then 1 in ")
                     .append(io.dmadirect.agent.bootstrap.DmaHooks.SAMPLE).append(", timed)\n");
             for (AllocationPath p : AllocationPath.values()) {
@@ -73,6 +73,13 @@ final class Reports {
     /** The names of the kinds of {@link Tracer}, by offset / 6. */
     static final String[] KINDS = {"alloc", "free", "map", "unmap", "sync", "bounce"};
 
+    private static String liveText(AgentDispatcher d) {
+        long live = d.liveBytes();
+        return live >= 0 ? live + " B" + (d.trackedFromStart ? "" : " allocated since the attach")
+                : "unknown (attached at run time: the driver also frees buffers allocated before; add mode=debug"
+                        + " for the buffers allocated since)";
+    }
+
     private static String line(String what, long[] s) {
         return String.format(Locale.ROOT, "%s %d calls, %d B, %d failed, mean %d ns, max %d ns", what,
                 s[Tracer.CALLS], s[Tracer.BYTES], s[Tracer.FAILURES],
@@ -110,7 +117,8 @@ final class Reports {
             for (int kind : Tracer.STREAMING) {
                 b.append(",\"").append(KINDS[kind / 6]).append("\":").append(stats(t.sum(-1, kind)));
             }
-            b.append(",\"liveBytes\":").append(t.liveBytes()).append(",\"injected\":").append(t.injected.sum());
+            long live = d.liveBytes();
+            b.append(",\"liveBytes\":").append(live < 0 ? "null" : Long.toString(live)).append(",\"injected\":").append(t.injected.sum());
             b.append(",\"paths\":{");
             String sep = "";
             for (AllocationPath p : AllocationPath.values()) {

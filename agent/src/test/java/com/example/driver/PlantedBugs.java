@@ -242,6 +242,9 @@ public final class PlantedBugs {
     /** Waits for commands on stdin, so that a test can attach to it while it runs. */
     static void attachTarget(DmaDevice nic) throws Exception {
         List<DmaBuffer> held = new ArrayList<>();
+        // Allocated before any attach and freed after it: the agent must not count that free against
+        // what it saw allocated (its live bytes went negative).
+        DmaBuffer beforeAttach = nic.allocCoherent(8192);
         System.out.println("attach-target: ready " + ProcessHandle.current().pid());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         String line;
@@ -257,6 +260,7 @@ public final class PlantedBugs {
         for (DmaBuffer b : held) {
             b.close();
         }
+        beforeAttach.close();
         System.out.println("attach-target: done");
     }
 }
