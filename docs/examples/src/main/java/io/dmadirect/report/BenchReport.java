@@ -81,7 +81,8 @@ public final class BenchReport {
                 .append(", ").append(machine.getOrDefault("date", "")).append(". Load average before the run ")
                 .append(machine.getOrDefault("load_before", "?")).append(", after ")
                 .append(machine.getOrDefault("load_after", "?")).append(".\n\n");
-        md.append("**The machine is shared and noisy**: other builds and a QEMU guest ran on the same 2 cores. Each figure "
+        md.append("**The machine is shared**: other builds and a QEMU guest may run on the same 2 cores (the load averages"
+                + " above say how busy it was; a 1-thread benchmark alone makes about 1). Each figure "
                 + "is the **median** of the measurement iterations, ± JMH's error (half-width of its 99.9% confidence "
                 + "interval around the mean; wide when the machine was busy). Ratios are of medians; treat "
                 + "differences under about 20% as noise. One fork, 3×1 s warm-up, 5×1 s measurement.\n\n");
