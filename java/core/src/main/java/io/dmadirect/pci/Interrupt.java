@@ -26,7 +26,7 @@ public interface Interrupt extends AutoCloseable {
      */
     void rearm();
 
-    /** Disables the vector and releases its descriptor. */
+    /** Stops this vector signalling and releases its descriptor; the device's other vectors keep theirs. */
     @Override
     void close();
 }

@@ -66,8 +66,10 @@ public interface PciDevice extends AutoCloseable {
     int interruptCount(InterruptKind kind);
 
     /**
-     * Enables vector {@code vector} of {@code kind} and returns it; MSI and MSI-X vectors are enabled
-     * together with the lower ones, as VFIO requires.
+     * Enables vector {@code vector} of {@code kind} and returns it. Vectors may be enabled and closed in any
+     * order, and closing one leaves the others signalling. Under VFIO, a vector beyond those enabled so far
+     * re-enables the index larger, and an interrupt raised in that instant is lost: enable every vector at
+     * set-up, the highest first. One kind at a time: close the INTx interrupt before enabling MSI-X.
      */
     Interrupt enableInterrupt(InterruptKind kind, int vector);
 

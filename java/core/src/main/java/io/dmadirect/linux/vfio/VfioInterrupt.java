@@ -1,11 +1,9 @@
 package io.dmadirect.linux.vfio;
 
 import io.dmadirect.linux.Syscalls;
-import io.dmadirect.linux.headers.Eventfd;
 import io.dmadirect.pci.Interrupt;
 import io.dmadirect.pci.InterruptKind;
 import java.time.Duration;
-import java.util.Arrays;
 
 /**
  * An interrupt vector routed to an eventfd with {@code VFIO_DEVICE_SET_IRQS} (DATA_EVENTFD |
@@ -18,31 +16,21 @@ final class VfioInterrupt implements Interrupt {
     private final InterruptKind kind;
     private final int vector;
     private final int eventFd;
+    private final VfioIrqIndex index;
     private boolean closed;
 
-    private VfioInterrupt(Syscalls sys, int deviceFd, InterruptKind kind, int vector, int eventFd) {
+    /** Made by {@link VfioIrqIndex#enable}, which has routed {@code vector} to {@code eventFd}. */
+    VfioInterrupt(Syscalls sys, int deviceFd, InterruptKind kind, int vector, int eventFd, VfioIrqIndex index) {
         this.sys = sys;
         this.deviceFd = deviceFd;
         this.kind = kind;
         this.vector = vector;
         this.eventFd = eventFd;
+        this.index = index;
     }
 
-    /** Enables vectors 0..{@code vector} of {@code kind}, with only {@code vector} signalling an eventfd. */
-    static VfioInterrupt enable(Syscalls sys, int deviceFd, InterruptKind kind, int vector) {
-        int efd = sys.eventfd(0, Eventfd.EFD_NONBLOCK | Eventfd.EFD_CLOEXEC);
-        try {
-            int[] fds = new int[vector + 1];
-            Arrays.fill(fds, -1); // -1: this vector is enabled but signals nothing
-            fds[vector] = efd;
-            sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_SET_IRQS, VfioStructs.irqSet(
-                    VfioUapi.VFIO_IRQ_SET_DATA_EVENTFD | VfioUapi.VFIO_IRQ_SET_ACTION_TRIGGER, kind.vfioIndex(), 0,
-                    fds.length, fds));
-            return new VfioInterrupt(sys, deviceFd, kind, vector, efd);
-        } catch (RuntimeException e) {
-            sys.close(efd);
-            throw e;
-        }
+    int eventFd() {
+        return eventFd;
     }
 
     @Override
@@ -70,17 +58,15 @@ final class VfioInterrupt implements Interrupt {
         }
     }
 
+    /** Detaches this vector's eventfd; the index stays enabled for the other open vectors, if any. */
     @Override
-    public void close() {
+    public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
         try {
-            // count 0 with DATA_NONE | ACTION_TRIGGER disables every vector of the index.
-            sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_SET_IRQS, VfioStructs.irqSet(
-                    VfioUapi.VFIO_IRQ_SET_DATA_NONE | VfioUapi.VFIO_IRQ_SET_ACTION_TRIGGER, kind.vfioIndex(), 0, 0,
-                    new int[0]));
+            index.release(this);
         } finally {
             sys.close(eventFd);
         }

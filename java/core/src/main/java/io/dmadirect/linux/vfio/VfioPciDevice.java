@@ -16,7 +16,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A PCI function bound to vfio-pci, through its group: configuration space and BARs are VFIO regions
@@ -41,6 +43,7 @@ public final class VfioPciDevice extends ConfigRegionDevice {
     private final RegionIo config;
     private final MmioRegion[] bars = new MmioRegion[6];
     private final List<Interrupt> interrupts = new ArrayList<>();
+    private final Map<InterruptKind, VfioIrqIndex> irqIndexes = new EnumMap<>(InterruptKind.class);
     private boolean closed;
 
     private VfioPciDevice(Syscalls sys, PciAddress address, VfioGroup group, int fd, boolean noIommu) {
@@ -192,7 +195,14 @@ public final class VfioPciDevice extends ConfigRegionDevice {
             throw new DmaUsageException("failed to enable " + kind + " vector " + vector + " of " + address
                     + ": the device offers " + count);
         }
-        Interrupt irq = VfioInterrupt.enable(sys, fd, kind, vector);
+        for (Map.Entry<InterruptKind, VfioIrqIndex> other : irqIndexes.entrySet()) {
+            if (other.getKey() != kind && other.getValue().hasOpenVectors()) {
+                throw new DmaUsageException("failed to enable " + kind + " vector " + vector + " of " + address
+                        + ": its " + other.getKey() + " interrupts are enabled, and VFIO enables one kind at a time;"
+                        + " close them first");
+            }
+        }
+        Interrupt irq = irqIndexes.computeIfAbsent(kind, k -> new VfioIrqIndex(sys, fd, k)).enable(vector);
         interrupts.add(irq);
         return irq;
     }
@@ -209,24 +219,36 @@ public final class VfioPciDevice extends ConfigRegionDevice {
             return;
         }
         closed = true;
-        try {
-            for (Interrupt irq : interrupts) {
-                irq.close();
-            }
-            for (MmioRegion bar : bars) {
-                if (bar instanceof MappedMmioRegion m) {
-                    m.unmap();
-                }
-            }
-        } finally {
-            try {
-                sys.close(fd);
-            } finally {
-                if (group != null) {
-                    group.close();
-                }
+        RuntimeException failure = null;
+        // Every interrupt and BAR is released even when one fails; the first failure is thrown at the end.
+        for (Interrupt irq : interrupts) {
+            failure = attempt(irq::close, failure);
+        }
+        for (MmioRegion bar : bars) {
+            if (bar instanceof MappedMmioRegion m) {
+                failure = attempt(m::unmap, failure);
             }
         }
+        failure = attempt(() -> sys.close(fd), failure);
+        if (group != null) {
+            failure = attempt(group::close, failure);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** Runs {@code step}; returns the first failure so far (a later one is added to it as suppressed). */
+    private static RuntimeException attempt(Runnable step, RuntimeException failure) {
+        try {
+            step.run();
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                return e;
+            }
+            failure.addSuppressed(e);
+        }
+        return failure;
     }
 
     @Override

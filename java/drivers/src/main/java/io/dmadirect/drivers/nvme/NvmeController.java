@@ -181,9 +181,8 @@ public final class NvmeController implements AutoCloseable {
 
     /**
      * MSI-X vector 0 belongs to the admin queue, vectors 1..n to the I/O pairs; null (polling) when they
-     * are not available. {@link PciDevice#enableInterrupt} programs vectors 0..v with only v signalling,
-     * and VFIO (before Linux 6.5) cannot grow an enabled MSI-X range: so the highest vector goes first,
-     * which sizes the range, and each lower one after it leaves the higher ones as they are.
+     * are not available. The highest vector goes first: it sizes VFIO's MSI-X range once, where a growing
+     * range would be re-enabled for each vector ({@link PciDevice#enableInterrupt}).
      */
     private Interrupt[] openInterrupts(int pairs) {
         int available = pci.interruptCount(InterruptKind.MSIX);
