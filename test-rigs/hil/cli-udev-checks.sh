@@ -2,7 +2,7 @@
 # Lab notebook (issue 8): the dmadirect CLI and the udev rules against real vfio-pci and uio binding,
 # run as root inside the rig guest (test-rigs/qemu), once per variant, before the JUnit suite binds.
 #
-#   test-rigs/hil/cli-udev-checks.sh iommu-vfio|noiommu-uio|noiommu-vfio
+#   test-rigs/hil/cli-udev-checks.sh iommu-vfio|iommufd|noiommu-uio|noiommu-vfio
 #
 # Device:  edu (1234:11e8, group 3, unbound at boot); in the intel-iommu guest also group 5, the q35
 #          ICH9 functions 00:1f.0 (ISA bridge), 00:1f.2 (SATA), 00:1f.3 (SMBus), all unbound at boot.
@@ -14,6 +14,8 @@
 #                doctor: iommu PASS, iova-width WARN/PASS against QEMU's default aw-bits=39, iommu-groups
 #                FAIL then PASS after binding, vfio-permissions for a non-root user FAIL before the udev
 #                rules and PASS after; udev/test/rig-udev.sh (udev binds edu, /dev/vfio/3 dmatest 0660).
+#   iommufd      the same as iommu-vfio on the 6.12 guest kernel with iommufd; the udev rules must also
+#                give /dev/iommu and the edu's cdev /dev/vfio/devices/vfioN to the group.
 #   noiommu-uio  info: no IOMMU, no-IOMMU mode; bind/unbind edu on uio_pci_generic (/dev/uio0);
 #                doctor: no-iommu-mode WARN, iommu FAIL, exit 1, --json; usage error exits 2.
 #   noiommu-vfio bind edu on vfio-pci in VFIO's no-IOMMU mode (/dev/vfio/noiommu-N), doctor WARN, unbind.
@@ -25,7 +27,7 @@ set -uo pipefail
 export SYSTEMD_IGNORE_CHROOT=1
 HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd "$HERE/../.." && pwd -P)
-VARIANT=${1:?usage: cli-udev-checks.sh iommu-vfio|noiommu-uio|noiommu-vfio}
+VARIANT=${1:?usage: cli-udev-checks.sh iommu-vfio|iommufd|noiommu-uio|noiommu-vfio}
 JAR="$ROOT/java/cli/target/dmadirect.jar"
 JAVA_BIN="${JAVA_HOME:+$JAVA_HOME/bin/}java"
 # Start-up flags only (TCG makes every JVM start cost seconds); the commands are those of ./dmadirect.
@@ -93,8 +95,10 @@ common_bind_unbind() { # common_bind_unbind DRIVER NODE-GLOB: dmadirect bind, th
 iommu_vfio() {
     # info: the IOMMU units, width and groups
     dd info info --json
+    local iommufd=false; [ "$VARIANT" = iommufd ] && iommufd=true
     if rc_is 0 && jcheck info '.iommu.enabled and (.iommu.units | index("dmar0")) and .iommu.addressWidthBits == 39
-            and .iommu.groups >= 6 and (.pciDevices[] | select(.address == "'"$EDU"'") | .iommuGroup == 3)'; then
+            and .iommu.groups >= 6 and (.pciDevices[] | select(.address == "'"$EDU"'") | .iommuGroup == 3)
+            and .iommu.iommufd == '"$iommufd"; then
         ok "info: iommu $(jq -c '.iommu' "$OUT/info.out"); edu $(jq -c '.pciDevices[] | select(.id == "1234:11e8")' "$OUT/info.out")"
     else bad "info --json"; show info; fi
 
@@ -161,6 +165,14 @@ iommu_vfio() {
         if rc_is 0 && [ "$(verdict nob2 vfio-permissions)" = PASS ]; then
             ok "as nobody (+dmatest), rules installed: exit 0, $(finding nob2 vfio-permissions) [$(stat -c '%n %G %a' /dev/vfio/vfio /dev/vfio/3 /dev/vfio/5 | paste -sd' ')]"
         else bad "as nobody after the udev rules"; show nob2; fi
+        if [ "$VARIANT" = iommufd ]; then
+            local cdev perms
+            cdev=/dev/vfio/devices/$(ls "$SYS/$EDU/vfio-dev" 2>/dev/null | head -1)
+            perms=$(stat -c '%n %G %a' /dev/iommu "$cdev" 2>&1 | paste -sd' ')
+            if [ "$perms" = "/dev/iommu dmatest 660 $cdev dmatest 660" ]; then
+                ok "udev rules give iommufd to the group: $perms"
+            else bad "udev rules and iommufd: $perms"; fi
+        fi
         "$ROOT/udev/install" --uninstall >/dev/null 2>&1 || true
         [ -n "$pid" ] && kill "$pid" 2>/dev/null
     else
@@ -188,7 +200,7 @@ noiommu_vfio() {
 }
 
 case $VARIANT in
-    iommu-vfio) iommu_vfio ;;
+    iommu-vfio|iommufd) iommu_vfio ;;
     noiommu-uio) noiommu_uio ;;
     noiommu-vfio) noiommu_vfio ;;
     *) echo "FAIL unknown variant $VARIANT"; exit 2 ;;

@@ -110,7 +110,7 @@ final class DeviceDemo {
         long bytes = pa ? 560 * Sizes.MiB : 16 * Sizes.MiB;
         try (PciSession s = PciSession.open(f.address(), HugepageOptions.DEFAULTS.withInitialBytes(bytes).withName("demo-edu"));
                 EduDriver edu = EduDriver.attach(s.pci(), s.dma())) {
-            out.println("edu " + f.address() + " on " + f.driver() + ", " + s.mode() + " mode, DMA mask "
+            out.println("edu " + f.address() + " on " + f.driver() + ", " + s.mode() + " mode" + through(s) + ", DMA mask "
                     + s.dma().dmaMask() + " (the device drives 28 address lines and truncates the rest)");
             out.printf("  id 0x%08x, liveness 0x12345678 -> 0x%08x%n", edu.id(), edu.liveness(0x12345678));
             int n = 4000;
@@ -149,7 +149,7 @@ final class DeviceDemo {
                 .withName("demo-nvme"));
                 NvmeController c = NvmeController.attach(s.pci(), s.dma(), NvmeOptions.DEFAULTS.withIoQueuePairs(2))) {
             NvmeNamespace ns = c.namespaces().get(0);
-            out.println("nvme " + f.address() + " on " + f.driver() + ", " + s.mode() + " mode, DMA mask "
+            out.println("nvme " + f.address() + " on " + f.driver() + ", " + s.mode() + " mode" + through(s) + ", DMA mask "
                     + s.dma().dmaMask() + ", min_align_mask " + s.dma().minAlignMask());
             out.println("  identify: model '" + c.identity().model() + "', serial '" + c.identity().serial()
                     + "', firmware '" + c.identity().firmware() + "', NVMe " + (c.version() >>> 16) + "."
@@ -222,6 +222,11 @@ final class DeviceDemo {
     private void allocation(String label, DmaBuffer b) {
         out.println(label + ": " + Sizes.format(b.size()) + " at DMA " + Sizes.hex(b.dmaAddress()) + " -- "
                 + b.report());
+    }
+
+    /** " through iommufd" or " through vfio-type1" in IOVA mode; nothing in PA mode. */
+    private static String through(PciSession s) {
+        return s.iommuName().map(name -> " through " + name).orElse("");
     }
 
     private void verdict(boolean ok, String what) {

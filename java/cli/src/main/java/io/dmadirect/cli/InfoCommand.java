@@ -61,6 +61,7 @@ public final class InfoCommand implements Callable<Integer> {
         im.put("addressWidthBits", iommu.addressWidth() < 0 ? null : iommu.addressWidth());
         im.put("passthrough", iommu.passthrough());
         im.put("noIommuMode", iommu.noIommuMode());
+        im.put("iommufd", iommu.iommufd());
         facts.put("iommu", im);
         PciBus bus = new PciBus(tree);
         Map<Integer, IommuGroup> groups = bus.groups();
@@ -73,6 +74,9 @@ public final class InfoCommand implements Callable<Integer> {
             m.put("driver", d.driver());
             m.put("iommuGroup", d.iommuGroup() < 0 ? null : d.iommuGroup());
             m.put("groupViable", d.iommuGroup() < 0 ? null : groups.get(d.iommuGroup()).viable());
+            // The VFIO device cdev (/dev/vfio/devices/vfioN) of a device on vfio-pci, on kernels that make one.
+            m.put("vfioCdev", tree.list("/sys/bus/pci/devices/" + d.address() + "/vfio-dev").stream().findFirst()
+                    .map(name -> "/dev/vfio/devices/" + name).orElse(null));
             m.put("numaNode", d.numaNode());
             devices.add(m);
         }

@@ -22,16 +22,17 @@ import java.util.Objects;
  * @param atomicPoolBytes first size of each zone's atomic pool; 0 for none
  * @param atomicPoolMaxBytes how far each atomic pool may grow in the background
  * @param bounce the bounce pool (swiotlb), taken from the lowest memory when the platform opens
+ * @param iommu which kernel interface a PCI session in IOVA mode maps its memory through
  */
 public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencrypted, long atomicPoolBytes,
-        long atomicPoolMaxBytes, SwiotlbConfig bounce) {
+        long atomicPoolMaxBytes, SwiotlbConfig bounce, IommuInterface iommu) {
 
     /**
      * 64 MiB of 2 MiB hugepages growing to 1 GiB, no low-memory reserve, detection, 256 KiB pools, an
      * 8 MiB bounce pool ({@link SwiotlbConfig#processDefaults()}).
      */
     public static final LinuxPlatformOptions DEFAULTS = new LinuxPlatformOptions(HugepageOptions.DEFAULTS,
-            Unencrypted.DETECT, 256 * Sizes.KiB, 4 * Sizes.MiB, SwiotlbConfig.processDefaults());
+            Unencrypted.DETECT, 256 * Sizes.KiB, 4 * Sizes.MiB, SwiotlbConfig.processDefaults(), IommuInterface.AUTO);
 
     /** Whether DMA is forced unencrypted, the kernel's {@code force_dma_unencrypted()}. */
     public enum Unencrypted {
@@ -43,17 +44,34 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
         NEVER
     }
 
+    /**
+     * The kernel interface through which a PCI session on vfio-pci with an IOMMU maps DMA memory. Both give
+     * the same IOVA mode; they differ in what the kernel must offer and in whom the pinned memory is charged to.
+     */
+    public enum IommuInterface {
+        /**
+         * iommufd when the kernel offers it for the device and this process may open it ({@code /dev/iommu} and
+         * the device's cdev {@code /dev/vfio/devices/vfioN}); the VFIO type1 container otherwise.
+         */
+        AUTO,
+        /** The VFIO type1 container ({@code /dev/vfio/vfio} and the group node {@code /dev/vfio/N}). */
+        VFIO_TYPE1,
+        /** iommufd with the VFIO device cdev (Linux 6.6+, CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV). */
+        IOMMUFD
+    }
+
     public LinuxPlatformOptions {
         Objects.requireNonNull(hugepages, "hugepages");
         Objects.requireNonNull(unencrypted, "unencrypted");
         Objects.requireNonNull(bounce, "bounce");
+        Objects.requireNonNull(iommu, "iommu");
         if (atomicPoolBytes < 0 || atomicPoolMaxBytes < atomicPoolBytes) {
             throw new IllegalArgumentException("need 0 <= atomicPoolBytes <= atomicPoolMaxBytes");
         }
     }
 
     public LinuxPlatformOptions withHugepages(HugepageOptions value) {
-        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce);
+        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu);
     }
 
     /** The low-memory reserve, kept in the hugepage options. */
@@ -67,15 +85,20 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     }
 
     public LinuxPlatformOptions withUnencrypted(Unencrypted value) {
-        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes, bounce);
+        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu);
     }
 
     public LinuxPlatformOptions withAtomicPools(long initialBytes, long maxBytes) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes, bounce);
+        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes, bounce, iommu);
     }
 
     /** The bounce pool; {@link SwiotlbConfig#none()} for none. */
     public LinuxPlatformOptions withBouncePool(SwiotlbConfig value) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, value);
+        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, value, iommu);
+    }
+
+    /** The IOMMU interface of PCI sessions in IOVA mode ({@link IommuInterface#AUTO} by default). */
+    public LinuxPlatformOptions withIommu(IommuInterface value) {
+        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, value);
     }
 }

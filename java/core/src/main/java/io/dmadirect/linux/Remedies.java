@@ -58,8 +58,8 @@ public final class Remedies {
      */
     public static String iommuMapNoMemory() {
         return "VFIO pins mapped memory and counts it, with all else this process has pinned or locked, "
-                + "against RLIMIT_MEMLOCK (the kernel log says \"RLIMIT_MEMLOCK exceeded\" when that is the cause); "
-                + memlockRaise();
+                + "against RLIMIT_MEMLOCK (iommufd counts what all of this user's processes have pinned; the kernel "
+                + "log says \"RLIMIT_MEMLOCK exceeded\" when that is the cause); " + memlockRaise();
     }
 
     private static String describe(Rlimit limit) {

@@ -12,6 +12,7 @@ import io.dmadirect.linux.LinuxPlatformOptions;
 import io.dmadirect.linux.PagemapAccess;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Syscalls;
+import io.dmadirect.linux.iommufd.IommufdBackend;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.linux.uio.UioPciDevice;
 import io.dmadirect.linux.vfio.VfioContainer;
@@ -30,7 +31,8 @@ import java.util.Optional;
  * {@link PciDevice} (registers, interrupts) and the {@link DmaDevice} (masks, allocation), on a
  * platform in the device's address mode, chosen by the driver the function is bound to:
  * <ul>
- * <li>vfio-pci with an IOMMU group: VFIO type1 container, IOVA mode;</li>
+ * <li>vfio-pci with an IOMMU group: IOVA mode, mapped through iommufd or the VFIO type1 container as
+ * {@link LinuxPlatformOptions#iommu()} says (by default iommufd where the kernel offers it to this process);</li>
  * <li>vfio-pci in no-IOMMU mode ({@code /dev/vfio/noiommu-N}): PA mode;</li>
  * <li>uio_pci_generic: PA mode.</li>
  * </ul>
@@ -39,7 +41,7 @@ import java.util.Optional;
  * memory the IOMMU pins. In a confidential VM guest allocations for the device are refused with the reason,
  * as on every Linux platform ({@link LinuxPlatformOptions#unencrypted()}).
  *
- * <p>Closing closes the device, the platform (freeing what the driver left) and the IOMMU container.
+ * <p>Closing closes the device, the platform (freeing what the driver left) and the IOMMU context (container or iommufd).
  */
 public final class PciSession implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PciSession.class.getName());
@@ -48,10 +50,10 @@ public final class PciSession implements AutoCloseable {
     private final PciDevice pci;
     private final DirectPlatform platform;
     private final DmaDevice dma;
-    private final AutoCloseable iommu;
+    private final IommuBackend iommu;
     private final IovaMemory iovaMemory;
 
-    private PciSession(PciDevice pci, DirectPlatform platform, AutoCloseable iommu, IovaMemory iovaMemory) {
+    private PciSession(PciDevice pci, DirectPlatform platform, IommuBackend iommu, IovaMemory iovaMemory) {
         this.pci = pci;
         this.platform = platform;
         this.iommu = iommu;
@@ -114,22 +116,36 @@ public final class PciSession implements AutoCloseable {
                 PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
                 HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
                 session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, options), null, null);
-            } else {
-                VfioContainer container = track(opened, VfioContainer.open(sys, noIommu));
+            } else if (noIommu) {
+                VfioContainer container = track(opened, VfioContainer.open(sys, true));
                 PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
-                if (noIommu) {
-                    HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
-                    session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
-                            container, null);
+                HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
+                session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
+                        container, null);
+            } else {
+                IommuChoice.Choice choice = IommuChoice.decide(options.iommu(), sysfs, Path.of("/dev"), address,
+                        IommuChoice::openable);
+                IommuBackend iommu;
+                PciDevice pci;
+                if (choice.iommufd()) {
+                    IommufdBackend.Opened both = IommufdBackend.open(sys, choice.cdev().toString(), address);
+                    // Tracked in this order so that a failure closes the device before the IOAS it is attached to.
+                    iommu = track(opened, both.iommu());
+                    pci = track(opened, both.device());
                 } else {
-                    HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
-                    IovaMemory iova = track(opened, IovaMemory.map(memory, container, hugepages.zoneLayout(),
-                            sys::directView));
-                    session = new PciSession(pci, PciPlatforms.over("vfio-type1 " + address, iova, options),
-                            container, iova);
+                    VfioContainer container = track(opened, VfioContainer.open(sys, false));
+                    iommu = container;
+                    pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
                 }
+                LOG.log(Level.DEBUG, PREFIX + "{0} maps through {1}: {2}", address, iommu.name(), choice.why());
+                HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
+                IovaMemory iova = track(opened, IovaMemory.map(memory, iommu, hugepages.zoneLayout(),
+                        sys::directView));
+                session = new PciSession(pci, PciPlatforms.over(iommu.name() + " " + address, iova, options),
+                        iommu, iova);
             }
-            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode", address, driver, session.mode());
+            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}", address, driver, session.mode(),
+                    session.iommuName().map(name -> " through " + name).orElse(""));
             return session;
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -175,6 +191,14 @@ public final class PciSession implements AutoCloseable {
         return pci.addressMode();
     }
 
+    /**
+     * In IOVA mode, the kernel interface the memory is mapped through: {@code vfio-type1} or {@code iommufd}
+     * ({@link LinuxPlatformOptions#iommu()} chooses); empty in PA mode.
+     */
+    public Optional<String> iommuName() {
+        return mode() == AddressMode.IOVA ? Optional.of(iommu.name()) : Optional.empty();
+    }
+
     /** In IOVA mode, the memory as mapped in the IOMMU (for checks such as "is this IOVA mapped?"). */
     public Optional<IovaMemory> iovaMemory() {
         return Optional.ofNullable(iovaMemory);
@@ -201,8 +225,8 @@ public final class PciSession implements AutoCloseable {
                 if (iommu != null) {
                     try {
                         iommu.close();
-                    } catch (Exception e) {
-                        LOG.log(Level.WARNING, PREFIX + "failed to close the IOMMU container: " + e.getMessage());
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, PREFIX + "failed to close the IOMMU context: " + e.getMessage());
                     }
                 }
             }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.linux.FakeSyscalls;
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.LinuxPlatformOptions;
 import io.dmadirect.linux.ProcessCapabilities;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -54,5 +55,18 @@ class PciSessionModeTest {
         assertEquals("failed to open 0000:00:04.0 for a userspace driver: it is bound to e1000e; bind it to vfio-pci "
                 + "(or uio_pci_generic without an IOMMU): dmadirect bind 0000:00:04.0", e.getMessage());
         assertEquals(List.of(), sys.callNames());
+    }
+
+    @Test
+    void iommufdAskedForOnAKernelWithoutItIsRefusedBeforeAnythingIsOpened() throws IOException {
+        bind("vfio-pci");
+        Path group = Files.createDirectories(sysfs.resolve("kernel/iommu_groups/3"));
+        Files.createSymbolicLink(sysfs.resolve("bus/pci/devices").resolve(EDU.toString()).resolve("iommu_group"), group);
+        FakeSyscalls sys = new FakeSyscalls();
+        LinuxException e = assertThrows(LinuxException.class, () -> PciSession.open(sys, sysfs, NOT_ROOT, EDU,
+                PciPlatforms.defaults().withIommu(LinuxPlatformOptions.IommuInterface.IOMMUFD)));
+        assertTrue(e.getMessage().startsWith("failed to open 0000:00:04.0 through iommufd: the kernel offers no VFIO "
+                + "device cdev"), e.getMessage());
+        assertEquals(List.of(), sys.callNames(), "nothing was opened or mapped");
     }
 }

@@ -1,9 +1,7 @@
 package io.dmadirect.hil;
 
-import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaException;
 import io.dmadirect.Sizes;
-import io.dmadirect.drivers.edu.EduDriver;
 import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.HugepageOptions;
 import io.dmadirect.pci.AddressMode;
@@ -12,7 +10,6 @@ import io.dmadirect.pci.PciSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * The child JVM of {@link EduNonRootTest}, run as nobody with the group that may open /dev/vfio/N and a
@@ -52,7 +49,7 @@ public final class NonRootEduProbe {
                 if (session.mode() != AddressMode.IOVA) {
                     throw new IllegalStateException("expected IOVA mode, got " + session.mode());
                 }
-                roundTrip(session, iova);
+                System.out.println(EduRoundTrip.run(session));
             }
             System.exit(OK);
         } catch (DmaException e) {
@@ -72,32 +69,6 @@ public final class NonRootEduProbe {
                     + session.mode());
         } catch (DmaException e) {
             System.out.println("REFUSED " + Sizes.format(bytes) + ": " + e.getMessage());
-        }
-    }
-
-    private static void roundTrip(PciSession session, IovaMemory iova) throws IOException {
-        int n = EduDriver.MAX_TRANSFER;
-        try (EduDriver edu = EduDriver.attach(session.pci(), session.dma());
-                DmaBuffer src = edu.dma().allocCoherent(n);
-                DmaBuffer dst = edu.dma().allocCoherent(n)) {
-            byte[] pattern = new byte[n];
-            for (int i = 0; i < n; i++) {
-                pattern[i] = (byte) (i * 7 + (i >>> 8) + 0x3c);
-            }
-            src.cpuView().put(pattern);
-            edu.toDevice(src.dmaAddress(), 0, n);
-            edu.fromDevice(0, dst.dmaAddress(), n);
-            byte[] seen = new byte[n];
-            dst.cpuView().get(seen);
-            boolean mapped = iova.isMapped(src.dmaAddress()) && iova.isMapped(dst.dmaAddress());
-            int mismatch = Arrays.mismatch(pattern, seen);
-            System.out.println("DMA " + n + " bytes RAM -> edu -> RAM: src IOVA " + Sizes.hex(src.dmaAddress())
-                    + ", dst IOVA " + Sizes.hex(dst.dmaAddress()) + (mapped ? " (both mapped in the IOMMU)" : " (NOT MAPPED)")
-                    + ", data " + (mismatch < 0 ? "MATCH" : "DIFFERS at byte " + mismatch) + ", interrupts "
-                    + edu.interruptsSeen());
-            if (mismatch >= 0 || !mapped) {
-                throw new IllegalStateException("the round trip failed");
-            }
         }
     }
 

@@ -43,6 +43,11 @@ final class Rig {
         return "1".equals(System.getenv("DMADIRECT_RIG_IOMMU"));
     }
 
+    /** The guest runs the kernel with iommufd and the VFIO device cdev (run-guest.sh --iommufd). */
+    static boolean iommufd() {
+        return "1".equals(System.getenv("DMADIRECT_RIG_IOMMUFD"));
+    }
+
     static String variant() {
         return System.getenv().getOrDefault("DMADIRECT_HIL_VARIANT", "unknown");
     }
@@ -57,7 +62,8 @@ final class Rig {
             long bytes = iommu() ? 96 * Sizes.MiB : Long.getLong("hil.paBytes", 560 * Sizes.MiB);
             edu = PciSession.open(bdf, HugepageOptions.DEFAULTS.withInitialBytes(bytes).withName("hil-edu"));
             driver = EduDriver.attach(edu.pci(), edu.dma());
-            note("edu " + bdf + " on " + edu.pci().driver() + ", " + edu.mode() + " mode, interrupt "
+            note("edu " + bdf + " on " + edu.pci().driver() + ", " + edu.mode() + " mode"
+                    + edu.iommuName().map(name -> " through " + name).orElse("") + ", interrupt "
                     + (driver.interrupt() == null ? "none (polling)" : driver.interrupt().kind()));
             if (!hookAdded) {
                 Runtime.getRuntime().addShutdownHook(new Thread(Rig::releaseEdu));

@@ -2,6 +2,7 @@ package io.dmadirect.linux.iommufd;
 
 import io.dmadirect.iova.IovaRange;
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.Remedies;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
@@ -10,14 +11,10 @@ import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.pci.IommuBackend;
 import io.dmadirect.pci.PciAddress;
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * iommufd ({@code /dev/iommu}) with the VFIO device cdev ({@code /dev/vfio/devices/vfioN}): one IO
@@ -49,18 +46,6 @@ public final class IommufdBackend implements IommuBackend {
 
     /** A backend and the device bound and attached to it. */
     public record Opened(IommufdBackend iommu, VfioPciDevice device) {
-    }
-
-    /** The cdev of {@code address}: {@code /dev/vfio/devices/} + the name under sysfs {@code vfio-dev/}. */
-    public static String cdevPath(Path sysfs, PciAddress address) {
-        Path dir = sysfs.resolve("bus/pci/devices").resolve(address.toString()).resolve("vfio-dev");
-        try (Stream<Path> list = Files.list(dir)) {
-            return "/dev/vfio/devices/" + list.map(p -> p.getFileName().toString()).sorted().findFirst()
-                    .orElseThrow(IOException::new);
-        } catch (IOException e) {
-            throw LinuxException.setup("find the VFIO cdev of " + address, "no " + dir,
-                    "bind it to vfio-pci on a kernel with CONFIG_VFIO_DEVICE_CDEV (6.6+), or use the type1 container");
-        }
     }
 
     /**
@@ -148,13 +133,24 @@ public final class IommufdBackend implements IommuBackend {
         return Long.MAX_VALUE;
     }
 
+    /**
+     * {@code IOMMU_IOAS_MAP} at a fixed IOVA, which pins the pages and charges them to the user's
+     * RLIMIT_MEMLOCK; ENOMEM then usually means that limit, and says so.
+     */
     @Override
     public void map(long iova, long cpuAddress, long size) {
         ByteBuffer m = struct(IommufdUapi.SIZEOF_IOAS_MAP);
         m.putInt(4, IommufdUapi.IOMMU_IOAS_MAP_FIXED_IOVA | IommufdUapi.IOMMU_IOAS_MAP_WRITEABLE
                 | IommufdUapi.IOMMU_IOAS_MAP_READABLE);
         m.putInt(8, ioasId).putLong(16, cpuAddress).putLong(24, size).putLong(32, iova);
-        sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_MAP, m);
+        try {
+            sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_MAP, m);
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOMEM) {
+                throw e.withRemedy(Remedies.iommuMapNoMemory());
+            }
+            throw e;
+        }
     }
 
     @Override

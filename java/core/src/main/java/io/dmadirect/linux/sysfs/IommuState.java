@@ -17,9 +17,10 @@ import java.util.OptionalInt;
  * @param groups       how many IOMMU groups exist
  * @param addressWidth the narrowest unit's width in bits, or -1 when unknown
  * @param noIommuMode  {@code vfio.enable_unsafe_noiommu_mode} is on
+ * @param iommufd      {@code /dev/iommu} exists: the kernel has iommufd (CONFIG_IOMMUFD, module loaded)
  * @param cmdline      the kernel command line, for the remedies
  */
-public record IommuState(List<String> units, int groups, int addressWidth, boolean noIommuMode,
+public record IommuState(List<String> units, int groups, int addressWidth, boolean noIommuMode, boolean iommufd,
         KernelCmdline cmdline) {
 
     public static IommuState read(HostTree tree) {
@@ -34,7 +35,7 @@ public record IommuState(List<String> units, int groups, int addressWidth, boole
         boolean noIommu = tree.read("/sys/module/vfio/parameters/enable_unsafe_noiommu_mode")
                 .map(v -> v.equals("Y") || v.equals("1")).orElse(false);
         return new IommuState(units, tree.list("/sys/kernel/iommu_groups").size(), width, noIommu,
-                KernelCmdline.read(tree));
+                Files.exists(tree.path("/dev/iommu")), KernelCmdline.read(tree));
     }
 
     /** The width of the IOMMU unit behind one device ({@code <device>/iommu}), or empty. */

@@ -21,6 +21,8 @@ class FakeIommufdKernel implements Syscalls {
     final List<String> opened = new ArrayList<>();
     final List<Integer> closed = new ArrayList<>();
     long[][] ranges = {{0, 0xfedfffffL}, {0xfef00000L, (1L << 39) - 1}};
+    /** When not 0, IOMMU_IOAS_MAP fails with this errno (as past the user's RLIMIT_MEMLOCK: ENOMEM). */
+    int mapErrno;
     private int nextFd = 10;
 
     @Override
@@ -43,6 +45,10 @@ class FakeIommufdKernel implements Syscalls {
     @Override
     public int ioctl(int fd, long request, ByteBuffer arg) {
         ByteBuffer b = arg.duplicate().order(ByteOrder.nativeOrder());
+        if (request == IommufdUapi.IOMMU_IOAS_MAP && mapErrno != 0) {
+            record(fd, request, arg);
+            throw LinuxException.ofErrno("ioctl", "IOMMU_IOAS_MAP", mapErrno);
+        }
         if (request == IommufdUapi.IOMMU_IOAS_ALLOC) {
             b.putInt(8, 7);
         } else if (request == IommufdUapi.IOMMU_IOAS_IOVA_RANGES) {

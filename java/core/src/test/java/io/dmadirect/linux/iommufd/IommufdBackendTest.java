@@ -1,8 +1,12 @@
 package io.dmadirect.linux.iommufd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.iova.IovaRange;
+import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.pci.PciAddress;
 import java.nio.ByteBuffer;
@@ -78,6 +82,20 @@ class IommufdBackendTest {
         ByteBuffer q = le(k.last(IommufdUapi.IOMMU_IOAS_IOVA_RANGES).bytes());
         assertEquals(List.of(32, 7, 12), List.of(q.getInt(0), q.getInt(4), q.getInt(8)), "size, ioas_id, num_iovas");
         assertEquals(Long.MAX_VALUE, iommu.mappingsAvailable());
+    }
+
+    @Test
+    void aMapPastTheMemlockLimitSaysSo() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        IommufdBackend iommu = IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("00:04.0")).iommu();
+        k.mapErrno = 12;
+        LinuxException e = assertThrows(LinuxException.class, () -> iommu.map(0x40_0000, 0x7f12_3400_0000L, 0x20_0000));
+        assertEquals(12, e.errno());
+        assertTrue(e.getMessage().contains("iommufd counts what all of this user's processes have pinned")
+                && e.getMessage().contains("ulimit -l"), e.getMessage());
+        k.mapErrno = 22;
+        LinuxException other = assertThrows(LinuxException.class, () -> iommu.map(0x40_0001, 0, 0x1000));
+        assertFalse(other.getMessage().contains("RLIMIT_MEMLOCK"), "only ENOMEM points at the limit: " + other.getMessage());
     }
 
     private static ByteBuffer le(byte[] bytes) {

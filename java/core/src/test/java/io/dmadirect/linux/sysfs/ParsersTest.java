@@ -1,6 +1,7 @@
 package io.dmadirect.linux.sysfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,6 +74,9 @@ class ParsersTest {
         assertEquals(39, s.addressWidth(), "the narrowest unit");
         assertTrue(s.enabled());
         assertEquals(48, IommuState.width(sys.tree, sys.tree.path("/sys/class/iommu/dmar1")).getAsInt());
+        assertFalse(s.iommufd(), "no /dev/iommu");
+        sys.file("/dev/iommu", "");
+        assertTrue(IommuState.read(sys.tree).iommufd(), "/dev/iommu: the kernel has iommufd");
     }
 
     @Test

@@ -1,0 +1,97 @@
+package io.dmadirect.hil;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmadirect.Sizes;
+import io.dmadirect.iova.IovaMemory;
+import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.linux.LinuxPlatformOptions.IommuInterface;
+import io.dmadirect.pci.PciAddress;
+import io.dmadirect.pci.PciPlatforms;
+import io.dmadirect.pci.PciSession;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lab notebook: the two kernel interfaces of IOVA mode, VFIO type1 and iommufd, on real kernels.
+ * Device: edu behind intel-iommu on vfio-pci.
+ * Setup: the iommu-vfio variant boots Debian's 6.1 kernel (no iommufd, no VFIO device cdev); the iommufd
+ * variant boots 6.12 with iommufd and VFIO rebuilt with CONFIG_IOMMUFD and CONFIG_VFIO_DEVICE_CDEV
+ * (test-rigs/qemu, prepare.sh --iommufd). The shared edu session is let go: VFIO gives a device to one
+ * opener at a time.
+ * Action: open the edu with each {@link IommuInterface} and do a round trip.
+ * Seen: AUTO takes iommufd where the kernel offers it and type1 elsewhere; each explicit choice the kernel
+ * can meet moves intact data at IOVAs mapped through that interface; iommufd asked for on 6.1 is refused
+ * with the reason before anything is opened, and type1 opens the device right after.
+ */
+@Tag("iommu")
+@Order(Integer.MAX_VALUE - 2)
+class IommuInterfaceTest {
+    private static final long MEMORY = 32 * Sizes.MiB;
+
+    @Test
+    void autoTakesIommufdWhereTheKernelOffersItAndType1Elsewhere() {
+        Rig.requireRig();
+        String expected = Rig.iommufd() ? "iommufd" : "vfio-type1";
+        assertEquals(Optional.of(expected), Rig.eduSession().iommuName(), "the shared session, opened with AUTO");
+        Rig.note("iommu interface: AUTO chose " + expected + " (/dev/iommu " + (Files.exists(Path.of("/dev/iommu"))
+                ? "present" : "absent") + ", edu cdev " + cdev() + ")");
+    }
+
+    @Test
+    void eachInterfaceTheKernelOffersMovesIntactData() {
+        Rig.requireRig();
+        Rig.releaseEdu();
+        roundTripThrough(IommuInterface.VFIO_TYPE1);
+        if (Rig.iommufd()) {
+            roundTripThrough(IommuInterface.IOMMUFD);
+        } else {
+            LinuxException e = assertThrows(LinuxException.class, () -> open(IommuInterface.IOMMUFD).close());
+            assertTrue(e.getMessage().startsWith("failed to open " + edu() + " through iommufd: the kernel offers no "
+                    + "VFIO device cdev"), e.getMessage());
+            Rig.note("iommu interface: IOMMUFD on " + System.getProperty("os.version") + " refused: " + e.getMessage());
+            roundTripThrough(IommuInterface.VFIO_TYPE1);   // nothing was left holding the device
+        }
+    }
+
+    private static void roundTripThrough(IommuInterface iface) {
+        String name = iface == IommuInterface.IOMMUFD ? "iommufd" : "vfio-type1";
+        try (PciSession session = open(iface)) {
+            assertEquals(Optional.of(name), session.iommuName());
+            IovaMemory iova = session.iovaMemory().orElseThrow();
+            assertEquals(name, iova.iommu().name());
+            String line = EduRoundTrip.run(session);
+            Rig.note("iommu interface: " + iface + " on " + System.getProperty("os.version") + ": "
+                    + Sizes.format(iova.mappedBytes()) + " in " + iova.mappingCount() + " mapping(s), valid IOVAs "
+                    + iova.iommu().validRanges() + "; " + line);
+        }
+    }
+
+    private static PciSession open(IommuInterface iface) {
+        LinuxPlatformOptions options = PciPlatforms.defaults()
+                .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(MEMORY).withName("hil-iommu-" + iface))
+                .withIommu(iface);
+        return PciSession.open(edu(), options);
+    }
+
+    private static PciAddress edu() {
+        return PciAddress.parse(System.getenv("DMADIRECT_RIG_EDU_BDF"));
+    }
+
+    private static String cdev() {
+        Path dir = Path.of("/sys/bus/pci/devices", edu().toString(), "vfio-dev");
+        try (var names = Files.list(dir)) {
+            return names.map(p -> "/dev/vfio/devices/" + p.getFileName()).findFirst().orElse("none");
+        } catch (java.io.IOException e) {
+            return "none (no " + dir + ")";
+        }
+    }
+}
