@@ -13,6 +13,7 @@ import io.dmadirect.linux.PagemapAccess;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.iommufd.IommufdBackend;
+import io.dmadirect.linux.headers.Capability;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.linux.uio.UioPciDevice;
 import io.dmadirect.linux.vfio.VfioContainer;
@@ -86,7 +87,7 @@ public final class PciSession implements AutoCloseable {
 
     /** As {@link #open(PciAddress, LinuxPlatformOptions)}, through {@code sys} and the sysfs tree at {@code sysfs}. */
     public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, LinuxPlatformOptions options) {
-        return open(sys, sysfs, ProcessCapabilities.current(), address, options);
+        return open(sys, sysfs, Path.of("/dev"), ProcessCapabilities.current(), address, options);
     }
 
     /**
@@ -94,7 +95,7 @@ public final class PciSession implements AutoCloseable {
      * pagemap, is refused with its remedy before the device or a hugepage is touched. IOVA mode needs no
      * capability: its memory is opened for the IOMMU, which pins it.
      */
-    static PciSession open(Syscalls sys, Path sysfs, ProcessCapabilities caps, PciAddress address,
+    static PciSession open(Syscalls sys, Path sysfs, Path dev, ProcessCapabilities caps, PciAddress address,
             LinuxPlatformOptions options) {
         String driver = driverOf(sysfs, address);
         boolean uio = "uio_pci_generic".equals(driver);
@@ -103,10 +104,15 @@ public final class PciSession implements AutoCloseable {
                     ? "it is bound to no driver" : "it is bound to " + driver,
                     "bind it to vfio-pci (or uio_pci_generic without an IOMMU): dmadirect bind " + address);
         }
-        boolean noIommu = !uio && VfioPciDevice.isNoIommuGroup(VfioPciDevice.iommuGroup(sysfs, address));
+        boolean noIommu = !uio && VfioPciDevice.isNoIommuGroup(dev, VfioPciDevice.iommuGroup(sysfs, address));
+        String paMode = "open " + address + " on " + driver + (noIommu ? " without an IOMMU" : "") + " (PA mode)";
         if (uio || noIommu) {
-            PagemapAccess.require(caps, "open " + address + " on " + driver + (noIommu ? " without an IOMMU" : "")
-                    + " (PA mode)");
+            PagemapAccess.require(caps, paMode);
+        }
+        if (noIommu && !caps.has(Capability.CAP_SYS_RAWIO)) {
+            // vfio_group_fops_open() refuses a no-IOMMU group with EPERM to a process without it.
+            throw LinuxException.setup(paMode, "this process lacks CAP_SYS_RAWIO, which VFIO requires to open a "
+                    + "no-IOMMU group (/dev/vfio/noiommu-N)", "run as root, or use VFIO with an IOMMU (IOVA mode)");
         }
         HugepageOptions hugepages = options.hugepages();
         List<AutoCloseable> opened = new ArrayList<>();
@@ -123,7 +129,7 @@ public final class PciSession implements AutoCloseable {
                 session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
                         container, null);
             } else {
-                IommuChoice.Choice choice = IommuChoice.decide(options.iommu(), sysfs, Path.of("/dev"), address,
+                IommuChoice.Choice choice = IommuChoice.decide(options.iommu(), sysfs, dev, address,
                         IommuChoice::openable);
                 IommuBackend iommu;
                 PciDevice pci;

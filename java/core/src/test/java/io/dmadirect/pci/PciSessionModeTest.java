@@ -8,6 +8,7 @@ import io.dmadirect.linux.FakeSyscalls;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.LinuxPlatformOptions;
 import io.dmadirect.linux.ProcessCapabilities;
+import io.dmadirect.linux.headers.Capability;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,6 +26,8 @@ class PciSessionModeTest {
 
     @TempDir
     Path sysfs;
+    @TempDir
+    Path dev;
 
     /** {@code bus/pci/devices/<address>/driver} as a link to {@code bus/pci/drivers/<driver>}, as the kernel makes it. */
     private void bind(String driver) throws IOException {
@@ -38,7 +41,7 @@ class PciSessionModeTest {
         bind("uio_pci_generic");
         FakeSyscalls sys = new FakeSyscalls();
         LinuxException e = assertThrows(LinuxException.class,
-                () -> PciSession.open(sys, sysfs, NOT_ROOT, EDU, PciPlatforms.defaults()));
+                () -> PciSession.open(sys, sysfs, dev, NOT_ROOT, EDU, PciPlatforms.defaults()));
         assertTrue(e.getMessage().startsWith("failed to open 0000:00:04.0 on uio_pci_generic (PA mode): this process "
                 + "lacks CAP_SYS_ADMIN, so /proc/self/pagemap shows PFN 0"), e.getMessage());
         assertTrue(e.getMessage().contains("run as root") && e.getMessage().contains("VFIO with an IOMMU (IOVA mode)"),
@@ -51,7 +54,7 @@ class PciSessionModeTest {
         bind("e1000e");
         FakeSyscalls sys = new FakeSyscalls();
         LinuxException e = assertThrows(LinuxException.class,
-                () -> PciSession.open(sys, sysfs, NOT_ROOT, EDU, PciPlatforms.defaults()));
+                () -> PciSession.open(sys, sysfs, dev, NOT_ROOT, EDU, PciPlatforms.defaults()));
         assertEquals("failed to open 0000:00:04.0 for a userspace driver: it is bound to e1000e; bind it to vfio-pci "
                 + "(or uio_pci_generic without an IOMMU): dmadirect bind 0000:00:04.0", e.getMessage());
         assertEquals(List.of(), sys.callNames());
@@ -60,13 +63,32 @@ class PciSessionModeTest {
     @Test
     void iommufdAskedForOnAKernelWithoutItIsRefusedBeforeAnythingIsOpened() throws IOException {
         bind("vfio-pci");
-        Path group = Files.createDirectories(sysfs.resolve("kernel/iommu_groups/3"));
-        Files.createSymbolicLink(sysfs.resolve("bus/pci/devices").resolve(EDU.toString()).resolve("iommu_group"), group);
+        inGroup("3");
         FakeSyscalls sys = new FakeSyscalls();
-        LinuxException e = assertThrows(LinuxException.class, () -> PciSession.open(sys, sysfs, NOT_ROOT, EDU,
+        LinuxException e = assertThrows(LinuxException.class, () -> PciSession.open(sys, sysfs, dev, NOT_ROOT, EDU,
                 PciPlatforms.defaults().withIommu(LinuxPlatformOptions.IommuInterface.IOMMUFD)));
         assertTrue(e.getMessage().startsWith("failed to open 0000:00:04.0 through iommufd: the kernel offers no VFIO "
                 + "device cdev"), e.getMessage());
         assertEquals(List.of(), sys.callNames(), "nothing was opened or mapped");
+    }
+
+    @Test
+    void vfioWithoutAnIommuNeedsCapSysRawioAsWellAndSaysSoBeforeOpening() throws IOException {
+        bind("vfio-pci");
+        inGroup("3");
+        Files.createFile(Files.createDirectories(dev.resolve("vfio")).resolve("noiommu-3"));
+        FakeSyscalls sys = new FakeSyscalls();
+        ProcessCapabilities adminOnly = new ProcessCapabilities(1L << Capability.CAP_SYS_ADMIN);
+        LinuxException e = assertThrows(LinuxException.class,
+                () -> PciSession.open(sys, sysfs, dev, adminOnly, EDU, PciPlatforms.defaults()));
+        assertEquals("failed to open 0000:00:04.0 on vfio-pci without an IOMMU (PA mode): this process lacks "
+                + "CAP_SYS_RAWIO, which VFIO requires to open a no-IOMMU group (/dev/vfio/noiommu-N); run as root, or "
+                + "use VFIO with an IOMMU (IOVA mode)", e.getMessage());
+        assertEquals(List.of(), sys.callNames());
+    }
+
+    private void inGroup(String group) throws IOException {
+        Path dir = Files.createDirectories(sysfs.resolve("kernel/iommu_groups").resolve(group));
+        Files.createSymbolicLink(sysfs.resolve("bus/pci/devices").resolve(EDU.toString()).resolve("iommu_group"), dir);
     }
 }

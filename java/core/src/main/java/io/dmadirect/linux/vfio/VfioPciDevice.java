@@ -74,9 +74,9 @@ public final class VfioPciDevice extends ConfigRegionDevice {
         }
     }
 
-    /** Whether {@code /dev/vfio/noiommu-N} exists for the group: vfio-pci without an IOMMU. */
-    public static boolean isNoIommuGroup(String group) {
-        return Files.exists(Path.of("/dev/vfio/noiommu-" + group));
+    /** Whether {@code <dev>/vfio/noiommu-N} exists for the group: vfio-pci without an IOMMU. */
+    public static boolean isNoIommuGroup(Path dev, String group) {
+        return Files.exists(dev.resolve("vfio/noiommu-" + group));
     }
 
     /** Opens the device through its group, which joins {@code container}. */
