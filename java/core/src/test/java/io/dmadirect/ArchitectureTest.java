@@ -19,6 +19,8 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     /** Surefire runs with the module directory (java/core) as working directory. */
     private static final Path SOURCES = Path.of("src/main/java");
+    /** The classes of META-INF/versions/22 in the multi-release jar. */
+    private static final Path JAVA22_SOURCES = Path.of("src/main/java22");
     private static final String JNA = "com.sun.jna";
 
     @Test
@@ -67,6 +69,48 @@ class ArchitectureTest {
         assertEquals(List.of(), hooked, "these library classes name the agent");
     }
 
+    /**
+     * Raw memory access (Unsafe on JDK 17-21, the foreign memory API on 22+) lives in RawMemory alone, in both
+     * versions of the multi-release jar.
+     */
+    @Test
+    void onlyRawMemoryTouchesUnsafeOrForeignMemory() throws IOException {
+        List<Path> users = new java.util.ArrayList<>();
+        for (Path root : List.of(SOURCES, JAVA22_SOURCES)) {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.filter(p -> p.toString().endsWith(".java")).filter(p -> {
+                    String text = read(p);
+                    return text.contains("sun.misc.Unsafe") || text.contains("java.lang.foreign");
+                }).forEach(p -> users.add(root.relativize(p)));
+            }
+        }
+        Path rawMemory = Path.of("io/dmadirect/memory/RawMemory.java");
+        assertEquals(List.of(rawMemory, rawMemory), users, "raw memory access outside RawMemory");
+    }
+
+    /**
+     * The JDK 22+ RawMemory replaces the JDK 17 one in the jar, so it must offer every public method with
+     * the same signature: a missing one would be a NoSuchMethodError on JDK 22+ only.
+     */
+    @Test
+    void bothRawMemoryVersionsOfferTheSameMethods() {
+        java.util.regex.Pattern signature = java.util.regex.Pattern.compile("public static [^=;{]+\\)");
+        List<String> base = signature.matcher(read(SOURCES.resolve("io/dmadirect/memory/RawMemory.java"))).results()
+                .map(java.util.regex.MatchResult::group).sorted().collect(Collectors.toList());
+        List<String> java22 = signature.matcher(read(JAVA22_SOURCES.resolve("io/dmadirect/memory/RawMemory.java")))
+                .results().map(java.util.regex.MatchResult::group).sorted().collect(Collectors.toList());
+        assertTrue(base.size() >= 8, "the scan must see RawMemory's methods: " + base);
+        assertEquals(base, java22);
+    }
+
+    private static String read(Path file) {
+        try {
+            return Files.readString(file);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private static List<Path> sourcesNamingJna() throws IOException {
         try (Stream<Path> files = Files.walk(SOURCES)) {
             return files.filter(p -> p.toString().endsWith(".java")).filter(ArchitectureTest::namesJna)
@@ -75,10 +119,6 @@ class ArchitectureTest {
     }
 
     private static boolean namesJna(Path file) {
-        try {
-            return Files.readString(file).contains(JNA);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return read(file).contains(JNA);
     }
 }

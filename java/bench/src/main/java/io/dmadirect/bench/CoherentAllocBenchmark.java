@@ -53,7 +53,7 @@ public class CoherentAllocBenchmark extends AllocationBenchmarkBase {
     public long allocateDirect() {
         ByteBuffer buffer = ByteBuffer.allocateDirect(size);
         long address = RawMemory.addressOf(buffer);
-        RawMemory.release(buffer);
+        DirectBufferFree.free(buffer);
         return address;
     }
 }

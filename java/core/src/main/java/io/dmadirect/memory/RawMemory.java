@@ -6,9 +6,11 @@ import java.nio.ByteBuffer;
 import sun.misc.Unsafe;
 
 /**
- * Raw access to memory by CPU address: fill, copy, and the address behind a direct buffer. This is
- * the one place that holds {@link Unsafe}, in a {@code static final} field so the JIT treats it as a
- * constant (ixy.java measured 3x slower access through a non-final field).
+ * Raw access to memory by CPU address: fill, copy, and the address behind a direct buffer, through
+ * {@link Unsafe} held in a {@code static final} field so the JIT treats it as a constant (ixy.java measured
+ * 3x slower access through a non-final field). This is the JDK 17-21 version; the multi-release jar carries a
+ * JDK 22+ one on the foreign memory API ({@code src/main/java22}), since JDK 24+ warns about Unsafe's memory
+ * methods.
  */
 public final class RawMemory {
     private static final Unsafe UNSAFE = loadUnsafe();
@@ -16,6 +18,11 @@ public final class RawMemory {
     private static final long BYTE_ARRAY_BASE = UNSAFE.arrayBaseOffset(byte[].class);
 
     private RawMemory() {
+    }
+
+    /** Which implementation this JVM runs: {@code "sun.misc.Unsafe"} here, the foreign memory API on JDK 22+. */
+    public static String implementation() {
+        return "sun.misc.Unsafe";
     }
 
     /** Sets {@code size} bytes at {@code address} to {@code value}. */
@@ -54,11 +61,6 @@ public final class RawMemory {
             throw new IllegalArgumentException("failed to take the address of a heap ByteBuffer: only direct buffers have one");
         }
         return UNSAFE.getLong(direct, BUFFER_ADDRESS_OFFSET);
-    }
-
-    /** Frees a direct buffer's memory now rather than when the collector finds it. */
-    public static void release(ByteBuffer direct) {
-        UNSAFE.invokeCleaner(direct);
     }
 
     private static Unsafe loadUnsafe() {
