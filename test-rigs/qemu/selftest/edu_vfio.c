@@ -1,7 +1,8 @@
 /*
  * edu_vfio: the rig's own proof that userspace DMA works in the guest,
- * independent of the Java library. Written for dmadirect from the uapi header
- * <linux/vfio.h> and the edu device's register description in RIG-NOTES.
+ * independent of the Java library. Written for dmadirect from the uapi headers
+ * <linux/vfio.h> and <linux/iommufd.h> and the edu device's register
+ * description in RIG-NOTES.
  *
  * It drives QEMU's "edu" PCI device (1234:11e8):
  *   1. reads the id register (0x010000ed) and checks liveness (0x04 inverts);
