@@ -31,7 +31,7 @@ iommufd_nodes() {
         done
     done
     for c in /dev/vfio/devices/vfio*; do [ -c "$c" ] && n=$((n + 1)); done
-    echo "IOMMUFD kernel $(uname -r): /dev/iommu $(stat -c '%F %t:%T' /dev/iommu), $n cdevs in /dev/vfio/devices"
+    echo "IOMMUFD kernel $(uname -r): /dev/iommu $(stat -c '%F %Hr:%Lr' /dev/iommu), $n cdevs in /dev/vfio/devices"
     [ "$n" = 2 ]
 }
 
