@@ -47,8 +47,10 @@ SUITE=bookworm-backports
 [ -f "$KEYRING" ] || apt-get install -y -qq --no-install-recommends debian-archive-keyring >/dev/null
 mkdir -p "$APTDIR/lists/partial" "$APTDIR/cache/archives/partial"
 echo "deb [signed-by=$KEYRING] http://deb.debian.org/debian $SUITE main" > "$APTDIR/sources.list"
+# The cache is usually in root's home, which apt's sandbox user _apt cannot
+# reach: apt would fall back to root anyway, with a warning per download.
 APTO=(-o "Dir::Etc::sourcelist=$APTDIR/sources.list" -o Dir::Etc::sourceparts=-
-      -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::Cache=$APTDIR/cache")
+      -o "Dir::State::Lists=$APTDIR/lists" -o "Dir::Cache=$APTDIR/cache" -o APT::Sandbox::User=root)
 UPDATED=0
 apt_update() {
     [ "$UPDATED" = 0 ] || return 0
@@ -86,7 +88,7 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/dl" "$work/root" "$work/src"
 download() {
     # shellcheck disable=SC2046  # pkgs: one word per package
-    (cd "$work/dl" && apt-get "${APTO[@]}" download -qq $(pkgs) 2>&1 | { grep -v 'unsandboxed as root' || true; } >&2)
+    (cd "$work/dl" && apt-get "${APTO[@]}" download -qq $(pkgs) >&2)
     [ "$(find "$work/dl" -name '*.deb' | wc -l)" = 5 ]
 }
 rig_log "iommufd kernel: downloading $KPKG $PKGVER (image, headers, kbuild, $SRCPKG)"
