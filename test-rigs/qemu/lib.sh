@@ -17,6 +17,9 @@ RIG_HOST_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio kmod pciutils 
 # Modules the guest loads, in this order (dependencies are added by
 # prepare.sh from modprobe --show-depends). overlay gives a writable root.
 RIG_MODULES=(virtio_pci 9pnet_virtio 9p overlay vfio vfio_iommu_type1 vfio-pci uio_pci_generic)
+# The iommufd guest (prepare.sh --iommufd): the same plus iommufd (/dev/iommu),
+# which the rebuilt vfio.ko needs anyway.
+RIG_MODULES_IOMMUFD=("${RIG_MODULES[@]}" iommufd)
 
 rig_log() { printf '[rig] %s\n' "$*" >&2; }
 rig_die() { printf '[rig] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -7,17 +7,21 @@
 #   - a busybox initramfs with only the modules the rig needs;
 #   - a small raw NVMe disk image;
 #   - with --noiommu: a vfio.ko rebuilt with CONFIG_VFIO_NOIOMMU=y and a
-#     second initramfs carrying it.
+#     second initramfs carrying it;
+#   - with --iommufd: a second kernel, bookworm-backports' 6.12, with iommufd
+#     and the VFIO device cdev built for it, and its own initramfs
+#     (build-iommufd-kernel.sh).
 # Idempotent: each step is skipped when its stamp says the inputs are unchanged,
 # so a rerun on a prepared machine takes about a second.
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-WANT_NOIOMMU=0
+WANT_NOIOMMU=0 WANT_IOMMUFD=0
 for a in "$@"; do
     case "$a" in
         --noiommu) WANT_NOIOMMU=1 ;;
-        -h|--help) echo "usage: $0 [--noiommu]"; exit 0 ;;
+        --iommufd) WANT_IOMMUFD=1 ;;
+        -h|--help) echo "usage: $0 [--noiommu] [--iommufd]"; exit 0 ;;
         *) rig_die "unknown argument: $a" ;;
     esac
 done
@@ -100,12 +104,17 @@ VMLINUZ="$KDIR/boot/vmlinuz-$KVER"
 [ -f "$VMLINUZ" ] || rig_die "no $VMLINUZ in $KPKG"
 
 # ---------------------------------------------------------------------------
-# Initramfs. $1 = output file, $2 = optional directory with replacement
-# modules (the no-IOMMU vfio.ko), copied over the stock ones.
+# Initramfs: build_initramfs OUT KDIR KVER OVERRIDE MODULE...
+#   KDIR      the unpacked kernel package (KDIR/lib/modules/KVER, depmod'ed)
+#   OVERRIDE  '' or a directory of rebuilt .ko files: each replaces the stock
+#             module of that name in the image; one the stock kernel does not
+#             have at all (iommufd.ko: CONFIG_IOMMUFD is off) goes to extra/
+#   MODULE... what the guest loads, in this order (/etc/rig-modules); their
+#             dependencies come from modprobe --show-depends against KDIR.
 build_initramfs() {
-    local out=$1 override=${2:-} root mod path rel
+    local out=$1 kdir=$2 kver=$3 override=$4 root mod path rel; shift 4
     root=$(mktemp -d "$RIG_CACHE/initramfs.XXXXXX")
-    mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,mnt,newroot,results,lib/modules/"$KVER"}
+    mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,mnt,newroot,results,lib/modules/"$kver"}
     cp /bin/busybox "$root/bin/busybox"
     # One symlink per applet (mount, modprobe, chroot, poweroff, ...).
     for applet in $(/bin/busybox --list); do
@@ -113,30 +122,51 @@ build_initramfs() {
     done
     install -m 0755 "$RIG_DIR/guest/init.sh" "$root/init"
 
-    # The modules and everything they depend on, as modprobe resolves it.
-    for mod in "${RIG_MODULES[@]}"; do
-        modprobe --show-depends -d "$KDIR" -S "$KVER" "$mod" \
+    # The modules and everything they depend on, as modprobe resolves it
+    # (a module only the override provides is skipped here).
+    for mod in "$@"; do
+        if [ -n "$override" ] && [ -f "$override/$mod.ko" ] \
+                && ! modprobe -n -d "$kdir" -S "$kver" "$mod" 2>/dev/null; then
+            continue
+        fi
+        modprobe --show-depends -d "$kdir" -S "$kver" "$mod" \
             | awk '$1 == "insmod" {print $2}'
     done | sort -u | while read -r path; do
-        rel=${path#"$KDIR"/}
+        rel=${path#"$kdir"/}
         mkdir -p "$root/$(dirname "$rel")"
         cp "$path" "$root/$rel"
     done
     if [ -n "$override" ]; then
         (cd "$override" && find . -name '*.ko' -print) | while read -r rel; do
-            local dst
-            dst=$(find "$root/lib/modules/$KVER" -name "$(basename "$rel")*" | head -n1)
-            [ -n "$dst" ] || rig_die "override $rel has no stock counterpart"
+            local dst name
+            name=$(basename "$rel")
+            dst=$(find "$root/lib/modules/$kver" -name "$name*" | head -n1)
+            if [ -z "$dst" ]; then
+                [ -z "$(find "$kdir/lib/modules/$kver" -name "$name*" | head -n1)" ] \
+                    || rig_die "override $rel: the stock $name is not in the image (no module needs it)"
+                dst="$root/lib/modules/$kver/extra/$name"
+                mkdir -p "$(dirname "$dst")"
+            fi
             rm -f "$dst"; cp "$override/$rel" "${dst%.xz}"
         done
     fi
     # busybox insmod cannot be relied on to decompress; store plain .ko files.
     find "$root/lib/modules" -name '*.ko.xz' -exec xz -d {} +
     for f in modules.order modules.builtin modules.builtin.modinfo; do
-        [ -f "$KDIR/lib/modules/$KVER/$f" ] && cp "$KDIR/lib/modules/$KVER/$f" "$root/lib/modules/$KVER/"
+        [ -f "$kdir/lib/modules/$kver/$f" ] && cp "$kdir/lib/modules/$kver/$f" "$root/lib/modules/$kver/"
     done
-    depmod -b "$root" "$KVER"
-    printf '%s\n' "${RIG_MODULES[@]}" > "$root/etc/rig-modules"
+    # With the kernel's Module.symvers at hand (the iommufd kernel's build
+    # keeps it; Debian's System.map is a placeholder), depmod -e reports any
+    # symbol or symbol version that neither the kernel nor a module in the
+    # image provides.
+    if [ -f "$kdir/Module.symvers" ]; then
+        local warn
+        warn=$(depmod -b "$root" -e -E "$kdir/Module.symvers" "$kver" 2>&1)
+        [ -z "$warn" ] || rig_die "depmod in $(basename "$out"): $warn"
+    else
+        depmod -b "$root" "$kver"
+    fi
+    printf '%s\n' "$@" > "$root/etc/rig-modules"
 
     (cd "$root" && find . -print0 | sort -z | cpio --null -o -H newc --quiet | gzip -9n) > "$out.tmp"
     mv "$out.tmp" "$out"
@@ -144,21 +174,28 @@ build_initramfs() {
     rig_log "built $(basename "$out") ($(du -h "$out" | cut -f1))"
 }
 
-# Stamp = hash of everything that goes into the image.
+# Stamp = hash of everything that goes into the image:
+#   initramfs_stamp KERNEL-ID KVER OVERRIDE MODULE...
 initramfs_stamp() {
-    { echo "$KPKG $KPKG_VER $KVER"; printf '%s\n' "${RIG_MODULES[@]}"
+    local id=$1 kver=$2 override=$3; shift 3
+    { echo "$id $kver"; printf '%s\n' "$@"
       cat "$RIG_DIR/guest/init.sh" /bin/busybox | sha256sum   # content only: any checkout path
       sed -n '/^build_initramfs()/,/^}/p' "$0"
-      if [ -n "${1:-}" ]; then find "$1" -name '*.ko' -exec sha256sum {} + | sort; fi
+      if [ -n "$override" ]; then find "$override" -name '*.ko' -exec sha256sum {} + | sort; fi
     } | sha256sum | cut -d' ' -f1
+}
+# initramfs_update OUT KERNEL-ID KDIR KVER OVERRIDE MODULE...: rebuilds OUT when its stamp changed.
+initramfs_update() {
+    local out=$1 id=$2 kdir=$3 kver=$4 override=$5 stamp; shift 5
+    stamp=$(initramfs_stamp "$id" "$kver" "$override" "$@")
+    if [ ! -f "$out" ] || [ "$(cat "$out.stamp" 2>/dev/null)" != "$stamp" ]; then
+        build_initramfs "$out" "$kdir" "$kver" "$override" "$@"
+        echo "$stamp" > "$out.stamp"
+    fi
 }
 
 INITRD="$RIG_CACHE/initramfs.cpio.gz"
-stamp=$(initramfs_stamp)
-if [ ! -f "$INITRD" ] || [ "$(cat "$INITRD.stamp" 2>/dev/null)" != "$stamp" ]; then
-    build_initramfs "$INITRD"
-    echo "$stamp" > "$INITRD.stamp"
-fi
+initramfs_update "$INITRD" "$KPKG $KPKG_VER" "$KDIR" "$KVER" "" "${RIG_MODULES[@]}"
 
 # ---------------------------------------------------------------------------
 # No-IOMMU variant: Debian's vfio.ko lacks CONFIG_VFIO_NOIOMMU. Rebuild only
@@ -167,11 +204,33 @@ fi
 INITRD_NOIOMMU="$RIG_CACHE/initramfs-noiommu.cpio.gz"
 if [ "$WANT_NOIOMMU" = 1 ]; then
     "$RIG_DIR/build-noiommu-vfio.sh" "$KVER" "$KPKG_VER"
-    NOIOMMU_MODS="$RIG_CACHE/noiommu/$KVER/modules"
-    stamp=$(initramfs_stamp "$NOIOMMU_MODS")
-    if [ ! -f "$INITRD_NOIOMMU" ] || [ "$(cat "$INITRD_NOIOMMU.stamp" 2>/dev/null)" != "$stamp" ]; then
-        build_initramfs "$INITRD_NOIOMMU" "$NOIOMMU_MODS"
-        echo "$stamp" > "$INITRD_NOIOMMU.stamp"
+    initramfs_update "$INITRD_NOIOMMU" "$KPKG $KPKG_VER" "$KDIR" "$KVER" \
+        "$RIG_CACHE/noiommu/$KVER/modules" "${RIG_MODULES[@]}"
+fi
+
+# ---------------------------------------------------------------------------
+# iommufd variant: a second kernel, bookworm-backports' 6.12, with iommufd.ko
+# and the vfio modules rebuilt for it (build-iommufd-kernel.sh says why), in
+# its own initramfs. All of it lives in $RIG_CACHE/iommufd, which the
+# clean-ups above do not touch; build-iommufd-kernel.sh removes older builds.
+INITRD_IOMMUFD="$RIG_CACHE/initramfs-iommufd.cpio.gz"
+IFD_DIR=''
+if [ "$WANT_IOMMUFD" = 1 ]; then
+    IFD_DIR=$("$RIG_DIR/build-iommufd-kernel.sh")
+    # shellcheck source=/dev/null
+    source "$IFD_DIR/info.env"
+    initramfs_update "$INITRD_IOMMUFD" "iommufd $IFD_KVER $IFD_PKGVER" "$IFD_DIR/kernel" "$IFD_KVER" \
+        "$IFD_DIR/modules" "${RIG_MODULES_IOMMUFD[@]}"
+elif [ -f "$RIG_CACHE/rig.env" ]; then
+    # Not asked for this time: keep what an earlier --iommufd prepared.
+    IFD_DIR=$(sed -n 's/^RIG_IOMMUFD_DIR=//p' "$RIG_CACHE/rig.env")
+    if [ -n "$IFD_DIR" ] && [ -f "$IFD_DIR/stamp" ] && [ -f "$INITRD_IOMMUFD" ]; then
+        # shellcheck source=/dev/null
+        source "$IFD_DIR/info.env"
+        initramfs_update "$INITRD_IOMMUFD" "iommufd $IFD_KVER $IFD_PKGVER" "$IFD_DIR/kernel" "$IFD_KVER" \
+            "$IFD_DIR/modules" "${RIG_MODULES_IOMMUFD[@]}"
+    else
+        IFD_DIR=''
     fi
 fi
 
@@ -188,7 +247,13 @@ RIG_KERNEL_PACKAGE=${KPKG}_${KPKG_VER}
 RIG_VMLINUZ=$VMLINUZ
 RIG_INITRD=$INITRD
 RIG_INITRD_NOIOMMU=$([ -f "$INITRD_NOIOMMU" ] && echo "$INITRD_NOIOMMU")
+RIG_IOMMUFD_DIR=$IFD_DIR
+RIG_KVER_IOMMUFD=${IFD_DIR:+$IFD_KVER}
+RIG_KERNEL_PACKAGE_IOMMUFD=${IFD_DIR:+linux-image-$IFD_KVER-unsigned_$IFD_PKGVER}
+RIG_VMLINUZ_IOMMUFD=${IFD_DIR:+$IFD_DIR/kernel/boot/vmlinuz-$IFD_KVER}
+RIG_INITRD_IOMMUFD=${IFD_DIR:+$INITRD_IOMMUFD}
+RIG_UAPI_IOMMUFD=${IFD_DIR:+$IFD_DIR/uapi}
 RIG_NVME_IMG=$NVME_IMG
 ENV
 mv "$RIG_CACHE/rig.env.tmp" "$RIG_CACHE/rig.env"
-rig_log "prepared in $((SECONDS - T0))s: kernel $KVER ($KPKG $KPKG_VER), cache $RIG_CACHE"
+rig_log "prepared in $((SECONDS - T0))s: kernel $KVER ($KPKG $KPKG_VER)${IFD_DIR:+, iommufd kernel $IFD_KVER}, cache $RIG_CACHE"

@@ -6,6 +6,9 @@
 #
 # Options:
 #   --iommu            q35 + intel-iommu, VFIO type1 (default)
+#   --iommufd          the same machine, booting the second kernel (6.12) that
+#                      prepare.sh --iommufd built: iommufd (/dev/iommu) and
+#                      VFIO's device cdev (/dev/vfio/devices/vfioN) besides type1
 #   --no-iommu         plain q35, no IOMMU; uses the no-IOMMU vfio initramfs if
 #                      prepare.sh --noiommu built it (/dev/vfio/noiommu-N), UIO always
 #   --mem SIZE         guest RAM (default 1536M; keep <= 2G, the machine is shared)
@@ -27,13 +30,14 @@
 #
 # Inside the guest: the host's / read-only with a tmpfs overlay (so writes
 # work but vanish), fresh /proc /sys /dev, hugetlbfs on /dev/hugepages, and
-#   DMADIRECT_RIG=1  DMADIRECT_RIG_IOMMU=1|0  DMADIRECT_RIG_RESULTS=DIR
+#   DMADIRECT_RIG=1  DMADIRECT_RIG_IOMMU=1|0  DMADIRECT_RIG_IOMMUFD=1|0
+#   DMADIRECT_RIG_RESULTS=DIR
 #   DMADIRECT_RIG_EDU_BDF=0000:00:04.0  DMADIRECT_RIG_NVME_BDF=0000:00:05.0
 # shellcheck disable=SC2054,SC2317  # commas are QEMU syntax; cleanup runs from a trap
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-IOMMU=1 MEM=1536M HUGEPAGES=64 EDU_MASK='' TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
+IOMMU=1 IOMMUFD=0 MEM=1536M HUGEPAGES=64 EDU_MASK='' TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
 declare -a ENV_NAMES=() ENV_VALUES=()
 add_env() {   # add_env NAME VALUE (later entries override earlier ones)
     [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || rig_die "bad variable name: $1"
@@ -45,8 +49,9 @@ done
 
 while [ $# -gt 0 ]; do
     case "$1" in
-        --iommu) IOMMU=1 ;;
-        --no-iommu) IOMMU=0 ;;
+        --iommu) IOMMU=1 IOMMUFD=0 ;;
+        --iommufd) IOMMU=1 IOMMUFD=1 ;;
+        --no-iommu) IOMMU=0 IOMMUFD=0 ;;
         --mem) MEM=$2; shift ;;
         --hugepages) HUGEPAGES=$2; shift ;;
         --edu-dma-mask) EDU_MASK=$2; shift ;;
@@ -70,8 +75,14 @@ done
 [ -f "$RIG_CACHE/rig.env" ] || rig_die "rig not prepared: run test-rigs/qemu/prepare.sh (as root)"
 # shellcheck source=/dev/null
 source "$RIG_CACHE/rig.env"
-INITRD=$RIG_INITRD
+VMLINUZ=$RIG_VMLINUZ INITRD=$RIG_INITRD
 APPEND="console=ttyS0 panic=-1 dmadirect.hugepages=$HUGEPAGES"
+if [ "$IOMMUFD" = 1 ]; then
+    if [ -z "${RIG_INITRD_IOMMUFD:-}" ] || [ ! -f "$RIG_INITRD_IOMMUFD" ] || [ ! -f "${RIG_VMLINUZ_IOMMUFD:-}" ]; then
+        rig_die "--iommufd: the iommufd kernel is not prepared: run test-rigs/qemu/prepare.sh --iommufd (as root)"
+    fi
+    VMLINUZ=$RIG_VMLINUZ_IOMMUFD INITRD=$RIG_INITRD_IOMMUFD
+fi
 if [ "$IOMMU" = 1 ]; then
     MACHINE=q35,kernel-irqchip=split
     APPEND+=" intel_iommu=on"
@@ -104,6 +115,7 @@ printf '%s\n' "$RESULTS" > "$RESULTS/.rig/guest-path"
 EDU_BDF=0000:00:04.0 NVME_BDF=0000:00:05.0
 add_env DMADIRECT_RIG 1
 add_env DMADIRECT_RIG_IOMMU "$IOMMU"
+add_env DMADIRECT_RIG_IOMMUFD "$IOMMUFD"
 add_env DMADIRECT_RIG_RESULTS "$RESULTS"
 add_env DMADIRECT_RIG_EDU_BDF "$EDU_BDF"
 add_env DMADIRECT_RIG_NVME_BDF "$NVME_BDF"
@@ -125,7 +137,7 @@ QEMU=(qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot
       -machine "$MACHINE" -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM")
 # intel-iommu has to come before the PCI devices it translates for.
 [ "$IOMMU" = 1 ] && QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
-QEMU+=(-kernel "$(qarg "$RIG_VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND"
+QEMU+=(-kernel "$(qarg "$VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND"
        -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
        -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x2
        -fsdev "local,id=rigresults,path=$(qarg "$RESULTS"),security_model=none,multidevs=remap"
@@ -163,7 +175,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-rig_log "booting ($([ "$IOMMU" = 1 ] && echo iommu || echo no-iommu), $MEM, $HUGEPAGES hugepages), results in $RESULTS"
+KIND=no-iommu; [ "$IOMMU" = 1 ] && KIND=iommu; [ "$IOMMUFD" = 1 ] && KIND="iommufd, kernel $RIG_KVER_IOMMUFD"
+rig_log "booting ($KIND, $MEM, $HUGEPAGES hugepages), results in $RESULTS"
 printf '%q ' "${QEMU[@]}" > "$RESULTS/.rig/qemu-cmdline"
 T0=$(date +%s.%N)
 # timeout(1) kills QEMU (TERM, then KILL 5 s later) at the limit and exits 124.

@@ -1,23 +1,29 @@
 /*
  * edu_vfio: the rig's own proof that userspace DMA works in the guest,
- * independent of the Java library. Written for dmadirect from the uapi header
- * <linux/vfio.h> and the edu device's register description in RIG-NOTES.
+ * independent of the Java library. Written for dmadirect from the uapi headers
+ * <linux/vfio.h> and <linux/iommufd.h> and the edu device's register
+ * description in RIG-NOTES.
  *
  * It drives QEMU's "edu" PCI device (1234:11e8):
  *   1. reads the id register (0x010000ed) and checks liveness (0x04 inverts);
  *   2. DMA: RAM -> device buffer (0x40000), then device buffer -> another RAM
  *      page, and compares the bytes;
- *   3. with --truncation (IOMMU mode only): shows the edu's 28-bit DMA mask.
+ *   3. with --truncation (IOMMU modes only): shows the edu's 28-bit DMA mask.
  *      A transfer to IOVA 0x10300000 lands at IOVA 0x300000 when that is
  *      mapped, and delivers nothing (an IOMMU fault) when it is not.
  *
  * Access modes, picked from what the guest offers:
  *   vfio type1   /dev/vfio/N: IOVAs mapped with VFIO_IOMMU_MAP_DMA
+ *   --iommufd    /dev/iommu + VFIO's device cdev /dev/vfio/devices/vfioN
+ *                (Linux >= 6.6 with CONFIG_IOMMUFD, CONFIG_VFIO_DEVICE_CDEV):
+ *                one IOAS, the device bound and attached to it, IOVAs mapped
+ *                with IOMMU_IOAS_MAP at fixed addresses. Any further BDF
+ *                arguments are bound and attached to the same IOAS too.
  *   vfio noiommu /dev/vfio/noiommu-N: DMA addresses are physical (pagemap)
  *   --uio        uio_pci_generic + sysfs resource0/config, physical addresses
  *
- * Usage: edu_vfio [--bdf BDF] [--uio] [--count N] [--iova ADDR]
- *                 [--mask MASK] [--truncation]
+ * Usage: edu_vfio [--bdf BDF] [--uio | --iommufd [BDF...]] [--count N]
+ *                 [--iova ADDR] [--mask MASK] [--truncation]
  * Exit: 0 all checks passed, 1 a check failed, 2 setup/usage error.
  */
 #define _GNU_SOURCE
@@ -27,6 +33,21 @@
 #include <limits.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+/* iommufd needs the uapi of Linux >= 6.6, which bookworm's /usr/include (6.1)
+ * lacks. selftest.sh compiles with -I pointing at the 6.12 <linux/vfio.h> and
+ * <linux/iommufd.h> that prepare.sh --iommufd sanitized from the guest
+ * kernel's source; they take precedence over /usr/include for exactly these
+ * two headers, everything they include (linux/types.h, linux/ioctl.h) comes
+ * from the host's uapi, which is stable. Without them --iommufd is refused. */
+#if __has_include(<linux/iommufd.h>)
+#include <linux/iommufd.h>
+#endif
+#ifdef VFIO_DEVICE_BIND_IOMMUFD
+#define HAVE_IOMMUFD 1
+#include <dirent.h>
+#else
+#define HAVE_IOMMUFD 0
+#endif
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -53,9 +74,9 @@
 
 #define PAGE 4096u
 
-enum mode { MODE_TYPE1, MODE_NOIOMMU, MODE_UIO };
+enum mode { MODE_TYPE1, MODE_NOIOMMU, MODE_UIO, MODE_IOMMUFD };
 
-static const char *mode_name[] = { "vfio-type1", "vfio-noiommu", "uio" };
+static const char *mode_name[] = { "vfio-type1", "vfio-noiommu", "uio", "iommufd" };
 static volatile uint8_t *bar0;
 static int failures;
 
@@ -193,6 +214,20 @@ static uint8_t *low_page(uint8_t *pool, size_t pool_len, uint64_t mask, size_t *
 /* ----- VFIO ---------------------------------------------------------------- */
 
 static int container = -1, group = -1, device = -1;
+/* Prints one usable IOVA range; notes whether [lo, hi] lies inside it. */
+static void iova_range(uint32_t i, uint64_t start, uint64_t end, uint64_t lo, uint64_t hi, int *in_range)
+{
+    printf("iommu: IOVA range %u: 0x%" PRIx64 "-0x%" PRIx64 "\n", i, start, end);
+    if (lo >= start && hi <= end)
+        *in_range = 1;
+}
+
+static void check_iova_ranges(const char *source, int have_ranges, int in_range, uint64_t lo, uint64_t hi)
+{
+    check(have_ranges, "%s reports IOVA ranges", source);
+    if (have_ranges)
+        check(in_range, "IOVAs 0x%" PRIx64 "-0x%" PRIx64 " lie in a valid range", lo, hi);
+}
 
 static void vfio_print_iommu_info(uint64_t want_lo, uint64_t want_hi)
 {
@@ -220,13 +255,8 @@ static void vfio_print_iommu_info(uint64_t want_lo, uint64_t want_hi)
             if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
                 struct vfio_iommu_type1_info_cap_iova_range *r = (void *)h;
                 have_ranges = 1;
-                for (uint32_t i = 0; i < r->nr_iovas; i++) {
-                    printf("iommu: IOVA range %u: 0x%llx-0x%llx\n", i,
-                           (unsigned long long)r->iova_ranges[i].start,
-                           (unsigned long long)r->iova_ranges[i].end);
-                    if (want_lo >= r->iova_ranges[i].start && want_hi <= r->iova_ranges[i].end)
-                        in_range = 1;
-                }
+                for (uint32_t i = 0; i < r->nr_iovas; i++)
+                    iova_range(i, r->iova_ranges[i].start, r->iova_ranges[i].end, want_lo, want_hi, &in_range);
             } else if (h->id == VFIO_IOMMU_TYPE1_INFO_DMA_AVAIL) {
                 struct vfio_iommu_type1_info_dma_avail *a = (void *)h;
                 printf("iommu: DMA mappings available: %u\n", a->avail);
@@ -236,14 +266,102 @@ static void vfio_print_iommu_info(uint64_t want_lo, uint64_t want_hi)
             off = h->next;
         }
     }
-    check(have_ranges, "VFIO_IOMMU_GET_INFO reports IOVA ranges");
-    if (have_ranges)
-        check(in_range, "IOVAs 0x%" PRIx64 "-0x%" PRIx64 " lie in a valid range", want_lo, want_hi);
+    check_iova_ranges("VFIO_IOMMU_GET_INFO", have_ranges, in_range, want_lo, want_hi);
     free(info);
 }
 
-static int vfio_map(void *va, uint64_t iova, uint64_t size)
+#if HAVE_IOMMUFD
+static int iommufd = -1;   /* /dev/iommu, in --iommufd mode */
+static uint32_t ioas_id;
+
+static void iommufd_print_ranges(uint64_t want_lo, uint64_t want_hi)
 {
+    /* First call with no room: the kernel fills in num_iovas (EMSGSIZE). */
+    struct iommu_ioas_iova_ranges r = { .size = sizeof r, .ioas_id = ioas_id };
+    struct iommu_iova_range *ranges = NULL;
+    while (ioctl(iommufd, IOMMU_IOAS_IOVA_RANGES, &r)) {
+        if (errno != EMSGSIZE || !(ranges = realloc(ranges, r.num_iovas * sizeof *ranges)))
+            die("IOMMU_IOAS_IOVA_RANGES: %s", strerror(errno));
+        r.allowed_iovas = (uintptr_t)ranges;
+    }
+    int in_range = 0;
+    for (uint32_t i = 0; i < r.num_iovas && ranges; i++)
+        iova_range(i, ranges[i].start, ranges[i].last, want_lo, want_hi, &in_range);
+    printf("iommu: IOVA alignment 0x%llx\n", (unsigned long long)r.out_iova_alignment);
+    check_iova_ranges("IOMMU_IOAS_IOVA_RANGES", r.num_iovas > 0 && ranges, in_range, want_lo, want_hi);
+    free(ranges);
+}
+
+/* The device's VFIO cdev, from /sys/bus/pci/devices/BDF/vfio-dev/vfioN. */
+static void vfio_cdev_path(const char *bdf, char *out, size_t len)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "/sys/bus/pci/devices/%s/vfio-dev", bdf);
+    DIR *d = opendir(dir);
+    if (!d)
+        die("%s: %s (bound to vfio-pci? kernel with CONFIG_VFIO_DEVICE_CDEV?)", dir, strerror(errno));
+    struct dirent *e;
+    out[0] = 0;
+    while ((e = readdir(d)))
+        if (!strncmp(e->d_name, "vfio", 4))
+            snprintf(out, len, "/dev/vfio/devices/%s", e->d_name);
+    closedir(d);
+    if (!out[0])
+        die("no vfioN under %s", dir);
+}
+
+/* Opens the device's cdev, binds it to iommufd and attaches it to the IOAS;
+ * returns the device fd. */
+static int iommufd_attach(const char *bdf)
+{
+    char path[PATH_MAX];
+    vfio_cdev_path(bdf, path, sizeof path);
+    int fd = open(path, O_RDWR);
+    if (fd < 0)
+        die("open %s: %s", path, strerror(errno));
+    struct vfio_device_bind_iommufd bind = { .argsz = sizeof bind, .iommufd = iommufd };
+    if (ioctl(fd, VFIO_DEVICE_BIND_IOMMUFD, &bind))
+        die("VFIO_DEVICE_BIND_IOMMUFD(%s): %s", path, strerror(errno));
+    struct vfio_device_attach_iommufd_pt at = { .argsz = sizeof at, .pt_id = ioas_id };
+    if (ioctl(fd, VFIO_DEVICE_ATTACH_IOMMUFD_PT, &at))
+        die("VFIO_DEVICE_ATTACH_IOMMUFD_PT(%s, IOAS %u): %s", path, ioas_id, strerror(errno));
+    printf("device %s: cdev %s, bound (devid %u), attached to IOAS %u (hw pagetable %u)\n", bdf, path,
+           bind.out_devid, ioas_id, at.pt_id);
+    return fd;
+}
+
+/* /dev/iommu, one IOAS, the edu and any others attached to it. */
+static enum mode iommufd_open(const char *bdf, char **others, int n_others)
+{
+    if ((iommufd = open("/dev/iommu", O_RDWR)) < 0)
+        die("open /dev/iommu: %s (kernel without iommufd?)", strerror(errno));
+    struct iommu_ioas_alloc alloc = { .size = sizeof alloc };
+    if (ioctl(iommufd, IOMMU_IOAS_ALLOC, &alloc))
+        die("IOMMU_IOAS_ALLOC: %s", strerror(errno));
+    ioas_id = alloc.out_ioas_id;
+    printf("iommu: iommufd, IOAS %u\n", ioas_id);
+    device = iommufd_attach(bdf);
+    for (int i = 0; i < n_others; i++)
+        iommufd_attach(others[i]);   /* kept open until exit */
+    return MODE_IOMMUFD;
+}
+#endif
+
+static int dma_map(void *va, uint64_t iova, uint64_t size)
+{
+#if HAVE_IOMMUFD
+    if (iommufd >= 0) {
+        struct iommu_ioas_map m = {
+            .size = sizeof m,
+            .flags = IOMMU_IOAS_MAP_FIXED_IOVA | IOMMU_IOAS_MAP_READABLE | IOMMU_IOAS_MAP_WRITEABLE,
+            .ioas_id = ioas_id,
+            .user_va = (uintptr_t)va,
+            .length = size,
+            .iova = iova,
+        };
+        return ioctl(iommufd, IOMMU_IOAS_MAP, &m);
+    }
+#endif
     struct vfio_iommu_type1_dma_map m = {
         .argsz = sizeof m,
         .flags = VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE,
@@ -254,8 +372,14 @@ static int vfio_map(void *va, uint64_t iova, uint64_t size)
     return ioctl(container, VFIO_IOMMU_MAP_DMA, &m);
 }
 
-static int vfio_unmap(uint64_t iova, uint64_t size)
+static int dma_unmap(uint64_t iova, uint64_t size)
 {
+#if HAVE_IOMMUFD
+    if (iommufd >= 0) {
+        struct iommu_ioas_unmap u = { .size = sizeof u, .ioas_id = ioas_id, .iova = iova, .length = size };
+        return ioctl(iommufd, IOMMU_IOAS_UNMAP, &u);
+    }
+#endif
     struct vfio_iommu_type1_dma_unmap u = { .argsz = sizeof u, .iova = iova, .size = size };
     return ioctl(container, VFIO_IOMMU_UNMAP_DMA, &u);
 }
@@ -315,10 +439,6 @@ static enum mode vfio_open(const char *bdf)
 
     if ((device = ioctl(group, VFIO_GROUP_GET_DEVICE_FD, bdf)) < 0)
         die("VFIO_GROUP_GET_DEVICE_FD(%s): %s", bdf, strerror(errno));
-    struct vfio_device_info di = { .argsz = sizeof di };
-    if (ioctl(device, VFIO_DEVICE_GET_INFO, &di))
-        die("VFIO_DEVICE_GET_INFO: %s", strerror(errno));
-    printf("device: %u regions, %u irqs, flags 0x%x\n", di.num_regions, di.num_irqs, di.flags);
     return mode;
 }
 
@@ -335,25 +455,32 @@ static struct vfio_region_info vfio_region(unsigned index)
 int main(int argc, char **argv)
 {
     const char *bdf = getenv("DMADIRECT_RIG_EDU_BDF");
-    int use_uio = 0, truncation = 0;
+    int use_uio = 0, use_iommufd = 0, truncation = 0, n_others = 0;
+    char **others = calloc(argc, sizeof *others);
     uint32_t count = 4000;
     uint64_t iova = 0x100000, mask = 0x0fffffff;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "--uio")) use_uio = 1;
+        else if (!strcmp(a, "--iommufd")) use_iommufd = 1;
+        else if (use_iommufd && a[0] != '-') others[n_others++] = argv[i];
         else if (!strcmp(a, "--truncation")) truncation = 1;
         else if (!strcmp(a, "--bdf") && v) bdf = v, i++;
         else if (!strcmp(a, "--count") && v) count = strtoul(v, NULL, 0), i++;
         else if (!strcmp(a, "--iova") && v) iova = strtoull(v, NULL, 0), i++;
         else if (!strcmp(a, "--mask") && v) mask = strtoull(v, NULL, 0), i++;
-        else die("usage: edu_vfio [--bdf BDF] [--uio] [--count N<=%u] [--iova A] [--mask M] [--truncation]",
-                 EDU_MAX_COUNT);
+        else die("usage: edu_vfio [--bdf BDF] [--uio | --iommufd [BDF...]] [--count N<=%u] [--iova A] [--mask M] "
+                 "[--truncation]", EDU_MAX_COUNT);
     }
     if (count == 0 || count > EDU_MAX_COUNT)
         die("count must be 1..%u (QEMU 7.2's edu aborts at 4096)", EDU_MAX_COUNT);
     if (iova % PAGE)
         die("iova must be page aligned");
+    if (use_uio && use_iommufd)
+        die("--uio and --iommufd exclude each other");
+    if (use_iommufd && !HAVE_IOMMUFD)
+        die("built without the iommufd uapi headers (Linux >= 6.6): see selftest.sh");
     if (!bdf && !(bdf = find_edu()))
         die("no edu device (1234:11e8) found");
 
@@ -386,7 +513,15 @@ int main(int argc, char **argv)
             die("mmap resource0: %s", strerror(errno));
         printf("device %s: uio, BAR0 %zu KiB via sysfs\n", bdf, bar_len >> 10);
     } else {
+#if HAVE_IOMMUFD
+        mode = use_iommufd ? iommufd_open(bdf, others, n_others) : vfio_open(bdf);
+#else
         mode = vfio_open(bdf);
+#endif
+        struct vfio_device_info di = { .argsz = sizeof di };
+        if (ioctl(device, VFIO_DEVICE_GET_INFO, &di))
+            die("VFIO_DEVICE_GET_INFO: %s", strerror(errno));
+        printf("device: %u regions, %u irqs, flags 0x%x\n", di.num_regions, di.num_irqs, di.flags);
         struct vfio_region_info b = vfio_region(VFIO_PCI_BAR0_REGION_INDEX);
         printf("BAR0: size 0x%llx offset 0x%llx flags 0x%x\n", (unsigned long long)b.size,
                (unsigned long long)b.offset, b.flags);
@@ -400,6 +535,7 @@ int main(int argc, char **argv)
         cfg_off = (off_t)vfio_region(VFIO_PCI_CONFIG_REGION_INDEX).offset;
     }
     printf("mode: %s\n", mode_name[mode]);
+    const int iova_mode = mode == MODE_TYPE1 || mode == MODE_IOMMUFD;
 
     uint16_t cmd;
     if (pread(cfg_fd, &cmd, 2, cfg_off + PCI_COMMAND) != 2)
@@ -421,7 +557,7 @@ int main(int argc, char **argv)
     /* ---- DMA buffers: page 0 = source, page 1 = destination ---- */
     uint8_t *src, *dst;
     uint64_t src_dma, dst_dma;
-    if (mode == MODE_TYPE1) {
+    if (iova_mode) {
         uint8_t *buf = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (buf == MAP_FAILED)
             die("mmap buffer: %s", strerror(errno));
@@ -429,11 +565,16 @@ int main(int argc, char **argv)
         dst = buf + PAGE;
         src_dma = iova;
         dst_dma = iova + PAGE;
-        vfio_print_iommu_info(iova, iova + 2 * PAGE - 1);
+#if HAVE_IOMMUFD
+        if (mode == MODE_IOMMUFD)
+            iommufd_print_ranges(iova, iova + 2 * PAGE - 1);
+        else
+#endif
+            vfio_print_iommu_info(iova, iova + 2 * PAGE - 1);
         if (iova + 2 * PAGE - 1 > mask)
             printf("note: IOVA 0x%" PRIx64 " is above the edu DMA mask 0x%" PRIx64 "\n", iova, mask);
-        if (vfio_map(buf, iova, 2 * PAGE))
-            die("VFIO_IOMMU_MAP_DMA(iova 0x%" PRIx64 "): %s", iova, strerror(errno));
+        if (dma_map(buf, iova, 2 * PAGE))
+            die("%s map (iova 0x%" PRIx64 "): %s", mode_name[mode], iova, strerror(errno));
         printf("mapped %u bytes at IOVA 0x%" PRIx64 " (vaddr %p)\n", 2 * PAGE, iova, (void *)buf);
     } else {
         /* No IOMMU: the device sees physical addresses. Lock a pool and pick
@@ -478,8 +619,8 @@ int main(int argc, char **argv)
               src[first_bad]);
     check(tail_clean, "no bytes written past the transfer");
 
-    /* ---- 28-bit truncation, IOMMU mode only (in PA mode it would corrupt) ---- */
-    if (truncation && mode == MODE_TYPE1) {
+    /* ---- 28-bit truncation, IOMMU modes only (in PA mode it would corrupt) ---- */
+    if (truncation && iova_mode) {
         const uint64_t high = 0x10300000, alias = high & mask;
         if (alias == high) {
             printf("truncation: mask 0x%" PRIx64 " covers 0x%" PRIx64 "; nothing to show\n", mask, high);
@@ -490,8 +631,8 @@ int main(int argc, char **argv)
                 die("mmap: %s", strerror(errno));
             memset(lo, 0, PAGE);
             memset(hi, 0, PAGE);
-            if (vfio_map(lo, alias, PAGE) || vfio_map(hi, high, PAGE))
-                die("VFIO_IOMMU_MAP_DMA (truncation buffers): %s", strerror(errno));
+            if (dma_map(lo, alias, PAGE) || dma_map(hi, high, PAGE))
+                die("%s map (truncation buffers): %s", mode_name[mode], strerror(errno));
             /* The device buffer still holds the pattern from the round trip. */
             int rc = edu_dma(EDU_BUF_ADDR, high, count, 1);
             int lo_got = !memcmp(lo, src, count), hi_got = !memcmp(hi, src, count);
@@ -501,8 +642,8 @@ int main(int argc, char **argv)
                   high, alias, lo_got ? "written" : "untouched", hi_got ? "written" : "untouched");
 
             /* Now without the alias mapped: the IOMMU must stop the write. */
-            if (vfio_unmap(alias, PAGE))
-                die("VFIO_IOMMU_UNMAP_DMA: %s", strerror(errno));
+            if (dma_unmap(alias, PAGE))
+                die("%s unmap: %s", mode_name[mode], strerror(errno));
             memset(hi, 0, PAGE);
             memset(lo, 0, PAGE);
             rc = edu_dma(EDU_BUF_ADDR, high, count, 1);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inside the rig guest (started by selftest.sh through run-guest.sh).
-#   guest-selftest.sh iommu|noiommu BINDIR   (BINDIR holds edu_vfio and nvme_vfio)
+#   guest-selftest.sh iommu|iommufd|noiommu BINDIR   (BINDIR holds edu_vfio and nvme_vfio)
 # Prints 'SELFTEST <name> PASS|FAIL' lines and 'TIMING <name> <seconds>' lines
 # that selftest.sh collects. Exit 0 only if every step passed.
 set -uo pipefail
@@ -20,6 +20,21 @@ timed() {  # timed NAME command... : like step, and reports the wall time
     echo "TIMING $name $(( (t1 - t0) / 1000000 ))ms"
 }
 
+# iommufd guest: /dev/iommu, and one VFIO cdev per device bound to vfio-pci.
+# shellcheck disable=SC2317  # called through step
+iommufd_nodes() {
+    local d c n=0
+    [ -c /dev/iommu ] || { echo "no /dev/iommu"; return 1; }
+    for d in "$DMADIRECT_RIG_EDU_BDF" "$DMADIRECT_RIG_NVME_BDF"; do
+        for c in /sys/bus/pci/devices/"$d"/vfio-dev/vfio*; do
+            [ -e "$c" ] && echo "IOMMUFD $d: cdev /dev/vfio/devices/${c##*/}"
+        done
+    done
+    for c in /dev/vfio/devices/vfio*; do [ -c "$c" ] && n=$((n + 1)); done
+    echo "IOMMUFD kernel $(uname -r): /dev/iommu $(stat -c '%F %Hr:%Lr' /dev/iommu), $n cdevs in /dev/vfio/devices"
+    [ "$n" = 2 ]
+}
+
 echo "guest: $(uname -r), $(nproc) cpus, $(awk '/MemTotal/{print $2/1024 " MiB"}' /proc/meminfo)," \
      "hugepages $(cat /proc/sys/vm/nr_hugepages), cwd $PWD"
 if [ "$MODE" = iommu ]; then
@@ -27,6 +42,15 @@ if [ "$MODE" = iommu ]; then
     step bind-nvme "$HERE/bind.sh" nvme vfio-pci
     timed edu-vfio-type1 "$BIN" --truncation
     timed nvme-vfio-type1 "$BINDIR/nvme_vfio"
+elif [ "$MODE" = iommufd ]; then
+    step bind-edu "$HERE/bind.sh" edu vfio-pci
+    step bind-nvme "$HERE/bind.sh" nvme vfio-pci
+    # /dev/iommu and /dev/vfio/devices/vfio0, vfio1.
+    step iommufd-nodes iommufd_nodes
+    # The rebuilt type1 path still works on this kernel (legacy container and group).
+    timed nvme-vfio-type1 "$BINDIR/nvme_vfio"
+    # edu DMA through iommufd, with the NVMe attached to the same IOAS.
+    timed edu-iommufd "$BIN" --iommufd --truncation "$DMADIRECT_RIG_NVME_BDF"
 else
     step bind-edu-vfio "$HERE/bind.sh" edu vfio-pci
     if ls /dev/vfio/noiommu-* >/dev/null 2>&1; then
