@@ -2,11 +2,14 @@
 # Runs the hardware-in-the-loop JUnit suite inside the QEMU rig, in three variants, and exits non-zero
 # when any variant fails (a test failure, no result from the guest, a timeout).
 #
-#   test-rigs/hil/run.sh [variant...]      variants: iommu-vfio noiommu-uio noiommu-vfio (default: all)
+#   test-rigs/hil/run.sh [variant...]      variants: iommu-vfio iommufd noiommu-uio noiommu-vfio (default: all)
 #
-# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode), 1536 MiB guest, 80 hugepages (edu + NVMe driver sessions)
-# 2. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
-# 3. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
+# 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode through VFIO type1), 1536 MiB guest, 80 hugepages
+#                  (edu + NVMe driver sessions); Debian's 6.1 kernel
+# 2. iommufd       the same devices and tests on the 6.12 kernel with iommufd and the VFIO device cdev
+#                  (run-guest.sh --iommufd): sessions map through iommufd
+# 3. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
+# 4. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
 #
 # The javaagent tests (Agent*Test) need agent/target/dmadirect-agent.jar and java/cli/target/dmadirect.jar,
 # built here and snapshotted with the classes.
@@ -25,7 +28,7 @@ LAUNCHER_VERSION=1.13.4
 log() { printf '[hil] %s\n' "$*" >&2; }
 
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(iommu-vfio noiommu-uio noiommu-vfio)
+[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(iommu-vfio iommufd noiommu-uio noiommu-vfio)
 T0=$(date +%s)
 
 # --- classpath, built on the host -------------------------------------------------------------------
@@ -68,6 +71,8 @@ run_variant() {   # run_variant NAME -> 0 on pass
         # Tests tagged for what a variant lacks are not selected there, rather than run and skipped.
         iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="" ;;
+        iommufd)      iommu=--iommufd;  mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
+                      tags="" ;;
         noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic"
                       tags="--exclude-tag iommu --exclude-tag nvme" ;;
         noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci"
@@ -103,7 +108,7 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
         log "FAIL: $name: CLI/udev checks (test-rigs/hil/cli-udev-checks.sh), see $results/cli-udev.log"; return 1
     fi
     log "$name: $(tail -1 "$results/cli-udev.log")"
-    if [ "$name" = iommu-vfio ]; then
+    if [ "$name" = iommu-vfio ] || [ "$name" = iommufd ]; then
         # The DMAR fault is logged asynchronously: check the console after the guest is gone.
         if ! grep -q 'DMAR: \[DMA Write' "$results/console.log"; then
             log "FAIL: $name: no DMAR fault in console.log"; return 1

@@ -13,7 +13,8 @@ import java.util.stream.Stream;
  * {@code /dev} before anything is opened, so that an explicit iommufd request the kernel cannot meet is
  * refused with the reason and nothing to undo.
  *
- * <p>iommufd needs three things: the device's cdev in sysfs ({@code vfio-dev/vfioN}, Linux 6.6+ with
+ * <p>iommufd needs three things: the device's cdev ({@code vfio-dev/vfioN} in sysfs, which 6.1+ lists for every
+ * VFIO device, and its node {@code /dev/vfio/devices/vfioN}, which needs 6.6+ with
  * {@code CONFIG_VFIO_DEVICE_CDEV}), {@code /dev/iommu} ({@code CONFIG_IOMMUFD}), and the right to open both.
  * {@link IommuInterface#AUTO} takes iommufd when all three hold, as libvfn does, and the type1 container
  * otherwise: udev rules or setups that only open {@code /dev/vfio/N} to a user keep working.
@@ -58,7 +59,9 @@ final class IommuChoice {
         } else {
             cdev = dev.resolve("vfio/devices").resolve(cdevName);
             if (!Files.exists(cdev)) {
-                missing = "sysfs names the cdev " + cdevName + " but there is no " + cdev;
+                // Since 6.1 sysfs lists vfio-dev/vfioN for every VFIO device; the node needs 6.6+.
+                missing = "there is no " + cdev + " (sysfs names " + cdevName + ", but the node needs Linux 6.6+ "
+                        + "with CONFIG_VFIO_DEVICE_CDEV)";
             } else if (!openable.test(iommu) || !openable.test(cdev)) {
                 missing = "this process may not open " + (openable.test(iommu) ? cdev : iommu) + " read-write";
             } else {

@@ -75,10 +75,10 @@ class IommuChoiceTest {
     }
 
     @Test
-    void aCdevMissingFromDevFallsBackOrIsRefused() throws IOException {
+    void aCdevMissingFromDevAsOn6Point1FallsBackOrIsRefused() throws IOException {
         Files.delete(dev.resolve("vfio/devices/vfio3"));
-        assertFallsBackAndRefuses("sysfs names the cdev vfio3 but there is no " + dev.resolve("vfio/devices/vfio3"),
-                "use the VFIO type1 container");
+        assertFallsBackAndRefuses("there is no " + dev.resolve("vfio/devices/vfio3") + " (sysfs names vfio3, but the "
+                + "node needs Linux 6.6+ with CONFIG_VFIO_DEVICE_CDEV)", "use the VFIO type1 container");
     }
 
     @Test

@@ -12,13 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.GroupPrincipal;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
@@ -27,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Lab notebook: IOVA mode without root.
- * Device: edu behind intel-iommu, on vfio-pci (VFIO type1, IOVA mode).
+ * Device: edu behind intel-iommu, on vfio-pci (IOVA mode through VFIO type1, or iommufd where the kernel has it).
  * Setup: the JUnit JVM is root, so one child JVM ({@link NonRootEduProbe}) runs as nobody, with no
  * capabilities, group dmatest as its only extra group and RLIMIT_MEMLOCK of 48 MiB. /dev/vfio/N of the
  * edu's group is given to dmatest with mode 0660 here, as the udev rules (udev/70-dmadirect-vfio.rules.in)
@@ -37,7 +32,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Action: in the child, a session asking for 96 MiB (twice the limit), then one of 32 MiB with a DMA
  * round trip through the edu.
  * Seen: the first is refused with the memlock remedy; the second opens in IOVA mode, VmLck shows the
- * 32 MiB VFIO pinned (no mlock on top), and the pattern arrives intact at IOVAs the IOMMU maps.
+ * 32 MiB VFIO type1 pinned (no mlock on top), and the pattern arrives intact at IOVAs the IOMMU maps. On the
+ * iommufd kernel /dev/iommu and the edu's cdev are given to the group as well, the session maps through
+ * iommufd, and the 32 MiB show as VmPin with VmLck 0: iommufd charges the user, not the process's locks.
  * PA mode as a non-root user is refused before any hugepage is touched: {@code NonRootHostTest} on the host.
  */
 @Tag("iommu")
@@ -52,21 +49,27 @@ class EduNonRootTest {
         assumeTrue(Rig.iommu(), "IOVA mode needs the intel-iommu variant; this guest has no IOMMU");
         String bdf = System.getenv("DMADIRECT_RIG_EDU_BDF");
         Path groupLink = Files.readSymbolicLink(Path.of("/sys/bus/pci/devices", bdf, "iommu_group"));
-        Path node = Path.of("/dev/vfio", groupLink.getFileName().toString());
+        // What the udev rules give the group: the group node, and on a kernel with iommufd also /dev/iommu and
+        // the device's cdev, so that AUTO maps through iommufd as it does for root.
+        List<Path> nodes = new ArrayList<>(List.of(Path.of("/dev/vfio", groupLink.getFileName().toString())));
+        if (Rig.iommufd()) {
+            nodes.add(Path.of("/dev/iommu"));
+            try (Stream<Path> cdevs = Files.list(Path.of("/sys/bus/pci/devices", bdf, "vfio-dev"))) {
+                cdevs.forEach(c -> nodes.add(Path.of("/dev/vfio/devices", c.getFileName().toString())));
+            }
+        }
         Rig.releaseEdu();
 
         int gid = groupId();
-        PosixFileAttributeView view = Files.getFileAttributeView(node, PosixFileAttributeView.class);
-        GroupPrincipal oldGroup = view.readAttributes().group();
-        Set<PosixFilePermission> oldMode = view.readAttributes().permissions();
+        List<NodeAccess> given = new ArrayList<>();
         String classpath = worldReadableClasspath(tmp);
         String out;
         int exit;
         try {
-            view.setGroup(node.getFileSystem().getUserPrincipalLookupService().lookupPrincipalByGroupName(GROUP));
-            view.setPermissions(PosixFilePermissions.fromString("rw-rw----"));
-            Rig.note("non-root: " + node + " given to " + GROUP + " (gid " + gid + ") 0660 as the udev rules do; was "
-                    + oldGroup.getName() + " " + PosixFilePermissions.toString(oldMode));
+            for (Path node : nodes) {
+                given.add(NodeAccess.giveTo(node, GROUP));
+            }
+            Rig.note("non-root: " + given + " given to " + GROUP + " (gid " + gid + ") 0660 as the udev rules do");
             Path log = tmp.resolve("child.out");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
             List<String> command = List.of("bash", "-c", "ulimit -l " + LIMIT_MIB * 1024 + " && exec \"$@\"", "child",
@@ -84,8 +87,9 @@ class EduNonRootTest {
             out = Files.readString(log, StandardCharsets.UTF_8);
             Rig.note("non-root: child JVM exit " + exit + " after " + (System.nanoTime() - start) / 1_000_000 + " ms");
         } finally {
-            view.setGroup(oldGroup);
-            view.setPermissions(oldMode);
+            for (NodeAccess access : given) {
+                access.restore();
+            }
         }
         System.out.println(out);
         for (String line : out.split("\n")) {
@@ -98,8 +102,18 @@ class EduNonRootTest {
         assertTrue(out.contains("WHO Uid: 65534 65534 65534 65534") && out.contains("CapEff: 0000000000000000"), out);
         assertTrue(out.contains("REFUSED 96 MiB: failed to pin 96 MiB of DMA memory for the IOMMU: RLIMIT_MEMLOCK is "
                 + "48 MiB (hard limit 48 MiB) but 96 MiB must be pinned"), out);
-        assertTrue(out.contains(", IOVA mode, 32 MiB mapped in "), out);
-        assertTrue(out.contains("VmLck: " + MEMORY_MIB * 1024 + " kB"), "VFIO pinned exactly the memory: " + out);
+        String kb = MEMORY_MIB * 1024 + " kB";
+        if (Rig.iommufd()) {
+            // iommufd charges the user's locked_vm (not shown per process) and the process's pinned_vm (VmPin),
+            // and locks nothing: pages.c, do_update_pinned() with IOPT_PAGES_ACCOUNT_USER.
+            assertTrue(out.contains(", IOVA mode through iommufd, 32 MiB mapped in "), out);
+            assertTrue(out.contains("VmLck: 0 kB") && out.contains("VmPin: " + kb), "iommufd pinned exactly the memory: "
+                    + out);
+        } else {
+            // VFIO type1 charges the process's locked_vm (VmLck): vfio_lock_acct().
+            assertTrue(out.contains(", IOVA mode through vfio-type1, 32 MiB mapped in "), out);
+            assertTrue(out.contains("VmLck: " + kb), "VFIO pinned exactly the memory: " + out);
+        }
         assertTrue(out.contains("(both mapped in the IOMMU), data MATCH"), out);
     }
 

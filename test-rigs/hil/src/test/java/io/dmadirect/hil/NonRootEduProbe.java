@@ -19,7 +19,7 @@ import java.nio.file.Path;
  *   <li>{@code WHO}: uid, effective capabilities, memlock limit;</li>
  *   <li>{@code REFUSED}: a session asking for twice the limit fails with the memlock remedy, and releases
  *       the device (the next step opens it again);</li>
- *   <li>{@code SESSION}: a session within the limit opens in IOVA mode; VmLck shows what VFIO pinned;</li>
+ *   <li>{@code SESSION}: a session within the limit opens in IOVA mode; VmLck (VFIO type1) or VmPin (iommufd) shows what was pinned;</li>
  *   <li>{@code DMA}: a pattern goes RAM to device to RAM through the edu and arrives intact.</li>
  * </ol>
  * Usage: {@code NonRootEduProbe BDF MEMORY_MIB LIMIT_MIB}.
@@ -44,8 +44,9 @@ public final class NonRootEduProbe {
                     .withName("hil-nonroot"))) {
                 IovaMemory iova = session.iovaMemory().orElseThrow();
                 System.out.println("SESSION " + bdf + " on " + session.pci().driver() + ", " + session.mode()
-                        + " mode, " + Sizes.format(iova.mappedBytes()) + " mapped in " + iova.mappingCount()
-                        + " IOMMU mappings, " + status("VmLck") + ", " + status("HugetlbPages"));
+                        + " mode through " + session.iommuName().orElse("no IOMMU") + ", "
+                        + Sizes.format(iova.mappedBytes()) + " mapped in " + iova.mappingCount() + " IOMMU mappings, "
+                        + status("VmLck") + ", " + status("VmPin") + ", " + status("HugetlbPages"));
                 if (session.mode() != AddressMode.IOVA) {
                     throw new IllegalStateException("expected IOVA mode, got " + session.mode());
                 }
