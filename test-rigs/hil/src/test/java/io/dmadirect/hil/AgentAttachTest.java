@@ -35,7 +35,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * Lab notebook (issue 7): the javaagent attached at run time to a running driver JVM, and a mask it
  * narrows on the real devices.
- * Device: edu (every variant); NVMe (iommu-vfio, tag nvme).
+ * Device: edu (every variant); NVMe (the IOMMU variants iommu-vfio and iommufd, tag nvme).
  * Setup: this JUnit JVM is the driver JVM. It holds the shared edu session of the earlier tests, a 12 KiB
  * buffer allocated before the attach, and an edu traffic thread ({@link EduTraffic}: allocate, DMA both
  * ways, compare, free, every 50 ms) that runs throughout. This class runs after every other class that

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * Lab notebook (issue 7): the drivers meet allocation and mapping failures that the javaagent injects.
- * Device: edu (every variant); NVMe (iommu-vfio, tag nvme).
+ * Device: edu (every variant); NVMe (the IOMMU variants iommu-vfio and iommufd, tag nvme).
  * Setup: this JVM lets the edu go (VFIO gives a device to one process), then one child JVM runs
  * {@link FaultsMain} with {@code -javaagent:dmadirect-agent.jar=mode=trace+debug+inject,failRate=0.1,seed=..,
  * failOps=alloc+map,failOnError=true,report=...}: one allocation or mapping in ten fails, anywhere, the

@@ -15,6 +15,7 @@ import io.dmadirect.pci.PciPlatforms;
 import io.dmadirect.pci.PciSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
@@ -30,7 +31,9 @@ import org.junit.jupiter.api.Test;
  * Action: open the edu with each {@link IommuInterface} and do a round trip.
  * Seen: AUTO takes iommufd where the kernel offers it and type1 elsewhere; each explicit choice the kernel
  * can meet moves intact data at IOVAs mapped through that interface; iommufd asked for on 6.1 is refused
- * with the reason before anything is opened, and type1 opens the device right after.
+ * with the reason before anything is opened, and type1 opens the device right after. While one session holds
+ * the edu, a second one through either interface is refused with the reason (VFIO gives a device to one
+ * opener at a time), and the first goes on working.
  */
 @Tag("iommu")
 @Order(Integer.MAX_VALUE - 2)
@@ -60,6 +63,22 @@ class IommuInterfaceTest {
                     + "(the kernel lacks CONFIG_IOMMUFD"), e.getMessage());
             Rig.note("iommu interface: IOMMUFD on " + System.getProperty("os.version") + " refused: " + e.getMessage());
             roundTripThrough(IommuInterface.VFIO_TYPE1);   // nothing was left holding the device
+        }
+    }
+
+    @Test
+    void aDeviceHeldByOneSessionIsRefusedToAnotherWithTheReason() {
+        Rig.requireRig();
+        Rig.releaseEdu();
+        try (PciSession holder = open(IommuInterface.AUTO)) {
+            for (IommuInterface other : Rig.iommufd() ? List.of(IommuInterface.VFIO_TYPE1, IommuInterface.IOMMUFD)
+                    : List.of(IommuInterface.VFIO_TYPE1)) {
+                LinuxException e = assertThrows(LinuxException.class, () -> open(other).close());
+                assertTrue(e.getMessage().contains("one opener at a time"), e.getMessage());
+                Rig.note("iommu interface: held through " + holder.iommuName().orElseThrow() + ", a second session "
+                        + "through " + other + " refused: " + e.getMessage());
+            }
+            Rig.note("iommu interface: the holder still works: " + EduRoundTrip.run(holder));
         }
     }
 

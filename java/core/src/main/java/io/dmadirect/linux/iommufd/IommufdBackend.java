@@ -21,10 +21,11 @@ import java.util.List;
  * address space (IOAS) that the device is bound and attached to, mapped with {@code IOMMU_IOAS_MAP}
  * at IOVAs we choose ({@code IOMMU_IOAS_MAP_FIXED_IOVA}).
  *
- * <p><b>What has run where.</b> This backend has run only against the fake kernel of
- * {@code IommufdBackendTest} (the ioctl numbers and struct bytes are checked there against the uapi
- * header). It has <em>not</em> run on a real kernel: it needs Linux 6.6+ with {@code CONFIG_IOMMUFD}
- * and {@code CONFIG_VFIO_DEVICE_CDEV}, and the rig's guest kernel is 6.1.
+ * <p><b>What has run where.</b> The rig's {@code iommufd} variant runs the whole HIL suite through it on
+ * Linux 6.12 (edu and NVMe, MSI-X, a DMAR fault on an unmapped IOVA, as root and as nobody), and
+ * {@code IommufdBackendTest} checks every ioctl's bytes on the syscall seam. It needs Linux 6.6+ with
+ * {@code CONFIG_IOMMUFD} and {@code CONFIG_VFIO_DEVICE_CDEV}; {@code PciSession} opens it through
+ * {@code IommuChoice}.
  *
  * @see <a href="https://docs.kernel.org/userspace-api/iommufd.html">IOMMUFD</a>
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html#vfio-device-cdev">VFIO device cdev</a>
@@ -57,7 +58,7 @@ public final class IommufdBackend implements IommuBackend {
         try {
             iommufd = sys.open("/dev/iommu", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
         } catch (LinuxException e) {
-            throw e.errno() == Errno.ENOENT ? e.withRemedy("this kernel has no iommufd (needs 6.2+ with CONFIG_IOMMUFD); "
+            throw e.errno() == Errno.ENOENT ? e.withRemedy("this kernel has no iommufd (needs 6.6+ with CONFIG_IOMMUFD); "
                     + "use the VFIO type1 container") : e;
         }
         int deviceFd = -1;
@@ -69,7 +70,11 @@ public final class IommufdBackend implements IommuBackend {
             deviceFd = sys.open(cdev, Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
             ByteBuffer bind = struct(VfioUapi.SIZEOF_BIND_IOMMUFD);
             bind.putInt(8, iommufd);
-            sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_BIND_IOMMUFD, bind);
+            try {
+                sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_BIND_IOMMUFD, bind);
+            } catch (LinuxException e) {
+                throw bindRemedy(e, cdev, address);
+            }
             ByteBuffer attach = struct(VfioUapi.SIZEOF_ATTACH_IOMMUFD_PT);
             attach.putInt(8, ioas);
             sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, attach);
@@ -81,6 +86,23 @@ public final class IommufdBackend implements IommuBackend {
             sys.close(iommufd);
             throw e;
         }
+    }
+
+    /**
+     * What a failed {@code VFIO_DEVICE_BIND_IOMMUFD} means. VFIO gives a device to one opener at a time: EINVAL
+     * when the device is already open through a cdev ({@code vfio_df_open}), EBUSY when its group is open
+     * through {@code /dev/vfio/N} ({@code vfio_device_block_group}), in this process or another.
+     */
+    static LinuxException bindRemedy(LinuxException e, String cdev, PciAddress address) {
+        if (e.errno() == Errno.EINVAL) {
+            return e.withRemedy(address + " is already open through " + cdev + " (by another session of this process "
+                    + "or by another process): VFIO lets one opener at a time bind a device; close that first");
+        }
+        if (e.errno() == Errno.EBUSY) {
+            return e.withRemedy("the IOMMU group of " + address + " is open through /dev/vfio/N (a VFIO type1 session "
+                    + "of this process or another process holds it): VFIO gives a group to one opener at a time");
+        }
+        return e;
     }
 
     /** A struct of {@code size} zero bytes whose first u32 is its size, as every iommufd and VFIO argument. */

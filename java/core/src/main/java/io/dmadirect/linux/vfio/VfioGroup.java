@@ -2,6 +2,7 @@ package io.dmadirect.linux.vfio;
 
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Syscalls;
+import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
 import io.dmadirect.pci.PciAddress;
 import java.nio.ByteBuffer;
@@ -35,6 +36,12 @@ final class VfioGroup implements AutoCloseable {
         try {
             fd = sys.open(path, Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
         } catch (LinuxException e) {
+            if (e.errno() == Errno.EBUSY) {
+                // vfio_group_fops_open(): one opener at a time, and none while a device of it is open by cdev.
+                throw e.withRemedy("the group is already open (a session of this process or another process holds "
+                        + "it, through " + path + " or a device's cdev /dev/vfio/devices/vfioN): VFIO gives a group "
+                        + "to one opener at a time");
+            }
             throw e.withRemedy("bind the device to vfio-pci (dmadirect bind, or driver_override + drivers_probe), "
                     + "and give this user access to " + path + " (dmadirect's udev rules)");
         }

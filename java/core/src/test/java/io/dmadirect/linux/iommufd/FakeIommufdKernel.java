@@ -23,6 +23,8 @@ class FakeIommufdKernel implements Syscalls {
     long[][] ranges = {{0, 0xfedfffffL}, {0xfef00000L, (1L << 39) - 1}};
     /** When not 0, IOMMU_IOAS_MAP fails with this errno (as past the user's RLIMIT_MEMLOCK: ENOMEM). */
     int mapErrno;
+    /** When not 0, VFIO_DEVICE_BIND_IOMMUFD fails with this errno (EINVAL: the device is open elsewhere). */
+    int bindErrno;
     private int nextFd = 10;
 
     @Override
@@ -45,6 +47,10 @@ class FakeIommufdKernel implements Syscalls {
     @Override
     public int ioctl(int fd, long request, ByteBuffer arg) {
         ByteBuffer b = arg.duplicate().order(ByteOrder.nativeOrder());
+        if (request == io.dmadirect.linux.vfio.VfioUapi.VFIO_DEVICE_BIND_IOMMUFD && bindErrno != 0) {
+            record(fd, request, arg);
+            throw LinuxException.ofErrno("ioctl", "VFIO_DEVICE_BIND_IOMMUFD", bindErrno);
+        }
         if (request == IommufdUapi.IOMMU_IOAS_MAP && mapErrno != 0) {
             record(fd, request, arg);
             throw LinuxException.ofErrno("ioctl", "IOMMU_IOAS_MAP", mapErrno);

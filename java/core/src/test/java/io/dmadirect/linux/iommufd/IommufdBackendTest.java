@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The iommufd backend on the syscall seam, byte for byte against {@code include/uapi/linux/iommufd.h}
- * and the VFIO cdev part of {@code vfio.h} (Linux 6.6+). This is all the testing it has had: the rig's
- * 6.1 kernel has no iommufd, so it has never run on a real kernel.
+ * and the VFIO cdev part of {@code vfio.h} (Linux 6.6+). On a real kernel it runs in the rig's
+ * {@code iommufd} variant (test-rigs/hil, 6.12).
  */
 class IommufdBackendTest {
 
@@ -96,6 +96,22 @@ class IommufdBackendTest {
         k.mapErrno = 22;
         LinuxException other = assertThrows(LinuxException.class, () -> iommu.map(0x40_0001, 0, 0x1000));
         assertFalse(other.getMessage().contains("RLIMIT_MEMLOCK"), "only ENOMEM points at the limit: " + other.getMessage());
+    }
+
+    @Test
+    void aDeviceHeldElsewhereIsRefusedWithTheReasonAndNothingLeftOpen() {
+        for (int errno : new int[] {22, 16}) {
+            FakeIommufdKernel k = new FakeIommufdKernel();
+            k.bindErrno = errno;
+            LinuxException e = assertThrows(LinuxException.class,
+                    () -> IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("00:04.0")));
+            assertEquals(errno, e.errno());
+            String reason = errno == 22 ? "0000:00:04.0 is already open through /dev/vfio/devices/vfio0"
+                    : "the IOMMU group of 0000:00:04.0 is open through /dev/vfio/N";
+            assertTrue(e.getMessage().contains(reason) && e.getMessage().contains("one opener at a time"),
+                    e.getMessage());
+            assertEquals(List.of(11, 10), k.closed, "the cdev and /dev/iommu are closed again");
+        }
     }
 
     private static ByteBuffer le(byte[] bytes) {
