@@ -133,6 +133,10 @@ iommu_vfio() {
         ok "doctor --json --mask-bits 64, exit 1: $(finding doc1 iommu) | $(finding doc1 iommu-groups) | $(finding doc1 iova-width)"
     else bad "doctor with group 5 not viable"; show doc1; fi
 
+    local want="PASS not offered by this kernel"; [ "$VARIANT" = iommufd ] && want="PASS /dev/iommu and"
+    if [[ "$(finding doc1 iommufd)" == "$want"* ]]; then ok "doctor iommufd as root: $(finding doc1 iommufd)"
+    else bad "doctor iommufd as root: $(finding doc1 iommufd)"; show doc1; fi
+
     dd fix bind "$smbus"
     if rc_is 0 && [ "$(driver_of "$smbus")" = vfio-pci ]; then ok "bind $smbus: $(cat "$OUT/fix.out")"
     else bad "bind $smbus"; show fix; fi
@@ -149,6 +153,10 @@ iommu_vfio() {
     if [ "$(verdict nob1 vfio-permissions)" = FAIL ] && finding nob1 vfio-permissions | grep -q '/dev/vfio/3'; then
         ok "as nobody (+dmatest), no rules: exit $RC, $(finding nob1 vfio-permissions) [$(stat -c '%n %G %a' /dev/vfio/3 | tr '\n' ' ')]"
     else bad "as nobody before the udev rules"; show nob1; fi
+    if [ "$VARIANT" = iommufd ]; then
+        if [ "$(verdict nob1 iommufd)" = WARN ]; then ok "as nobody, no rules: $(finding nob1 iommufd)"
+        else bad "doctor iommufd as nobody before the udev rules: $(finding nob1 iommufd)"; show nob1; fi
+    fi
 
     # udev with a real systemd-udevd: rig-udev.sh (install, unbind, replay add, check), then the rules again
     local udevd=/lib/systemd/systemd-udevd pid=""
@@ -169,9 +177,9 @@ iommu_vfio() {
             local cdev perms
             cdev=/dev/vfio/devices/$(ls "$SYS/$EDU/vfio-dev" 2>/dev/null | head -1)
             perms=$(stat -c '%n %G %a' /dev/iommu "$cdev" 2>&1 | paste -sd' ')
-            if [ "$perms" = "/dev/iommu dmatest 660 $cdev dmatest 660" ]; then
-                ok "udev rules give iommufd to the group: $perms"
-            else bad "udev rules and iommufd: $perms"; fi
+            if [ "$perms" = "/dev/iommu dmatest 660 $cdev dmatest 660" ] && [ "$(verdict nob2 iommufd)" = PASS ]; then
+                ok "udev rules give iommufd to the group: $perms; doctor as nobody: $(finding nob2 iommufd)"
+            else bad "udev rules and iommufd: $perms; doctor as nobody: $(finding nob2 iommufd)"; fi
         fi
         "$ROOT/udev/install" --uninstall >/dev/null 2>&1 || true
         [ -n "$pid" ] && kill "$pid" 2>/dev/null

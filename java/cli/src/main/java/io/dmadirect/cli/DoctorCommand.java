@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 /** {@code dmadirect doctor}: each setup step that DPDK and SPDK users stumble on, with the fix. Exit 1 on FAIL. */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = "Check the IOMMU, IOMMU groups, IOVA width, hugepages, hugetlbfs, RLIMIT_MEMLOCK, /dev/vfio "
-                + "permissions and no-IOMMU mode; print PASS, WARN or FAIL with the exact remedy. "
+                + "permissions, iommufd and no-IOMMU mode; print PASS, WARN or FAIL with the exact remedy. "
                 + "Exit code 0 when nothing FAILs, 1 when a check fails.")
 public final class DoctorCommand implements Callable<Integer> {
 

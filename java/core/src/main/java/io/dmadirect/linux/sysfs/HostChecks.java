@@ -59,6 +59,7 @@ public final class HostChecks {
         checks.add(hugetlbfsMounts());
         checks.add(memlock());
         checks.add(vfioPermissions());
+        checks.add(iommufd());
         return checks;
     }
 
@@ -249,6 +250,41 @@ public final class HostChecks {
         return Check.fail(name, "this user cannot open " + String.join(", ", denied),
                 "install the udev rules: sudo udev/install --group vfio, then add the user to the group "
                         + "(usermod -aG vfio $USER) and log in again");
+    }
+
+    /**
+     * Which interface IOVA-mode sessions map through by default ({@code IommuInterface.AUTO}): iommufd when the
+     * kernel has it and this user may open {@code /dev/iommu} and the device cdevs, VFIO type1 otherwise. A
+     * kernel with iommufd that this user may not use is a WARN: the sessions still work, through type1.
+     */
+    Check iommufd() {
+        String name = "iommufd";
+        Path node = tree.path("/dev/iommu");
+        if (!Files.exists(node)) {
+            return Check.pass(name, "not offered by this kernel (no /dev/iommu): IOVA-mode sessions map through the "
+                    + "VFIO type1 container");
+        }
+        List<String> cdevs = tree.list("/dev/vfio/devices");
+        if (in.uid() != 0) {
+            List<String> denied = new ArrayList<>();
+            if (!Files.isReadable(node) || !Files.isWritable(node)) {
+                denied.add("/dev/iommu");
+            }
+            for (String c : cdevs) {
+                Path cdev = tree.path("/dev/vfio/devices").resolve(c);
+                if (!Files.isReadable(cdev) || !Files.isWritable(cdev)) {
+                    denied.add("/dev/vfio/devices/" + c);
+                }
+            }
+            if (!denied.isEmpty()) {
+                return Check.warn(name, "the kernel has iommufd but this user cannot open " + String.join(", ", denied)
+                        + ": IOVA-mode sessions fall back to the VFIO type1 container",
+                        "install the udev rules (sudo udev/install --group vfio), which give /dev/iommu and the "
+                                + "cdevs to the group, and add the user to it");
+            }
+        }
+        return Check.pass(name, "/dev/iommu and " + cdevs.size() + " device cdev(s) in /dev/vfio/devices: IOVA-mode "
+                + "sessions map through iommufd");
     }
 
     private String cpuVendor() {

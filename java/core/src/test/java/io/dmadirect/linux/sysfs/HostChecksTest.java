@@ -142,6 +142,19 @@ class HostChecksTest {
 
     @Test
     void everyCheckRunsOnAnEmptyHost() {
-        assertEquals(8, checks(new FakeSysfs(tmp), inputs()).run().size());
+        assertEquals(9, checks(new FakeSysfs(tmp), inputs()).run().size());
+    }
+
+    @Test
+    void iommufdSaysWhichInterfaceSessionsUse() {
+        FakeSysfs sys = iommuHost();
+        Check none = checks(sys, inputs()).iommufd();
+        assertEquals(Check.Verdict.PASS, none.verdict());
+        assertTrue(none.finding().startsWith("not offered by this kernel (no /dev/iommu)"), none.finding());
+        sys.file("/dev/iommu", "").file("/dev/vfio/devices/vfio0", "").file("/dev/vfio/devices/vfio1", "");
+        Check offered = checks(sys, inputs()).iommufd();
+        assertEquals(Check.Verdict.PASS, offered.verdict());
+        assertEquals("/dev/iommu and 2 device cdev(s) in /dev/vfio/devices: IOVA-mode sessions map through iommufd",
+                offered.finding());
     }
 }
