@@ -67,7 +67,7 @@ class HostCommandsTest {
         Run r = run("doctor", "--json");
         JsonObject report = JsonParser.parseString(r.out()).getAsJsonObject();
         JsonArray checks = report.getAsJsonArray("checks");
-        assertEquals(8, checks.size(), r.out());
+        assertEquals(9, checks.size(), r.out());
         boolean failed = false;
         for (JsonElement e : checks) {
             JsonObject c = e.getAsJsonObject();
