@@ -62,6 +62,7 @@ final class AgentRig {
     static RigProcess.Result cli(String name, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(java()));
         command.addAll(CHILD_FLAGS);
+        command.add(errorFile());
         command.addAll(List.of("-jar", cliJar().toString()));
         command.addAll(List.of(args));
         return RigProcess.run(name, command, Map.of("DMADIRECT_AGENT_JAR", agentJar().toString()), 240);
@@ -72,11 +73,19 @@ final class AgentRig {
             long seconds) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>(List.of(java()));
         command.addAll(CHILD_FLAGS);
-        command.add("-XX:ErrorFile=" + results().resolve("hs_err_%p.log")); // run.sh fails on a crash
+        command.add(errorFile());
         command.add("-javaagent:" + agentJar() + "=" + agentOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass.getName()));
         command.addAll(args);
         return RigProcess.run(name, command, Map.of(), seconds);
+    }
+
+    /**
+     * A crashed child leaves its hs_err file in the results share, where run.sh finds it (it fails the variant,
+     * or retries it once, and keeps the file); in the guest's working directory it would vanish with the overlay.
+     */
+    private static String errorFile() throws IOException {
+        return "-XX:ErrorFile=" + results().resolve("hs_err_%p.log");
     }
 
     /** An attribute of the agent's MBean in this JVM; fails when the agent is not running here. */
