@@ -94,13 +94,15 @@ class ArchitectureTest {
      */
     @Test
     void bothRawMemoryVersionsOfferTheSameMethods() {
-        java.util.regex.Pattern signature = java.util.regex.Pattern.compile("public static [^=;{]+\\)");
-        List<String> base = signature.matcher(read(SOURCES.resolve("io/dmadirect/memory/RawMemory.java"))).results()
-                .map(java.util.regex.MatchResult::group).sorted().collect(Collectors.toList());
-        List<String> java22 = signature.matcher(read(JAVA22_SOURCES.resolve("io/dmadirect/memory/RawMemory.java")))
-                .results().map(java.util.regex.MatchResult::group).sorted().collect(Collectors.toList());
+        List<String> base = publicStaticSignatures(SOURCES.resolve("io/dmadirect/memory/RawMemory.java"));
         assertTrue(base.size() >= 8, "the scan must see RawMemory's methods: " + base);
-        assertEquals(base, java22);
+        assertEquals(base, publicStaticSignatures(JAVA22_SOURCES.resolve("io/dmadirect/memory/RawMemory.java")));
+    }
+
+    /** Each {@code public static ...(...)} declaration of a source file, sorted. */
+    private static List<String> publicStaticSignatures(Path source) {
+        return java.util.regex.Pattern.compile("public static [^=;{]+\\)").matcher(read(source)).results()
+                .map(java.util.regex.MatchResult::group).sorted().collect(Collectors.toList());
     }
 
     private static String read(Path file) {

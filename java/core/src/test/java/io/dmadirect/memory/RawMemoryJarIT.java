@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
@@ -35,10 +36,11 @@ class RawMemoryJarIT {
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         Path testClasses = Path.of(RawMemoryProbe.class.getProtectionDomain().getCodeSource().getLocation().getPath());
-        List<String> command = feature >= 22
-                ? List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-cp", jar + ":" + testClasses,
-                        RawMemoryProbe.class.getName())
-                : List.of(java.toString(), "-cp", jar + ":" + testClasses, RawMemoryProbe.class.getName());
+        List<String> command = new ArrayList<>(List.of(java.toString()));
+        if (feature >= 22) {
+            command.add("--enable-native-access=ALL-UNNAMED");
+        }
+        command.addAll(List.of("-cp", jar + ":" + testClasses, RawMemoryProbe.class.getName()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe finished");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

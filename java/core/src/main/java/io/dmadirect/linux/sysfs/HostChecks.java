@@ -237,13 +237,8 @@ public final class HostChecks {
             return Check.pass(name, "running as root" + (groups.isEmpty() ? "" : "; for other users install "
                     + "dmadirect's udev rules (udev/install --group vfio)"));
         }
-        List<String> denied = new ArrayList<>();
-        for (String n : concat(List.of("vfio"), groups)) {
-            Path file = dir.resolve(n);
-            if (!Files.isReadable(file) || !Files.isWritable(file)) {
-                denied.add("/dev/vfio/" + n);
-            }
-        }
+        List<String> denied = unopenable(concat(List.of("/dev/vfio/vfio"), groups.stream().map(n -> "/dev/vfio/" + n)
+                .collect(Collectors.toList())));
         if (denied.isEmpty()) {
             return Check.pass(name, "this user can open /dev/vfio/vfio and " + groups.size() + " group(s)");
         }
@@ -259,23 +254,14 @@ public final class HostChecks {
      */
     Check iommufd() {
         String name = "iommufd";
-        Path node = tree.path("/dev/iommu");
-        if (!Files.exists(node)) {
+        if (!iommu.iommufd()) {
             return Check.pass(name, "not offered by this kernel (no /dev/iommu): IOVA-mode sessions map through the "
                     + "VFIO type1 container");
         }
         List<String> cdevs = tree.list("/dev/vfio/devices");
         if (in.uid() != 0) {
-            List<String> denied = new ArrayList<>();
-            if (!Files.isReadable(node) || !Files.isWritable(node)) {
-                denied.add("/dev/iommu");
-            }
-            for (String c : cdevs) {
-                Path cdev = tree.path("/dev/vfio/devices").resolve(c);
-                if (!Files.isReadable(cdev) || !Files.isWritable(cdev)) {
-                    denied.add("/dev/vfio/devices/" + c);
-                }
-            }
+            List<String> denied = unopenable(concat(List.of("/dev/iommu"), cdevs.stream()
+                    .map(c -> "/dev/vfio/devices/" + c).collect(Collectors.toList())));
             if (!denied.isEmpty()) {
                 return Check.warn(name, "the kernel has iommufd but this user cannot open " + String.join(", ", denied)
                         + ": IOVA-mode sessions fall back to the VFIO type1 container",
@@ -285,6 +271,12 @@ public final class HostChecks {
         }
         return Check.pass(name, "/dev/iommu and " + cdevs.size() + " device cdev(s) in /dev/vfio/devices: IOVA-mode "
                 + "sessions map through iommufd");
+    }
+
+    /** Of these device nodes (absolute host paths), those this user may not open read-write. */
+    private List<String> unopenable(List<String> nodes) {
+        return nodes.stream().filter(n -> !Files.isReadable(tree.path(n)) || !Files.isWritable(tree.path(n)))
+                .collect(Collectors.toList());
     }
 
     private String cpuVendor() {

@@ -19,13 +19,7 @@ class VfioContainerMapTest {
 
     /** A type1 container whose map ioctl fails with {@code errno}; other ioctls succeed as on a real host. */
     private static FakeSyscalls kernelFailingMapWith(int errno) {
-        return new FakeSyscalls() {
-            @Override
-            public int ioctl(int fd, long request, long arg) {
-                super.ioctl(fd, request, arg);
-                return request == VfioUapi.VFIO_CHECK_EXTENSION ? 1 : 0;
-            }
-
+        return new FakeType1Host() {
             @Override
             public int ioctl(int fd, long request, ByteBuffer arg) {
                 super.ioctl(fd, request, arg);
