@@ -16,6 +16,10 @@
 #                  4 GiB, and the 28-bit edu must still MATCH (issue 14: low memory on demand)
 # 6. highmem-vfio  the same guest, edu on vfio-pci no-IOMMU (PA mode)
 #
+# Flake hunting: DMADIRECT_HIL_SELECT="AgentAttachTest ..." runs only those classes (no CLI/udev or DMAR
+# check; the verdict says "partial"), DMADIRECT_HIL_REPEAT=N launches them N times in one boot, each in a
+# fresh JVM with its reports in junit/<n>/, and says how many launches passed.
+#
 # Tags: tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
 # variants (every other variant excludes them), which also run every other PA-mode test.
 #
@@ -53,6 +57,9 @@ for v in "${VARIANTS[@]}"; do
     case " ${ALL_VARIANTS[*]} " in *" $v "*) ;; *) log "unknown variant $v (known: ${ALL_VARIANTS[*]})"; exit 2 ;; esac
 done
 KEEP_RUNS=${DMADIRECT_HIL_KEEP_RUNS:-24}
+SELECT=${DMADIRECT_HIL_SELECT:-}   # test classes instead of the whole suite (flake hunting), e.g. AgentAttachTest
+REPEAT=${DMADIRECT_HIL_REPEAT:-1}  # launches of the tests per boot
+[[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_REPEAT wants a positive number"; exit 2; }
 [[ $KEEP_RUNS =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_KEEP_RUNS wants a positive number"; exit 2; }
 T0=$(date +%s)
 
@@ -137,10 +144,19 @@ run_variant() {   # run_variant NAME -> 0 on pass
     # Where the guest's memory and hugepages lie, kept with the evidence (the highmem variants depend on it).
     local layout="{ grep 'System RAM' /proc/iomem; grep -E '^Node|^  +(pages free|managed) ' /proc/zoneinfo; \
 grep -i huge /proc/meminfo; } > \$DMADIRECT_RIG_RESULTS/memory-layout.txt 2>&1 || true"
-    guest_cmd="set -e; ulimit -l unlimited; $layout; $checks; $bind; rc=0; \
+    # The tests: the whole suite, or DMADIRECT_HIL_SELECT's classes; DMADIRECT_HIL_REPEAT launches in one boot,
+    # each a fresh JVM with its reports in junit/<n>/, all run even when one fails (to count a flaky test's
+    # failures). A selection skips the CLI/udev checks and the DMAR check, and its verdict says "partial".
+    local select="--select-package io.dmadirect.hil" c
+    if [ -n "$SELECT" ]; then
+        select=""; checks="echo 0 > \$DMADIRECT_RIG_RESULTS/cli-udev.rc; echo 'cli-udev: not run (DMADIRECT_HIL_SELECT)' \
+> \$DMADIRECT_RIG_RESULTS/cli-udev.log"
+        for c in $SELECT; do [[ $c == *.* ]] || c=io.dmadirect.hil.$c; select+=" --select-class $c"; done
+    fi
+    guest_cmd="set -e; ulimit -l unlimited; $layout; $checks; $bind; rc=0; for n in \$(seq 1 $REPEAT); do \
 \"$JAVA_BIN\" ${JAVA_FLAGS[*]} -XX:ErrorFile=\$DMADIRECT_RIG_RESULTS/hs_err_%p.log -cp \"$CP\" \
-org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect.hil $tags --fail-if-no-tests \
---disable-banner --details=tree --reports-dir \$DMADIRECT_RIG_RESULTS/junit || rc=\$?; exit \$rc"
+org.junit.platform.console.ConsoleLauncher execute $select $tags --fail-if-no-tests \
+--disable-banner --details=tree --reports-dir \$DMADIRECT_RIG_RESULTS/junit/\$n || rc=\$?; done; exit \$rc"
     log "$name: evidence in $results"
     local attempt rc
     for attempt in 1 2; do
@@ -150,19 +166,29 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
         # A crashed JVM (killed by a signal, or an hs_err file) may be retried once; say so.
         if [ "$attempt" = 1 ] && { [ "$rc" -ge 128 ] && [ "$rc" -lt 160 ] || compgen -G "$results/hs_err_*.log" >/dev/null; }; then
             log "RETRY: $name: the JVM crashed (exit $rc); keeping its hs_err in $results/crash-1 and retrying once"
-            mkdir -p "$results/crash-1"; mv "$results"/hs_err_*.log "$results/console.log" "$results/crash-1/" 2>/dev/null || true
+            mkdir -p "$results/crash-1"; mv "$results"/hs_err_*.log "$results/console.log" "$results/junit" "$results/crash-1/" 2>/dev/null || true
             continue
         fi
         break
     done
+    local n reports=() failed_reps=()
+    for n in $(seq 1 "$REPEAT"); do
+        if compgen -G "$results/junit/$n/*.xml" >/dev/null; then reports+=("$results/junit/$n"/*.xml); else failed_reps+=("$n:no-report"); continue; fi
+        if grep -qE '<(failure|error)' "$results/junit/$n"/*.xml; then
+            failed_reps+=("$n:$(awk 'match($0, /<testcase name="[^"]*" classname="[^"]*"/) { t = substr($0, RSTART, RLENGTH) }
+                /<(failure|error)/ { gsub(/<testcase name="|" classname="io\.dmadirect\.hil\.|"$/, " ", t); split(t, f, " ");
+                print f[2] "." f[1] }' "$results/junit/$n"/*.xml | sort -u | tr '\n' ' ')")
+        fi
+    done
+    if [ "$REPEAT" -gt 1 ]; then log "$name: $((REPEAT - ${#failed_reps[@]})) of $REPEAT launches passed${failed_reps:+; failed: ${failed_reps[*]}}"; fi
     if [ "$rc" != 0 ]; then log "FAIL: $name: guest command exit $rc (results in $results)"; return 1; fi
-    if ! compgen -G "$results/junit/*.xml" >/dev/null; then log "FAIL: $name: no JUnit XML report"; return 1; fi
-    if grep -qE '<(failure|error)' "$results"/junit/*.xml; then log "FAIL: $name: failures in the JUnit report"; return 1; fi
+    if [ ${#reports[@]} -eq 0 ]; then log "FAIL: $name: no JUnit XML report"; return 1; fi
+    if [ ${#failed_reps[@]} -gt 0 ]; then log "FAIL: $name: failures in the JUnit report: ${failed_reps[*]}"; return 1; fi
     if [ "$(cat "$results/cli-udev.rc" 2>/dev/null)" != 0 ]; then
         log "FAIL: $name: CLI/udev checks (test-rigs/hil/cli-udev-checks.sh), see $results/cli-udev.log"; return 1
     fi
     log "$name: $(tail -1 "$results/cli-udev.log")"
-    if [ "$name" = iommu-vfio ] || [ "$name" = iommufd ]; then
+    if [ -z "$SELECT" ] && { [ "$name" = iommu-vfio ] || [ "$name" = iommufd ]; }; then
         # The DMAR fault is logged asynchronously: check the console after the guest is gone.
         if ! grep -q 'DMAR: \[DMA Write' "$results/console.log"; then
             log "FAIL: $name: no DMAR fault in console.log"; return 1
@@ -170,13 +196,13 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
         log "$name: console.log: $(grep -m1 -A1 'DMAR: \[DMA Write' "$results/console.log" | tr -s '\r\n' ' ')"
     fi
     local tests skipped
-    tests=$(grep -ho 'tests="[0-9]*"' "$results"/junit/*.xml | head -1)
-    skipped=$(grep -ho 'skipped="[0-9]*"' "$results"/junit/*.xml | head -1)
+    tests=$(grep -ho 'tests="[0-9]*"' "${reports[@]}" | sort -u | tr '\n' ' ' | sed 's/ $//')
+    skipped=$(grep -ho 'skipped="[0-9]*"' "${reports[@]}" | sort -u | tr '\n' ' ' | sed 's/ $//')
     # No silent skips: every selected test must have run.
     if [ "$skipped" != 'skipped="0"' ]; then
         log "FAIL: $name: tests were skipped ($skipped); a variant selects only the tests it can run"; return 1
     fi
-    log "PASS: $name ($tests $skipped) in $((SECONDS - t0)) s$(grep -ho ', agent tests [0-9]* s' "$results/evidence.txt" 2>/dev/null \
+    log "PASS: $name ($tests $skipped${SELECT:+; partial: $SELECT}$([ "$REPEAT" -gt 1 ] && echo " x$REPEAT launches")) in $((SECONDS - t0)) s$(grep -ho ', agent tests [0-9]* s' "$results/evidence.txt" 2>/dev/null \
         | awk '{ s += $4 } END { if (NR) printf ", of which %d s in the agent tests", s }')"
 }
 
