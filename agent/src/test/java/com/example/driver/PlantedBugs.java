@@ -246,6 +246,8 @@ public final class PlantedBugs {
         // Allocated before any attach and freed after it: the agent must not count that free against
         // what it saw allocated (its live bytes went negative).
         DmaBuffer beforeAttach = nic.allocCoherent(8192);
+        // Loaded and not linked before the attach, as the rig's JUnit run loads classes its tests name.
+        Class.forName("com.example.driver.LoadedBeforeAttach", false, PlantedBugs.class.getClassLoader());
         System.out.println("attach-target: ready " + ProcessHandle.current().pid());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         String line;
@@ -253,6 +255,10 @@ public final class PlantedBugs {
             if (line.equals("alloc")) {
                 // A method entered after the attach runs the rewritten code; the loop above it cannot.
                 allocateSome(nic, held);
+                System.out.println("attach-target: allocated " + held.size());
+            } else if (line.equals("alloc-fresh")) {
+                LoadedAfterAttach.allocate(nic, held);
+                LoadedBeforeAttach.allocate(nic, held);
                 System.out.println("attach-target: allocated " + held.size());
             } else if (line.equals("exit")) {
                 break;

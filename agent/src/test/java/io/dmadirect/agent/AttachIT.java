@@ -43,6 +43,15 @@ class AttachIT {
             second.assertExit(0).assertContains("live DMA map, 2 entries", "nic0 coherent", "size=4096", "size=65536",
                     "site=com.example.driver.PlantedBugs.allocateSome(PlantedBugs.java:");
 
+            // A driver class loaded for the first time after the attach is rewritten too.
+            in.write("alloc-fresh\n");
+            in.flush();
+            await(out, log, "attach-target: allocated 4");
+            ChildJvm.Result third = attach(pid, "");
+            third.assertExit(0).assertContains("live DMA map, 4 entries", "size=16384",
+                    "site=com.example.driver.LoadedAfterAttach.allocate(LoadedAfterAttach.java:", "size=32768",
+                    "site=com.example.driver.LoadedBeforeAttach.allocate(LoadedBeforeAttach.java:");
+
             in.write("exit\n");
             in.flush();
             await(out, log, "attach-target: done");
