@@ -105,20 +105,15 @@ final class LowMemoryReserver {
         }
     }
 
-    /** One more step of ballast, unless the budget, the host's floor or the kernel says stop (noted). */
+    /** One more step of ballast, unless the cap on new pages, the host's floor or the kernel says stop (noted). */
     private boolean growBallast(Ballast ballast, long budgetPages, long step) {
-        long room = budgetPages - ballast.heldPages();
-        if (room <= 0) {
-            note = join(note, "the ballast limit of " + Sizes.format(budgetPages * pageSize)
-                    + " was reached before the kernel handed out enough memory below 4 GiB");
+        BallastStep next = BallastStep.next(budgetPages, ballast.newPages(), ballast.poolPagesLeft(), step,
+                free.availableBytes(), HOST_FLOOR_BYTES, pageSize);
+        if (next.pages() == 0) {
+            note = join(note, next.stop());
             return false;
         }
-        long pages = Math.min(step, room);
-        if (free.availableBytes() - pages * pageSize < HOST_FLOOR_BYTES) {
-            note = join(note, "stopped to leave " + Sizes.format(HOST_FLOOR_BYTES) + " available to the host");
-            return false;
-        }
-        if (!ballast.add(pages)) {
+        if (!ballast.add(next.pages())) {
             note = join(note, "the kernel had no more hugepages to hold back");
             return false;
         }
