@@ -3,6 +3,7 @@
 # run as root inside the rig guest (test-rigs/qemu), once per variant, before the JUnit suite binds.
 #
 #   test-rigs/hil/cli-udev-checks.sh iommu-vfio|iommufd|noiommu-uio|noiommu-vfio
+#   (run.sh runs the highmem variants' checks as noiommu-uio and noiommu-vfio: the same bindings)
 #
 # Device:  edu (1234:11e8, group 3, unbound at boot); in the intel-iommu guest also group 5, the q35
 #          ICH9 functions 00:1f.0 (ISA bridge), 00:1f.2 (SATA), 00:1f.3 (SMBus), all unbound at boot.

@@ -1,21 +1,32 @@
 #!/usr/bin/env bash
-# Runs the hardware-in-the-loop JUnit suite inside the QEMU rig, in three variants, and exits non-zero
+# Runs the hardware-in-the-loop JUnit suite inside the QEMU rig, one guest per variant, and exits non-zero
 # when any variant fails (a test failure, no result from the guest, a timeout).
 #
-#   test-rigs/hil/run.sh [variant...]      variants: iommu-vfio iommufd noiommu-uio noiommu-vfio (default: all)
+#   test-rigs/hil/run.sh [variant...]
 #
+# Variants (default: all six, or the list in DMADIRECT_HIL_VARIANTS when set and no argument is given):
 # 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode through VFIO type1), 1536 MiB guest, 80 hugepages
 #                  (edu + NVMe driver sessions); Debian's 6.1 kernel
 # 2. iommufd       the same devices and tests on the 6.12 kernel with iommufd and the VFIO device cdev
 #                  (run-guest.sh --iommufd): sessions map through iommufd
 # 3. noiommu-uio   no IOMMU, edu on uio_pci_generic (PA mode), 1 GiB guest, 300 hugepages (some below 256 MiB)
 # 4. noiommu-vfio  no IOMMU, edu on vfio-pci no-IOMMU (PA mode), same guest
+# 5. highmem-uio   no IOMMU, edu on uio_pci_generic (PA mode), 6 GiB guest: q35 puts 2 GiB below 4 GiB and
+#                  4 GiB above; 600 hugepages reserved after boot come from ZONE_NORMAL, so all lie above
+#                  4 GiB, and the 28-bit edu must still MATCH (issue 14: low memory on demand)
+# 6. highmem-vfio  the same guest, edu on vfio-pci no-IOMMU (PA mode)
+#
+# Tags: tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
+# variants (every other variant excludes them), which also run every other PA-mode test.
 #
 # The javaagent tests (Agent*Test) need agent/target/dmadirect-agent.jar and java/cli/target/dmadirect.jar,
 # built here and snapshotted with the classes.
 #
-# The classpath is built on the host (one JVM per variant in the guest, JUnit console launcher);
-# reports, console log, evidence and any hs_err file are copied to test-rigs/hil/target/rig/<variant>/.
+# The classpath is built on the host (one JVM per variant in the guest, JUnit console launcher).
+# Every run of a variant keeps its evidence in its own directory, test-rigs/hil/target/rig/runs/<time>-<variant>/
+# (reports, console log, evidence.txt, cli-udev.log and any hs_err file); test-rigs/hil/target/rig/<variant>
+# links to that variant's latest run and target/rig/runs/latest to the newest of all. The newest
+# DMADIRECT_HIL_KEEP_RUNS run directories are kept (default 24), older ones are deleted.
 # QEMU exits 0 whatever happened, so the verdict comes from the exit code the guest wrote (run-guest.sh)
 # and the JUnit XML; no XML is a failure. A JVM that crashed (signal, hs_err) is retried once, and
 # this script says so. The intel-iommu variant must also show a DMAR fault in console.log.
@@ -25,10 +36,24 @@ ROOT=$(cd "$HERE/../.." && pwd -P)
 RIG="$ROOT/test-rigs/qemu"
 OUT="$HERE/target/rig"
 LAUNCHER_VERSION=1.13.4
-log() { printf '[hil] %s\n' "$*" >&2; }
+CURRENT_RUN=''   # the run directory of the variant being run: log lines are kept there too (run.log)
+log() {
+    printf '[hil] %s\n' "$*" >&2
+    if [ -n "$CURRENT_RUN" ]; then printf '%s %s\n' "$(date -u +%H:%M:%S)" "$*" >> "$CURRENT_RUN/run.log"; fi
+}
 
+ALL_VARIANTS=(iommu-vfio iommufd noiommu-uio noiommu-vfio highmem-uio highmem-vfio)
 VARIANTS=("$@")
-[ ${#VARIANTS[@]} -gt 0 ] || VARIANTS=(iommu-vfio iommufd noiommu-uio noiommu-vfio)
+if [ ${#VARIANTS[@]} -eq 0 ]; then
+    # CI's second JDK runs a subset (.ci/run); word splitting of the list is intended.
+    # shellcheck disable=SC2206
+    if [ -n "${DMADIRECT_HIL_VARIANTS:-}" ]; then VARIANTS=($DMADIRECT_HIL_VARIANTS); else VARIANTS=("${ALL_VARIANTS[@]}"); fi
+fi
+for v in "${VARIANTS[@]}"; do
+    case " ${ALL_VARIANTS[*]} " in *" $v "*) ;; *) log "unknown variant $v (known: ${ALL_VARIANTS[*]})"; exit 2 ;; esac
+done
+KEEP_RUNS=${DMADIRECT_HIL_KEEP_RUNS:-24}
+[[ $KEEP_RUNS =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_KEEP_RUNS wants a positive number"; exit 2; }
 T0=$(date +%s)
 
 # --- classpath, built on the host -------------------------------------------------------------------
@@ -64,30 +89,59 @@ if "$JAVA_BIN" -XX:+EnableDynamicAgentLoading -version >/dev/null 2>&1; then
     JAVA_FLAGS+=(-XX:+EnableDynamicAgentLoading)
 fi
 
+# --- evidence, one directory per run of a variant ---------------------------------------------------
+RUNS="$OUT/runs"
+new_run_dir() {   # new_run_dir VARIANT -> prints the new directory; links target/rig/VARIANT and runs/latest to it
+    local dir
+    mkdir -p "$RUNS"
+    dir=$(mktemp -d "$RUNS/$(date -u +%Y%m%dT%H%M%SZ)-$1-XXXX")
+    chmod 755 "$dir"   # as a plain mkdir would make it: the guest's non-root children write there too
+    # Before this layout target/rig/<variant> was a directory; it becomes a link to the latest run.
+    if [ -d "$OUT/$1" ] && [ ! -L "$OUT/$1" ]; then rm -rf "$OUT/$1"; fi
+    ln -sfn "runs/$(basename "$dir")" "$OUT/$1"
+    ln -sfn "$(basename "$dir")" "$RUNS/latest"
+    # Keep the newest KEEP_RUNS runs (names start with their UTC time, so they sort by age).
+    { find "$RUNS" -mindepth 1 -maxdepth 1 -type d -name '2*' | sort -r | tail -n +$((KEEP_RUNS + 1)); } | xargs -r rm -rf
+    printf '%s\n' "$dir"
+}
+
 # --- one variant ----------------------------------------------------------------------------------------
 run_variant() {   # run_variant NAME -> 0 on pass
-    local name=$1 results="$OUT/$1" iommu mem pages bind tags t0=$SECONDS
+    local name=$1 results iommu mem pages bind tags checks_as t0=$SECONDS
+    local pa_tags="--exclude-tag iommu --exclude-tag nvme"
     case "$name" in
         # Tests tagged for what a variant lacks are not selected there, rather than run and skipped.
         iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
-                      tags="" ;;
+                      tags="--exclude-tag highmem"; checks_as=$name ;;
         iommufd)      iommu=--iommufd;  mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
-                      tags="" ;;
+                      tags="--exclude-tag highmem"; checks_as=$name ;;
         noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic"
-                      tags="--exclude-tag iommu --exclude-tag nvme" ;;
+                      tags="$pa_tags --exclude-tag highmem"; checks_as=$name ;;
         noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci"
-                      tags="--exclude-tag iommu --exclude-tag nvme" ;;
+                      tags="$pa_tags --exclude-tag highmem"; checks_as=$name ;;
+        # q35 maps min(RAM, 2 GiB) below 4 GiB when the guest has more than 2.75 GiB; the rest lies above.
+        # hugepages reserved after boot come from the highest zone first (ZONE_NORMAL), so all 600 lie
+        # above 4 GiB and nothing of the pool is within the edu's 28 bits.
+        highmem-uio)  iommu=--no-iommu; mem=6G;    pages=600; bind="$RIG/bind.sh edu uio_pci_generic"
+                      tags="$pa_tags"; checks_as=noiommu-uio ;;
+        highmem-vfio) iommu=--no-iommu; mem=6G;    pages=600; bind="$RIG/bind.sh edu vfio-pci"
+                      tags="$pa_tags"; checks_as=noiommu-vfio ;;
         *) log "unknown variant $name"; return 2 ;;
     esac
-    rm -rf "$results"; mkdir -p "$results"
+    results=$(new_run_dir "$name")
+    CURRENT_RUN=$results
     # Issue 8: the CLI and udev checks run first, on the devices as booted; their verdict is cli-udev.rc.
-    local checks="{ rc=0; bash $HERE/cli-udev-checks.sh $name || rc=\$?; echo \$rc > \$DMADIRECT_RIG_RESULTS/cli-udev.rc; } \
+    local checks="{ rc=0; bash $HERE/cli-udev-checks.sh $checks_as || rc=\$?; echo \$rc > \$DMADIRECT_RIG_RESULTS/cli-udev.rc; } \
 2>&1 | tee \$DMADIRECT_RIG_RESULTS/cli-udev.log"
     local guest_cmd
-    guest_cmd="set -e; ulimit -l unlimited; $checks; $bind; rc=0; \
+    # Where the guest's memory and hugepages lie, kept with the evidence (the highmem variants depend on it).
+    local layout="{ grep 'System RAM' /proc/iomem; grep -E '^Node|^  +(pages free|managed) ' /proc/zoneinfo; \
+grep -i huge /proc/meminfo; } > \$DMADIRECT_RIG_RESULTS/memory-layout.txt 2>&1 || true"
+    guest_cmd="set -e; ulimit -l unlimited; $layout; $checks; $bind; rc=0; \
 \"$JAVA_BIN\" ${JAVA_FLAGS[*]} -XX:ErrorFile=\$DMADIRECT_RIG_RESULTS/hs_err_%p.log -cp \"$CP\" \
 org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect.hil $tags --fail-if-no-tests \
 --disable-banner --details=tree --reports-dir \$DMADIRECT_RIG_RESULTS/junit || rc=\$?; exit \$rc"
+    log "$name: evidence in $results"
     local attempt rc
     for attempt in 1 2; do
         rc=0
@@ -128,7 +182,12 @@ org.junit.platform.console.ConsoleLauncher execute --select-package io.dmadirect
 
 FAILED=()
 for v in "${VARIANTS[@]}"; do
-    run_variant "$v" || FAILED+=("$v")
+    vrc=0
+    run_variant "$v" || vrc=$?
+    # The verdict stays with the run's evidence.
+    [ -n "$CURRENT_RUN" ] && if [ "$vrc" = 0 ]; then echo PASS > "$CURRENT_RUN/verdict"; else echo FAIL > "$CURRENT_RUN/verdict"; fi
+    CURRENT_RUN=''
+    [ "$vrc" = 0 ] || FAILED+=("$v")
 done
 log "wall time $(( $(date +%s) - T0 )) s for ${VARIANTS[*]}"
 if [ ${#FAILED[@]} -gt 0 ]; then log "FAILED variants: ${FAILED[*]}"; exit 1; fi

@@ -11,7 +11,8 @@
 #                      VFIO's device cdev (/dev/vfio/devices/vfioN) besides type1
 #   --no-iommu         plain q35, no IOMMU; uses the no-IOMMU vfio initramfs if
 #                      prepare.sh --noiommu built it (/dev/vfio/noiommu-N), UIO always
-#   --mem SIZE         guest RAM (default 1536M; keep <= 2G, the machine is shared)
+#   --mem SIZE         guest RAM (default 1536M; keep <= 2G, the machine is shared,
+#                      except the HIL highmem variants: 6G, mostly above 4 GiB)
 #   --hugepages N      vm.nr_hugepages in the guest (default 64, 2 MiB each)
 #   --edu-dma-mask M   edu's DMA mask (default: QEMU's, 28 bits = 0xfffffff)
 #   --timeout SECS     host-side limit for the whole boot (default 600); QEMU is

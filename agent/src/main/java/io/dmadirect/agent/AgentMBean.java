@@ -86,6 +86,15 @@ final class AgentMBean implements DmaAgentMXBean {
     }
 
     @Override
+    public long[] streamingCountsAt(String callSitePrefix) {
+        if (d.tracer == null || callSitePrefix == null) {
+            return new long[] {-1, -1};
+        }
+        return new long[] {d.tracer.sumAt(callSitePrefix, Tracer.MAP)[Tracer.CALLS],
+                d.tracer.sumAt(callSitePrefix, Tracer.BOUNCE)[Tracer.CALLS]};
+    }
+
+    @Override
     public long getLiveMappings() {
         return d.streaming == null ? -1 : d.streaming.live.size();
     }

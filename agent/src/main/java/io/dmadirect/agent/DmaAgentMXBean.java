@@ -32,6 +32,16 @@ public interface DmaAgentMXBean {
 
     long getBouncedBytes();
 
+    /**
+     * Streaming maps ({@code map} and {@code mapSg} calls) and bounced mappings (or segments) made at the call
+     * sites whose text starts with {@code callSitePrefix} (a driver's package, {@code "io.dmadirect.drivers.nvme."},
+     * or one method, {@code "com.example.Nic.send("}), as {@code {maps, bounced}}; {@code {-1, -1}} without trace.
+     * Unlike {@link #getMappings()} and {@link #getBouncedMappings()}, read one after the other while other
+     * threads map, the pair counts one driver's calls and does not mix in another thread's mapping that fell
+     * between the two reads.
+     */
+    long[] streamingCountsAt(String callSitePrefix);
+
     /** Live streaming mappings (segments count one each), -1 without debug. */
     long getLiveMappings();
 

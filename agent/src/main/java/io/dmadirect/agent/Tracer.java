@@ -221,6 +221,21 @@ final class Tracer {
         return total;
     }
 
+    /** {@link #sum} over the call sites whose text starts with {@code prefix} (site 0, "unknown", never matches). */
+    long[] sumAt(String prefix, int kind) {
+        long[] total = new long[6];
+        for (int site = 1; site <= CallSites.count(); site++) {
+            if (CallSites.text(site).startsWith(prefix)) {
+                long[] s = sum(site, kind);
+                for (int c = 0; c < MAX; c++) {
+                    total[c] += s[c];
+                }
+                total[MAX] = Math.max(total[MAX], s[MAX]);
+            }
+        }
+        return total;
+    }
+
     /** Calls and bytes of successful allocations per path (index 0) or zone (index 1). */
     long[] pathZone(AllocationPath path, Zone zone) {
         long[] total = new long[2];

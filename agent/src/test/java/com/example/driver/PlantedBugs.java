@@ -63,6 +63,7 @@ public final class PlantedBugs {
                 case "inject-map" -> Streaming.injectMap(platform, nic);
                 case "bounce-data" -> Streaming.bounceData(platform, nic);
                 case "small-pool" -> Streaming.smallPool(platform, nic);
+                case "count-race" -> CountRace.run(nic);
                 default -> throw new IllegalArgumentException(args[0]);
             }
         }

@@ -105,4 +105,23 @@ final class AgentRig {
         assertTrue(value instanceof Long, attribute + " is a long: " + value);
         return (Long) value;
     }
+
+    /**
+     * The agent's {maps, bounced} at the call sites whose text starts with {@code callSitePrefix}: one
+     * driver's counts, undisturbed by the edu traffic thread mapping meanwhile (issue 14: the global
+     * Mappings and BouncedMappings, read one after the other, once took in a traffic mapping between them).
+     */
+    static long[] streamingCountsAt(String callSitePrefix) {
+        try {
+            Object value = ManagementFactory.getPlatformMBeanServer().invoke(new ObjectName(MBEAN), "streamingCountsAt",
+                    new Object[] {callSitePrefix}, new String[] {String.class.getName()});
+            assertTrue(value instanceof long[] && ((long[]) value).length == 2, "streamingCountsAt: " + value);
+            return (long[]) value;
+        } catch (InstanceNotFoundException e) {
+            fail("the agent is not running in this JVM (no MBean " + MBEAN + "): the attach did not install it");
+            return null;
+        } catch (JMException e) {
+            throw new AssertionError("invoking " + MBEAN + " streamingCountsAt", e);
+        }
+    }
 }

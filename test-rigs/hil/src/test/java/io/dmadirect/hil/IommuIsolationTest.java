@@ -5,7 +5,6 @@ import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.Sizes;
@@ -32,7 +31,7 @@ class IommuIsolationTest {
     @Test
     void dmaToAnUnmappedIovaFaultsAndCorruptsNothing() throws Exception {
         Rig.requireRig();
-        assumeTrue(Rig.iommu(), "IOMMU isolation needs the intel-iommu variant; this guest has no IOMMU");
+        Rig.require(Rig.iommu(), "IOMMU isolation needs the intel-iommu variant; this guest has no IOMMU");
         EduDriver edu = Rig.edu();
         IovaMemory memory = Rig.eduSession().iovaMemory().orElseThrow();
         assertFalse(memory.isMapped(UNMAPPED), "the guard IOVA must be unmapped");

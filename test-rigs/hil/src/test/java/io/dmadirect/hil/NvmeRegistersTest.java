@@ -3,7 +3,6 @@ package io.dmadirect.hil;
 import org.junit.jupiter.api.Tag;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.HugepageOptions;
@@ -26,7 +25,7 @@ class NvmeRegistersTest {
     @Test
     void capAndVersionReadBack() {
         Rig.requireRig();
-        assumeTrue(Rig.iommu(), "NVMe is bound to vfio-pci only in the intel-iommu variant");
+        Rig.require(Rig.iommu(), "NVMe is bound to vfio-pci only in the intel-iommu variant");
         PciAddress bdf = PciAddress.parse(System.getenv("DMADIRECT_RIG_NVME_BDF"));
         try (PciSession nvme = PciSession.open(bdf, HugepageOptions.DEFAULTS.withInitialBytes(8 * Sizes.MiB)
                 .withName("hil-nvme"))) {

@@ -1,7 +1,6 @@
 package io.dmadirect.hil;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.HugepageOptions;
@@ -19,7 +18,7 @@ final class NvmeRig {
     /** A session on the rig's NVMe (vfio-pci, IOVA mode; bound only in the intel-iommu variant). */
     static PciSession open(String name, boolean forceBounce) {
         Rig.requireRig();
-        assumeTrue(Rig.iommu(), "NVMe is bound to vfio-pci only in the intel-iommu variant");
+        Rig.require(Rig.iommu(), "NVMe is bound to vfio-pci only in the intel-iommu variant");
         PciAddress bdf = PciAddress.parse(System.getenv("DMADIRECT_RIG_NVME_BDF"));
         HugepageOptions memory = HugepageOptions.DEFAULTS.withInitialBytes(24 * Sizes.MiB).withName(name);
         SwiotlbConfig bounce = SwiotlbConfig.processDefaults().withForce(forceBounce);

@@ -39,6 +39,19 @@ final class Rig {
         assumeTrue(inRig, "not in the QEMU rig: run test-rigs/hil/run.sh (device tests skipped on the host)");
     }
 
+    /**
+     * A test's need of its variant (an IOMMU, the NVMe): outside the rig it skips as {@link #requireRig()}
+     * does; inside, a variant selects by tag only the tests it can run, so an unmet need fails rather than
+     * skips. This and {@link #requireRig()} are the HIL suite's only assumptions (NoBareAssumptionsTest).
+     */
+    static void require(boolean condition, String reason) {
+        requireRig();
+        if (!condition) {
+            fail("variant " + variant() + " selected a test it cannot run: " + reason
+                    + " (test-rigs/hil/run.sh excludes tests by tag where a variant lacks what they need)");
+        }
+    }
+
     static boolean iommu() {
         return "1".equals(System.getenv("DMADIRECT_RIG_IOMMU"));
     }
