@@ -115,7 +115,7 @@ final class LowMemoryReserver {
                         continue;
                     }
                 }
-                if (!growBallast(ballast, budgetPages, step)) {
+                if (!growBallast(ballast, budgetPages, approachStep(step, basePagesPerPage))) {
                     break;
                 }
             }
@@ -125,6 +125,21 @@ final class LowMemoryReserver {
             return 0;
         }
     }
+
+    /**
+     * Steps shrink as ZONE_NORMAL runs out: half of what it still has free above a margin for its
+     * watermarks ({@link #WATERMARK_MARGIN_BYTES}), down to one page. The pages the kernel hands out first from
+     * ZONE_DMA32 are its lowest (boot frees memory to the tail of the free lists, in address order), which a
+     * device with a mask below 32 bits needs; a large last step would put them in the ballast instead of in
+     * the next batch.
+     */
+    private long approachStep(long maxStep, long basePagesPerPage) {
+        long highFree = free.highZoneFreePages() / basePagesPerPage - WATERMARK_MARGIN_BYTES / pageSize;
+        return Math.max(1, Math.min(maxStep, highFree / 2));
+    }
+
+    /** ZONE_NORMAL stops handing out pages at its watermarks, some tens of MiB before it is empty. */
+    static final long WATERMARK_MARGIN_BYTES = 64 * Sizes.MiB;
 
     /** One more step of ballast, unless the cap on new pages, the host's floor or the kernel says stop (noted). */
     private boolean growBallast(Ballast ballast, long budgetPages, long step) {

@@ -220,6 +220,11 @@ public final class PciSession implements AutoCloseable {
         return memory.lowMemoryReport();
     }
 
+    /** What each attempt of low memory on demand obtained for this session's device, in order (PA mode). */
+    public java.util.List<LowMemoryReport> lowMemoryOnDemand() {
+        return memory.onDemandReports();
+    }
+
     /** In IOVA mode, the memory as mapped in the IOMMU (for checks such as "is this IOVA mapped?"). */
     public Optional<IovaMemory> iovaMemory() {
         return Optional.ofNullable(iovaMemory);

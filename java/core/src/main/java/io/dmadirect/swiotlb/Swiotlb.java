@@ -101,7 +101,7 @@ public final class Swiotlb implements AutoCloseable {
         }
         long bytes = alignUp(config.bytes(), SEGMENT_BYTES);
         long got = made.stream().mapToLong(p -> (long) p.nslots * SLOT_SIZE).sum();
-        LOG.log(System.Logger.Level.INFO, "swiotlb: bounce pool " + Sizes.format(got)
+        LOG.log(System.Logger.Level.DEBUG, "swiotlb: bounce pool " + Sizes.format(got)
                 + (low == null ? "" : ", below 4 GiB " + Sizes.hex(low.firstPhys()) + ".." + Sizes.hex(low.lastPhys()))
                 + (high == null ? "" : ", above 4 GiB " + Sizes.hex(high.firstPhys()) + ".." + Sizes.hex(high.lastPhys()))
                 + (low != null ? "" : "; 32-bit devices bounce only through extra pools taken below their limit"
