@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
+import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.Zone;
 import io.dmadirect.linux.LinuxPlatformOptions;
@@ -50,6 +52,23 @@ class FreshHostLayoutTest {
             try (DmaBuffer buffer = device.allocCoherent(PAGE)) {
                 assertTrue(buffer.dmaAddress() + PAGE - 1 <= 0xffff_ffffL, buffer.toString());
                 assertEquals(Zone.DMA32, buffer.zone(), buffer.toString());
+            }
+        }
+    }
+
+    @Test
+    void a32BitDeviceBouncesBelow4GiBAndA64BitDeviceUsesThePoolAboveFirst() {
+        try (SimulatedPlatform platform = freshHost().build();
+                DmaDevice narrow = platform.attach(DeviceProperties.simple("mask32"));
+                DmaDevice wide = platform.attach(DeviceProperties.simple("mask64"))) {
+            narrow.setMaskAndCoherent(DmaMask.BITS_32);
+            wide.setMaskAndCoherent(DmaMask.BITS_64);
+            byte[] data = new byte[4096];
+            try (DmaMapping low = narrow.map(data, 0, data.length, DmaDirection.TO_DEVICE);
+                    DmaMapping high = wide.map(data, 0, data.length, DmaDirection.TO_DEVICE)) {
+                assertTrue(low.dmaAddress() + data.length - 1 <= 0xffff_ffffL, low.toString());
+                assertTrue(Long.compareUnsigned(high.dmaAddress(), 0xffff_ffffL) > 0,
+                        "the 64-bit device leaves the low part to those that need it: " + high);
             }
         }
     }
