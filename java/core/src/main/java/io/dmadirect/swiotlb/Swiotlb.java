@@ -280,6 +280,16 @@ public final class Swiotlb implements AutoCloseable {
             }
             SlotPool pool = takePool(pools.length, pages, encryption, share, chunkBytes, chunkBytes, config.areas(),
                     physLimit, true, true, zoneFor(physLimit));
+            if (pool == null && Long.compareUnsigned(physLimit, LOW_4G) <= 0) {
+                // Low memory on demand, as for coherent memory: the kernel would take the pool from ZONE_DMA32.
+                io.dmadirect.spi.LowMemoryAttempt attempt = pages.growBelow(physLimit, chunkBytes);
+                LOG.log(System.Logger.Level.INFO, "swiotlb: an extra pool below " + Sizes.hex(physLimit)
+                        + " needed low memory on demand: " + attempt.tried());
+                if (!attempt.runs().isEmpty()) {
+                    pool = takePool(pools.length, pages, encryption, share, chunkBytes, chunkBytes, config.areas(),
+                            physLimit, true, true, zoneFor(physLimit));
+                }
+            }
             if (pool == null) {
                 return NONE;
             }

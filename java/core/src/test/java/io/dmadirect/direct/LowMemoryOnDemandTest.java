@@ -66,6 +66,24 @@ class LowMemoryOnDemandTest {
     }
 
     @Test
+    void a28BitDriversHeapMappingBouncesThroughAnExtraPoolOfLowMemoryObtainedOnDemand() {
+        try (SimulatedPlatform platform = highOnlyGuest()
+                .bouncePool(io.dmadirect.swiotlb.SwiotlbConfig.processDefaults().withDynamicMax(8 * MiB)).build();
+                DmaDevice edu = platform.attach(DeviceProperties.simple("edu"))) {
+            edu.setMaskAndCoherent(DmaMask.bits(28));
+            try (DmaBuffer ring = edu.allocCoherent(4096)) {
+                // The frame obtained for the mask is in use; the heap mapping needs a pool of its own below 256 MiB.
+                byte[] data = new byte[4095];
+                try (io.dmadirect.DmaMapping mapping = edu.map(data, 0, data.length, io.dmadirect.DmaDirection.TO_DEVICE)) {
+                    assertTrue(mapping.isBounced() && mapping.dmaAddress() + data.length <= 256 * MiB, mapping.toString());
+                }
+            }
+            assertEquals(2 * PAGE, platform.memoryStats().zone(Zone.DMA32).total(),
+                    "one frame obtained for the mask, one for the extra pool: " + platform.memoryStats());
+        }
+    }
+
+    @Test
     void a64BitDriverNeverTakesLowMemoryOnDemand() {
         try (SimulatedPlatform platform = highOnlyGuest().build();
                 DmaDevice nic = platform.attach(DeviceProperties.simple("nic"))) {
