@@ -6,8 +6,10 @@ import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
+import io.dmadirect.Sizes;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.pool.AtomicPools;
+import io.dmadirect.spi.LowMemoryAttempt;
 import io.dmadirect.spi.MemoryRun;
 import io.dmadirect.swiotlb.Swiotlb;
 import java.util.Set;
@@ -148,20 +150,23 @@ public final class DirectPlatform implements DmaPlatform {
      * repeated for a limit as low or lower within {@link #ON_DEMAND_RETRY_NANOS}: the host has not changed,
      * and a driver that keeps failing must not pay the search every time.
      */
-    io.dmadirect.spi.LowMemoryAttempt obtainBelow(long physLimit, long bytes, String device) {
+    LowMemoryAttempt obtainBelow(long physLimit, long bytes, String device) {
         long[] last = lastEmptyAttempt;
-        if (last != null && Long.compareUnsigned(physLimit, last[0]) <= 0 && System.nanoTime() - last[1] < ON_DEMAND_RETRY_NANOS) {
-            return io.dmadirect.spi.LowMemoryAttempt.none("not tried again so soon; the last attempt: " + lastEmptyTried);
+        if (last != null && Long.compareUnsigned(physLimit, last[0]) <= 0
+                && System.nanoTime() - last[1] < ON_DEMAND_RETRY_NANOS) {
+            return LowMemoryAttempt.none("not tried again so soon; the last attempt: " + lastEmptyTried);
         }
-        io.dmadirect.spi.LowMemoryAttempt attempt = parts.pages().growBelow(physLimit, bytes);
+        LowMemoryAttempt attempt = parts.pages().growBelow(physLimit, bytes);
         onDemandBytes.addAndGet(attempt.bytes());
         if (attempt.runs().isEmpty()) {
             lastEmptyTried = attempt.tried();
             lastEmptyAttempt = new long[] {physLimit, System.nanoTime()};
         }
-        LOG.log(attempt.runs().isEmpty() ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "direct: "
-                + device + " needs memory below " + io.dmadirect.Sizes.hex(physLimit) + ": obtained "
-                + io.dmadirect.Sizes.format(attempt.bytes()) + " of " + io.dmadirect.Sizes.format(bytes) + " on demand in "
+        // Memory that cannot obtain more (a simulated machine without obtainable frames) tried nothing: no warning.
+        System.Logger.Level level = !attempt.runs().isEmpty() ? System.Logger.Level.INFO
+                : attempt.nanos() == 0 ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
+        LOG.log(level, "direct: " + device + " needs memory below " + Sizes.hex(physLimit) + ": obtained "
+                + Sizes.format(attempt.bytes()) + " of " + Sizes.format(bytes) + " on demand in "
                 + attempt.nanos() / 1_000_000 + " ms (" + attempt.tried() + ")");
         return attempt;
     }

@@ -30,6 +30,8 @@ public final class HugepageMemory implements PhysicalMemory {
     public static final long NO_ADDRESS = AddressTable.NO_ADDRESS;
     private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
     private static final String PREFIX = "linux/hugepages: ";
+    /** The most one attempt of low memory on demand may take. */
+    public static final long ON_DEMAND_TIME_LIMIT_NANOS = 30_000_000_000L;
 
     private final HugepageOptions options;
     private final HugepageAddressing addressing;
@@ -205,9 +207,6 @@ public final class HugepageMemory implements PhysicalMemory {
         LOG.log(Level.INFO, PREFIX + tried);
         return new LowMemoryAttempt(added, report.nanos(), tried);
     }
-
-    /** The most one attempt of low memory on demand may take. */
-    public static final long ON_DEMAND_TIME_LIMIT_NANOS = 30_000_000_000L;
 
     /** What each attempt of low memory on demand obtained, in order. */
     public synchronized List<LowMemoryReport> onDemandReports() {
