@@ -93,17 +93,30 @@ final class DirectDevice implements DmaDevice {
     }
 
     private void checkSupported(DmaMask mask) {
-        long lowest = platform.lowestPhysEnd();
-        if (platform.swiotlbAllocator != null) {
-            // A bounce pool within the mask makes the mask usable for streaming DMA.
-            lowest = lowerOf(lowest, platform.swiotlbAllocator.lastPhysAddress());
+        if (DmaDirect.supported(policy.dma, mask, lowestUsable())) {
+            return;
         }
+        // Low memory on demand: the kernel's driver would get ZONE_DMA32 or ZONE_DMA pages for this mask.
+        long physLimit = DmaDirect.dmaToPhys(policy.dma, DmaDirect.minNotZero(mask.value(), policy.dma.busDmaLimit()));
+        String tried = LowMemoryOnDemand.applies(physLimit)
+                ? platform.obtainBelow(physLimit, parts.memory().frameSize(), name()).tried()
+                : "nothing obtained on demand: the mask reaches past 4 GiB";
+        long lowest = lowestUsable();
         if (!DmaDirect.supported(policy.dma, mask, lowest)) {
             throw new DmaMaskUnsupportedException("failed to set DMA mask " + mask + " on " + name()
                     + ": the lowest memory the platform holds ends at " + Sizes.hex(lowest)
-                    + ", beyond the mask (dma_direct_supported). Reserve low memory (hugepages below "
-                    + (mask.bits() <= 32 ? "4 GiB" : "the mask") + ") or use IOVA mode behind an IOMMU");
+                    + ", beyond the mask (dma_direct_supported); " + tried + ". "
+                    + LowMemoryOnDemand.remedy(mask, parts.zones()));
         }
+    }
+
+    /** The end of the lowest memory held, a bounce pool within the mask making it usable for streaming DMA. */
+    private long lowestUsable() {
+        long lowest = platform.lowestPhysEnd();
+        if (platform.swiotlbAllocator != null) {
+            lowest = lowerOf(lowest, platform.swiotlbAllocator.lastPhysAddress());
+        }
+        return lowest;
     }
 
     private static long lowerOf(long a, long b) {
@@ -154,6 +167,9 @@ final class DirectDevice implements DmaDevice {
     private DmaBuffer allocPages(DevicePolicy p, long size, long aligned, boolean mayBlock, int attrs,
             AllocationSteps steps, boolean cpuMapped) {
         long handle = DirectPages.alloc(p, pages, parts.zones(), aligned, mayBlock, steps);
+        if (handle == PageAllocator.NO_PAGES && mayBlock) {
+            handle = LowMemoryOnDemand.allocAfterObtaining(platform, p, parts.zones(), aligned, steps, name());
+        }
         if (handle == PageAllocator.NO_PAGES) {
             throw AllocationFailure.of(name(), p, size, "no memory within the device's reach is free", steps,
                     pages.stats());

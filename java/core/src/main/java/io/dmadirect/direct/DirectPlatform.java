@@ -6,8 +6,10 @@ import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
+import io.dmadirect.Sizes;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.pool.AtomicPools;
+import io.dmadirect.spi.LowMemoryAttempt;
 import io.dmadirect.spi.MemoryRun;
 import io.dmadirect.swiotlb.Swiotlb;
 import java.util.Set;
@@ -30,6 +32,10 @@ public final class DirectPlatform implements DmaPlatform {
     private volatile CpuPhysTable cpuTable;
     private final Set<DirectDevice> devices = ConcurrentHashMap.newKeySet();
     private final AtomicLong leakedBytes = new AtomicLong();
+    private final AtomicLong onDemandBytes = new AtomicLong();
+    /** The limit and time of the last attempt of low memory on demand that obtained nothing, to not repeat it at once. */
+    private volatile long[] lastEmptyAttempt;
+    private volatile String lastEmptyTried = "";
     private volatile boolean closed;
 
     public DirectPlatform(PlatformParts parts) {
@@ -136,6 +142,40 @@ public final class DirectPlatform implements DmaPlatform {
     void leaked(long bytes, String why) {
         leakedBytes.addAndGet(bytes);
         LOG.log(System.Logger.Level.WARNING, "direct: leaking " + bytes + " bytes: " + why);
+    }
+
+    /**
+     * Low memory on demand ({@link LowMemoryOnDemand}): asks the page allocator for {@code bytes} below
+     * {@code physLimit} for {@code device}, and logs what it got. An attempt that obtained nothing is not
+     * repeated for a limit as low or lower within {@link #ON_DEMAND_RETRY_NANOS}: the host has not changed,
+     * and a driver that keeps failing must not pay the search every time.
+     */
+    LowMemoryAttempt obtainBelow(long physLimit, long bytes, String device) {
+        long[] last = lastEmptyAttempt;
+        if (last != null && Long.compareUnsigned(physLimit, last[0]) <= 0
+                && System.nanoTime() - last[1] < ON_DEMAND_RETRY_NANOS) {
+            return LowMemoryAttempt.none("not tried again so soon; the last attempt: " + lastEmptyTried);
+        }
+        LowMemoryAttempt attempt = parts.pages().growBelow(physLimit, bytes);
+        onDemandBytes.addAndGet(attempt.bytes());
+        if (attempt.runs().isEmpty()) {
+            lastEmptyTried = attempt.tried();
+            lastEmptyAttempt = new long[] {physLimit, System.nanoTime()};
+        }
+        // Memory that cannot obtain more (a simulated machine without obtainable frames) tried nothing: no warning.
+        System.Logger.Level level = !attempt.runs().isEmpty() ? System.Logger.Level.INFO
+                : attempt.nanos() == 0 ? System.Logger.Level.DEBUG : System.Logger.Level.WARNING;
+        LOG.log(level, "direct: " + device + " needs memory below " + Sizes.hex(physLimit) + ": obtained "
+                + Sizes.format(attempt.bytes()) + " of " + Sizes.format(bytes) + " on demand in "
+                + attempt.nanos() / 1_000_000 + " ms (" + attempt.tried() + ")");
+        return attempt;
+    }
+
+    static final long ON_DEMAND_RETRY_NANOS = 10_000_000_000L;
+
+    /** Bytes obtained by low memory on demand since the platform opened. */
+    public long lowMemoryOnDemandBytes() {
+        return onDemandBytes.get();
     }
 
     /** The end of the lowest frame held: the floor of {@code dma_direct_supported()}. */

@@ -15,7 +15,8 @@ import java.util.Objects;
  * @param swiotlb            a coherent allocator for restricted devices in place of the bounce pool; null
  *                           to use the bounce pool the platform builds from {@code bounce}
  * @param guestMemEncrypt    a confidential VM guest: every device's DMA is forced unencrypted
- * @param atomicPoolBytes    the first size of each zone's atomic pool; 0 for no pools
+ * @param atomicPoolBytes    the first size of each zone's atomic pool; 0 for no pools,
+ *                           {@code AtomicPools.SCALED} for the kernel's default for the memory held
  * @param atomicPoolMaxBytes how far a pool may grow in the background
  * @param bounce             the bounce pool (swiotlb) to take from {@code pages} when the platform is built
  */

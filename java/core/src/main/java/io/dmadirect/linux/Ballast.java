@@ -13,9 +13,12 @@ import java.util.List;
  * ZONE_DMA32 serves hugepages only once ZONE_NORMAL has none left. The ballast takes those.
  *
  * <p>It costs little and leaves nothing behind: each piece is a hugetlb memfd mapped without
- * MAP_POPULATE, so the kernel only <em>reserves</em> its pages ({@code hugetlb_reserve_pages()} takes
- * surplus pages from the page allocator, unzeroed and untouched); closing it, or the process dying,
- * gives them straight back to the page allocator. The only global change is nr_overcommit_hugepages,
+ * MAP_POPULATE, so the kernel only <em>reserves</em> its pages ({@code hugetlb_reserve_pages()}). The
+ * reservation takes the pool's free pages first, and only the rest as surplus pages from the page
+ * allocator, unzeroed and untouched; so only pages beyond the pool's free pages at the start push the
+ * kernel toward the low zones, and only they count against the cap ({@link #newPages()}, {@link BallastStep}).
+ * Closing it, or the process dying, gives the surplus pages straight back to the page allocator and the
+ * pool's pages back to the pool. The only global change is nr_overcommit_hugepages,
  * raised so that surplus pages may be lent and put back on close (a SIGKILL leaves the raised limit,
  * never memory).
  *
@@ -29,6 +32,7 @@ final class Ballast implements AutoCloseable {
     private final HugepageSysfs sysfs;
     private final HugepageSize size;
     private final long overcommitBefore;
+    private final long poolFreeAtStart;
     private final List<long[]> pieces = new ArrayList<>();
     private long heldPages;
     private long peakPages;
@@ -39,6 +43,7 @@ final class Ballast implements AutoCloseable {
         this.sysfs = sysfs;
         this.size = size;
         this.overcommitBefore = sysfs.nrOvercommitHugepages(size);
+        this.poolFreeAtStart = sysfs.availableHugepages(size);
         long wanted = Math.addExact(sysfs.surplusHugepages(size), maxPages);
         if (wanted > overcommitBefore) {
             sysfs.writeOvercommit(size, wanted);
@@ -71,6 +76,16 @@ final class Ballast implements AutoCloseable {
 
     long heldPages() {
         return heldPages;
+    }
+
+    /** Pages held beyond the pool's free pages at the start: those taken newly from the page allocator. */
+    long newPages() {
+        return Math.max(0, heldPages - poolFreeAtStart);
+    }
+
+    /** The pool's free pages at the start that the ballast does not hold yet. */
+    long poolPagesLeft() {
+        return Math.max(0, poolFreeAtStart - heldPages);
     }
 
     long peakPages() {

@@ -25,6 +25,15 @@ final class FreeMemory {
         return lowZoneFreePages(read("zoneinfo"));
     }
 
+    /** Free base pages in the zones above 4 GiB (Normal, Movable) of all nodes: what a ballast must use up first. */
+    long highZoneFreePages() {
+        return highZoneFreePages(read("zoneinfo"));
+    }
+
+    static long highZoneFreePages(String zoneinfo) {
+        return zoneFreePages(zoneinfo, java.util.Set.of("Normal", "Movable"));
+    }
+
     /** MemAvailable in bytes: what can be had without swapping. */
     long availableBytes() {
         for (String line : read("meminfo").split("\n")) {
@@ -37,13 +46,17 @@ final class FreeMemory {
     }
 
     static long lowZoneFreePages(String zoneinfo) {
+        return zoneFreePages(zoneinfo, java.util.Set.of("DMA", "DMA32"));
+    }
+
+    private static long zoneFreePages(String zoneinfo, java.util.Set<String> zones) {
         long free = 0;
         boolean low = false;
         for (String raw : zoneinfo.split("\n")) {
             String line = raw.trim();
             if (line.startsWith("Node ")) {
                 String zone = line.substring(line.lastIndexOf(' ') + 1);
-                low = zone.equals("DMA") || zone.equals("DMA32");
+                low = zones.contains(zone);
             } else if (low && line.startsWith("pages free")) {
                 free += Long.parseLong(line.substring("pages free".length()).trim());
             }

@@ -2,6 +2,7 @@ package io.dmadirect.linux;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.jna.LinuxSyscalls;
+import io.dmadirect.spi.LowMemoryAttempt;
 import io.dmadirect.spi.MemoryRun;
 import io.dmadirect.spi.PhysicalMemory;
 import java.lang.System.Logger.Level;
@@ -29,6 +30,8 @@ public final class HugepageMemory implements PhysicalMemory {
     public static final long NO_ADDRESS = AddressTable.NO_ADDRESS;
     private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
     private static final String PREFIX = "linux/hugepages: ";
+    /** The most one attempt of low memory on demand may take. */
+    public static final long ON_DEMAND_TIME_LIMIT_NANOS = 30_000_000_000L;
 
     private final HugepageOptions options;
     private final HugepageAddressing addressing;
@@ -41,6 +44,7 @@ public final class HugepageMemory implements PhysicalMemory {
     private final List<MemoryRun> runs = new ArrayList<>();
     private long generalPages;
     private LowMemoryReport lowMemoryReport;
+    private final List<LowMemoryReport> onDemandReports = new ArrayList<>();
     private volatile AddressTable table = AddressTable.EMPTY;
     private volatile boolean closed;
 
@@ -163,6 +167,50 @@ public final class HugepageMemory implements PhysicalMemory {
         }
         generalPages += pages;
         return addSegment(segment);
+    }
+
+    /**
+     * Low memory on demand, in PA mode: the low-memory reserve's mechanism (search the pool's free pages, then
+     * a ballast) for pages wholly at or below {@code physLimit}, when a device's mask needs memory this process
+     * does not hold. Bounded: at most {@link #ON_DEMAND_TIME_LIMIT_NANOS}, a ballast of at most the reserve's
+     * {@code ballastBytes} (or, when that is 0, what the host has available above its 1 GiB floor), given back
+     * before this returns. Below {@code 2^zone_dma_bits} only the pool's free pages are searched: the kernel's
+     * lowmem_reserve keeps ZONE_DMA from hugepages, so a ballast cannot reach it. Logged, and kept in
+     * {@link #onDemandReports()}.
+     */
+    @Override
+    public synchronized LowMemoryAttempt growBelow(long physLimit, long minBytes) {
+        if (closed) {
+            return LowMemoryAttempt.none("the memory is closed");
+        }
+        if (addressing != HugepageAddressing.PHYSICAL) {
+            return LowMemoryAttempt.none("memory opened for an IOMMU has no physical addresses; the IOMMU places it "
+                    + "below any mask by IOVA");
+        }
+        long pageSize = options.pageSize().bytes();
+        long bytes = Math.max(options.pagesFor(minBytes), 1) * pageSize;
+        long searchBytes = sysfs.availableHugepages(options.pageSize()) * pageSize;
+        boolean zoneDma = Long.compareUnsigned(physLimit, options.zoneLayout().zoneDmaLimit()) <= 0;
+        long ballast = options.lowMemory().ballastBytes() > 0 ? options.lowMemory().ballastBytes()
+                : Math.max(0, FreeMemory.HOST.availableBytes() - LowMemoryReserver.HOST_FLOOR_BYTES);
+        LowMemoryReserve wanted = zoneDma ? new LowMemoryReserve(bytes, 0, searchBytes, 0)
+                : new LowMemoryReserve(0, bytes, searchBytes, ballast);
+        List<MemoryRun> added = new ArrayList<>();
+        LowMemoryReport report = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST, wanted, physLimit,
+                ON_DEMAND_TIME_LIMIT_NANOS).take(heldBytes(), segment -> {
+                    List<MemoryRun> runs = addSegment(segment);
+                    added.addAll(runs);
+                    return runs;
+                });
+        onDemandReports.add(report);
+        String tried = "low memory on demand below " + Sizes.hex(physLimit) + ": " + report;
+        LOG.log(Level.INFO, PREFIX + tried);
+        return new LowMemoryAttempt(added, report.nanos(), tried);
+    }
+
+    /** What each attempt of low memory on demand obtained, in order. */
+    public synchronized List<LowMemoryReport> onDemandReports() {
+        return List.copyOf(onDemandReports);
     }
 
     @Override

@@ -2,6 +2,7 @@ package io.dmadirect.linux;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.pool.AtomicPools;
 import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.util.Objects;
 
@@ -19,7 +20,8 @@ import java.util.Objects;
  *
  * @param hugepages the memory: page size, initial and maximum size, memfd or hugetlbfs, low-memory reserve
  * @param unencrypted whether device DMA must be forced unencrypted: detected (the default) or set
- * @param atomicPoolBytes first size of each zone's atomic pool; 0 for none
+ * @param atomicPoolBytes first size of each zone's atomic pool; 0 for none, {@link AtomicPools#SCALED} for the
+ *        kernel's default (128 KiB per GiB held, 128 KiB to 4 MiB)
  * @param atomicPoolMaxBytes how far each atomic pool may grow in the background
  * @param bounce the bounce pool (swiotlb), taken from the lowest memory when the platform opens
  * @param iommu which kernel interface a PCI session in IOVA mode maps its memory through
@@ -28,11 +30,12 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
         long atomicPoolMaxBytes, SwiotlbConfig bounce, IommuInterface iommu) {
 
     /**
-     * 64 MiB of 2 MiB hugepages growing to 1 GiB, no low-memory reserve, detection, 256 KiB pools, an
-     * 8 MiB bounce pool ({@link SwiotlbConfig#processDefaults()}).
+     * 64 MiB of 2 MiB hugepages growing to 1 GiB, no low-memory reserve, detection, atomic pools of the
+     * kernel's default size for the memory held ({@link AtomicPools#SCALED}, growing to 4 MiB), an 8 MiB
+     * bounce pool ({@link SwiotlbConfig#processDefaults()}).
      */
     public static final LinuxPlatformOptions DEFAULTS = new LinuxPlatformOptions(HugepageOptions.DEFAULTS,
-            Unencrypted.DETECT, 256 * Sizes.KiB, 4 * Sizes.MiB, SwiotlbConfig.processDefaults(), IommuInterface.AUTO);
+            Unencrypted.DETECT, AtomicPools.SCALED, 4 * Sizes.MiB, SwiotlbConfig.processDefaults(), IommuInterface.AUTO);
 
     /** Whether DMA is forced unencrypted, the kernel's {@code force_dma_unencrypted()}. */
     public enum Unencrypted {
@@ -65,8 +68,10 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
         Objects.requireNonNull(unencrypted, "unencrypted");
         Objects.requireNonNull(bounce, "bounce");
         Objects.requireNonNull(iommu, "iommu");
-        if (atomicPoolBytes < 0 || atomicPoolMaxBytes < atomicPoolBytes) {
-            throw new IllegalArgumentException("need 0 <= atomicPoolBytes <= atomicPoolMaxBytes");
+        if (atomicPoolBytes == AtomicPools.SCALED ? atomicPoolMaxBytes < 0
+                : atomicPoolBytes < 0 || atomicPoolMaxBytes < atomicPoolBytes) {
+            throw new IllegalArgumentException("need 0 <= atomicPoolBytes <= atomicPoolMaxBytes (or atomicPoolBytes "
+                    + "AtomicPools.SCALED), got " + atomicPoolBytes + " and " + atomicPoolMaxBytes);
         }
     }
 

@@ -20,7 +20,9 @@ package io.dmadirect.linux;
  * @param dmaBytes wanted below {@code 2^zone_dma_bits} (16 MiB by default)
  * @param dma32Bytes wanted below 4 GiB, besides {@code dmaBytes}
  * @param searchBytes how much of the pool's free pages to look through, at most what the pool has free
- * @param ballastBytes the most to hold back temporarily as ballast; 0 for no ballast
+ * @param ballastBytes the most the ballast may take newly from the page allocator, for a moment; the pool's
+ *        free hugepages it holds first are not counted, since holding them pushes the kernel nowhere. 0 for no
+ *        ballast
  */
 public record LowMemoryReserve(long dmaBytes, long dma32Bytes, long searchBytes, long ballastBytes) {
     public static final LowMemoryReserve NONE = new LowMemoryReserve(0, 0, 0, 0);

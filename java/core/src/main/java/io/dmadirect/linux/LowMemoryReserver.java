@@ -29,6 +29,12 @@ final class LowMemoryReserver {
     private final HugepageOptions options;
     private final FreeMemory free;
     private final long pageSize;
+    private final LowMemoryReserve reserve;
+    /** The last physical address a kept page may touch: 4 GiB - 1 for the reserve, a device's limit on demand. */
+    private final long keepLimit;
+    /** How long a search may take, in nanoseconds from construction; 0 for no limit. */
+    private final long timeLimitNanos;
+    private final long constructed = System.nanoTime();
 
     // The state of one take(): what is kept, locked and searched so far.
     private long dmaKept;
@@ -37,18 +43,30 @@ final class LowMemoryReserver {
     private long searchedPages;
     private String note = "";
 
+    /** The reserve of {@code options}, taken at open. */
     LowMemoryReserver(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free) {
+        this(sys, mapper, sysfs, options, free, options.lowMemory(), 0xffff_ffffL, 0);
+    }
+
+    /**
+     * {@code reserve} in place of the options' own, keeping only pages wholly at or below {@code keepLimit}, and
+     * stopping the search after {@code timeLimitNanos} (0 for no limit): low memory on demand.
+     */
+    LowMemoryReserver(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free,
+            LowMemoryReserve reserve, long keepLimit, long timeLimitNanos) {
         this.sys = sys;
         this.mapper = mapper;
         this.sysfs = sysfs;
         this.options = options;
         this.free = free;
         this.pageSize = options.pageSize().bytes();
+        this.reserve = reserve;
+        this.keepLimit = keepLimit;
+        this.timeLimitNanos = timeLimitNanos;
     }
 
     /** Takes the reserve and hands the kept pages to {@code add}; {@code locked} is what is locked already. */
     LowMemoryReport take(long locked, Function<Segment, List<MemoryRun>> add) {
-        LowMemoryReserve reserve = options.lowMemory();
         if (!reserve.wanted()) {
             return LowMemoryReport.none(reserve, "");
         }
@@ -59,7 +77,7 @@ final class LowMemoryReserver {
             batch(poolPages, add);
         }
         long ballastPeak = 0;
-        if (missingPages() > 0 && reserve.ballastBytes() > 0) {
+        if (missingPages() > 0 && reserve.ballastBytes() > 0 && !pastDeadline()) {
             ballastPeak = withBallast(options.pagesFor(reserve.ballastBytes()), add);
         }
         if (dmaKept < options.pagesFor(reserve.dmaBytes())) {
@@ -85,6 +103,9 @@ final class LowMemoryReserver {
         long lowFreeAtStart = free.lowZoneFreePages();
         try (Ballast ballast = new Ballast(sys, sysfs, options.pageSize(), budgetPages + 2 * wantedPages())) {
             while (missingPages() > 0) {
+                if (pastDeadline()) {
+                    break;
+                }
                 if (lowFreeAtStart - free.lowZoneFreePages() >= basePagesPerPage) {
                     long kept = batch(missingPages(), add);
                     if (kept < 0) {
@@ -94,7 +115,7 @@ final class LowMemoryReserver {
                         continue;
                     }
                 }
-                if (!growBallast(ballast, budgetPages, step)) {
+                if (!growBallast(ballast, budgetPages, approachStep(step, basePagesPerPage))) {
                     break;
                 }
             }
@@ -105,20 +126,30 @@ final class LowMemoryReserver {
         }
     }
 
-    /** One more step of ballast, unless the budget, the host's floor or the kernel says stop (noted). */
+    /**
+     * Steps shrink as ZONE_NORMAL runs out: half of what it still has free above a margin for its
+     * watermarks ({@link #WATERMARK_MARGIN_BYTES}), down to one page. The pages the kernel hands out first from
+     * ZONE_DMA32 are its lowest (boot frees memory to the tail of the free lists, in address order), which a
+     * device with a mask below 32 bits needs; a large last step would put them in the ballast instead of in
+     * the next batch.
+     */
+    private long approachStep(long maxStep, long basePagesPerPage) {
+        long highFree = free.highZoneFreePages() / basePagesPerPage - WATERMARK_MARGIN_BYTES / pageSize;
+        return Math.max(1, Math.min(maxStep, highFree / 2));
+    }
+
+    /** ZONE_NORMAL stops handing out pages at its watermarks, some tens of MiB before it is empty. */
+    static final long WATERMARK_MARGIN_BYTES = 64 * Sizes.MiB;
+
+    /** One more step of ballast, unless the cap on new pages, the host's floor or the kernel says stop (noted). */
     private boolean growBallast(Ballast ballast, long budgetPages, long step) {
-        long room = budgetPages - ballast.heldPages();
-        if (room <= 0) {
-            note = join(note, "the ballast limit of " + Sizes.format(budgetPages * pageSize)
-                    + " was reached before the kernel handed out enough memory below 4 GiB");
+        BallastStep next = BallastStep.next(budgetPages, ballast.newPages(), ballast.poolPagesLeft(), step,
+                free.availableBytes(), HOST_FLOOR_BYTES, pageSize);
+        if (next.pages() == 0) {
+            note = join(note, next.stop());
             return false;
         }
-        long pages = Math.min(step, room);
-        if (free.availableBytes() - pages * pageSize < HOST_FLOOR_BYTES) {
-            note = join(note, "stopped to leave " + Sizes.format(HOST_FLOOR_BYTES) + " available to the host");
-            return false;
-        }
-        if (!ballast.add(pages)) {
+        if (!ballast.add(next.pages())) {
             note = join(note, "the kernel had no more hugepages to hold back");
             return false;
         }
@@ -148,15 +179,17 @@ final class LowMemoryReserver {
 
     /** Keeps the lowest pages of the segment that fill a quota and gives the others back; returns how many were kept. */
     private long keepLow(Segment segment) {
-        long dmaWanted = options.pagesFor(options.lowMemory().dmaBytes());
-        long dma32Wanted = options.pagesFor(options.lowMemory().dma32Bytes());
+        long dmaWanted = options.pagesFor(reserve.dmaBytes());
+        long dma32Wanted = options.pagesFor(reserve.dma32Bytes());
         long kept = 0;
         int[] byAddress = IntStream.range(0, segment.pages()).boxed()
                 .sorted(Comparator.comparingLong(segment::physAddress)).mapToInt(Integer::intValue).toArray();
         try {
             for (int page : byAddress) {
                 Zone zone = zoneOfPage(options.zoneLayout(), segment.physAddress(page), pageSize);
-                if (zone == Zone.DMA && dmaKept < dmaWanted) {
+                if (Long.compareUnsigned(segment.physAddress(page) + pageSize - 1, keepLimit) > 0) {
+                    segment.release(sys, page);
+                } else if (zone == Zone.DMA && dmaKept < dmaWanted) {
                     dmaKept++;
                     kept++;
                 } else if (zone != Zone.NORMAL && dma32Kept < dma32Wanted) {
@@ -174,12 +207,23 @@ final class LowMemoryReserver {
     }
 
     private long wantedPages() {
-        return options.pagesFor(options.lowMemory().dmaBytes()) + options.pagesFor(options.lowMemory().dma32Bytes());
+        return options.pagesFor(reserve.dmaBytes()) + options.pagesFor(reserve.dma32Bytes());
     }
 
     /** Pages still wanted below 4 GiB; a ZONE_DMA shortfall counts only as far as ballast can help (ZONE_DMA32). */
     private long missingPages() {
-        return Math.max(options.pagesFor(options.lowMemory().dma32Bytes()) - dma32Kept, 0);
+        return Math.max(options.pagesFor(reserve.dma32Bytes()) - dma32Kept, 0);
+    }
+
+    /** Whether the time allowed is up (noted once). */
+    private boolean pastDeadline() {
+        if (timeLimitNanos == 0 || System.nanoTime() - constructed < timeLimitNanos) {
+            return false;
+        }
+        if (!note.contains("time limit")) {
+            note = join(note, "stopped at the time limit of " + timeLimitNanos / 1_000_000 + " ms");
+        }
+        return true;
     }
 
     private static String join(String a, String b) {

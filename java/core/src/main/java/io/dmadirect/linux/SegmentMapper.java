@@ -74,7 +74,7 @@ final class SegmentMapper {
         long address = 0;
         try {
             sys.ftruncate(fd, bytes);
-            address = mmapPopulated(fd, pages, bytes);
+            address = physical ? mmapFaultedInReverse(fd, pages, bytes, pageSize) : mmapPopulated(fd, pages, bytes);
             if (physical) {
                 sys.mlock(address, bytes);
             }
@@ -105,9 +105,39 @@ final class SegmentMapper {
         return fd;
     }
 
-    private long mmapPopulated(int fd, int pages, long bytes) {
+    /**
+     * PA mode: maps without MAP_POPULATE and faults the pages in from the last to the first. The pool hands
+     * out its free pages last-freed first ({@code dequeue_hugetlb_folio_node_exact()} takes the head of a list
+     * that {@code enqueue_hugetlb_folio()} pushes onto), and pages reserved at run time arrive in ascending
+     * address order, so the list runs downward: faulted first to last, adjacent hugepages would lie at
+     * descending virtual addresses and never form a run. Faulted last to first, they lie in ascending order
+     * both ways, and a buffer of several hugepages can be served contiguously (the CMA analogue). A kernel
+     * without MADV_POPULATE_WRITE (before 5.14) falls back to MAP_POPULATE's order.
+     */
+    private long mmapFaultedInReverse(int fd, int pages, long bytes, long pageSize) {
+        long address = mmap(fd, pages, bytes, Mman.MAP_SHARED);
         try {
-            return sys.mmap(0, bytes, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0);
+            for (int i = pages - 1; i >= 0; i--) {
+                sys.madvise(address + i * pageSize, pageSize, Mman.MADV_POPULATE_WRITE);
+            }
+        } catch (LinuxException e) {
+            if (e.errno() != Errno.EINVAL) {
+                sys.munmap(address, bytes);
+                throw e;
+            }
+            // Before 5.14: the mlock that follows faults the rest in, in ascending order.
+            LOG.log(Level.DEBUG, PREFIX + "no MADV_POPULATE_WRITE: {0}", e.getMessage());
+        }
+        return address;
+    }
+
+    private long mmapPopulated(int fd, int pages, long bytes) {
+        return mmap(fd, pages, bytes, Mman.MAP_SHARED | Mman.MAP_POPULATE);
+    }
+
+    private long mmap(int fd, int pages, long bytes, int flags) {
+        try {
+            return sys.mmap(0, bytes, Mman.PROT_READ | Mman.PROT_WRITE, flags, fd, 0);
         } catch (LinuxException e) {
             // A hugetlb MAP_SHARED mapping reserves its pages at mmap time: ENOMEM here means the pool
             // has too few free pages.

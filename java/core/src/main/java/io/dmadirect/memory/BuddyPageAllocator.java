@@ -269,6 +269,20 @@ public final class BuddyPageAllocator implements PageAllocator {
         }
     }
 
+    @Override
+    public io.dmadirect.spi.LowMemoryAttempt growBelow(long physLimit, long minBytes) {
+        growLock.lock();
+        try {
+            io.dmadirect.spi.LowMemoryAttempt attempt = memory.growBelow(physLimit, minBytes);
+            if (!attempt.runs().isEmpty()) {
+                addRuns(attempt.runs());
+            }
+            return attempt;
+        } finally {
+            growLock.unlock();
+        }
+    }
+
     /** Publishes the frames of {@code runs}, then hands them to their zones; called once at a time. */
     private void addRuns(List<MemoryRun> runs) {
         FrameTable old = tables.get();

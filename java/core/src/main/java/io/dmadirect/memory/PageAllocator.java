@@ -46,6 +46,15 @@ public interface PageAllocator extends AutoCloseable {
     long allocContiguous(Zone zone, long bytes, long physLimit, boolean mayGrow);
 
     /**
+     * Low memory on demand: asks the memory for more below {@code physLimit} ({@link
+     * io.dmadirect.spi.PhysicalMemory#growBelow}) and hands what it got to the zones it lies in. Blocking;
+     * never called for an atomic allocation.
+     */
+    default io.dmadirect.spi.LowMemoryAttempt growBelow(long physLimit, long minBytes) {
+        return io.dmadirect.spi.LowMemoryAttempt.none("this page allocator cannot grow below a limit");
+    }
+
+    /**
      * Frees a live handle and detaches its owner.
      *
      * @throws IllegalStateException when the handle is not live (already freed, or never allocated)

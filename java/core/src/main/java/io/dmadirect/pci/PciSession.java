@@ -6,6 +6,7 @@ import io.dmadirect.DmaPlatform;
 import io.dmadirect.direct.DirectPlatform;
 import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.HugepageMemory;
+import io.dmadirect.linux.LowMemoryReport;
 import io.dmadirect.linux.HugepageOptions;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.LinuxPlatformOptions;
@@ -53,12 +54,15 @@ public final class PciSession implements AutoCloseable {
     private final DmaDevice dma;
     private final IommuBackend iommu;
     private final IovaMemory iovaMemory;
+    private final HugepageMemory memory;
 
-    private PciSession(PciDevice pci, DirectPlatform platform, IommuBackend iommu, IovaMemory iovaMemory) {
+    private PciSession(PciDevice pci, DirectPlatform platform, IommuBackend iommu, IovaMemory iovaMemory,
+            HugepageMemory memory) {
         this.pci = pci;
         this.platform = platform;
         this.iommu = iommu;
         this.iovaMemory = iovaMemory;
+        this.memory = memory;
         this.dma = platform.attach(DeviceProperties.simple(pci.address().toString()));
     }
 
@@ -121,13 +125,14 @@ public final class PciSession implements AutoCloseable {
             if (uio) {
                 PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
                 HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
-                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, options), null, null);
+                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, options), null, null,
+                        memory);
             } else if (noIommu) {
                 VfioContainer container = track(opened, VfioContainer.open(sys, true));
                 PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
                 HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
                 session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
-                        container, null);
+                        container, null, memory);
             } else {
                 IommuChoice.Choice choice = IommuChoice.decide(options.iommu(), sysfs, dev, address,
                         IommuChoice::openable);
@@ -148,10 +153,11 @@ public final class PciSession implements AutoCloseable {
                 IovaMemory iova = track(opened, IovaMemory.map(memory, iommu, hugepages.zoneLayout(),
                         sys::directView));
                 session = new PciSession(pci, PciPlatforms.over(iommu.name() + " " + address, iova, options),
-                        iommu, iova);
+                        iommu, iova, memory);
             }
-            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}", address, driver, session.mode(),
-                    session.iommuName().map(name -> " through " + name).orElse(""));
+            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}; low-memory reserve: {4}", address, driver,
+                    session.mode(), session.iommuName().map(name -> " through " + name).orElse(""),
+                    session.lowMemoryReport());
             return session;
         } catch (RuntimeException e) {
             for (int i = opened.size() - 1; i >= 0; i--) {
@@ -203,6 +209,20 @@ public final class PciSession implements AutoCloseable {
      */
     public Optional<String> iommuName() {
         return mode() == AddressMode.IOVA ? Optional.of(iommu.name()) : Optional.empty();
+    }
+
+    /**
+     * What the low-memory reserve of the options obtained when the session opened, as
+     * {@code LinuxPlatform.lowMemoryReport()} says for a platform: in PA mode the memory below 4 GiB (and
+     * 16 MiB) found for the device's zones; in IOVA mode nothing is taken, and the report says why.
+     */
+    public LowMemoryReport lowMemoryReport() {
+        return memory.lowMemoryReport();
+    }
+
+    /** What each attempt of low memory on demand obtained for this session's device, in order (PA mode). */
+    public java.util.List<LowMemoryReport> lowMemoryOnDemand() {
+        return memory.onDemandReports();
     }
 
     /** In IOVA mode, the memory as mapped in the IOMMU (for checks such as "is this IOVA mapped?"). */

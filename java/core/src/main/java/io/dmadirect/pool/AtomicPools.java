@@ -29,19 +29,28 @@ public final class AtomicPools implements BufferBacking, AutoCloseable {
     private final ChunkPreparer preparer;
     private final ExecutorService refill;
 
+    /** For {@code initialBytes}: the kernel's default size, scaled to the memory held ({@link #scaledBytes}). */
+    public static final long SCALED = -1;
+    static final long MIN_SCALED_BYTES = 128 * Sizes.KiB;
+    /** {@code MAX_ORDER_NR_PAGES} of 4 KiB pages: the kernel's default never exceeds one top-order block. */
+    static final long MAX_SCALED_BYTES = 4 * Sizes.MiB;
+
     /**
-     * Creates and fills a pool for each zone that has memory.
+     * Creates and fills a pool for each zone that has memory ({@code dma_atomic_pool_init()}: a pool for
+     * ZONE_NORMAL, ZONE_DMA and ZONE_DMA32 only where the zone has managed memory; here, memory held).
      *
-     * @param initialBytes each pool's first size ({@code atomic_pool_size}); 0 disables the pools
+     * @param initialBytes each pool's first size ({@code atomic_pool_size}); 0 disables the pools, {@link #SCALED}
+     *                     takes the kernel's default for the memory held
      * @param maxBytes     the most a pool may grow to
      */
     public AtomicPools(PageAllocator pages, MemoryStats memory, long initialBytes, long maxBytes, ChunkPreparer preparer) {
-        if (initialBytes < 0 || maxBytes < initialBytes) {
+        long initial = initialBytes == SCALED ? Math.min(scaledBytes(totalHeld(memory)), maxBytes) : initialBytes;
+        if (initial < 0 || maxBytes < initial) {
             throw new IllegalArgumentException("atomic pool sizes must satisfy 0 <= initial <= max, got "
                     + initialBytes + " and " + maxBytes);
         }
         this.pages = pages;
-        this.initialBytes = initialBytes;
+        this.initialBytes = initial;
         this.maxBytes = maxBytes;
         this.preparer = preparer;
         this.refill = Executors.newSingleThreadExecutor(runnable -> {
@@ -49,16 +58,36 @@ public final class AtomicPools implements BufferBacking, AutoCloseable {
             thread.setDaemon(true);
             return thread;
         });
-        if (initialBytes == 0) {
+        if (initial == 0) {
             return;
         }
         for (Zone zone : Zone.values()) {
             if (memory.zone(zone).total() > 0) {
                 AtomicPool pool = new AtomicPool(zone);
                 byZone[zone.ordinal()] = pool;
-                expand(pool, initialBytes);
+                expand(pool, initial);
             }
         }
+    }
+
+    /**
+     * The kernel's default {@code atomic_pool_size} when {@code coherent_pool=} is not given: 128 KiB per GiB
+     * of memory, at least 128 KiB, at most one top-order block (4 MiB); here per GiB of memory the platform
+     * holds, since that is the memory the pools draw on.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/pool.c">dma_atomic_pool_init</a>
+     */
+    public static long scaledBytes(long heldBytes) {
+        long perGiB = heldBytes / Sizes.GiB * MIN_SCALED_BYTES;
+        return Math.max(MIN_SCALED_BYTES, Math.min(perGiB, MAX_SCALED_BYTES));
+    }
+
+    private static long totalHeld(MemoryStats memory) {
+        long total = 0;
+        for (Zone zone : Zone.values()) {
+            total += memory.zone(zone).total();
+        }
+        return total;
     }
 
     /**

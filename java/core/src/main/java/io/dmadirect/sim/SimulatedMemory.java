@@ -1,6 +1,7 @@
 package io.dmadirect.sim;
 
 import io.dmadirect.memory.RawMemory;
+import io.dmadirect.spi.LowMemoryAttempt;
 import io.dmadirect.spi.MemoryRun;
 import io.dmadirect.spi.PhysicalMemory;
 import java.nio.ByteBuffer;
@@ -19,7 +20,9 @@ public final class SimulatedMemory implements PhysicalMemory {
 
     private final long frameSize;
     private final long systemMaxPhys;
-    private final List<Run> runs;
+    private volatile List<Run> runs;
+    /** Frames the machine has free below the regions held, handed out lowest first by {@link #growBelow}. */
+    private final java.util.TreeSet<Long> obtainable = new java.util.TreeSet<>(Long::compareUnsigned);
     private volatile boolean closed;
 
     /**
@@ -84,6 +87,49 @@ public final class SimulatedMemory implements PhysicalMemory {
     @Override
     public List<MemoryRun> runs() {
         return List.copyOf(runs);
+    }
+
+    /**
+     * Makes {@code [base, base + size)} memory the machine has free but the platform does not hold yet: low
+     * memory on demand ({@link #growBelow}) takes from it. Frame-aligned, whole frames, apart from memory held.
+     */
+    public synchronized void addObtainable(long base, long size) {
+        checkRegion(base, size, frameSize);
+        for (long frame = base; Long.compareUnsigned(frame, base + size - 1) < 0; frame += frameSize) {
+            if (cpuAddressOf(frame, 1) != 0) {
+                throw new IllegalArgumentException(String.format("obtainable frame 0x%x is already held", frame));
+            }
+            obtainable.add(frame);
+        }
+    }
+
+    /**
+     * Low memory on demand on the simulated machine: the lowest obtainable frames wholly at or below
+     * {@code physLimit}, {@code minBytes} rounded up to frames, each frame its own run (as scattered
+     * hugepages are).
+     */
+    @Override
+    public synchronized LowMemoryAttempt growBelow(long physLimit, long minBytes) {
+        if (closed) {
+            return LowMemoryAttempt.none("the simulated memory is closed");
+        }
+        long start = System.nanoTime();
+        long frames = Math.max(1, (minBytes + frameSize - 1) / frameSize);
+        List<Run> added = new ArrayList<>();
+        for (java.util.Iterator<Long> it = obtainable.iterator(); it.hasNext() && added.size() < frames; ) {
+            long frame = it.next();
+            if (Long.compareUnsigned(frame + frameSize - 1, physLimit) > 0) {
+                break;
+            }
+            it.remove();
+            added.add(new Run(frame, frameSize));
+        }
+        List<Run> all = new ArrayList<>(runs);
+        all.addAll(added);
+        runs = List.copyOf(all);
+        String tried = "the simulated machine had " + added.size() + " of " + frames + " frames free below 0x"
+                + Long.toHexString(physLimit);
+        return new LowMemoryAttempt(List.copyOf(added), System.nanoTime() - start, tried);
     }
 
     @Override

@@ -46,7 +46,11 @@ public final class SimulatedPlatform extends ForwardingPlatform {
     }
 
     private static SimulatedPlatform create(Builder builder) {
-        return new SimulatedPlatform(builder, new SimulatedMemory(builder.frameSize, builder.regions, builder.systemMaxPhys),
+        SimulatedMemory memory = new SimulatedMemory(builder.frameSize, builder.regions, builder.systemMaxPhys);
+        for (long[] region : builder.obtainable) {
+            memory.addObtainable(region[0], region[1]);
+        }
+        return new SimulatedPlatform(builder, memory,
                 new SimulatedEncryption(builder.encryptionMask, builder.confidentialGuest), new RecordingCaches());
     }
 
@@ -108,6 +112,7 @@ public final class SimulatedPlatform extends ForwardingPlatform {
         private String name = "simulated";
         private long frameSize = 2 * Sizes.MiB;
         private final List<long[]> regions = new ArrayList<>();
+        private final List<long[]> obtainable = new ArrayList<>();
         private long systemMaxPhys = -1L;
         private int zoneDmaBits = ZoneLayout.DEFAULT_ZONE_DMA_BITS;
         private long encryptionMask;
@@ -135,6 +140,16 @@ public final class SimulatedPlatform extends ForwardingPlatform {
         /** Memory the platform holds at physical {@code [base, base + size)}; leave gaps for holes. */
         public Builder region(long base, long size) {
             regions.add(new long[] {base, size});
+            return this;
+        }
+
+        /**
+         * Memory the machine has free at physical {@code [base, base + size)} that the platform does not hold:
+         * low memory on demand takes it when a device's mask needs it, as the kernel's ZONE_DMA and ZONE_DMA32
+         * serve a driver. A machine without any has none to give.
+         */
+        public Builder obtainable(long base, long size) {
+            obtainable.add(new long[] {base, size});
             return this;
         }
 

@@ -29,6 +29,17 @@ public interface PhysicalMemory extends AutoCloseable {
         return List.of();
     }
 
+    /**
+     * Takes more memory lying wholly at or below {@code physLimit} (unsigned), at least {@code minBytes}
+     * where possible, for a device whose mask needs memory of a low zone that is not held: what the kernel's
+     * ZONE_DMA and ZONE_DMA32 give a driver. Bounded in time and memory; says what it tried. Returns only
+     * the new runs. Memory that cannot obtain more this way (the default) returns nothing with the reason.
+     */
+    default LowMemoryAttempt growBelow(long physLimit, long minBytes) {
+        return LowMemoryAttempt.none("this memory (" + getClass().getSimpleName() + ") cannot obtain memory below a "
+                + "limit on demand");
+    }
+
     /** The highest physical address of the whole system, not only of these runs ({@code max_pfn}). */
     long systemMaxPhysAddress();
 

@@ -17,8 +17,8 @@ import java.util.function.Consumer;
  * reach directly are copied.
  *
  * <p>The pool is 2 KiB slots ({@code IO_TLB_SIZE}) in segments of 128 ({@code IO_TLB_SEGSIZE}), so one
- * mapping is at most 256 KiB. Its memory is taken from the lowest zones, below 4 GiB where the platform has
- * memory there, in chunks of whole segments. Each pool is split into areas with a lock each, and a thread
+ * mapping is at most 256 KiB. Its memory is taken in chunks of whole segments, below 4 GiB as far as
+ * {@link BouncePlacement} gives it low memory and the rest wholly above 4 GiB. Each pool is split into areas with a lock each, and a thread
  * starts its search in its own area, so mappings on different threads rarely meet on a lock.
  *
  * <p>A mapping is a {@code long} handle: bits 0..10 the offset kept from the original address
@@ -55,19 +55,22 @@ public final class Swiotlb implements AutoCloseable {
     private volatile boolean closed;
 
     private Swiotlb(SwiotlbConfig config, PageAllocator pages, MemoryEncryption encryption, boolean share,
-            long chunkBytes, SlotPool first) {
+            long chunkBytes, SlotPool[] made) {
         this.config = config;
         this.pages = pages;
         this.encryption = encryption;
         this.share = share;
         this.chunkBytes = chunkBytes;
-        this.pools = new SlotPool[] {first};
+        this.pools = made;
     }
 
     /**
      * {@code swiotlb_init_remap()} and {@code swiotlb_update_mem_attributes()}: takes the default pool from
-     * the page allocator and, when memory is encrypted, makes it shared with devices. When the full size
-     * cannot be had, the size is halved until it can, down to one segment, as the kernel does at boot.
+     * the page allocator and, when memory is encrypted, makes it shared with devices. Where it goes is
+     * {@link BouncePlacement}: below 4 GiB as the kernel's {@code memblock_alloc_low()}, scaled to the low
+     * memory held, and the rest wholly above 4 GiB; no part straddles 4 GiB, so a pool that serves no
+     * 32-bit device takes nothing below it. When a part cannot be had, its size is halved until it can,
+     * down to one segment, as the kernel does at boot.
      *
      * @param share make the memory shared (decrypted): a confidential guest, or a host with SME
      * @return the pool, or null when {@code config.bytes()} is 0 or not even one segment was free
@@ -77,34 +80,51 @@ public final class Swiotlb implements AutoCloseable {
         if (config.bytes() == 0) {
             return null;
         }
+        io.dmadirect.MemoryStats held = pages.stats();
+        BouncePlacement placement = BouncePlacement.of(config.bytes(),
+                held.zone(Zone.DMA).total() + held.zone(Zone.DMA32).total(), held.zone(Zone.NORMAL).total());
+        List<SlotPool> made = new ArrayList<>();
+        // The high part first: devices that reach it search it first and leave the low part to those that need it.
+        SlotPool high = takeHalving(made.size(), pages, encryption, share, placement.highBytes(), frameSize, config.areas(),
+                false);
+        if (high != null) {
+            made.add(high);
+        }
+        SlotPool low = takeHalving(made.size(), pages, encryption, share, placement.lowBytes(), frameSize, config.areas(),
+                true);
+        if (low != null) {
+            made.add(low);
+        }
+        if (made.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "swiotlb: no memory for a bounce pool; mappings that need one will fail");
+            return null;
+        }
         long bytes = alignUp(config.bytes(), SEGMENT_BYTES);
+        long got = made.stream().mapToLong(p -> (long) p.nslots * SLOT_SIZE).sum();
+        LOG.log(System.Logger.Level.DEBUG, "swiotlb: bounce pool " + Sizes.format(got)
+                + (low == null ? "" : ", below 4 GiB " + Sizes.hex(low.firstPhys()) + ".." + Sizes.hex(low.lastPhys()))
+                + (high == null ? "" : ", above 4 GiB " + Sizes.hex(high.firstPhys()) + ".." + Sizes.hex(high.lastPhys()))
+                + (low != null ? "" : "; 32-bit devices bounce only through extra pools taken below their limit"
+                        + (config.dynamicMaxBytes() > 0 ? "" : ", which are off (SwiotlbConfig.withDynamicMax)")));
+        if (got < bytes) {
+            LOG.log(System.Logger.Level.WARNING, "swiotlb: wanted " + Sizes.format(bytes) + " for the bounce pool, got "
+                    + Sizes.format(got) + "; mappings that bounce will fail sooner");
+        }
+        long chunk = high != null ? high.chunkBytes : low.chunkBytes;
+        return new Swiotlb(config, pages, encryption, share, chunk, made.toArray(new SlotPool[0]));
+    }
+
+    /** One part of the default pool, wholly below 4 GiB or wholly above it, halved until it fits. */
+    private static SlotPool takeHalving(int id, PageAllocator pages, MemoryEncryption encryption, boolean share,
+            long bytes, long frameSize, int areas, boolean low) {
         for (long want = bytes; want >= SEGMENT_BYTES; want = alignUp(want / 2, SEGMENT_BYTES)) {
             long chunkSize = chunkBytes(want, frameSize);
-            SlotPool pool = takePool(0, pages, encryption, share, alignUp(want, chunkSize), chunkSize, config.areas(),
-                    PageAllocator.NO_LIMIT, true, false);
-            if (pool != null) {
-                long got = (long) pool.nslots * SLOT_SIZE;
-                if (Long.compareUnsigned(pool.lastPhys(), LOW_4G) > 0) {
-                    // A pool serves a device only when it lies wholly within the device's reach, so a pool
-                    // that reaches past 4 GiB serves no 32-bit device; extra pools, where allowed, can.
-                    boolean extraPools = config.dynamicMaxBytes() > 0;
-                    LOG.log(extraPools ? System.Logger.Level.INFO : System.Logger.Level.WARNING,
-                            "swiotlb: too little memory was free below 4 GiB, so the bounce pool spans "
-                            + Sizes.hex(pool.firstPhys()) + ".." + Sizes.hex(pool.lastPhys()) + " and serves no 32-bit device"
-                            + (extraPools ? "; such devices bounce through extra pools taken below their limit"
-                                    : "; allow extra pools (SwiotlbConfig.withDynamicMax) or reserve low memory"));
-                }
-                if (got < bytes) {
-                    LOG.log(System.Logger.Level.WARNING, "swiotlb: wanted " + Sizes.format(bytes) + " for the bounce pool, got "
-                            + Sizes.format(got) + "; mappings that bounce will fail sooner");
-                }
-                return new Swiotlb(config, pages, encryption, share, chunkSize, pool);
-            }
-            if (want == SEGMENT_BYTES) {
-                break;
+            SlotPool pool = takePool(id, pages, encryption, share, alignUp(want, chunkSize), chunkSize, areas,
+                    low ? LOW_4G : PageAllocator.NO_LIMIT, true, false, low ? Zone.DMA32 : Zone.NORMAL);
+            if (pool != null || want == SEGMENT_BYTES) {
+                return pool;
             }
         }
-        LOG.log(System.Logger.Level.WARNING, "swiotlb: no memory for a bounce pool; mappings that need one will fail");
         return null;
     }
 
@@ -117,17 +137,18 @@ public final class Swiotlb implements AutoCloseable {
     }
 
     /**
-     * Takes {@code bytes} in chunks, lowest zones first: below {@code preferLimit} in ZONE_DMA32 (which falls
-     * back to ZONE_DMA), then anywhere below {@code physLimit}.
+     * Takes {@code bytes} in chunks of {@code zone} below {@code physLimit}. ZONE_DMA32 falls back to
+     * ZONE_DMA; ZONE_NORMAL takes only ZONE_NORMAL for the default pool ({@code onlyZone}), and falls back
+     * like the kernel's zonelist for an extra pool.
      */
     private static SlotPool takePool(int id, PageAllocator pages, MemoryEncryption encryption, boolean share, long bytes,
-            long chunkBytes, int areas, long physLimit, boolean mayGrow, boolean dynamic) {
+            long chunkBytes, int areas, long physLimit, boolean mayGrow, boolean dynamic, Zone zone) {
         int count = (int) (bytes / chunkBytes);
         long[] handles = new long[count];
         long[] phys = new long[count];
         long[] cpu = new long[count];
         for (int i = 0; i < count; i++) {
-            long handle = takeChunk(pages, chunkBytes, physLimit, mayGrow);
+            long handle = takeChunk(pages, chunkBytes, physLimit, mayGrow, zone, !dynamic);
             if (handle != PageAllocator.NO_PAGES && share && !encryption.setDecrypted(pages.physAddress(handle), chunkBytes)) {
                 // The memory's state is unknown: never hand it back to the allocator.
                 LOG.log(System.Logger.Level.WARNING, "swiotlb: set_memory_decrypted failed for "
@@ -147,13 +168,20 @@ public final class Swiotlb implements AutoCloseable {
         return new SlotPool(id, chunkBytes, handles, phys, cpu, areas, share, dynamic);
     }
 
-    private static long takeChunk(PageAllocator pages, long chunkBytes, long physLimit, boolean mayGrow) {
-        long low = Long.compareUnsigned(physLimit, LOW_4G) < 0 ? physLimit : LOW_4G;
-        long handle = allocIn(pages, Zone.DMA32, chunkBytes, low, mayGrow);
-        if (handle == PageAllocator.NO_PAGES && Long.compareUnsigned(physLimit, LOW_4G) > 0) {
-            handle = allocIn(pages, Zone.NORMAL, chunkBytes, physLimit, mayGrow);
+    private static long takeChunk(PageAllocator pages, long chunkBytes, long physLimit, boolean mayGrow, Zone zone,
+            boolean onlyZone) {
+        long handle = allocIn(pages, zone, chunkBytes, physLimit, mayGrow);
+        if (handle != PageAllocator.NO_PAGES && onlyZone && zone == Zone.NORMAL && pages.zone(handle) != Zone.NORMAL) {
+            // The allocator fell back below 4 GiB: low memory is not for a pool that serves no 32-bit device.
+            pages.free(handle);
+            return PageAllocator.NO_PAGES;
         }
         return handle;
+    }
+
+    /** The zone an extra pool for a device limited to {@code physLimit} is taken from first ({@code swiotlb_alloc_tlb}). */
+    private static Zone zoneFor(long physLimit) {
+        return Long.compareUnsigned(physLimit, LOW_4G) <= 0 ? Zone.DMA32 : Zone.NORMAL;
     }
 
     private static long allocIn(PageAllocator pages, Zone zone, long bytes, long limit, boolean mayGrow) {
@@ -251,7 +279,17 @@ public final class Swiotlb implements AutoCloseable {
                 return NONE;
             }
             SlotPool pool = takePool(pools.length, pages, encryption, share, chunkBytes, chunkBytes, config.areas(),
-                    physLimit, true, true);
+                    physLimit, true, true, zoneFor(physLimit));
+            if (pool == null && Long.compareUnsigned(physLimit, LOW_4G) <= 0) {
+                // Low memory on demand, as for coherent memory: the kernel would take the pool from ZONE_DMA32.
+                io.dmadirect.spi.LowMemoryAttempt attempt = pages.growBelow(physLimit, chunkBytes);
+                LOG.log(System.Logger.Level.INFO, "swiotlb: an extra pool below " + Sizes.hex(physLimit)
+                        + " needed low memory on demand: " + attempt.tried());
+                if (!attempt.runs().isEmpty()) {
+                    pool = takePool(pools.length, pages, encryption, share, chunkBytes, chunkBytes, config.areas(),
+                            physLimit, true, true, zoneFor(physLimit));
+                }
+            }
             if (pool == null) {
                 return NONE;
             }
@@ -360,6 +398,15 @@ public final class Swiotlb implements AutoCloseable {
         return false;
     }
 
+    /** Each pool's first and last physical address, as {@code {first, last}}, in the order they are searched. */
+    public List<long[]> poolRanges() {
+        List<long[]> ranges = new ArrayList<>();
+        for (SlotPool pool : pools) {
+            ranges.add(new long[] {pool.firstPhys(), pool.lastPhys()});
+        }
+        return ranges;
+    }
+
     /** The lowest physical address of any pool. */
     public long firstPhysAddress() {
         long first = -1L;
@@ -424,7 +471,7 @@ public final class Swiotlb implements AutoCloseable {
         return used.get();
     }
 
-    /** Areas of the default pool. */
+    /** Areas of the first default pool (each part of it has as many). */
     public int areas() {
         return pools[0].areaCount();
     }

@@ -30,6 +30,21 @@ class AtomicPoolTest {
     }
 
     @Test
+    void theScaledSizeIsTheKernels128KiBPerGiBHeldBetween128KiBAnd4MiB() {
+        assertEquals(128 * KiB, AtomicPools.scaledBytes(0));
+        assertEquals(128 * KiB, AtomicPools.scaledBytes(40 * MiB), "the fresh host's 40 MiB");
+        assertEquals(128 * KiB, AtomicPools.scaledBytes(1L << 30));
+        assertEquals(768 * KiB, AtomicPools.scaledBytes(6L << 30));
+        assertEquals(4 * MiB, AtomicPools.scaledBytes(32L << 30));
+        assertEquals(4 * MiB, AtomicPools.scaledBytes(1L << 40), "at most one top-order block");
+        try (SimulatedPlatform platform = platform(AtomicPools.SCALED, 4 * MiB)) {
+            for (Zone zone : Zone.values()) {
+                assertEquals(128 * KiB, platform.direct().atomicPools().poolBytes(zone)[0], zone + " pool size");
+            }
+        }
+    }
+
+    @Test
     void eachZoneWithMemoryHasAPool() {
         try (SimulatedPlatform platform = platform(256 * KiB, MiB)) {
             for (Zone zone : Zone.values()) {
