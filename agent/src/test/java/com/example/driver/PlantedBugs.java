@@ -248,6 +248,7 @@ public final class PlantedBugs {
         DmaBuffer beforeAttach = nic.allocCoherent(8192);
         // Loaded and not linked before the attach, as the rig's JUnit run loads classes its tests name.
         Class.forName("com.example.driver.LoadedBeforeAttach", false, PlantedBugs.class.getClassLoader());
+        Class.forName("com.example.driver.LinkedByTheAttach", false, PlantedBugs.class.getClassLoader());
         System.out.println("attach-target: ready " + ProcessHandle.current().pid());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         String line;
@@ -259,6 +260,7 @@ public final class PlantedBugs {
             } else if (line.equals("alloc-fresh")) {
                 LoadedAfterAttach.allocate(nic, held);
                 LoadedBeforeAttach.allocate(nic, held);
+                LinkedByTheAttach.make(nic, held);
                 System.out.println("attach-target: allocated " + held.size());
             } else if (line.equals("exit")) {
                 break;

@@ -46,9 +46,10 @@ class AttachIT {
             // A driver class loaded for the first time after the attach is rewritten too.
             in.write("alloc-fresh\n");
             in.flush();
-            await(out, log, "attach-target: allocated 4");
+            await(out, log, "attach-target: allocated 5");
             ChildJvm.Result third = attach(pid, "");
-            third.assertExit(0).assertContains("live DMA map, 4 entries", "size=16384",
+            third.assertExit(0).assertContains("live DMA map, 5 entries", "size=12288",
+                    "site=com.example.driver.LinkedByTheAttach$QueuePart.<init>(LinkedByTheAttach.java:", "size=16384",
                     "site=com.example.driver.LoadedAfterAttach.allocate(LoadedAfterAttach.java:", "size=32768",
                     "site=com.example.driver.LoadedBeforeAttach.allocate(LoadedBeforeAttach.java:");
 
