@@ -31,7 +31,7 @@ public final class HugepageMemory implements PhysicalMemory {
     private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
     private static final String PREFIX = "linux/hugepages: ";
     /** The most one attempt of low memory on demand may take. */
-    public static final long ON_DEMAND_TIME_LIMIT_NANOS = 30_000_000_000L;
+    public static final long ON_DEMAND_TIME_LIMIT_NANOS = 60_000_000_000L;
 
     private final HugepageOptions options;
     private final HugepageAddressing addressing;
