@@ -93,15 +93,18 @@ final class DirectDevice implements DmaDevice {
     }
 
     private void checkSupported(DmaMask mask) {
-        long lowest = platform.lowestPhysEnd();
+        long lowest = platform.lowestDmaEnd(policy.dma);
         if (platform.swiotlbAllocator != null) {
             // A bounce pool within the mask makes the mask usable for streaming DMA.
-            lowest = lowerOf(lowest, platform.swiotlbAllocator.lastPhysAddress());
+            lowest = lowerOf(lowest, DmaDirect.physToDmaUnencrypted(policy.dma, platform.swiotlbAllocator.lastPhysAddress()));
         }
-        if (!DmaDirect.supported(policy.dma, mask, lowest)) {
+        if (!DmaDirect.supported(mask, lowest)) {
+            String floor = lowest == DmaDirect.DMA_MAPPING_ERROR
+                    ? "the device's dma-ranges cover none of the memory the platform holds"
+                    : "the lowest memory the device reaches (through its dma-ranges, if any) ends at DMA " + Sizes.hex(lowest)
+                    + ", beyond the mask";
             throw new DmaMaskUnsupportedException("failed to set DMA mask " + mask + " on " + name()
-                    + ": the lowest memory the platform holds ends at " + Sizes.hex(lowest)
-                    + ", beyond the mask (dma_direct_supported). Reserve low memory (hugepages below "
+                    + ": " + floor + " (dma_direct_supported). Reserve low memory (hugepages below "
                     + (mask.bits() <= 32 ? "4 GiB" : "the mask") + ") or use IOVA mode behind an IOMMU");
         }
     }

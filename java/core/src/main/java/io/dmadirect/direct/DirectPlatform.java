@@ -138,11 +138,15 @@ public final class DirectPlatform implements DmaPlatform {
         LOG.log(System.Logger.Level.WARNING, "direct: leaking " + bytes + " bytes: " + why);
     }
 
-    /** The end of the lowest frame held: the floor of {@code dma_direct_supported()}. */
-    long lowestPhysEnd() {
-        long lowest = -1L;
+    /**
+     * The floor of {@code dma_direct_supported()} for one device: the DMA address of the end of the lowest
+     * frame held that the device reaches, or {@link DmaDirect#DMA_MAPPING_ERROR} when it reaches none.
+     */
+    long lowestDmaEnd(DeviceDma dev) {
+        long lowest = DmaDirect.DMA_MAPPING_ERROR;
+        long frameSize = parts.memory().frameSize();
         for (MemoryRun run : parts.memory().runs()) {
-            long end = run.physBase() + parts.memory().frameSize() - 1;
+            long end = DmaDirect.lowestReachableEnd(dev, run.physBase(), run.size(), frameSize);
             if (Long.compareUnsigned(end, lowest) < 0) {
                 lowest = end;
             }
