@@ -131,7 +131,8 @@ final class StreamingMapper {
                     + " (one swiotlb segment, less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
         long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
-        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs));
+        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs),
+                p.physToDmaUnencrypted);
         if (handle == Swiotlb.NONE) {
             if (!tlb.reaches(physLimit)) {
                 throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
