@@ -189,9 +189,16 @@ final class DirectDevice implements DmaDevice {
         return buffer;
     }
 
-    /** {@code dma_direct_alloc_from_pool()}: pool memory is already clean and shared. */
+    /**
+     * {@code dma_direct_alloc_from_pool()}: pool memory is already clean and shared. The kernel gives it
+     * {@code phys_to_dma_direct()}, which matches the memory's state for every device that reaches the pool
+     * there (on x86, where SME exists, only forced-unencrypted ones do); here a non-coherent device is not
+     * forced, so the address of memory known to be shared is made without the encryption bit, as swiotlb's is.
+     */
     private DmaBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
-        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned, p::coherentOk);
+        boolean shared = platform.poolMemoryShared();
+        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned,
+                (phys, bytes) -> DmaDirect.withinLimit(poolDma(p, phys, shared), bytes, p.coherentLimit));
         if (handle == 0) {
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
             throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
@@ -202,12 +209,16 @@ final class DirectDevice implements DmaDevice {
         if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
             RawMemory.fill(cpu, size, (byte) 0);
         }
-        long dma = p.physToDma(phys);
+        long dma = poolDma(p, phys, shared);
         CoherentBuffer buffer = new CoherentBuffer(this, platform.pools, handle, phys, cpu, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
                 AllocationPath.ATOMIC_POOL, steps.list(), true, false);
         platform.pools.setOwner(handle, buffer);
         return buffer;
+    }
+
+    private static long poolDma(DevicePolicy p, long phys, boolean shared) {
+        return shared ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : p.physToDma(phys);
     }
 
     /** {@code dma_direct_alloc_swiotlb()}: the restricted pool, kept only when coherent_ok. */

@@ -71,6 +71,27 @@ public final class DirectPlatform implements DmaPlatform {
         return swiotlb;
     }
 
+    /** Whether the atomic pools' memory was made shared (decrypted) when it was taken, as {@link #preparePoolChunk} does. */
+    boolean poolMemoryShared() {
+        return sharesMemory() && parts.encryption().canShare();
+    }
+
+    /**
+     * Whether the memory at {@code phys} is known to be shared (decrypted) with devices: the atomic pools,
+     * a buffer decrypted for a forced-unencrypted device, or the bounce pool. Its DMA address then carries no
+     * encryption bit for any device ({@code phys_to_dma_unencrypted()}), or the device would read ciphertext.
+     */
+    boolean isSharedMemory(long phys) {
+        Object owner = parts.pages().ownerAt(phys);
+        if (owner == pools) {
+            return poolMemoryShared();
+        }
+        if (owner instanceof CoherentBuffer) {
+            return ((CoherentBuffer) owner).decrypted;
+        }
+        return swiotlb != null && swiotlb.isShared(phys);
+    }
+
     /** {@code atomic_pool_expand()}: pool memory is cleaned and made shared before anyone can take it. */
     private boolean preparePoolChunk(long phys, long cpu, long size) {
         parts.caches().flush(cpu, size);

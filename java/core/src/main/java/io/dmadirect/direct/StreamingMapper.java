@@ -71,7 +71,10 @@ final class StreamingMapper {
         long cpu = RawMemory.addressOf(buffer) + buffer.position();
         long phys = platform.cpuToPhys(cpu, size);
         if (phys != CpuPhysTable.NOT_PINNED && !forceBounce(p)) {
-            long dma = DmaDirect.physToDma(p.dma, phys);
+            // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
+            // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
+            long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
+                    ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
             if (DmaDirect.capable(p.dma, dma, size)) {
                 if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
                     archSyncForDevice(cpu, size, dir);

@@ -356,6 +356,11 @@ public final class Swiotlb implements AutoCloseable {
         return false;
     }
 
+    /** Whether {@code phys} lies in a pool that was made shared (decrypted) with devices when it was taken. */
+    public boolean isShared(long phys) {
+        return share && contains(phys);
+    }
+
     /** Calls {@code action} once for each owner of slots in use (slow: for close and dumps). */
     public void forEachOwner(Consumer<Object> action) {
         for (SlotPool pool : pools) {
