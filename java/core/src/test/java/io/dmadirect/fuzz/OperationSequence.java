@@ -141,14 +141,24 @@ final class OperationSequence {
     private final List<Map> mappings = new ArrayList<>();
     private final List<List<Map>> scatterLists = new ArrayList<>();
     private final List<ScatterList> scatterHandles = new ArrayList<>();
-    private final LiveRanges live = new LiveRanges();
+    private final LiveRanges live;
+    /** Threads share the devices: a mask change by one would falsify the limits another's model checks. */
+    private final boolean sharedDevices;
     private final ArrayDeque<String> log = new ArrayDeque<>();
     private long operations;
 
     OperationSequence(SplittableRandom random, List<Dev> devices, BooleanSupplier closing) {
+        this(random, devices, closing, new LiveRanges(closing), false);
+    }
+
+    /** One of several threads on the same devices, sharing {@code live} so overlaps across threads are found. */
+    OperationSequence(SplittableRandom random, List<Dev> devices, BooleanSupplier closing, LiveRanges live,
+            boolean sharedDevices) {
         this.random = random;
         this.devices = devices;
         this.closing = closing;
+        this.live = live;
+        this.sharedDevices = sharedDevices;
     }
 
     long operations() {
@@ -173,7 +183,9 @@ final class OperationSequence {
         int choice = random.nextInt(100);
         Dev dev = devices.get(random.nextInt(devices.size()));
         if (choice < 6) {
-            setMask(dev);
+            if (!sharedDevices) {
+                setMask(dev);
+            }
         } else if (choice < 28) {
             alloc(dev);
         } else if (choice < 40) {
@@ -189,7 +201,9 @@ final class OperationSequence {
         } else if (choice < 94) {
             mapSg(dev);
         } else if (choice < 96) {
-            setMinAlign(dev);
+            if (!sharedDevices) {
+                setMinAlign(dev);
+            }
         } else if (choice < 98) {
             coherentDataRoundTrip();
         } else {
@@ -642,6 +656,10 @@ final class OperationSequence {
                 return Boolean.TRUE;
             });
         }
+    }
+
+    /** After every thread's teardown: no range is live. */
+    void assertNothingLive() {
         check(live.isEmpty(), "live ranges left after teardown");
     }
 

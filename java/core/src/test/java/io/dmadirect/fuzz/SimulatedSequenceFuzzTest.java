@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.DmaDevice;
 import io.dmadirect.MemoryStats;
-import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
 import java.util.ArrayList;
@@ -46,18 +45,7 @@ class SimulatedSequenceFuzzTest {
             int count = 1 + random.nextInt(3);
             for (int i = 0; i < count; i++) {
                 DmaDevice device = platform.attach(machine.device("dev" + i));
-                SimulatedBusMaster engine = platform.busMaster(device, 64);
-                devices.add(new OperationSequence.Dev(device, new DeviceSide() {
-                    @Override
-                    public byte[] read(long dma, int length) {
-                        return engine.read(dma, length);
-                    }
-
-                    @Override
-                    public boolean write(long dma, byte[] data) {
-                        return engine.write(dma, data);
-                    }
-                }, machine.encryptionMask));
+                devices.add(SimulatedDevices.modelled(platform, device, machine.encryptionMask));
             }
             OperationSequence sequence = new OperationSequence(random, devices, () -> false);
             try {
@@ -65,6 +53,7 @@ class SimulatedSequenceFuzzTest {
                     sequence.step();
                 }
                 sequence.teardown();
+                sequence.assertNothingLive();
             } catch (AssertionError failure) {
                 throw new AssertionError(machine + ": " + failure.getMessage(), failure);
             }
