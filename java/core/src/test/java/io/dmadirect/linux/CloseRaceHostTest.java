@@ -33,6 +33,7 @@ class CloseRaceHostTest {
         ChildJvm child = ChildJvm.main(CloseRaceProbe.class, "alloc-race", "10").start();
         assertEquals(PlatformProbe.OK, child.waitFor(120), child::toString);
         assertTrue(child.output().contains("stale views read zeros"), child::toString);
+        System.out.println("close race: " + child.output().lines().filter(l -> l.startsWith("OK")).findFirst().orElse(""));
     }
 
     @Test
