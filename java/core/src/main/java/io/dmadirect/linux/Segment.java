@@ -2,7 +2,6 @@ package io.dmadirect.linux;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.headers.Falloc;
-import io.dmadirect.linux.headers.Mman;
 
 /**
  * One hugetlb file mapped whole: virtually contiguous, and for PA mode locked, with the physical address
@@ -10,8 +9,6 @@ import io.dmadirect.linux.headers.Mman;
  * only some). Memory for an IOMMU has no physical addresses ({@link #translated()} is false).
  */
 final class Segment {
-    private static final System.Logger LOG = System.getLogger(Segment.class.getName());
-
     private final int fd;
     private final long address;
     private final long pageSize;
@@ -84,16 +81,9 @@ final class Segment {
 
     /**
      * Gives the hugepages back and closes the file, but leaves the address range mapped: the hugepage
-     * mapping is replaced in one step by anonymous, zero-filled, unreserved memory
-     * ({@code mmap(MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE)}) instead of unmapped.
-     *
-     * <p>Why: a {@code ByteBuffer} view of this memory that a user kept past close cannot be taken back,
-     * and touching an unmapped range would kill the JVM with SIGSEGV. After the replacement a stale view
-     * reads zeros and its writes land in private memory nobody else sees. The cost: the virtual range
-     * stays reserved until the process exits (address space only), and a stale view that writes makes
-     * ordinary 4 KiB pages resident for what it wrote. Should the replacement fail, the hugepages stay
-     * mapped, leaked until exit, rather than leave a hole. Pages released earlier ({@link #release}) were
-     * never handed out and are left as they are.
+     * mapping is replaced by anonymous memory ({@link RetiredMapping}), so a CPU view a user kept past
+     * close reads zeros instead of crashing the JVM. Pages released earlier ({@link #release}) were never
+     * handed out and are left as they are: their ranges may hold someone else's mapping by now.
      */
     void close(Syscalls sys) {
         try {
@@ -109,21 +99,11 @@ final class Segment {
                 while (end < released.length && !released[end]) {
                     end++;
                 }
-                replaceWithAnonymous(sys, address + first * pageSize, (end - first) * pageSize);
+                RetiredMapping.replace(sys, address + first * pageSize, (end - first) * pageSize, "hugepages");
                 first = end;
             }
         } finally {
             sys.close(fd);
-        }
-    }
-
-    private static void replaceWithAnonymous(Syscalls sys, long start, long bytes) {
-        try {
-            sys.mmap(start, bytes, Mman.PROT_READ | Mman.PROT_WRITE,
-                    Mman.MAP_FIXED | Mman.MAP_PRIVATE | Mman.MAP_ANONYMOUS | Mman.MAP_NORESERVE, -1, 0);
-        } catch (LinuxException e) {
-            LOG.log(System.Logger.Level.WARNING, "linux/hugepages: leaking " + Sizes.format(bytes) + " at "
-                    + Sizes.hex(start) + " until exit: replacing them at close failed: " + e.getMessage());
         }
     }
 }
