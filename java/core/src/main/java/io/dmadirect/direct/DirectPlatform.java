@@ -30,10 +30,12 @@ public final class DirectPlatform implements DmaPlatform {
     private volatile CpuPhysTable cpuTable;
     private final Set<DirectDevice> devices = ConcurrentHashMap.newKeySet();
     private final AtomicLong leakedBytes = new AtomicLong();
-    private volatile boolean closed;
+    /** Open/closed and the attaches in flight; each device has its own gate for its operations. */
+    private final Lifecycle gate;
 
     public DirectPlatform(PlatformParts parts) {
         this.parts = parts;
+        this.gate = new Lifecycle(() -> "platform " + parts.name());
         this.pools = new AtomicPools(parts.pages(), parts.pages().stats(), parts.atomicPoolBytes(),
                 parts.atomicPoolMaxBytes(), this::preparePoolChunk);
         this.swiotlb = Swiotlb.create(parts.bounce(), parts.pages(), parts.memory().frameSize(), parts.encryption(),
@@ -103,15 +105,15 @@ public final class DirectPlatform implements DmaPlatform {
 
     @Override
     public DmaDevice attach(DeviceProperties properties) {
-        checkOpen("attach a device");
-        DirectDevice device = new DirectDevice(this, properties);
-        devices.add(device);
-        if (closed) {
-            // close() ran between the check and the add: do not leave a device it missed.
-            devices.remove(device);
-            checkOpen("attach a device");
+        int ticket = gate.enter("attach a device");
+        try {
+            // Inside the gate: close waits for this add before it collects the devices.
+            DirectDevice device = new DirectDevice(this, properties);
+            devices.add(device);
+            return device;
+        } finally {
+            gate.exit(ticket);
         }
-        return device;
     }
 
     void detach(DirectDevice device) {
@@ -141,7 +143,15 @@ public final class DirectPlatform implements DmaPlatform {
 
     /** Returns memory parked in per-thread caches to the shared allocator (see {@link PageAllocator#drainThreadCaches}). */
     public void drainThreadCaches() {
-        parts.pages().drainThreadCaches();
+        int ticket = gate.tryEnter();
+        if (ticket < 0) {
+            return; // close drained them
+        }
+        try {
+            parts.pages().drainThreadCaches();
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     /** The atomic pools, for inspection. */
@@ -180,23 +190,43 @@ public final class DirectPlatform implements DmaPlatform {
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
-    void checkOpen(String what) {
-        if (closed) {
-            throw new DmaUsageException("failed to " + what + ": platform " + parts.name() + " is closed");
-        }
+    /** A device whose close timed out: the platform must then keep its memory mapped (leak it). */
+    void stuck(DirectDevice device) {
+        LOG.log(System.Logger.Level.WARNING, "direct: " + device + " did not drain its operations; the memory of "
+                + this + " will be leaked at close rather than unmapped under them");
     }
 
+    /**
+     * Refuses new attaches, waits for those in flight, closes every device (each waits for its own
+     * operations and frees what its driver left), and only then frees the pools and unmaps the memory.
+     * Idempotent; a second caller waits until the first is done.
+     *
+     * @throws DmaUsageException when a device's operations did not finish in time: the memory is then
+     *         left mapped (leaked), never unmapped under a running operation
+     */
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (!gate.close()) {
             return;
         }
-        closed = true;
+        boolean drained = gate.awaitQuiescence(Lifecycle.DEFAULT_WAIT_NANOS);
+        DmaUsageException failure = drained ? null
+                : new DmaUsageException("failed to close " + this + ": a device attach did not finish");
         for (DirectDevice device : devices.toArray(new DirectDevice[0])) {
-            device.close();
+            try {
+                device.close();
+            } catch (DmaUsageException e) {
+                failure = e;
+            }
+        }
+        if (failure != null || !devices.isEmpty()) {
+            // A device closed earlier timed out and stayed attached: its operations may still run.
+            leaked(0, "closing " + this + " left its memory mapped: operations were still running");
+            throw failure != null ? failure : new DmaUsageException("failed to close " + this + ": devices "
+                    + devices + " did not drain their operations; the memory is left mapped (leaked)");
         }
         pools.close();
         if (swiotlb != null) {
