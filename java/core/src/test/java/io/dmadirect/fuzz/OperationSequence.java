@@ -293,7 +293,7 @@ final class OperationSequence {
         check(buffer.size() == size && Long.compareUnsigned(buffer.allocatedSize(), size) >= 0, "sizes of " + buffer);
         long phys = phys(dev, dma);
         Buf buf = new Buf(dev, buffer, phys);
-        live.add(phys, size, "buffer " + buffer);
+        addLive(phys, size, "buffer " + buffer);
         buffers.add(buf);
         if (buffer.hasCpuView() && !attrs.contains(DmaAttr.SKIP_ZEROING) && !closing.getAsBoolean()) {
             checkZeroed(buffer);
@@ -302,7 +302,10 @@ final class OperationSequence {
     }
 
     private void checkZeroed(DmaBuffer buffer) {
-        ByteBuffer view = buffer.cpuView();
+        ByteBuffer view = attempt("cpuView", buffer::cpuView);
+        if (view == null) {
+            return;
+        }
         int length = view.remaining();
         int step = length > 128 * 1024 ? 61 : 1;
         for (int i = 0; i < length; i += step) {
@@ -455,7 +458,7 @@ final class OperationSequence {
         long phys = phys(dev, dma);
         long bouncePhys = -1;
         if (mapping.isBounced()) {
-            live.add(phys, source.length, "bounce " + mapping);
+            addLive(phys, source.length, "bounce " + mapping);
             bouncePhys = phys;
             if (dev.minAlign != 0 && source.origKnown()) {
                 check((dma & dev.minAlign) == (source.origAddr() & dev.minAlign), String.format(
@@ -532,12 +535,7 @@ final class OperationSequence {
 
     private void unmap(Map map, boolean viaDevice) {
         mappings.remove(map);
-        if (map.bouncePhys != -1) {
-            live.remove(map.bouncePhys);
-        }
-        if (map.source.parent != null) {
-            map.source.parent.mappings--;
-        }
+        forget(map);
         byte[] data = null;
         if (map.mapping.direction() != DmaDirection.TO_DEVICE && map.dev.side != null) {
             data = bytes(map.source.length);
@@ -592,30 +590,40 @@ final class OperationSequence {
                 deviceReads(map, sources.get(i).read(), "after mapSg");
             }
         }
+        List<Map> all = new ArrayList<>(segments);
         if (random.nextInt(3) == 0) {
-            // One segment unmapped on its own first, as a driver that finished with it early does.
-            Map first = segments.get(0);
+            // One segment unmapped on its own first, as a driver that finished with it early does. Its slots
+            // are free once it returns, so the model lets go of them first (another thread may take them).
+            Map first = segments.remove(0);
+            forget(first);
             note("unmap segment 0 on its own");
             attempt("unmap segment", () -> {
                 first.mapping.close();
                 return Boolean.TRUE;
             });
         }
+        for (Map map : segments) {
+            forget(map);
+        }
         note("close scatter list");
         attempt("close scatter list", () -> {
             list.close();
             return Boolean.TRUE;
         });
-        for (Map map : segments) {
-            if (map.bouncePhys != -1) {
-                live.remove(map.bouncePhys);
-            }
-            if (map.source.parent != null) {
-                map.source.parent.mappings--;
-            }
+        for (Map map : all) {
             check(map.mapping.isUnmapped() || closing.getAsBoolean(), "segment still mapped after the list closed: " + map.mapping);
         }
         check(list.isUnmapped() || closing.getAsBoolean(), "scatter list says it is mapped after close");
+    }
+
+    /** The model lets go of a mapping just before the library does, so no other thread's range is judged against it. */
+    private void forget(Map map) {
+        if (map.bouncePhys != -1) {
+            live.remove(map.bouncePhys);
+        }
+        if (map.source.parent != null) {
+            map.source.parent.mappings--;
+        }
     }
 
     // ---- bad input: documented exceptions only ----
@@ -655,6 +663,15 @@ final class OperationSequence {
                 buf.buffer.close();
                 return Boolean.TRUE;
             });
+        }
+    }
+
+    private void addLive(long phys, long size, String holder) {
+        try {
+            live.add(phys, size, holder + " of " + Thread.currentThread().getName());
+        } catch (AssertionError overlap) {
+            throw new AssertionError(overlap.getMessage() + "; recent operations of " + Thread.currentThread().getName()
+                    + ":\n  " + recentLog(), overlap);
         }
     }
 
