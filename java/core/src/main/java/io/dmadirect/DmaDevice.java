@@ -26,7 +26,8 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_set_mask()}.
      *
      * @param mask the streaming mask: the address bits the device drives
-     * @throws DmaMaskUnsupportedException when no memory of the platform lies within the mask
+     * @throws DmaMaskUnsupportedException when no memory of the platform, as the device addresses it through its
+     *         dma-ranges, lies within the mask
      */
     void setDmaMask(DmaMask mask);
 
@@ -34,6 +35,7 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_set_coherent_mask()}.
      *
      * @param mask the mask for coherent allocations
+     * @throws DmaMaskUnsupportedException as {@link #setDmaMask}
      */
     void setCoherentMask(DmaMask mask);
 
@@ -41,7 +43,8 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_set_mask_and_coherent()}: both masks, the streaming one first, as the kernel does.
      *
      * @param mask the mask for both
-     * @throws DmaMaskUnsupportedException when no memory of the platform lies within the mask
+     * @throws DmaMaskUnsupportedException when no memory of the platform, as the device addresses it through its
+     *         dma-ranges, lies within the mask
      */
     default void setMaskAndCoherent(DmaMask mask) {
         setDmaMask(mask);

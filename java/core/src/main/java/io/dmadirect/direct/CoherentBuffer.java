@@ -117,14 +117,11 @@ final class CoherentBuffer implements DmaBuffer {
             throw new DmaUsageException("failed to give a CPU view of " + this
                     + ": it was allocated with NO_KERNEL_MAPPING, so the CPU has no mapping of it");
         }
-        if (isFreed()) {
-            throw new DmaUsageException("failed to give a CPU view of " + this + ": it has been freed");
-        }
         if (size > Integer.MAX_VALUE) {
             throw new DmaUsageException("failed to give a CPU view of " + this
                     + ": a ByteBuffer holds at most 2 GiB - 1 bytes");
         }
-        return backing.cpuView(handle, (int) size);
+        return device.cpuView(this);
     }
 
     @Override
@@ -134,7 +131,7 @@ final class CoherentBuffer implements DmaBuffer {
 
     @Override
     public void close() {
-        device.freeCoherent(this);
+        device.closeBuffer(this);
     }
 
     /** Identity equality with an address-derived hash: see {@link AddressHash}. */

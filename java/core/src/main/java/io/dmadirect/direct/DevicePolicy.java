@@ -12,6 +12,8 @@ final class DevicePolicy {
     final boolean forceUnencrypted;
     final boolean remap;
     final long coherentLimit;
+    /** {@code phys_to_dma_unencrypted()} as a function, made once, for swiotlb's slot search; null without dma-ranges. */
+    final java.util.function.LongUnaryOperator physToDmaUnencrypted;
 
     DevicePolicy(DeviceDma dma, ZoneLayout zones) {
         this.dma = dma;
@@ -19,6 +21,7 @@ final class DevicePolicy {
         this.forceUnencrypted = DmaDirect.forceUnencrypted(dma);
         this.remap = !dma.coherent();
         this.coherentLimit = DmaDirect.coherentLimit(dma);
+        this.physToDmaUnencrypted = dma.ranges().isEmpty() ? null : phys -> DmaDirect.physToDmaUnencrypted(dma, phys);
     }
 
     /** {@code phys_to_dma_direct()} for this device. */

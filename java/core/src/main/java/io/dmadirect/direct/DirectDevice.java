@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A device on the dma-direct platform: {@code dma_direct_alloc()}, {@code dma_direct_free()} and the
@@ -36,13 +37,16 @@ final class DirectDevice implements DmaDevice {
     private final BufferBacking swiotlbBacking;
     private final StreamingMapper streaming;
     private volatile DevicePolicy policy;
-    private volatile boolean closed;
+    /** Open/closed and the operations in flight: see {@link Lifecycle} and {@link DmaDevice}'s contract. */
+    final Lifecycle gate;
+    private final Object closeLock = new Object();
 
     DirectDevice(DirectPlatform platform, DeviceProperties properties) {
         this.platform = platform;
         this.parts = platform.parts;
         this.pages = parts.pages();
         this.properties = properties;
+        this.gate = new Lifecycle(() -> "device " + properties.name());
         this.pageBacking = new PageBacking(pages);
         this.swiotlbBacking = platform.swiotlbAllocator == null ? null : new SwiotlbBacking(platform.swiotlbAllocator);
         this.policy = new DevicePolicy(DeviceDma.initial(properties, parts.encryption().encryptionMask(),
@@ -78,22 +82,30 @@ final class DirectDevice implements DmaDevice {
     @Override
     public synchronized void setDmaMask(DmaMask mask) {
         Objects.requireNonNull(mask, "mask");
-        checkOpen("set the DMA mask");
-        checkSupported(mask);
-        policy = new DevicePolicy(policy.dma.withDmaMask(mask), parts.zones());
+        int ticket = enter("set the DMA mask");
+        try {
+            checkSupported(mask);
+            policy = new DevicePolicy(policy.dma.withDmaMask(mask), parts.zones());
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     /** {@code dma_set_coherent_mask()}: the same support check as the streaming mask. */
     @Override
     public synchronized void setCoherentMask(DmaMask mask) {
         Objects.requireNonNull(mask, "mask");
-        checkOpen("set the coherent DMA mask");
-        checkSupported(mask);
-        policy = new DevicePolicy(policy.dma.withCoherentMask(mask), parts.zones());
+        int ticket = enter("set the coherent DMA mask");
+        try {
+            checkSupported(mask);
+            policy = new DevicePolicy(policy.dma.withCoherentMask(mask), parts.zones());
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     private void checkSupported(DmaMask mask) {
-        if (DmaDirect.supported(policy.dma, mask, lowestUsable())) {
+        if (DmaDirect.supported(mask, lowestUsable())) {
             return;
         }
         // Low memory on demand: the kernel's driver would get ZONE_DMA32 or ZONE_DMA pages for this mask.
@@ -102,19 +114,25 @@ final class DirectDevice implements DmaDevice {
                 ? platform.obtainBelow(physLimit, parts.memory().frameSize(), name()).tried()
                 : "nothing obtained on demand: the mask reaches past 4 GiB";
         long lowest = lowestUsable();
-        if (!DmaDirect.supported(policy.dma, mask, lowest)) {
+        if (!DmaDirect.supported(mask, lowest)) {
+            String floor = lowest == DmaDirect.DMA_MAPPING_ERROR
+                    ? "the device's dma-ranges cover none of the memory the platform holds"
+                    : "the lowest memory the device reaches (through its dma-ranges, if any) ends at DMA "
+                    + Sizes.hex(lowest) + ", beyond the mask";
             throw new DmaMaskUnsupportedException("failed to set DMA mask " + mask + " on " + name()
-                    + ": the lowest memory the platform holds ends at " + Sizes.hex(lowest)
-                    + ", beyond the mask (dma_direct_supported); " + tried + ". "
+                    + ": " + floor + " (dma_direct_supported); " + tried + ". "
                     + LowMemoryOnDemand.remedy(mask, parts.zones()));
         }
     }
 
-    /** The end of the lowest memory held, a bounce pool within the mask making it usable for streaming DMA. */
+    /**
+     * The DMA end of the lowest memory the device reaches through its dma-ranges, a bounce pool within the
+     * mask making it usable for streaming DMA; {@link DmaDirect#DMA_MAPPING_ERROR} when it reaches none.
+     */
     private long lowestUsable() {
-        long lowest = platform.lowestPhysEnd();
+        long lowest = platform.lowestDmaEnd(policy.dma);
         if (platform.swiotlbAllocator != null) {
-            lowest = lowerOf(lowest, platform.swiotlbAllocator.lastPhysAddress());
+            lowest = lowerOf(lowest, DmaDirect.physToDmaUnencrypted(policy.dma, platform.swiotlbAllocator.lastPhysAddress()));
         }
         return lowest;
     }
@@ -138,9 +156,21 @@ final class DirectDevice implements DmaDevice {
         return alloc(size, DmaAttr.flags(attrs));
     }
 
-    /** {@code dma_direct_alloc()}, with the branches in the kernel's order. */
+    /**
+     * {@code dma_direct_alloc()} inside the device's gate: the memory is zeroed and the buffer registered
+     * with its allocator before close can collect (issue 15 findings 1 and 3).
+     */
     DmaBuffer alloc(long size, int attrs) {
-        checkOpen("allocate DMA memory");
+        int ticket = enter("allocate DMA memory");
+        try {
+            return allocEntered(size, attrs);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /** {@code dma_direct_alloc()}, with the branches in the kernel's order. */
+    private DmaBuffer allocEntered(long size, int attrs) {
         long aligned = DmaDirect.pageAlign(size, PAGE_SIZE);
         DevicePolicy p = policy;
         boolean mayBlock = !DmaAttr.ATOMIC.in(attrs);
@@ -202,9 +232,16 @@ final class DirectDevice implements DmaDevice {
         return buffer;
     }
 
-    /** {@code dma_direct_alloc_from_pool()}: pool memory is already clean and shared. */
+    /**
+     * {@code dma_direct_alloc_from_pool()}: pool memory is already clean and shared. The kernel gives it
+     * {@code phys_to_dma_direct()}, which matches the memory's state for every device that reaches the pool
+     * there (on x86, where SME exists, only forced-unencrypted ones do); here a non-coherent device is not
+     * forced, so the address of memory known to be shared is made without the encryption bit, as swiotlb's is.
+     */
     private DmaBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
-        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned, p::coherentOk);
+        boolean shared = platform.poolMemoryShared();
+        long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned,
+                (phys, bytes) -> DmaDirect.withinLimit(poolDma(p, phys, shared), bytes, p.coherentLimit));
         if (handle == 0) {
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
             throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
@@ -215,12 +252,16 @@ final class DirectDevice implements DmaDevice {
         if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
             RawMemory.fill(cpu, size, (byte) 0);
         }
-        long dma = p.physToDma(phys);
+        long dma = poolDma(p, phys, shared);
         CoherentBuffer buffer = new CoherentBuffer(this, platform.pools, handle, phys, cpu, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
                 AllocationPath.ATOMIC_POOL, steps.list(), true, false);
         platform.pools.setOwner(handle, buffer);
         return buffer;
+    }
+
+    private static long poolDma(DevicePolicy p, long phys, boolean shared) {
+        return shared ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : p.physToDma(phys);
     }
 
     /** {@code dma_direct_alloc_swiotlb()}: the restricted pool, kept only when coherent_ok. */
@@ -254,13 +295,56 @@ final class DirectDevice implements DmaDevice {
     @Override
     public void freeCoherent(DmaBuffer buffer) {
         Objects.requireNonNull(buffer, "buffer");
+        CoherentBuffer coherent = ownBuffer(buffer);
+        int ticket = enter("free " + buffer);
+        try {
+            free(coherent);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@link DmaBuffer#close()}: like {@link #freeCoherent}, but a quiet no-op once the device is closed,
+     * because close reclaimed the buffer (or is about to): a driver's try-with-resources must not throw
+     * during shutdown.
+     */
+    void closeBuffer(CoherentBuffer buffer) {
+        int ticket = gate.tryEnter();
+        if (ticket < 0) {
+            return;
+        }
+        try {
+            free(buffer);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /** {@link CoherentBuffer#cpuView()} inside the gate, so no view is handed out of memory being freed. */
+    ByteBuffer cpuView(CoherentBuffer buffer) {
+        int ticket = enter("give a CPU view of " + buffer);
+        try {
+            if (buffer.isFreed()) {
+                throw new DmaUsageException("failed to give a CPU view of " + buffer + ": it has been freed");
+            }
+            return buffer.backing.cpuView(buffer.handle, (int) buffer.size());
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    private CoherentBuffer ownBuffer(DmaBuffer buffer) {
         if (!(buffer instanceof CoherentBuffer) || ((CoherentBuffer) buffer).device != this) {
             throw new DmaUsageException("failed to free " + buffer + " through device " + name()
                     + ": it was allocated by " + (buffer instanceof CoherentBuffer ? "another device" : "no dmadirect device"));
         }
-        CoherentBuffer coherent = (CoherentBuffer) buffer;
+        return (CoherentBuffer) buffer;
+    }
+
+    private void free(CoherentBuffer coherent) {
         if (!coherent.markFreed()) {
-            throw new DmaUsageException("failed to free " + buffer + ": it was already freed (double free)");
+            throw new DmaUsageException("failed to free " + coherent + ": it was already freed (double free)");
         }
         release(coherent);
     }
@@ -281,6 +365,15 @@ final class DirectDevice implements DmaDevice {
     /** {@code dma_direct_to_page()} turned into the buffer that owns the page. */
     @Override
     public Optional<DmaBuffer> findBuffer(long dmaAddress) {
+        int ticket = enter("look up a buffer");
+        try {
+            return findBufferEntered(dmaAddress);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    private Optional<DmaBuffer> findBufferEntered(long dmaAddress) {
         long phys = DmaDirect.dmaToPhys(policy.dma, dmaAddress);
         if (phys == DmaDirect.PHYS_ADDR_MAX) {
             return Optional.empty();
@@ -304,47 +397,112 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public DmaMapping map(ByteBuffer buffer, DmaDirection direction) {
-        return streaming.map(buffer, direction, 0);
+        int ticket = enter("map a buffer");
+        try {
+            return streaming.map(buffer, direction, 0);
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
     public DmaMapping map(ByteBuffer buffer, DmaDirection direction, DmaAttr... attrs) {
-        return streaming.map(buffer, direction, DmaAttr.flags(attrs));
+        int ticket = enter("map a buffer");
+        try {
+            return streaming.map(buffer, direction, DmaAttr.flags(attrs));
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
     public DmaMapping map(byte[] array, int offset, int length, DmaDirection direction, DmaAttr... attrs) {
-        return streaming.map(array, offset, length, direction, DmaAttr.flags(attrs));
+        int ticket = enter("map a buffer");
+        try {
+            return streaming.map(array, offset, length, direction, DmaAttr.flags(attrs));
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
     public ScatterList mapSg(List<ByteBuffer> buffers, DmaDirection direction, DmaAttr... attrs) {
-        return streaming.mapSg(buffers, direction, DmaAttr.flags(attrs));
+        int ticket = enter("map a scatter list");
+        try {
+            return streaming.mapSg(buffers, direction, DmaAttr.flags(attrs));
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
     public void unmap(DmaMapping mapping) {
-        streaming.unmap(mapping);
+        int ticket = enter("unmap " + mapping);
+        try {
+            streaming.unmap(mapping);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@link DmaMapping#close()}: like {@link #unmap}, but a quiet no-op once the device is closed, which
+     * released every mapping (a driver's try-with-resources must not throw during shutdown).
+     */
+    void closeMapping(StreamingMapping mapping) {
+        int ticket = gate.tryEnter();
+        if (ticket < 0) {
+            return;
+        }
+        try {
+            streaming.unmap(mapping);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /** {@link ScatterList#close()}: a quiet no-op once the device is closed, as {@link #closeMapping}. */
+    void closeScatterList(MappedScatterList list) {
+        int ticket = gate.tryEnter();
+        if (ticket < 0) {
+            list.markUnmapped();
+            return;
+        }
+        try {
+            streaming.unmapSg(list);
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
     public void syncForCpu(DmaMapping mapping, DmaDirection direction) {
-        streaming.syncForCpu(mapping, 0, mapping.size(), direction);
+        syncForCpu(mapping, 0, mapping.size(), direction);
     }
 
     @Override
     public void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection direction) {
-        streaming.syncForCpu(mapping, offset, length, direction);
+        int ticket = enter("sync for the CPU " + mapping);
+        try {
+            streaming.syncForCpu(mapping, offset, length, direction);
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
     public void syncForDevice(DmaMapping mapping, DmaDirection direction) {
-        streaming.syncForDevice(mapping, 0, mapping.size(), direction);
+        syncForDevice(mapping, 0, mapping.size(), direction);
     }
 
     @Override
     public void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection direction) {
-        streaming.syncForDevice(mapping, offset, length, direction);
+        int ticket = enter("sync for the device " + mapping);
+        try {
+            streaming.syncForDevice(mapping, offset, length, direction);
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
@@ -354,7 +512,12 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public void setMinAlignMask(long mask) {
-        streaming.setMinAlignMask(mask);
+        int ticket = enter("set min_align_mask");
+        try {
+            streaming.setMinAlignMask(mask);
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     @Override
@@ -364,25 +527,50 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public Optional<DmaMapping> findMapping(long dmaAddress) {
-        return streaming.findMapping(dmaAddress);
-    }
-
-    void checkOpen(String what) {
-        platform.checkOpen(what);
-        if (closed) {
-            throw new DmaUsageException("failed to " + what + ": device " + name() + " is closed");
+        int ticket = enter("look up a mapping");
+        try {
+            return streaming.findMapping(dmaAddress);
+        } finally {
+            gate.exit(ticket);
         }
     }
 
-    /** Frees every live buffer of this device, as a driver's remove path should have, then detaches. */
+    /** Enters the device's gate; refused once the device (or its platform, which closes it) is closed. */
+    int enter(String what) {
+        return gate.enter(what);
+    }
+
+    boolean isClosed() {
+        return gate.isClosed();
+    }
+
+    /**
+     * Refuses new operations, waits for those running, then frees every live buffer and bounce slot of
+     * this device, as a driver's remove path should have, and detaches. A second caller waits for the
+     * first to finish.
+     *
+     * @throws DmaUsageException when operations did not finish within {@link Lifecycle#DEFAULT_WAIT_NANOS}:
+     *         nothing is freed then (a leak, never memory freed under a running operation)
+     */
     @Override
     public void close() {
-        synchronized (this) {
-            if (closed) {
+        synchronized (closeLock) {
+            if (!gate.close()) {
                 return;
             }
-            closed = true;
+            if (!gate.awaitQuiescence(Lifecycle.DEFAULT_WAIT_NANOS)) {
+                platform.stuck(this);
+                throw new DmaUsageException("failed to close device " + name() + ": " + gate.inFlight()
+                        + " operations still ran after " + TimeUnit.NANOSECONDS.toSeconds(Lifecycle.DEFAULT_WAIT_NANOS)
+                        + " s (closed from inside one of them?); its memory is left allocated rather than freed under them");
+            }
+            reclaim();
+            platform.detach(this);
         }
+    }
+
+    /** Frees what the driver left: everything registered here did so before the operation exited the gate. */
+    private void reclaim() {
         List<CoherentBuffer> leftover = new ArrayList<>();
         java.util.function.Consumer<Object> collect = owner -> {
             if (owner instanceof CoherentBuffer && ((CoherentBuffer) owner).device == this) {
@@ -405,7 +593,6 @@ final class DirectDevice implements DmaDevice {
             }
         }
         streaming.releaseLeftovers();
-        platform.detach(this);
     }
 
     @Override

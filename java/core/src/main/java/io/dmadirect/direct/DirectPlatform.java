@@ -36,10 +36,12 @@ public final class DirectPlatform implements DmaPlatform {
     /** The limit and time of the last attempt of low memory on demand that obtained nothing, to not repeat it at once. */
     private volatile long[] lastEmptyAttempt;
     private volatile String lastEmptyTried = "";
-    private volatile boolean closed;
+    /** Open/closed and the attaches in flight; each device has its own gate for its operations. */
+    private final Lifecycle gate;
 
     public DirectPlatform(PlatformParts parts) {
         this.parts = parts;
+        this.gate = new Lifecycle(() -> "platform " + parts.name());
         this.pools = new AtomicPools(parts.pages(), parts.pages().stats(), parts.atomicPoolBytes(),
                 parts.atomicPoolMaxBytes(), this::preparePoolChunk);
         this.swiotlb = Swiotlb.create(parts.bounce(), parts.pages(), parts.memory().frameSize(), parts.encryption(),
@@ -77,6 +79,27 @@ public final class DirectPlatform implements DmaPlatform {
         return swiotlb;
     }
 
+    /** Whether the atomic pools' memory was made shared (decrypted) when it was taken, as {@link #preparePoolChunk} does. */
+    boolean poolMemoryShared() {
+        return sharesMemory() && parts.encryption().canShare();
+    }
+
+    /**
+     * Whether the memory at {@code phys} is known to be shared (decrypted) with devices: the atomic pools,
+     * a buffer decrypted for a forced-unencrypted device, or the bounce pool. Its DMA address then carries no
+     * encryption bit for any device ({@code phys_to_dma_unencrypted()}), or the device would read ciphertext.
+     */
+    boolean isSharedMemory(long phys) {
+        Object owner = parts.pages().ownerAt(phys);
+        if (owner == pools) {
+            return poolMemoryShared();
+        }
+        if (owner instanceof CoherentBuffer) {
+            return ((CoherentBuffer) owner).decrypted;
+        }
+        return swiotlb != null && swiotlb.isShared(phys);
+    }
+
     /** {@code atomic_pool_expand()}: pool memory is cleaned and made shared before anyone can take it. */
     private boolean preparePoolChunk(long phys, long cpu, long size) {
         parts.caches().flush(cpu, size);
@@ -88,15 +111,15 @@ public final class DirectPlatform implements DmaPlatform {
 
     @Override
     public DmaDevice attach(DeviceProperties properties) {
-        checkOpen("attach a device");
-        DirectDevice device = new DirectDevice(this, properties);
-        devices.add(device);
-        if (closed) {
-            // close() ran between the check and the add: do not leave a device it missed.
-            devices.remove(device);
-            checkOpen("attach a device");
+        int ticket = gate.enter("attach a device");
+        try {
+            // Inside the gate: close waits for this add before it collects the devices.
+            DirectDevice device = new DirectDevice(this, properties);
+            devices.add(device);
+            return device;
+        } finally {
+            gate.exit(ticket);
         }
-        return device;
     }
 
     void detach(DirectDevice device) {
@@ -126,7 +149,15 @@ public final class DirectPlatform implements DmaPlatform {
 
     /** Returns memory parked in per-thread caches to the shared allocator (see {@link PageAllocator#drainThreadCaches}). */
     public void drainThreadCaches() {
-        parts.pages().drainThreadCaches();
+        int ticket = gate.tryEnter();
+        if (ticket < 0) {
+            return; // close drained them
+        }
+        try {
+            parts.pages().drainThreadCaches();
+        } finally {
+            gate.exit(ticket);
+        }
     }
 
     /** The atomic pools, for inspection. */
@@ -178,11 +209,15 @@ public final class DirectPlatform implements DmaPlatform {
         return onDemandBytes.get();
     }
 
-    /** The end of the lowest frame held: the floor of {@code dma_direct_supported()}. */
-    long lowestPhysEnd() {
-        long lowest = -1L;
+    /**
+     * The floor of {@code dma_direct_supported()} for one device: the DMA address of the end of the lowest
+     * frame held that the device reaches, or {@link DmaDirect#DMA_MAPPING_ERROR} when it reaches none.
+     */
+    long lowestDmaEnd(DeviceDma dev) {
+        long lowest = DmaDirect.DMA_MAPPING_ERROR;
+        long frameSize = parts.memory().frameSize();
         for (MemoryRun run : parts.memory().runs()) {
-            long end = run.physBase() + parts.memory().frameSize() - 1;
+            long end = DmaDirect.lowestReachableEnd(dev, run.physBase(), run.size(), frameSize);
             if (Long.compareUnsigned(end, lowest) < 0) {
                 lowest = end;
             }
@@ -195,23 +230,43 @@ public final class DirectPlatform implements DmaPlatform {
     }
 
     boolean isClosed() {
-        return closed;
+        return gate.isClosed();
     }
 
-    void checkOpen(String what) {
-        if (closed) {
-            throw new DmaUsageException("failed to " + what + ": platform " + parts.name() + " is closed");
-        }
+    /** A device whose close timed out: the platform must then keep its memory mapped (leak it). */
+    void stuck(DirectDevice device) {
+        LOG.log(System.Logger.Level.WARNING, "direct: " + device + " did not drain its operations; the memory of "
+                + this + " will be leaked at close rather than unmapped under them");
     }
 
+    /**
+     * Refuses new attaches, waits for those in flight, closes every device (each waits for its own
+     * operations and frees what its driver left), and only then frees the pools and unmaps the memory.
+     * Idempotent; a second caller waits until the first is done.
+     *
+     * @throws DmaUsageException when a device's operations did not finish in time: the memory is then
+     *         left mapped (leaked), never unmapped under a running operation
+     */
     @Override
     public synchronized void close() {
-        if (closed) {
+        if (!gate.close()) {
             return;
         }
-        closed = true;
+        boolean drained = gate.awaitQuiescence(Lifecycle.DEFAULT_WAIT_NANOS);
+        DmaUsageException failure = drained ? null
+                : new DmaUsageException("failed to close " + this + ": a device attach did not finish");
         for (DirectDevice device : devices.toArray(new DirectDevice[0])) {
-            device.close();
+            try {
+                device.close();
+            } catch (DmaUsageException e) {
+                failure = e;
+            }
+        }
+        if (failure != null || !devices.isEmpty()) {
+            // A device closed earlier timed out and stayed attached: its operations may still run.
+            leaked(0, "closing " + this + " left its memory mapped: operations were still running");
+            throw failure != null ? failure : new DmaUsageException("failed to close " + this + ": devices "
+                    + devices + " did not drain their operations; the memory is left mapped (leaked)");
         }
         pools.close();
         if (swiotlb != null) {

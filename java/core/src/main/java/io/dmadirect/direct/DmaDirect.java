@@ -201,21 +201,54 @@ public final class DmaDirect {
 
     /**
      * {@code dma_direct_supported()}, adapted to memory that is a sample of the machine's: a mask is
-     * supported when the lowest memory the platform holds for devices lies within it.
+     * supported when some memory the platform holds for devices, as the device addresses it, lies within it.
      *
      * <p>The kernel accepts every mask of 32 bits or more without looking, because a kernel owns
      * ZONE_DMA32. A userspace process holds only the hugepages it was given, which may all lie above
      * 4 GiB, so here the check always compares against the memory actually held; like the kernel it
      * compares the unencrypted address, since the encryption bit is not part of what the mask must reach.
+     * The floor is found in DMA addresses ({@link #lowestReachableEnd}), not by translating the lowest
+     * physical frame: a device whose dma-ranges cover only part of memory can still use the part they
+     * cover, and that is what allocation delivers.
      *
-     * @param lowestPhysEnd the last physical address of the lowest memory held (a frame, or the bounce pool)
+     * @param lowestDmaEnd the DMA address of the last byte of the lowest memory the device reaches, or
+     *                     {@link #DMA_MAPPING_ERROR} when it reaches none
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_supported</a>
      */
-    public static boolean supported(DeviceDma dev, DmaMask mask, long lowestPhysEnd) {
-        long minMask = physToDmaUnencrypted(dev, lowestPhysEnd);
-        if (minMask == DMA_MAPPING_ERROR) {
+    public static boolean supported(DmaMask mask, long lowestDmaEnd) {
+        if (lowestDmaEnd == DMA_MAPPING_ERROR) {
             return false;
         }
-        return Long.compareUnsigned(mask.value(), minMask) >= 0;
+        return Long.compareUnsigned(mask.value(), lowestDmaEnd) >= 0;
+    }
+
+    /**
+     * The floor {@link #supported} compares a mask with, for one run of held memory: the unencrypted DMA
+     * address of the last byte of the lowest whole frame of {@code [runBase, runBase + runSize)} that one of
+     * the device's dma-ranges covers. Frames are the unit memory is held and classified in, so a frame only
+     * partly inside a range does not count.
+     *
+     * @return that DMA address, or {@link #DMA_MAPPING_ERROR} when no whole frame of the run is covered
+     */
+    public static long lowestReachableEnd(DeviceDma dev, long runBase, long runSize, long frameSize) {
+        long runLast = runBase + runSize - 1;
+        if (dev.ranges().isEmpty()) {
+            return runBase + frameSize - 1;
+        }
+        long lowest = DMA_MAPPING_ERROR;
+        for (DmaRange m : dev.ranges()) {
+            long rangeLast = m.cpuStart() + m.size() - 1;
+            long from = Long.compareUnsigned(m.cpuStart(), runBase) > 0 ? m.cpuStart() : runBase;
+            long frames = Long.divideUnsigned(from - runBase + frameSize - 1, frameSize);
+            long frameLast = runBase + frames * frameSize + frameSize - 1;
+            if (Long.compareUnsigned(frameLast, runBase) < 0 || Long.compareUnsigned(frameLast, runLast) > 0
+                    || Long.compareUnsigned(frameLast, rangeLast) > 0) {
+                continue;
+            }
+            long dma = frameLast + m.offset();
+            lowest = Long.compareUnsigned(dma, lowest) < 0 ? dma : lowest;
+        }
+        return lowest;
     }
 
     /**

@@ -2,18 +2,19 @@ package io.dmadirect.direct;
 
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
-import io.dmadirect.DmaUsageException;
 import io.dmadirect.ScatterList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** The segments of one {@code dma_map_sg()}, unmapped together by {@code dma_unmap_sg()}. */
 final class MappedScatterList implements ScatterList {
+    private final DirectDevice device;
     private final List<DmaMapping> segments;
     private final DmaDirection direction;
     private final AtomicBoolean unmapped = new AtomicBoolean();
 
-    MappedScatterList(List<DmaMapping> segments, DmaDirection direction) {
+    MappedScatterList(DirectDevice device, List<DmaMapping> segments, DmaDirection direction) {
+        this.device = device;
         this.segments = List.copyOf(segments);
         this.direction = direction;
     }
@@ -28,21 +29,21 @@ final class MappedScatterList implements ScatterList {
         return direction;
     }
 
+    /** True once unmapped, or once the device closed (which released every segment). */
     @Override
     public boolean isUnmapped() {
-        return unmapped.get();
+        return unmapped.get() || device.isClosed();
     }
 
-    /** {@code dma_direct_unmap_sg()}. */
+    /** Marks the list unmapped; false when it already was. */
+    boolean markUnmapped() {
+        return unmapped.compareAndSet(false, true);
+    }
+
+    /** {@code dma_direct_unmap_sg()}; see {@link StreamingMapper#unmapSg}. A no-op once the device is closed. */
     @Override
     public void close() {
-        if (!unmapped.compareAndSet(false, true)) {
-            throw new DmaUsageException("failed to unmap a scatter list of " + segments.size()
-                    + " segments: it was already unmapped (double unmap)");
-        }
-        for (DmaMapping segment : segments) {
-            segment.close();
-        }
+        device.closeScatterList(this);
     }
 
     @Override

@@ -63,7 +63,6 @@ final class StreamingMapper {
         if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
             throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
         }
-        device.checkOpen("map a buffer");
         DevicePolicy p = device.policy();
         if (size > Swiotlb.maxMappingSize(minAlignMask)) {
             checkMaxSize(p, size);
@@ -71,7 +70,10 @@ final class StreamingMapper {
         long cpu = RawMemory.addressOf(buffer) + buffer.position();
         long phys = platform.cpuToPhys(cpu, size);
         if (phys != CpuPhysTable.NOT_PINNED && !forceBounce(p)) {
-            long dma = DmaDirect.physToDma(p.dma, phys);
+            // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
+            // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
+            long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
+                    ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
             if (DmaDirect.capable(p.dma, dma, size)) {
                 if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
                     archSyncForDevice(cpu, size, dir);
@@ -94,7 +96,6 @@ final class StreamingMapper {
     }
 
     private DmaMapping mapArray(Object keep, byte[] array, int offset, int length, DmaDirection dir, int attrs) {
-        device.checkOpen("map a buffer");
         DevicePolicy p = device.policy();
         checkMaxSize(p, length);
         return bounce(p, keep, array, offset, 0, offset, length, dir, attrs);
@@ -131,7 +132,8 @@ final class StreamingMapper {
                     + " (one swiotlb segment, less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
         long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
-        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs));
+        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs),
+                p.physToDmaUnencrypted);
         if (handle == Swiotlb.NONE) {
             if (!tlb.reaches(physLimit)) {
                 throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
@@ -201,7 +203,32 @@ final class StreamingMapper {
                 throw e;
             }
         }
-        return new MappedScatterList(mapped, dir);
+        return new MappedScatterList(device, mapped, dir);
+    }
+
+    /**
+     * {@code dma_direct_unmap_sg()}: every segment still mapped is released, even when one was unmapped on
+     * its own before (a driver bug the kernel does not survive either); that misuse is reported after the
+     * rest was released, so nothing stays mapped and {@link MappedScatterList#isUnmapped()} is true.
+     */
+    void unmapSg(MappedScatterList list) {
+        if (!list.markUnmapped()) {
+            throw new DmaUsageException("failed to unmap " + list + ": it was already unmapped (double unmap)");
+        }
+        List<Integer> alone = new ArrayList<>();
+        List<DmaMapping> segments = list.segments();
+        for (int i = 0; i < segments.size(); i++) {
+            StreamingMapping m = (StreamingMapping) segments.get(i);
+            if (m.markUnmapped()) {
+                release(m, DmaAttr.SKIP_CPU_SYNC.in(m.attrs));
+            } else {
+                alone.add(i);
+            }
+        }
+        if (!alone.isEmpty()) {
+            throw new DmaUsageException("unmapped " + list + ", but segments " + alone + " had been unmapped on their "
+                    + "own before: a scatter list is unmapped whole (dma_unmap_sg), never by segment");
+        }
     }
 
     /**

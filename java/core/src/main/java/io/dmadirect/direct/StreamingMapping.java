@@ -93,14 +93,16 @@ final class StreamingMapping implements DmaMapping {
         return tlbHandle != Swiotlb.NONE;
     }
 
+    /** True once unmapped, or once its device closed: close released every mapping, direct ones included. */
     @Override
     public boolean isUnmapped() {
-        return (int) STATE.getVolatile(this) == UNMAPPED;
+        return (int) STATE.getVolatile(this) == UNMAPPED || mapper.device.isClosed();
     }
 
+    /** {@link DmaMapping#close()}: unmaps, or does nothing once the device is closed. */
     @Override
     public void close() {
-        mapper.unmap(this);
+        mapper.device.closeMapping(this);
     }
 
     /** Identity equality with an address-derived hash: see {@link AddressHash}. */

@@ -79,10 +79,29 @@ final class Segment {
         released[page] = true;
     }
 
-    /** Unmaps everything (munmap accepts the holes released pages left) and closes the file, freeing the pages. */
+    /**
+     * Gives the hugepages back and closes the file, but leaves the address range mapped: the hugepage
+     * mapping is replaced by anonymous memory ({@link RetiredMapping}), so a CPU view a user kept past
+     * close reads zeros instead of crashing the JVM. Pages released earlier ({@link #release}) were never
+     * handed out and are left as they are: their ranges may hold someone else's mapping by now.
+     */
     void close(Syscalls sys) {
         try {
-            sys.munmap(address, length());
+            // Only the pages still held: a released page's range was unmapped and may hold someone else's
+            // mapping now, which MAP_FIXED would clobber.
+            int first = 0;
+            while (first < released.length) {
+                if (released[first]) {
+                    first++;
+                    continue;
+                }
+                int end = first;
+                while (end < released.length && !released[end]) {
+                    end++;
+                }
+                RetiredMapping.replace(sys, address + first * pageSize, (end - first) * pageSize, "hugepages");
+                first = end;
+            }
         } finally {
             sys.close(fd);
         }

@@ -1,5 +1,6 @@
 package io.dmadirect.memory;
 
+import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
@@ -436,7 +437,7 @@ public final class BuddyPageAllocator implements PageAllocator {
         caches.drainAll();
     }
 
-    /** Further allocations fail with {@link IllegalStateException}; frees and lookups keep working. */
+    /** Further allocations fail with {@link io.dmadirect.DmaUsageException}; frees and lookups keep working. */
     @Override
     public void close() {
         closed = true;
@@ -463,7 +464,7 @@ public final class BuddyPageAllocator implements PageAllocator {
 
     private void checkOpen() {
         if (closed) {
-            throw new IllegalStateException("failed to allocate: the page allocator is closed");
+            throw new DmaUsageException("failed to allocate: the page allocator is closed (its platform was closed)");
         }
     }
 

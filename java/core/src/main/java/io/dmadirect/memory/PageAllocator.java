@@ -90,7 +90,12 @@ public interface PageAllocator extends AutoCloseable {
     /** Returns memory parked in per-thread caches to the shared allocator, for every thread. */
     void drainThreadCaches();
 
-    /** Releases the allocator's structures; the physical memory is closed by its owner. */
+    /**
+     * Releases the allocator's structures; the physical memory is closed by its owner. Allocations after
+     * close throw {@link io.dmadirect.DmaUsageException}; through the API they cannot happen, since the
+     * platform closes the page allocator only after every device's operations drained (see
+     * {@code io.dmadirect.direct.Lifecycle}).
+     */
     @Override
     void close();
 }

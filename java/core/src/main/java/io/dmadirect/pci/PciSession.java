@@ -43,7 +43,11 @@ import java.util.Optional;
  * memory the IOMMU pins. In a confidential VM guest allocations for the device are refused with the reason,
  * as on every Linux platform ({@link LinuxPlatformOptions#unencrypted()}).
  *
- * <p>Closing closes the device, the platform (freeing what the driver left) and the IOMMU context (container or iommufd).
+ * <p>Closing closes the device, the platform (freeing what the driver left) and the IOMMU context (container or
+ * iommufd), in the order {@link #close()} gives. The session is safe to use from several threads as its
+ * {@link DmaDevice} and {@link PciDevice} are; closing it while other threads still use it is safe too:
+ * their operations finish or are refused with {@link io.dmadirect.DmaUsageException}, never run on freed
+ * memory.
  */
 public final class PciSession implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PciSession.class.getName());
@@ -55,6 +59,7 @@ public final class PciSession implements AutoCloseable {
     private final IommuBackend iommu;
     private final IovaMemory iovaMemory;
     private final HugepageMemory memory;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private PciSession(PciDevice pci, DirectPlatform platform, IommuBackend iommu, IovaMemory iovaMemory,
             HugepageMemory memory) {
@@ -231,12 +236,27 @@ public final class PciSession implements AutoCloseable {
     }
 
     /**
-     * Stops the device's DMA, frees the memory (unmapping it from the IOMMU while the group still holds
-     * the container: once the last group leaves, VFIO drops the IOMMU and unmap fails with EINVAL), then
-     * closes the device and the container.
+     * Closes everything in the one safe order, under the contract of {@link DmaPlatform#close()}:
+     * <ol>
+     * <li>bus mastering off, so the device starts no new DMA into memory about to go;</li>
+     * <li>the platform: new DMA operations are refused, those running finish, what the driver left is freed,
+     *     and the memory is unmapped from the IOMMU while the group still holds the container (once the last
+     *     group leaves, VFIO drops the IOMMU and unmap fails with EINVAL), then given back; a CPU view kept
+     *     past this reads zeros;</li>
+     * <li>the device: interrupts' eventfds and BARs (a BAR access racing this reads zeros, and later ones
+     *     throw), then its file;</li>
+     * <li>the IOMMU context (container or iommufd).</li>
+     * </ol>
+     * Idempotent and safe from several threads: later calls return at once. If the platform's close fails
+     * (operations that never finished), the device and the IOMMU context are still closed and the failure
+     * is thrown; the DMA memory then stays mapped in this process (leaked), never unmapped under an
+     * operation.
      */
     @Override
     public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
         try {
             try {
                 pci.disableBusMaster();

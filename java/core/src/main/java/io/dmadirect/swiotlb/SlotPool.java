@@ -130,13 +130,15 @@ final class SlotPool {
     /**
      * {@code swiotlb_pool_find_slots()}: the areas in turn, starting from the caller's.
      *
+     * @param physToDma the device's {@code phys_to_dma_unencrypted()}, or null for DMA addresses equal to physical ones
      * @return the first slot of {@code n} free slots now taken, or -1
      */
-    int findSlots(int areaHint, long origAddr, int n, long alignMask) {
+    int findSlots(int areaHint, long origAddr, int n, long alignMask, java.util.function.LongUnaryOperator physToDma) {
+        long[] chunkDmaOffset = alignMask == 0 || physToDma == null ? null : chunkDmaOffsets(physToDma);
         int start = areaHint & (areas.length - 1);
         int a = start;
         do {
-            int index = areaFindSlots(a, origAddr, n, alignMask);
+            int index = areaFindSlots(a, origAddr, n, alignMask, chunkDmaOffset);
             if (index >= 0) {
                 return index;
             }
@@ -146,13 +148,28 @@ final class SlotPool {
     }
 
     /**
+     * How far the device's dma-ranges move each chunk: the kernel's {@code tbl_dma_addr} per chunk, as a
+     * distance from its physical address. A chunk no range covers keeps 0: its slots fail
+     * {@code dma_capable()} later whatever their alignment.
+     */
+    private long[] chunkDmaOffsets(java.util.function.LongUnaryOperator physToDma) {
+        long[] offsets = new long[chunkPhys.length];
+        for (int c = 0; c < chunkPhys.length; c++) {
+            long dma = physToDma.applyAsLong(chunkPhys[c]);
+            offsets[c] = dma == -1L ? 0 : dma - chunkPhys[c];
+        }
+        return offsets;
+    }
+
+    /**
      * {@code swiotlb_area_find_slots()}: from where the area's last search ended, the first slot whose
-     * address agrees with {@code origAddr} on the bits of {@code alignMask} and that starts a free run of
+     * DMA address agrees with {@code origAddr} on the bits of {@code alignMask} and that starts a free run of
      * {@code n}. Once aligned, the search steps by the alignment, as the kernel does.
      *
+     * @param chunkDmaOffset each chunk's distance from physical to DMA address, or null when there is none
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_area_find_slots</a>
      */
-    private int areaFindSlots(int a, long origAddr, int n, long alignMask) {
+    private int areaFindSlots(int a, long origAddr, int n, long alignMask, long[] chunkDmaOffset) {
         Area area = areas[a];
         int stride = (int) (alignMask >>> SLOT_SHIFT) + 1;
         int base = a * areaSlots;
@@ -163,7 +180,8 @@ final class SlotPool {
             int index = area.index;
             for (int checked = 0; checked < areaSlots;) {
                 int slot = base + index;
-                if (((slotPhys(slot) ^ origAddr) & alignMask) != 0) {
+                long slotDma = chunkDmaOffset == null ? slotPhys(slot) : slotPhys(slot) + chunkDmaOffset[chunkOf(slot)];
+                if (((slotDma ^ origAddr) & alignMask) != 0) {
                     index = wrap(index + 1);
                     checked++;
                     continue;

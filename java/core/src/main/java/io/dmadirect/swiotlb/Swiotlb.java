@@ -232,6 +232,20 @@ public final class Swiotlb implements AutoCloseable {
      */
     public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long physLimit,
             boolean mayGrow) {
+        return mapSingle(origAddr, size, minAlignMask, allocAlignMask, physLimit, mayGrow, null);
+    }
+
+    /**
+     * {@link #mapSingle(long, long, long, long, long, boolean)} for a device that sees the pool through
+     * dma-ranges: the alignment is checked on each slot's DMA address, as {@code swiotlb_search_pool_area()}
+     * computes slot addresses from {@code phys_to_dma_unencrypted(dev, pool->start)}, so the address the
+     * device is given keeps the original's bits under {@code minAlignMask} even when a range moves memory
+     * by an amount that is not a multiple of the alignment.
+     *
+     * @param physToDma the device's {@code phys_to_dma_unencrypted()}, or null when DMA addresses equal physical ones
+     */
+    public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long physLimit,
+            boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
         long offset = alignOffset(origAddr, minAlignMask);
         long allocSize = size + offset;
         if (size <= 0 || allocSize > SEGMENT_BYTES || closed) {
@@ -250,12 +264,13 @@ public final class Swiotlb implements AutoCloseable {
                 // Only pools wholly within the device's reach: slots beyond it would fail dma_capable.
                 continue;
             }
-            int slot = pool.findSlots(hint, origAddr, n, alignMask);
+            int slot = pool.findSlots(hint, origAddr, n, alignMask, physToDma);
             if (slot >= 0) {
                 return taken(pool, slot, n, offset);
             }
         }
-        return mayGrow && config.dynamicMaxBytes() > 0 ? grow(hint, origAddr, n, offset, alignMask, physLimit) : NONE;
+        return mayGrow && config.dynamicMaxBytes() > 0 ? grow(hint, origAddr, n, offset, alignMask, physLimit, physToDma)
+                : NONE;
     }
 
     /** {@code swiotlb_align_offset()}: the part of the original address kept inside the first slot. */
@@ -264,12 +279,13 @@ public final class Swiotlb implements AutoCloseable {
     }
 
     /** {@code swiotlb_dyn_alloc()}, done in the caller's thread: one more chunk below the device's limit. */
-    private long grow(int hint, long origAddr, int n, long offset, long alignMask, long physLimit) {
+    private long grow(int hint, long origAddr, int n, long offset, long alignMask, long physLimit,
+            java.util.function.LongUnaryOperator physToDma) {
         synchronized (growLock) {
             for (SlotPool pool : pools) {
                 // Another thread may have grown the pool, or freed slots, while this one waited.
                 if (pool.dynamic && Long.compareUnsigned(pool.lastPhys(), physLimit) <= 0) {
-                    int slot = pool.findSlots(hint, origAddr, n, alignMask);
+                    int slot = pool.findSlots(hint, origAddr, n, alignMask, physToDma);
                     if (slot >= 0) {
                         return taken(pool, slot, n, offset);
                     }
@@ -300,7 +316,7 @@ public final class Swiotlb implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "swiotlb: added pool " + pool.id + " of " + Sizes.format(chunkBytes) + " at "
                     + Sizes.hex(pool.firstPhys()) + " (" + Sizes.format(dynamicBytes) + " of "
                     + Sizes.format(config.dynamicMaxBytes()) + " extra)");
-            int slot = pool.findSlots(hint, origAddr, n, alignMask);
+            int slot = pool.findSlots(hint, origAddr, n, alignMask, physToDma);
             return slot < 0 ? NONE : taken(pool, slot, n, offset);
         }
     }
@@ -376,6 +392,11 @@ public final class Swiotlb implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /** Whether {@code phys} lies in a pool that was made shared (decrypted) with devices when it was taken. */
+    public boolean isShared(long phys) {
+        return share && contains(phys);
     }
 
     /** Calls {@code action} once for each owner of slots in use (slow: for close and dumps). */

@@ -166,18 +166,18 @@ class DmaDirectTest {
         assertEquals(0x1000L, DmaDirect.dmaToPhys(sme64, 0x1000L | SME_C_BIT));
     }
 
-    /** dma_direct_supported, against the lowest memory held. */
+    /** dma_direct_supported, against the lowest memory the device reaches. */
     @ParameterizedTest(name = "{0}-bit mask, lowest memory ends at {1}: {2}")
     @CsvSource({"24, 0x1fffff, true", "24, 0x1000001f, false", "28, 0xfffffff, true", "32, 0x1001fffff, false",
         "36, 0x1001fffff, true", "64, 0x7fffffffffff, true"})
     void supportedWhenTheLowestMemoryIsWithinTheMask(int bits, String lowestEnd, boolean supported) {
-        assertEquals(supported, DmaDirect.supported(device(64), DmaMask.bits(bits), Long.decode(lowestEnd)));
+        assertEquals(supported, DmaDirect.supported(DmaMask.bits(bits), Long.decode(lowestEnd)));
     }
 
     @Test
     void supportedIgnoresTheEncryptionBit() {
         DeviceDma sme = new DeviceDma(DmaMask.BITS_32, DmaMask.BITS_32, 0, List.of(), true, false, SME_C_BIT, false);
-        assertTrue(DmaDirect.supported(sme, DmaMask.BITS_32, 0x1f_ffffL));
+        assertTrue(DmaDirect.supported(DmaMask.BITS_32, DmaDirect.lowestReachableEnd(sme, 0, 2 << 20, 2 << 20)));
     }
 
     /** The pool condition of dma_direct_alloc: remap or decrypt, and the caller cannot block. */

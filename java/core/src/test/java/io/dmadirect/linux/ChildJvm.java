@@ -41,6 +41,14 @@ final class ChildJvm {
         return new ChildJvm(command);
     }
 
+    /** {@code java -cp <this JVM's classpath> mainClass args}, with no prefix. */
+    static ChildJvm main(Class<?> mainClass, String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx128m", "--enable-native-access=ALL-UNNAMED", "-cp", classpath(), mainClass.getName()));
+        command.addAll(List.of(args));
+        return new ChildJvm(command);
+    }
+
     /** This JVM's test classpath, as the child needs it. */
     static String classpath() {
         return System.getProperty("java.class.path");

@@ -95,7 +95,9 @@ class BadInputTest {
     void closedAllocatorRefusesAllocations() {
         long h = a.allocPages(Zone.NORMAL, 4 * KiB, PageAllocator.NO_LIMIT, false);
         a.close();
-        assertThrows(IllegalStateException.class, () -> a.allocPages(Zone.NORMAL, 4096, PageAllocator.NO_LIMIT, false));
+        // The documented exception of the API (issue 15 finding 6), not an IllegalStateException.
+        assertThrows(io.dmadirect.DmaUsageException.class,
+                () -> a.allocPages(Zone.NORMAL, 4096, PageAllocator.NO_LIMIT, false));
         a.free(h);
     }
 }

@@ -1,5 +1,6 @@
 package io.dmadirect.linux.uio;
 
+import io.dmadirect.linux.RetiredMapping;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Syscalls;
@@ -122,7 +123,7 @@ public final class UioPciDevice extends ConfigRegionDevice {
                 | Fcntl.O_CLOEXEC, 0);
         try {
             long cpu = sys.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
-            return new MappedMmioRegion(index, sys.directView(cpu, (int) size), () -> sys.munmap(cpu, size));
+            return new MappedMmioRegion(index, sys.directView(cpu, (int) size), () -> RetiredMapping.replace(sys, cpu, size, "BAR" + index));
         } finally {
             sys.close(fd); // the mapping stays valid after close
         }

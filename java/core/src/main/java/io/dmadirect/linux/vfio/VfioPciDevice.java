@@ -1,5 +1,6 @@
 package io.dmadirect.linux.vfio;
 
+import io.dmadirect.linux.RetiredMapping;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Syscalls;
@@ -164,7 +165,7 @@ public final class VfioPciDevice extends ConfigRegionDevice {
         }
         long cpu = sys.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, offset);
         ByteBuffer view = sys.directView(cpu, (int) size);
-        return new MappedMmioRegion(index, view, () -> sys.munmap(cpu, size));
+        return new MappedMmioRegion(index, view, () -> RetiredMapping.replace(sys, cpu, size, "BAR" + index));
     }
 
     @Override

@@ -1,0 +1,162 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.DmaUsageException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
+
+/**
+ * The open/closed state of a platform or a device, and the count of operations running on it, so that
+ * {@code close()} frees memory only once nothing can touch it any more.
+ *
+ * <p>An operation {@linkplain #enter enters} (refused with {@link DmaUsageException} once closed), does
+ * its work, and {@linkplain #exit exits} in a {@code finally}. {@link #close} marks the gate closed and
+ * then {@linkplain #awaitQuiescence waits} until every operation that entered has exited. Only then does
+ * the owner collect what it owns and free or unmap memory. Hence no zeroing, bounce copy or cache flush
+ * can run on memory being unmapped (issue 15 finding 1 and 2), and nothing an operation registers can
+ * appear after the owner collected (finding 3): the registration happened before the exit that the wait
+ * saw.
+ *
+ * <h2>Why it is correct (the memory-ordering argument)</h2>
+ * The count is held in striped {@code long}s; {@link #enter} adds one to its stripe with an atomic
+ * read-modify-write, then reads {@code closed} (volatile). {@link #close} writes {@code closed} (volatile),
+ * then reads every stripe (volatile). All four are synchronization actions, which the Java Memory Model
+ * puts in one total order consistent with each thread's program order (JLS 17.4.4). This is Dekker's
+ * pairing: either an operation's increment comes before close's write of {@code closed} in that order, and
+ * then close's later read of that stripe sees the increment (or a later value, which is only smaller once
+ * that operation exited); or the write comes first, and then the operation's read of {@code closed}, which
+ * follows its increment, sees {@code true} and it backs out without touching anything. An operation can
+ * never both pass and be missed. When close reads zero from a stripe, that value was written by the
+ * decrement of the last operation to exit, a volatile write, so everything that operation did
+ * happens-before what close does next.
+ *
+ * <h2>Why stripes, and why not a {@code LongAdder}</h2>
+ * One shared counter would be a global contention point on the hot path (every alloc, map, sync and
+ * unmap). Each thread therefore uses the stripe its id hashes to, padded to its own cache lines, and
+ * passes the stripe it entered on back to {@link #exit}, so an increment and its decrement always hit the
+ * same stripe: a stripe is never negative, and a zero sum means nothing is inside. A {@code LongAdder}
+ * moves a thread to another cell under contention between its increment and its decrement, and a sum
+ * taken while cells are updated is not a snapshot; a refused enter's decrement could then cancel another
+ * operation's increment in the sum and make a false zero.
+ *
+ * <h2>Close</h2>
+ * Closing is idempotent and may be called from several threads: the first caller closes, the others get
+ * {@code false} from {@link #close()} and return at once (the owner serializes its own close where it
+ * must wait for the first to finish). The wait is bounded: operations are short (the longest zero or copy
+ * their own bytes), so a gate that does not drain in {@link #DEFAULT_WAIT_NANOS} has an operation stuck
+ * or a close called from inside an operation of the same gate. The owner then leaks the memory instead of
+ * unmapping it under a running operation, and says so.
+ */
+public final class Lifecycle {
+    /** How long close waits for operations to finish before it gives up and leaks: 10 s. */
+    public static final long DEFAULT_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
+    /** 16 longs, 128 bytes: a stripe's line and its neighbour (the adjacent-line prefetcher). */
+    private static final int PAD = 16;
+    private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
+
+    private final AtomicLongArray counts = new AtomicLongArray((STRIPES + 1) * PAD);
+    private final Supplier<String> name;
+    private volatile boolean closed;
+
+    /** @param name what is closed, for the exception's message ("device nvme0"), computed only on failure */
+    public Lifecycle(Supplier<String> name) {
+        this.name = name;
+    }
+
+    /** Two stripes per processor, a power of two, at least 4 and at most 256. */
+    static int stripes(int processors) {
+        int wanted = Math.max(4, Math.min(256, processors * 2));
+        return Integer.highestOneBit(wanted - 1) << 1;
+    }
+
+    /**
+     * Enters an operation; returns the ticket to hand to {@link #exit}.
+     *
+     * @throws DmaUsageException "failed to {@code what}: ... is closed" once closed
+     */
+    public int enter(String what) {
+        int slot = slot();
+        counts.getAndIncrement(slot);
+        if (closed) {
+            counts.getAndDecrement(slot);
+            throw new DmaUsageException("failed to " + what + ": " + name.get() + " is closed");
+        }
+        return slot;
+    }
+
+    /** Enters unless closed; returns the ticket, or -1 when closed (for the operations that are no-ops then). */
+    public int tryEnter() {
+        int slot = slot();
+        counts.getAndIncrement(slot);
+        if (closed) {
+            counts.getAndDecrement(slot);
+            return -1;
+        }
+        return slot;
+    }
+
+    /** Leaves the operation entered with {@code ticket}. */
+    public void exit(int ticket) {
+        counts.getAndDecrement(ticket);
+    }
+
+    public boolean isClosed() {
+        return closed;
+    }
+
+    /** Refuses further operations; true for the one call that closed the gate. */
+    public synchronized boolean close() {
+        if (closed) {
+            return false;
+        }
+        closed = true;
+        return true;
+    }
+
+    /**
+     * Waits until every operation that entered has exited (call after {@link #close()}); true when they
+     * did, false when {@code timeoutNanos} passed first. It spins briefly, then parks in growing steps up
+     * to a millisecond: operations last microseconds, so a close is rarely delayed more than that.
+     */
+    public boolean awaitQuiescence(long timeoutNanos) {
+        long deadline = System.nanoTime() + timeoutNanos;
+        long park = 1_000;
+        for (int round = 0; ; round++) {
+            if (inFlight() == 0) {
+                return true;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                return false;
+            }
+            if (round < 100) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(park);
+                park = Math.min(park * 2, 1_000_000);
+            }
+        }
+    }
+
+    /** Operations inside now; exact once closed, since no stripe can then grow for long. */
+    long inFlight() {
+        long sum = 0;
+        for (int s = 1; s <= STRIPES; s++) {
+            sum += counts.get(s * PAD);
+        }
+        return sum;
+    }
+
+    /** The calling thread's stripe: its id mixed (Fibonacci hashing), skipping the array's first line. */
+    @SuppressWarnings("deprecation") // Thread.threadId() is Java 19; getId() is the same value
+    private static int slot() {
+        long id = Thread.currentThread().getId();
+        int stripe = (int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & (STRIPES - 1);
+        return (stripe + 1) * PAD;
+    }
+
+    @Override
+    public String toString() {
+        return name.get() + (closed ? " (closed, " + inFlight() + " in flight)" : " (open)");
+    }
+}

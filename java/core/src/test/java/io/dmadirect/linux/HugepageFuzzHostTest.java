@@ -1,0 +1,54 @@
+package io.dmadirect.linux;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmadirect.fuzz.HugepageFuzzChild;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fuzz suite ({@code io.dmadirect.fuzz}) on real hugepages, each run in a child JVM so that a crash is
+ * a failed test (its exit code and output shown) rather than a lost build. {@code dmadirect.fuzz.seconds}
+ * sets each run's budget (8 s by default); run it under {@code flock /tmp/dmadirect-host.lock}.
+ */
+class HugepageFuzzHostTest {
+    private static ReservedHugepages pool;
+
+    @BeforeAll
+    static void reserve() {
+        HostRequirement.requireHugepages();
+        pool = ReservedHugepages.atLeastAvailable(HugepageSize.SIZE_2M, 12);
+    }
+
+    @AfterAll
+    static void release() {
+        if (pool != null) {
+            pool.close();
+        }
+    }
+
+    private static String seconds() {
+        return System.getProperty("dmadirect.fuzz.seconds", "8");
+    }
+
+    private static void run(String mode) throws Exception {
+        ChildJvm child = ChildJvm.main(HugepageFuzzChild.class, mode, seconds()).start();
+        int budget = (int) Double.parseDouble(seconds()) * 3 + 120;
+        assertEquals(0, child.waitFor(budget), child::toString);
+        String volume = child.output().lines().filter(l -> l.startsWith("fuzz ")).findFirst().orElse("");
+        assertTrue(volume.contains("0 failures"), child::toString);
+        System.out.println(volume);
+    }
+
+    @Test
+    void randomSequencesOnRealHugepagesKeepEveryInvariant() throws Exception {
+        run("sequences");
+    }
+
+    @Test
+    void closeRacesOnRealHugepagesNeverCrashAndLeaveNothing() throws Exception {
+        run("races");
+    }
+}
