@@ -384,7 +384,7 @@ final class StreamingMapper {
         if (owner instanceof StreamingMapping) {
             StreamingMapping m = (StreamingMapping) owner;
             long offset = dmaAddress - m.dmaAddress();
-            if (m.mapper == this && !m.isUnmapped() && offset >= 0 && offset < m.size) {
+            if (m.mapper == this && !m.isReleased() && offset >= 0 && offset < m.size) {
                 return Optional.of(m);
             }
         }
@@ -421,7 +421,7 @@ final class StreamingMapper {
 
     private StreamingMapping checkSync(DmaMapping mapping, long offset, long length, DmaDirection dir, String what) {
         StreamingMapping m = own(mapping, what);
-        if (m.isUnmapped()) {
+        if (m.isReleased()) {
             throw new DmaUsageException("failed to " + what + " " + m + ": it was unmapped");
         }
         if (dir != m.direction) {
