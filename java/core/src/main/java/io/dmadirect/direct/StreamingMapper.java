@@ -215,10 +215,14 @@ final class StreamingMapper {
         List<DmaMapping> segments = list.segments();
         for (int i = 0; i < segments.size(); i++) {
             StreamingMapping m = (StreamingMapping) segments.get(i);
-            if (m.markUnmapped()) {
-                release(m, DmaAttr.SKIP_CPU_SYNC.in(m.attrs));
-            } else {
+            if (m.isReleased()) {
                 alone.add(i);
+                continue;
+            }
+            try {
+                m.close(); // each segment's own close, which the agent's DMA-API debug watches
+            } catch (DmaUsageException raced) {
+                alone.add(i); // another thread unmapped it alone meanwhile
             }
         }
         if (!alone.isEmpty()) {
