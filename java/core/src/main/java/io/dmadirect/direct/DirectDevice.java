@@ -263,7 +263,7 @@ final class DirectDevice implements DmaDevice {
     public void freeCoherent(DmaBuffer buffer) {
         Objects.requireNonNull(buffer, "buffer");
         CoherentBuffer coherent = ownBuffer(buffer);
-        int ticket = enter("free " + buffer);
+        int ticket = enter("free a buffer");
         try {
             free(coherent);
         } finally {
@@ -273,7 +273,7 @@ final class DirectDevice implements DmaDevice {
 
     /** {@link CoherentBuffer#cpuView()} inside the gate, so no view is handed out of memory being freed. */
     ByteBuffer cpuView(CoherentBuffer buffer) {
-        int ticket = enter("give a CPU view of " + buffer);
+        int ticket = enter("give a CPU view of a buffer");
         try {
             if (buffer.isFreed()) {
                 throw new DmaUsageException("failed to give a CPU view of " + buffer + ": it has been freed");
@@ -387,7 +387,7 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public void unmap(DmaMapping mapping) {
-        int ticket = enter("unmap " + mapping);
+        int ticket = enter("unmap a mapping");
         try {
             streaming.unmap(mapping);
         } finally {
@@ -428,7 +428,7 @@ final class DirectDevice implements DmaDevice {
     @Override
     public void syncForCpu(DmaMapping mapping, DmaDirection direction) {
         // Not through the four-argument method: the agent watches each public entry once.
-        int ticket = enter("sync for the CPU " + mapping);
+        int ticket = enter("sync a mapping for the CPU");
         try {
             streaming.syncForCpu(mapping, 0, mapping.size(), direction);
         } finally {
@@ -438,7 +438,7 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection direction) {
-        int ticket = enter("sync for the CPU " + mapping);
+        int ticket = enter("sync a mapping for the CPU");
         try {
             streaming.syncForCpu(mapping, offset, length, direction);
         } finally {
@@ -449,7 +449,7 @@ final class DirectDevice implements DmaDevice {
     @Override
     public void syncForDevice(DmaMapping mapping, DmaDirection direction) {
         // Not through the four-argument method: the agent watches each public entry once.
-        int ticket = enter("sync for the device " + mapping);
+        int ticket = enter("sync a mapping for the device");
         try {
             streaming.syncForDevice(mapping, 0, mapping.size(), direction);
         } finally {
@@ -459,7 +459,7 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection direction) {
-        int ticket = enter("sync for the device " + mapping);
+        int ticket = enter("sync a mapping for the device");
         try {
             streaming.syncForDevice(mapping, offset, length, direction);
         } finally {
