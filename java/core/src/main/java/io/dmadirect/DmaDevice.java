@@ -7,6 +7,15 @@ import java.util.Optional;
 /**
  * A device that does DMA: the {@code struct device} of the kernel's DMA API. It carries the masks
  * the driver set, and allocates coherent memory the device can reach.
+ *
+ * <h2>Threads and close</h2>
+ * Every method may be called from any thread at once; allocation, mapping and syncing take no lock
+ * shared with other devices. Once the device (or its platform) is closed, every operation that changes
+ * or uses DMA state ({@code allocCoherent}, {@code freeCoherent}, {@code map*}, {@code unmap},
+ * {@code sync*}, {@code find*}, and the setters {@code setDmaMask}, {@code setCoherentMask},
+ * {@code setMinAlignMask}) throws {@link DmaUsageException}; getters keep answering. An operation that
+ * began before close completes first: {@link #close()} waits for it (see {@link DmaPlatform} for the
+ * whole contract).
  */
 public interface DmaDevice extends AutoCloseable {
 
@@ -68,9 +77,11 @@ public interface DmaDevice extends AutoCloseable {
     DmaBuffer allocCoherent(long size, DmaAttr... attrs);
 
     /**
-     * {@code dma_free_attrs()}; the same as {@link DmaBuffer#close()}.
+     * {@code dma_free_attrs()}; the same as {@link DmaBuffer#close()} while the device is open.
      *
      * @param buffer a buffer this device allocated
+     * @throws DmaUsageException for a double free, a buffer of another device, or once the device is closed
+     *         (its close freed the buffer already)
      */
     void freeCoherent(DmaBuffer buffer);
 
@@ -219,7 +230,13 @@ public interface DmaDevice extends AutoCloseable {
      */
     Optional<DmaMapping> findMapping(long dmaAddress);
 
-    /** Frees what the driver left allocated and detaches the device; using it afterwards throws. */
+    /**
+     * Refuses new operations, waits for those running, frees what the driver left allocated (buffers,
+     * bounce buffers of mappings), marks every mapping and scatter list unmapped, and detaches the device;
+     * using it afterwards throws {@link DmaUsageException}. Idempotent; a second caller waits for the first.
+     *
+     * @throws DmaUsageException when running operations did not finish in time (10 s): nothing is freed then
+     */
     @Override
     void close();
 }

@@ -14,6 +14,11 @@ package io.dmadirect;
  *   <li>{@link DmaDirection#BIDIRECTIONAL}: both.</li>
  * </ul>
  * Closing the mapping unmaps it ({@code dma_unmap_single()}); a second unmap throws.
+ *
+ * <p>A mapping may be synced from any thread. When its device or platform closes, the mapping is released
+ * with it (bounce buffers given back, no copy) and {@link #isUnmapped()} turns true; then {@link #close()}
+ * is a quiet no-op, while syncs and {@link DmaDevice#unmap} throw {@link DmaUsageException}: no cache
+ * maintenance or bounce copy ever runs on memory after close.
  */
 public interface DmaMapping extends AutoCloseable {
 
@@ -65,7 +70,10 @@ public interface DmaMapping extends AutoCloseable {
         device().syncForDevice(this, offset, length, direction());
     }
 
-    /** {@code dma_unmap_single()}; the same as {@link DmaDevice#unmap}. */
+    /**
+     * {@code dma_unmap_single()}; the same as {@link DmaDevice#unmap} while the device is open, a quiet
+     * no-op once the device's close released the mapping.
+     */
     @Override
     default void close() {
         device().unmap(this);

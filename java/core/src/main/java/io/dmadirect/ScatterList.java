@@ -6,6 +6,11 @@ import java.util.List;
  * Many buffers mapped at once by {@link DmaDevice#mapSg}: what {@code dma_map_sg()} leaves in a
  * {@code struct sg_table}, one segment per buffer, in the order given. Each segment is direct or bounced
  * on its own. Closing the list unmaps every segment ({@code dma_unmap_sg()}).
+ *
+ * <p>The list is unmapped whole, never by segment. Should a segment have been unmapped on its own (a
+ * driver bug), {@link #close()} still releases every other segment and then reports the misuse with
+ * {@link DmaUsageException}; nothing stays mapped. When the device or platform closes, the list is
+ * released with it: {@link #isUnmapped()} turns true and {@link #close()} is a quiet no-op.
  */
 public interface ScatterList extends AutoCloseable {
 
@@ -55,7 +60,11 @@ public interface ScatterList extends AutoCloseable {
     /** {@return whether the list has been unmapped} */
     boolean isUnmapped();
 
-    /** {@code dma_unmap_sg()}: unmaps every segment; a second call throws {@link DmaUsageException}. */
+    /**
+     * {@code dma_unmap_sg()}: unmaps every segment still mapped; a second call throws
+     * {@link DmaUsageException}, as does a list with a segment unmapped on its own (after the others were
+     * released). A quiet no-op once the device or platform is closed.
+     */
     @Override
     void close();
 }

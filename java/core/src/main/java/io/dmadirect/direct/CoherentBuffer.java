@@ -129,9 +129,23 @@ final class CoherentBuffer implements DmaBuffer {
         return (int) STATE.getVolatile(this) == FREED;
     }
 
+    /**
+     * Frees through {@link DirectDevice#freeCoherent} (the public path, which the agent's DMA-API debug
+     * watches), but quietly does nothing when the device is closed or closes meanwhile: its close freed
+     * the buffer.
+     */
     @Override
     public void close() {
-        device.closeBuffer(this);
+        if (device.isClosed()) {
+            return;
+        }
+        try {
+            device.freeCoherent(this);
+        } catch (DmaUsageException e) {
+            if (!device.isClosed()) {
+                throw e;
+            }
+        }
     }
 
     /** Identity equality with an address-derived hash: see {@link AddressHash}. */

@@ -71,7 +71,8 @@ public final class Lifecycle {
     }
 
     /**
-     * Enters an operation; returns the ticket to hand to {@link #exit}.
+     * Enters an operation; returns the ticket to hand to {@link #exit}. {@code what} should be a constant:
+     * this is the hot path, and the message is built only on refusal.
      *
      * @throws DmaUsageException "failed to {@code what}: ... is closed" once closed
      */

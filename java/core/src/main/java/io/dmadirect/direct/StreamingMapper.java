@@ -63,6 +63,7 @@ final class StreamingMapper {
         if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
             throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
         }
+        device.checkOpen("map a buffer");
         DevicePolicy p = device.policy();
         if (size > Swiotlb.maxMappingSize(minAlignMask)) {
             checkMaxSize(p, size);
@@ -75,16 +76,28 @@ final class StreamingMapper {
             long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
                     ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
             if (DmaDirect.capable(p.dma, dma, size)) {
-                if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
-                    archSyncForDevice(cpu, size, dir);
+                if (coherent || DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
+                    // Addresses only, no memory touched: the open check above is the whole contract.
+                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE, 0);
                 }
-                return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE, 0);
+                int ticket = device.enter("map a buffer");
+                try {
+                    archSyncForDevice(cpu, size, dir);
+                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE, 0);
+                } finally {
+                    device.gate.exit(ticket);
+                }
             }
         }
         // The kernel keeps the low bits of the physical address; where there is none, the virtual one's
         // agree with it below the page size, which is what min_align_mask asks for.
         long origAddr = phys != CpuPhysTable.NOT_PINNED ? phys : cpu;
-        return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
+        int ticket = device.enter("map a buffer");
+        try {
+            return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
+        } finally {
+            device.gate.exit(ticket);
+        }
     }
 
     /** {@code dma_map_single()} of a heap array: always a bounce. */
@@ -96,9 +109,14 @@ final class StreamingMapper {
     }
 
     private DmaMapping mapArray(Object keep, byte[] array, int offset, int length, DmaDirection dir, int attrs) {
-        DevicePolicy p = device.policy();
-        checkMaxSize(p, length);
-        return bounce(p, keep, array, offset, 0, offset, length, dir, attrs);
+        int ticket = device.enter("map a buffer");
+        try {
+            DevicePolicy p = device.policy();
+            checkMaxSize(p, length);
+            return bounce(p, keep, array, offset, 0, offset, length, dir, attrs);
+        } finally {
+            device.gate.exit(ticket);
+        }
     }
 
     /**
@@ -219,10 +237,14 @@ final class StreamingMapper {
         List<DmaMapping> segments = list.segments();
         for (int i = 0; i < segments.size(); i++) {
             StreamingMapping m = (StreamingMapping) segments.get(i);
-            if (m.markUnmapped()) {
-                release(m, DmaAttr.SKIP_CPU_SYNC.in(m.attrs));
-            } else {
+            if (m.isReleased()) {
                 alone.add(i);
+                continue;
+            }
+            try {
+                m.close(); // each segment's own close, which the agent's DMA-API debug watches
+            } catch (DmaUsageException raced) {
+                alone.add(i); // another thread unmapped it alone meanwhile
             }
         }
         if (!alone.isEmpty()) {
@@ -236,12 +258,36 @@ final class StreamingMapper {
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_unmap_phys</a>
      */
-    void unmap(DmaMapping mapping) {
+    void unmap(DmaMapping mapping, boolean quietWhenClosed) {
         StreamingMapping m = own(mapping, "unmap");
+        boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(m.attrs);
+        if (m.tlbHandle == Swiotlb.NONE && (coherent || skipSync)) {
+            // Nothing to sync, copy or free: a state change only, so no gate (see map).
+            if (device.isClosed()) {
+                if (quietWhenClosed) {
+                    return;
+                }
+                device.checkOpen("unmap a mapping");
+            }
+            markUnmappedOrThrow(m);
+            return;
+        }
+        int ticket = quietWhenClosed ? device.gate.tryEnter() : device.enter("unmap a mapping");
+        if (ticket < 0) {
+            return; // the device's close released it
+        }
+        try {
+            markUnmappedOrThrow(m);
+            release(m, skipSync);
+        } finally {
+            device.gate.exit(ticket);
+        }
+    }
+
+    private static void markUnmappedOrThrow(StreamingMapping m) {
         if (!m.markUnmapped()) {
             throw new DmaUsageException("failed to unmap " + m + ": it was already unmapped (double unmap)");
         }
-        release(m, DmaAttr.SKIP_CPU_SYNC.in(m.attrs));
     }
 
     private void release(StreamingMapping m, boolean skipSync) {
@@ -265,12 +311,23 @@ final class StreamingMapper {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_sync_single_for_cpu</a>
      */
     void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection dir) {
-        StreamingMapping m = checkSync(mapping, offset, length, dir, "sync for the CPU");
-        if (!coherent) {
-            archSyncForCpu(m.deviceSideCpu() + offset, length, dir);
+        StreamingMapping m = own(mapping, "sync for the CPU");
+        if (coherent && m.tlbHandle == Swiotlb.NONE) {
+            device.checkOpen("sync a mapping for the CPU"); // touches no memory: see map
+            checkSync(m, offset, length, dir, "sync for the CPU");
+            return;
         }
-        if (m.tlbHandle != Swiotlb.NONE && copiesFromDevice(dir)) {
-            copyBack(platform.swiotlb, m, offset, length);
+        int ticket = device.enter("sync a mapping for the CPU");
+        try {
+            checkSync(m, offset, length, dir, "sync for the CPU");
+            if (!coherent) {
+                archSyncForCpu(m.deviceSideCpu() + offset, length, dir);
+            }
+            if (m.tlbHandle != Swiotlb.NONE && copiesFromDevice(dir)) {
+                copyBack(platform.swiotlb, m, offset, length);
+            }
+        } finally {
+            device.gate.exit(ticket);
         }
     }
 
@@ -281,12 +338,23 @@ final class StreamingMapper {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_sync_single_for_device</a>
      */
     void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection dir) {
-        StreamingMapping m = checkSync(mapping, offset, length, dir, "sync for the device");
-        if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
-            copyIn(platform.swiotlb, m, offset, length);
+        StreamingMapping m = own(mapping, "sync for the device");
+        if (coherent && m.tlbHandle == Swiotlb.NONE) {
+            device.checkOpen("sync a mapping for the device"); // touches no memory: see map
+            checkSync(m, offset, length, dir, "sync for the device");
+            return;
         }
-        if (!coherent) {
-            archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
+        int ticket = device.enter("sync a mapping for the device");
+        try {
+            checkSync(m, offset, length, dir, "sync for the device");
+            if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
+                copyIn(platform.swiotlb, m, offset, length);
+            }
+            if (!coherent) {
+                archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
+            }
+        } finally {
+            device.gate.exit(ticket);
         }
     }
 
@@ -388,7 +456,7 @@ final class StreamingMapper {
         if (owner instanceof StreamingMapping) {
             StreamingMapping m = (StreamingMapping) owner;
             long offset = dmaAddress - m.dmaAddress();
-            if (m.mapper == this && !m.isUnmapped() && offset >= 0 && offset < m.size) {
+            if (m.mapper == this && !m.isReleased() && offset >= 0 && offset < m.size) {
                 return Optional.of(m);
             }
         }
@@ -423,9 +491,8 @@ final class StreamingMapper {
         return (StreamingMapping) mapping;
     }
 
-    private StreamingMapping checkSync(DmaMapping mapping, long offset, long length, DmaDirection dir, String what) {
-        StreamingMapping m = own(mapping, what);
-        if (m.isUnmapped()) {
+    private StreamingMapping checkSync(StreamingMapping m, long offset, long length, DmaDirection dir, String what) {
+        if (m.isReleased()) {
             throw new DmaUsageException("failed to " + what + " " + m + ": it was unmapped");
         }
         if (dir != m.direction) {

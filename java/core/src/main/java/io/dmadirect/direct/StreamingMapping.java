@@ -93,6 +93,15 @@ final class StreamingMapping implements DmaMapping {
         return tlbHandle != Swiotlb.NONE;
     }
 
+    /**
+     * Whether this mapping itself was unmapped (or released by its device's close): the state the
+     * library's own checks read, since an operation admitted before close must not see the device's
+     * closing as an unmap.
+     */
+    boolean isReleased() {
+        return (int) STATE.getVolatile(this) == UNMAPPED;
+    }
+
     /** True once unmapped, or once its device closed: close released every mapping, direct ones included. */
     @Override
     public boolean isUnmapped() {
@@ -119,6 +128,6 @@ final class StreamingMapping implements DmaMapping {
     @Override
     public String toString() {
         return "DmaMapping[" + mapper.device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, "
-                + direction + (isBounced() ? ", bounced" : ", direct") + (isUnmapped() ? ", unmapped" : "") + "]";
+                + direction + (isBounced() ? ", bounced" : ", direct") + (isReleased() ? ", unmapped" : "") + "]";
     }
 }

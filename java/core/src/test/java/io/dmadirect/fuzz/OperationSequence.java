@@ -37,6 +37,8 @@ import java.util.function.Supplier;
 final class OperationSequence {
     private static final int[] COMMON_MASKS = {1, 12, 20, 24, 28, 30, 31, 32, 33, 36, 39, 40, 44, 48, 52, 63, 64};
     private static final long[] MIN_ALIGN = {0, 0, 0x7ff, 0xfff, 0x1fff};
+    /** The frame memory is held in, on the simulated machines and with 2 MiB hugepages alike. */
+    private static final long FRAME = 2L << 20;
 
     /** One device as the model sees it. */
     static final class Dev {
@@ -226,7 +228,9 @@ final class OperationSequence {
             }
             return Boolean.TRUE;
         });
-        if (done != null) {
+        if (done == null) {
+            checkRefusalConsistent(dev, mask);
+        } else {
             if (which != 1) {
                 dev.dmaMask = mask;
             }
@@ -238,6 +242,23 @@ final class OperationSequence {
             check(dev.dmaMask.equals(dev.device.dmaMask()) && dev.coherentMask.equals(dev.device.coherentMask()),
                     "masks are what was set: model " + dev.dmaMask + "/" + dev.coherentMask + ", device "
                             + dev.device.dmaMask() + "/" + dev.device.coherentMask());
+        }
+    }
+
+    /**
+     * A mask is refused only when no memory the device reaches lies within it (issue 15, finding 4): a live
+     * buffer of this device whose whole frame, as the device addresses it, lies within the mask disproves a
+     * refusal. Frames are the unit the floor of {@code dma_direct_supported()} is taken in.
+     */
+    private void checkRefusalConsistent(Dev dev, DmaMask mask) {
+        for (Buf buf : buffers) {
+            if (buf.dev != dev || closing.getAsBoolean()) {
+                continue;
+            }
+            long dma = buf.buffer.dmaAddress() & ~dev.encryptionMask;
+            long frameEnd = (buf.phys & -FRAME) + FRAME - 1 + (dma - buf.phys);
+            check(Long.compareUnsigned(frameEnd, mask.value()) > 0, String.format("mask %s refused, yet %s lies in a frame "
+                    + "ending at DMA 0x%x within it", mask, buf.buffer, frameEnd));
         }
     }
 

@@ -58,6 +58,18 @@ class CloseRegressionTest {
         assertEquals(invalidates, platform.caches().invalidateCalls());
     }
 
+    /** The contract for views kept past close, as on Linux: zeros, never a crash, and no exception. */
+    @Test
+    void aViewKeptPastPlatformCloseReadsZeros() {
+        SimulatedPlatform platform = platform();
+        DmaDevice device = platform.attach(DeviceProperties.simple("view"));
+        ByteBuffer view = device.allocCoherent(4096).cpuView();
+        view.putLong(0, 0x0123_4567_89ab_cdefL);
+        platform.close();
+        assertEquals(0, view.getLong(0));
+        view.putLong(8, 1); // harmless
+    }
+
     /**
      * Finding 3: buffers and bounced mappings made while the device closes are freed by that close or
      * refused, never left behind. Many rounds, each a new device closed while two threads allocate and map.
