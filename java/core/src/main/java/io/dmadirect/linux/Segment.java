@@ -13,17 +13,28 @@ final class Segment {
     private final long address;
     private final long pageSize;
     private final long[] physByPage;
+    /** The file page mapped at each virtual page; null when page i of the file is at virtual page i. */
+    private final int[] filePage;
     private final boolean[] released;
 
     /** {@code physByPage} holds one address per page, or is null when pagemap was not read (IOVA mode). */
     Segment(int fd, long address, long pageSize, int pages, long[] physByPage) {
+        this(fd, address, pageSize, pages, physByPage, null);
+    }
+
+    /** As above, with the file page mapped at each virtual page ({@link SegmentMapper} sorts PA segments by address). */
+    Segment(int fd, long address, long pageSize, int pages, long[] physByPage, int[] filePage) {
         if (physByPage != null && physByPage.length != pages) {
             throw new IllegalArgumentException(physByPage.length + " physical addresses for " + pages + " pages");
+        }
+        if (filePage != null && filePage.length != pages) {
+            throw new IllegalArgumentException(filePage.length + " file pages for " + pages + " pages");
         }
         this.fd = fd;
         this.address = address;
         this.pageSize = pageSize;
         this.physByPage = physByPage;
+        this.filePage = filePage;
         this.released = new boolean[pages];
     }
 
@@ -73,9 +84,9 @@ final class Segment {
      * unmapped page of a file that is still open stays allocated.
      */
     void release(Syscalls sys, int page) {
-        long offset = page * pageSize;
-        sys.munmap(address + offset, pageSize);
-        sys.fallocate(fd, Falloc.FALLOC_FL_PUNCH_HOLE | Falloc.FALLOC_FL_KEEP_SIZE, offset, pageSize);
+        sys.munmap(address + page * pageSize, pageSize);
+        long fileOffset = (filePage == null ? page : filePage[page]) * pageSize;
+        sys.fallocate(fd, Falloc.FALLOC_FL_PUNCH_HOLE | Falloc.FALLOC_FL_KEEP_SIZE, fileOffset, pageSize);
         released[page] = true;
     }
 

@@ -74,12 +74,24 @@ final class SegmentMapper {
         long address = 0;
         try {
             sys.ftruncate(fd, bytes);
-            address = physical ? mmapFaultedInReverse(fd, pages, bytes, pageSize) : mmapPopulated(fd, pages, bytes);
-            if (physical) {
-                sys.mlock(address, bytes);
+            address = mmapPopulated(fd, pages, bytes);
+            if (!physical) {
+                adviseNoDump(address, bytes);
+                return new Segment(fd, address, pageSize, pages, null);
             }
+            long[] phys = translate(address, pages, pageSize);
+            int[] byAddress = sortedByAddress(phys);
+            if (byAddress != null) {
+                remapInOrder(fd, address, pageSize, byAddress);
+                long[] sorted = new long[pages];
+                for (int i = 0; i < pages; i++) {
+                    sorted[i] = phys[byAddress[i]];
+                }
+                phys = sorted;
+            }
+            sys.mlock(address, bytes);
             adviseNoDump(address, bytes);
-            return new Segment(fd, address, pageSize, pages, physical ? translate(address, pages, pageSize) : null);
+            return new Segment(fd, address, pageSize, pages, phys, byAddress);
         } catch (RuntimeException e) {
             undo(fd, address, bytes, e);
             throw e;
@@ -106,38 +118,42 @@ final class SegmentMapper {
     }
 
     /**
-     * PA mode: maps without MAP_POPULATE and faults the pages in from the last to the first. The pool hands
-     * out its free pages last-freed first ({@code dequeue_hugetlb_folio_node_exact()} takes the head of a list
-     * that {@code enqueue_hugetlb_folio()} pushes onto), and pages reserved at run time arrive in ascending
-     * address order, so the list runs downward: faulted first to last, adjacent hugepages would lie at
-     * descending virtual addresses and never form a run. Faulted last to first, they lie in ascending order
-     * both ways, and a buffer of several hugepages can be served contiguously (the CMA analogue). A kernel
-     * without MADV_POPULATE_WRITE (before 5.14) falls back to MAP_POPULATE's order.
+     * The file pages in the order of their physical addresses, or null when they are in that order already.
+     * The pool hands out its pages in the order they were last freed, which is no order at all on a host
+     * that has run for a while; mapped as the file orders them, physically adjacent hugepages rarely lie at
+     * adjacent virtual addresses and a buffer of several hugepages could never be served contiguously.
      */
-    private long mmapFaultedInReverse(int fd, int pages, long bytes, long pageSize) {
-        long address = mmap(fd, pages, bytes, Mman.MAP_SHARED);
-        try {
-            for (int i = pages - 1; i >= 0; i--) {
-                sys.madvise(address + i * pageSize, pageSize, Mman.MADV_POPULATE_WRITE);
-            }
-        } catch (LinuxException e) {
-            if (e.errno() != Errno.EINVAL) {
-                sys.munmap(address, bytes);
-                throw e;
-            }
-            // Before 5.14: the mlock that follows faults the rest in, in ascending order.
-            LOG.log(Level.DEBUG, PREFIX + "no MADV_POPULATE_WRITE: {0}", e.getMessage());
+    static int[] sortedByAddress(long[] phys) {
+        Integer[] order = new Integer[phys.length];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
         }
-        return address;
+        java.util.Arrays.sort(order, (a, b) -> Long.compareUnsigned(phys[a], phys[b]));
+        boolean identity = true;
+        int[] result = new int[order.length];
+        for (int i = 0; i < order.length; i++) {
+            result[i] = order[i];
+            identity &= order[i] == i;
+        }
+        return identity ? null : result;
+    }
+
+    /**
+     * Maps file page {@code filePage[j]} at virtual page {@code j} (MAP_FIXED over the segment's own range):
+     * the pages stay the file's, so nothing is allocated or freed, only the virtual order changes.
+     */
+    private void remapInOrder(int fd, long address, long pageSize, int[] filePage) {
+        for (int j = 0; j < filePage.length; j++) {
+            if (filePage[j] != j) {
+                sys.mmap(address + j * pageSize, pageSize, Mman.PROT_READ | Mman.PROT_WRITE,
+                        Mman.MAP_SHARED | Mman.MAP_FIXED, fd, filePage[j] * pageSize);
+            }
+        }
     }
 
     private long mmapPopulated(int fd, int pages, long bytes) {
-        return mmap(fd, pages, bytes, Mman.MAP_SHARED | Mman.MAP_POPULATE);
-    }
-
-    private long mmap(int fd, int pages, long bytes, int flags) {
         try {
-            return sys.mmap(0, bytes, Mman.PROT_READ | Mman.PROT_WRITE, flags, fd, 0);
+            return sys.mmap(0, bytes, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0);
         } catch (LinuxException e) {
             // A hugetlb MAP_SHARED mapping reserves its pages at mmap time: ENOMEM here means the pool
             // has too few free pages.

@@ -28,8 +28,6 @@ public final class Mman {
     public static final int MADV_DONTFORK = 10;
     /** Leaves the range out of core dumps: gigabytes of DMA memory make a dump useless. */
     public static final int MADV_DONTDUMP = 16;
-    /** Faults the range in for writing, without writing (Linux 5.14+); EINVAL on older kernels. */
-    public static final int MADV_POPULATE_WRITE = 23;
 
     private Mman() {
     }
