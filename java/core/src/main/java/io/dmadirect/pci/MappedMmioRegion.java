@@ -100,7 +100,7 @@ public final class MappedMmioRegion implements MmioRegion {
 
     private int check(long offset, int width) {
         if (closed) {
-            throw new IllegalStateException("failed to access BAR" + index + ": it is unmapped");
+            throw new io.dmadirect.DmaUsageException("failed to access BAR" + index + ": it is unmapped (its session or device was closed)");
         }
         if (offset < 0 || offset > registers.capacity() - width || (offset & (width - 1)) != 0) {
             throw new IndexOutOfBoundsException("BAR" + index + " access of " + width + " bytes at 0x"

@@ -6,6 +6,10 @@ package io.dmadirect.pci;
  * writel} are in the kernel. Offsets are bytes from the start of the BAR; values are little-endian as
  * PCI is.
  *
+ * <p>Once its device or session is closed, an access throws {@link io.dmadirect.DmaUsageException}. An
+ * access that races the close never faults the process: the window is replaced by anonymous memory
+ * rather than unmapped, so such a read returns 0 and such a write goes nowhere.
+ *
  * @see <a href="https://docs.kernel.org/driver-api/device-io.html">Bus-Independent Device Accesses</a>
  */
 public interface MmioRegion {

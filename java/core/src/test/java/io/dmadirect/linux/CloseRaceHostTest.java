@@ -3,9 +3,8 @@ package io.dmadirect.linux;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Issue 15's crashes on real hugepages, each in a child JVM so that a SIGSEGV is a failed test rather
@@ -13,20 +12,8 @@ import org.junit.jupiter.api.Test;
  * direct mapping of a non-coherent device after its platform closed (finding 2).
  */
 class CloseRaceHostTest {
-    private static ReservedHugepages pool;
-
-    @BeforeAll
-    static void reserve() {
-        HostRequirement.requireHugepages();
-        pool = ReservedHugepages.atLeastAvailable(HugepageSize.SIZE_2M, 12);
-    }
-
-    @AfterAll
-    static void release() {
-        if (pool != null) {
-            pool.close();
-        }
-    }
+    @RegisterExtension
+    static final HugepagePool POOL = HugepagePool.ofAtLeast(12);
 
     @Test
     void closingThePlatformWhileThreadsAllocateNeverCrashes() throws Exception {

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.fuzz.HugepageFuzzChild;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The fuzz suite ({@code io.dmadirect.fuzz}) on real hugepages, each run in a child JVM so that a crash is
@@ -14,20 +13,8 @@ import org.junit.jupiter.api.Test;
  * sets each run's budget (8 s by default); run it under {@code flock /tmp/dmadirect-host.lock}.
  */
 class HugepageFuzzHostTest {
-    private static ReservedHugepages pool;
-
-    @BeforeAll
-    static void reserve() {
-        HostRequirement.requireHugepages();
-        pool = ReservedHugepages.atLeastAvailable(HugepageSize.SIZE_2M, 12);
-    }
-
-    @AfterAll
-    static void release() {
-        if (pool != null) {
-            pool.close();
-        }
-    }
+    @RegisterExtension
+    static final HugepagePool POOL = HugepagePool.ofAtLeast(12);
 
     private static String seconds() {
         return System.getProperty("dmadirect.fuzz.seconds", "8");
