@@ -40,7 +40,7 @@ public final class PciPlatforms {
 
     /**
      * What a PCI session runs with unless told otherwise: {@link LinuxPlatformOptions#DEFAULTS} (confidential
-     * computing detected, 256 KiB atomic pools) with {@link #defaultBounce()}.
+     * computing detected, atomic pools of the kernel's size for the memory held) with {@link #defaultBounce()}.
      */
     public static LinuxPlatformOptions defaults() {
         return LinuxPlatformOptions.DEFAULTS.withBouncePool(defaultBounce());
