@@ -89,7 +89,7 @@ final class Installer {
                 // loaded after the retransformation listed the loaded classes, they were never retransformed
                 // either (the rig's dynamic attach: NvmeQueuePair's call sites not rewritten).
                 .with(AgentBuilder.DescriptionStrategy.Default.POOL_FIRST)
-                .with(AgentBuilder.Listener.StreamWriting.toSystemError().withErrorsOnly())
+                .with(new TransformErrors(System.err))
                 .ignore(nameStartsWith("java.").or(nameStartsWith("jdk.")).or(nameStartsWith("sun."))
                         .or(nameStartsWith("com.sun.")).or(nameStartsWith("io.dmadirect.agent."))
                         .or(nameStartsWith("net.bytebuddy.")).or(isSynthetic()))
