@@ -79,7 +79,17 @@ final class Installer {
         new AgentBuilder.Default()
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
-                .with(AgentBuilder.Listener.StreamWriting.toSystemError().withErrorsOnly())
+                // Should anything still load a class during the retransformation (below), look again until the
+                // set of loaded classes stops growing, and retransform what joined it.
+                .with(AgentBuilder.RedefinitionStrategy.DiscoveryStrategy.Reiterating.INSTANCE)
+                // Describe classes from their class files, also those already loaded. The default (HYBRID)
+                // describes a loaded class by reflection, and reflecting on it while it is retransformed loads
+                // and links what its signatures name (NvmeController's methods name NvmeQueuePair) inside
+                // Byte Buddy's transformer, whose circularity guard then leaves those classes untransformed;
+                // loaded after the retransformation listed the loaded classes, they were never retransformed
+                // either (the rig's dynamic attach: NvmeQueuePair's call sites not rewritten).
+                .with(AgentBuilder.DescriptionStrategy.Default.POOL_FIRST)
+                .with(new TransformErrors(System.err))
                 .ignore(nameStartsWith("java.").or(nameStartsWith("jdk.")).or(nameStartsWith("sun."))
                         .or(nameStartsWith("com.sun.")).or(nameStartsWith("io.dmadirect.agent."))
                         .or(nameStartsWith("net.bytebuddy.")).or(isSynthetic()))

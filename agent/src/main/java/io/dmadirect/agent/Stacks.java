@@ -24,7 +24,23 @@ final class Stacks {
 
     /** The first driver frame as a call-site text, for callers the agent did not rewrite. */
     static String siteOf(StackTraceElement[] stack) {
-        return stack.length == 0 ? CallSites.UNKNOWN : stack[0] + " (caller not rewritten; set packages=)";
+        AgentDispatcher running = AgentDispatcher.current();
+        return siteOf(stack, running == null ? null : running.options);
+    }
+
+    /**
+     * As {@link #siteOf(StackTraceElement[])}; when the caller's class is driver code by {@code options}, the
+     * hint to set {@code packages=} would mislead: say what else leaves a driver's call unrewritten.
+     */
+    static String siteOf(StackTraceElement[] stack, AgentOptions options) {
+        if (stack.length == 0) {
+            return CallSites.UNKNOWN;
+        }
+        if (options != null && options.isDriverClass(stack[0].getClassName())) {
+            return stack[0] + " (caller not rewritten, though it is driver code: a method already running when the"
+                    + " agent was attached, or a class the agent failed to rewrite: see its stderr)";
+        }
+        return stack[0] + " (caller not rewritten; set packages=)";
     }
 
     private static boolean isInternal(String className) {

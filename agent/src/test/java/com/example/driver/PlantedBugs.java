@@ -249,6 +249,8 @@ public final class PlantedBugs {
         // Loaded and not linked before the attach, as the rig's JUnit run loads classes its tests name.
         Class.forName("com.example.driver.LoadedBeforeAttach", false, PlantedBugs.class.getClassLoader());
         Class.forName("com.example.driver.LinkedByTheAttach", false, PlantedBugs.class.getClassLoader());
+        // As NvmeController: loaded unlinked before, its signatures naming a class (QueueShape) not loaded yet.
+        Class.forName("com.example.driver.ControllerShape", false, PlantedBugs.class.getClassLoader());
         System.out.println("attach-target: ready " + ProcessHandle.current().pid());
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
         String line;
@@ -261,6 +263,7 @@ public final class PlantedBugs {
                 LoadedAfterAttach.allocate(nic, held);
                 LoadedBeforeAttach.allocate(nic, held);
                 LinkedByTheAttach.make(nic, held);
+                ControllerShape.bringUp(nic, held);
                 System.out.println("attach-target: allocated " + held.size());
             } else if (line.equals("exit")) {
                 break;
