@@ -33,9 +33,8 @@ public final class DirectPlatform implements DmaPlatform {
     private final Set<DirectDevice> devices = ConcurrentHashMap.newKeySet();
     private final AtomicLong leakedBytes = new AtomicLong();
     private final AtomicLong onDemandBytes = new AtomicLong();
-    /** The limit and time of the last attempt of low memory on demand that obtained nothing, to not repeat it at once. */
-    private volatile long[] lastEmptyAttempt;
-    private volatile String lastEmptyTried = "";
+    /** The last attempt of low memory on demand that obtained nothing, to not repeat it at once; null before one. */
+    private volatile EmptyAttempt lastEmptyAttempt;
     /** Open/closed and the attaches in flight; each device has its own gate for its operations. */
     private final Lifecycle gate;
 
@@ -182,16 +181,15 @@ public final class DirectPlatform implements DmaPlatform {
      * and a driver that keeps failing must not pay the search every time.
      */
     LowMemoryAttempt obtainBelow(long physLimit, long bytes, String device) {
-        long[] last = lastEmptyAttempt;
-        if (last != null && Long.compareUnsigned(physLimit, last[0]) <= 0
-                && System.nanoTime() - last[1] < ON_DEMAND_RETRY_NANOS) {
-            return LowMemoryAttempt.none("not tried again so soon; the last attempt: " + lastEmptyTried);
+        EmptyAttempt last = lastEmptyAttempt;
+        if (last != null && Long.compareUnsigned(physLimit, last.physLimit()) <= 0
+                && System.nanoTime() - last.atNanos() < ON_DEMAND_RETRY_NANOS) {
+            return LowMemoryAttempt.none("not tried again so soon; the last attempt: " + last.tried());
         }
         LowMemoryAttempt attempt = parts.pages().growBelow(physLimit, bytes);
         onDemandBytes.addAndGet(attempt.bytes());
         if (attempt.runs().isEmpty()) {
-            lastEmptyTried = attempt.tried();
-            lastEmptyAttempt = new long[] {physLimit, System.nanoTime()};
+            lastEmptyAttempt = new EmptyAttempt(physLimit, System.nanoTime(), attempt.tried());
         }
         // Memory that cannot obtain more (a simulated machine without obtainable frames) tried nothing: no warning.
         System.Logger.Level level = !attempt.runs().isEmpty() ? System.Logger.Level.INFO
@@ -200,6 +198,10 @@ public final class DirectPlatform implements DmaPlatform {
                 + Sizes.format(attempt.bytes()) + " of " + Sizes.format(bytes) + " on demand in "
                 + attempt.nanos() / 1_000_000 + " ms (" + attempt.tried() + ")");
         return attempt;
+    }
+
+    /** One value, so a reader never pairs one attempt's limit and time with another's account of what it tried. */
+    private record EmptyAttempt(long physLimit, long atNanos, String tried) {
     }
 
     static final long ON_DEMAND_RETRY_NANOS = 10_000_000_000L;
