@@ -1,12 +1,9 @@
 package io.dmadirect;
 
-import io.dmadirect.linux.LinuxPlatform;
-import io.dmadirect.linux.LinuxPlatformOptions;
-
 /**
  * The machine's side of DMA: its memory, its zones, and whether DMA must be unencrypted. It attaches
  * devices, which then allocate. Open one with {@code SimulatedPlatform.builder()} for tests, or on a
- * Linux host with the mechanism layer.
+ * Linux host with {@code io.dmadirect.host.LinuxPlatform.open(options)}.
  *
  * <h2>Threads and close</h2>
  * A platform and everything it hands out (devices, buffers, mappings, scatter lists) may be used from any
@@ -34,18 +31,6 @@ import io.dmadirect.linux.LinuxPlatformOptions;
  * </ul>
  */
 public interface DmaPlatform extends AutoCloseable {
-
-    /**
-     * Opens this Linux host's platform in PA mode: the dma-direct policy over pinned hugepages whose DMA
-     * addresses are their physical addresses. Needs root and reserved hugepages; a failure says what to do.
-     *
-     * @param options the hugepages, the pools and the encryption mode; {@code LinuxPlatformOptions.DEFAULTS}
-     *                for most uses
-     * @return the open platform, to be closed by the caller
-     */
-    static DmaPlatform openLinux(LinuxPlatformOptions options) {
-        return LinuxPlatform.open(options);
-    }
 
     /**
      * Attaches a device with the given DMA properties; its masks start at 32 bits as in the kernel.

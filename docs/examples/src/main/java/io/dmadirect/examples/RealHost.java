@@ -1,5 +1,7 @@
 package io.dmadirect.examples;
 
+import io.dmadirect.host.LinuxPlatform;
+
 import static io.dmadirect.Sizes.GiB;
 import static io.dmadirect.Sizes.MiB;
 
@@ -7,14 +9,14 @@ import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
-import io.dmadirect.linux.HugepageOptions;
-import io.dmadirect.linux.LinuxPlatformOptions;
-import io.dmadirect.linux.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.host.LinuxPlatformOptions;
+import io.dmadirect.linux.hugepages.LowMemoryReserve;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.pci.PciDevice;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 
 /** The guide's examples on a real host. They are compiled by the build and run only on a prepared host. */
 public final class RealHost {
@@ -45,7 +47,7 @@ public final class RealHost {
         LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(64 * MiB).withMaxBytes(GiB))
                 .withLowMemory(new LowMemoryReserve(0, 8 * MiB, 0, 20 * GiB));   // keep 8 MiB below 4 GiB
-        try (DmaPlatform platform = DmaPlatform.openLinux(options)) {
+        try (DmaPlatform platform = LinuxPlatform.open(options)) {
             System.out.println(platform.memoryStats());     // what each zone holds and has free
             return platform.zoneDmaBits();
         }

@@ -3,12 +3,12 @@ package io.dmadirect.bench;
 import static io.dmadirect.Sizes.MiB;
 
 import io.dmadirect.DmaPlatform;
-import io.dmadirect.linux.HugepageOptions;
-import io.dmadirect.linux.HugepageSize;
-import io.dmadirect.linux.HugepageSysfs;
-import io.dmadirect.linux.LinuxPlatform;
-import io.dmadirect.linux.LinuxPlatformOptions;
-import io.dmadirect.linux.Pagemap;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSysfs;
+import io.dmadirect.host.LinuxPlatform;
+import io.dmadirect.host.LinuxPlatformOptions;
+import io.dmadirect.linux.hugepages.Pagemap;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Mman;
 import io.dmadirect.linux.jna.LinuxSyscalls;
@@ -35,7 +35,7 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Real host memory, as root, with anchors in the same run:
  * <ul>
- *   <li><b>start</b>, in ns per 2 MiB page: {@code DmaPlatform.openLinux} with {@value #START_PAGES}
+ *   <li><b>start</b>, in ns per 2 MiB page: {@code LinuxPlatform.open} with {@value #START_PAGES}
  *       hugepages and its close, against the least any program pays for the same pinned hugepages: an
  *       anonymous MAP_HUGETLB mmap, a touch of each page, mlock, munmap;</li>
  *   <li><b>translation</b>, in ns per lookup: the platform's table lookup (CPU virtual address to DMA
@@ -88,7 +88,7 @@ public class HostMemoryBenchmark {
 
         @Setup(Level.Trial)
         public void open(Pool pool) {
-            platform = (LinuxPlatform) DmaPlatform.openLinux(options(64));
+            platform = LinuxPlatform.open(options(64));
             sys = LinuxSyscalls.instance();
             pagemap = Pagemap.openSelf(sys.pageSize());
             pagemapFd = sys.open("/proc/self/pagemap", 0, 0);
@@ -120,7 +120,7 @@ public class HostMemoryBenchmark {
     @Benchmark
     @OperationsPerInvocation(START_PAGES)
     public int startPlatform(Pool pool) {
-        try (DmaPlatform platform = DmaPlatform.openLinux(options(START_PAGES))) {
+        try (DmaPlatform platform = LinuxPlatform.open(options(START_PAGES))) {
             return platform.zoneDmaBits();
         }
     }

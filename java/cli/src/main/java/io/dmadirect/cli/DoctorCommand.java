@@ -1,8 +1,8 @@
 package io.dmadirect.cli;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.linux.sysfs.Check;
-import io.dmadirect.linux.sysfs.HostChecks;
+import io.dmadirect.cli.system.Check;
+import io.dmadirect.cli.system.HostChecks;
 import io.dmadirect.linux.sysfs.HostTree;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;

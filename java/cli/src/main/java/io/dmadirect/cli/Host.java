@@ -1,9 +1,9 @@
 package io.dmadirect.cli;
 
-import io.dmadirect.linux.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSize;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Rlimit;
-import io.dmadirect.linux.SystemMemoryMap;
+import io.dmadirect.linux.hugepages.SystemMemoryMap;
 import io.dmadirect.linux.headers.Resource;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.linux.sysfs.HostTree;

@@ -1,6 +1,6 @@
 package io.dmadirect.cli;
 
-import io.dmadirect.linux.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSize;
 import io.dmadirect.linux.sysfs.HugepagePools;
 import java.io.IOException;
 import java.io.PrintStream;

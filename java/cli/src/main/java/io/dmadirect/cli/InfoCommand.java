@@ -2,7 +2,7 @@ package io.dmadirect.cli;
 
 import io.dmadirect.DmaMask;
 import io.dmadirect.Sizes;
-import io.dmadirect.linux.ConfidentialComputing;
+import io.dmadirect.host.ConfidentialComputing;
 import io.dmadirect.linux.bridge.NativeLibrary;
 import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.linux.sysfs.HugepagePools;

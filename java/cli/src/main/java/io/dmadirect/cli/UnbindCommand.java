@@ -1,6 +1,6 @@
 package io.dmadirect.cli;
 
-import io.dmadirect.linux.sysfs.DriverBinding;
+import io.dmadirect.cli.system.DriverBinding;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.concurrent.Callable;

@@ -1,5 +1,7 @@
 package io.dmadirect.iova;
 
+import io.dmadirect.spi.IovaRange;
+
 import io.dmadirect.Sizes;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,9 +1,11 @@
 package io.dmadirect.iova;
 
+import io.dmadirect.spi.IovaRange;
+
 import io.dmadirect.DmaAllocationException;
 import io.dmadirect.Sizes;
 import io.dmadirect.memory.ZoneLayout;
-import io.dmadirect.pci.IommuBackend;
+import io.dmadirect.spi.IommuBackend;
 import io.dmadirect.spi.MemoryRun;
 import io.dmadirect.spi.PhysicalMemory;
 import java.lang.System.Logger.Level;

@@ -1,5 +1,7 @@
 package io.dmadirect.pci;
 
+import io.dmadirect.host.PciSession;
+
 /**
  * A PCI function opened for a userspace driver: its configuration space, its BARs and its interrupts.
  * Open one with {@link PciSession}, which also gives the {@code DmaDevice} for its DMA memory.

@@ -1,8 +1,8 @@
 package io.dmadirect.sim;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.iova.IovaRange;
-import io.dmadirect.pci.IommuBackend;
+import io.dmadirect.spi.IovaRange;
+import io.dmadirect.spi.IommuBackend;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;

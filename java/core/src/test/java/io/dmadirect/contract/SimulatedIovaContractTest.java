@@ -1,9 +1,9 @@
 package io.dmadirect.contract;
 
 import io.dmadirect.DmaPlatform;
-import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.memory.RawMemory;
-import io.dmadirect.pci.PciPlatforms;
+import io.dmadirect.host.PciPlatforms;
 import io.dmadirect.sim.SimulatedIommu;
 import io.dmadirect.sim.SimulatedMemory;
 import java.util.List;

@@ -12,7 +12,7 @@ import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.Zone;
-import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,7 @@
 package io.dmadirect.fuzz;
 
+import io.dmadirect.host.LinuxPlatform;
+
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaException;
@@ -7,8 +9,8 @@ import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;
-import io.dmadirect.linux.HugepageOptions;
-import io.dmadirect.linux.LinuxPlatformOptions;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,7 +58,7 @@ public final class HugepageFuzzChild {
 
     /** Fixed sizes, no growth: the statistics after everything is freed must equal the start's exactly. */
     private static DmaPlatform open() {
-        return DmaPlatform.openLinux(LinuxPlatformOptions.DEFAULTS
+        return LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withName("dmadirect-fuzz").withInitialBytes(8 * PAGE)
                         .withMaxBytes(8 * PAGE))
                 .withAtomicPools(256 * Sizes.KiB, 256 * Sizes.KiB)

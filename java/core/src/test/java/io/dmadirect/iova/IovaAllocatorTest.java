@@ -1,5 +1,7 @@
 package io.dmadirect.iova;
 
+import io.dmadirect.spi.IovaRange;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
  * Runs {@link PlatformProbe} in a child JVM behind a command prefix (setpriv, a shell with ulimit),
  * bounded in time; its output is kept to show on failure.
  */
-final class ChildJvm {
+public final class ChildJvm {
     private final List<String> command;
     private Process process;
     private Path output;
@@ -27,7 +27,7 @@ final class ChildJvm {
     }
 
     /** {@code prefix} then {@code java -cp <classpath> PlatformProbe args}; a shell command when {@code shell} is set. */
-    static ChildJvm probe(String classpath, String shellSetup, List<String> prefix, String... args) {
+    public static ChildJvm probe(String classpath, String shellSetup, List<String> prefix, String... args) {
         List<String> java = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx64m", "--enable-native-access=ALL-UNNAMED", "-cp", classpath, PlatformProbe.class.getName()));
         java.addAll(List.of(args));
@@ -42,7 +42,7 @@ final class ChildJvm {
     }
 
     /** {@code java -cp <this JVM's classpath> mainClass args}, with no prefix. */
-    static ChildJvm main(Class<?> mainClass, String... args) {
+    public static ChildJvm main(Class<?> mainClass, String... args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx128m", "--enable-native-access=ALL-UNNAMED", "-cp", classpath(), mainClass.getName()));
         command.addAll(List.of(args));
@@ -50,7 +50,7 @@ final class ChildJvm {
     }
 
     /** This JVM's test classpath, as the child needs it. */
-    static String classpath() {
+    public static String classpath() {
         return System.getProperty("java.class.path");
     }
 
@@ -58,7 +58,7 @@ final class ChildJvm {
      * A copy of the classpath that any user can read (the originals may be under /root), in
      * {@code directory}, which the caller deletes.
      */
-    static String worldReadableClasspath(Path directory) throws IOException {
+    public static String worldReadableClasspath(Path directory) throws IOException {
         List<String> entries = new ArrayList<>();
         int i = 0;
         for (String entry : classpath().split(java.io.File.pathSeparator)) {
@@ -74,14 +74,14 @@ final class ChildJvm {
         return String.join(java.io.File.pathSeparator, entries);
     }
 
-    ChildJvm start() throws IOException {
+    public ChildJvm start() throws IOException {
         output = Files.createTempFile("dmadirect-child", ".out");
         process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
         return this;
     }
 
     /** Waits up to {@code seconds} for the exit code; kills the child and fails the test on timeout. */
-    int waitFor(int seconds) throws InterruptedException {
+    public int waitFor(int seconds) throws InterruptedException {
         if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
             process.destroyForcibly().waitFor();
             fail("the child did not finish in " + seconds + " s: " + command + "\n" + output());
@@ -90,7 +90,7 @@ final class ChildJvm {
     }
 
     /** Waits until the child printed a line starting with {@code prefix}; fails on timeout or exit. */
-    void awaitLine(String prefix, int seconds) throws InterruptedException {
+    public void awaitLine(String prefix, int seconds) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (System.nanoTime() < deadline) {
             if (output().lines().anyMatch(l -> l.startsWith(prefix))) {
@@ -106,12 +106,12 @@ final class ChildJvm {
     }
 
     /** SIGKILL, then waits until the kernel has torn the process down. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         process.waitFor(30, TimeUnit.SECONDS);
     }
 
-    String output() {
+    public String output() {
         try {
             return Files.readString(output, StandardCharsets.UTF_8);
         } catch (IOException e) {

@@ -1,5 +1,10 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.host.LinuxPlatform;
+
+import io.dmadirect.host.LinuxPlatformOptions;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
@@ -51,7 +56,7 @@ public final class CloseRaceProbe {
     }
 
     private static DmaPlatform open() {
-        return DmaPlatform.openLinux(LinuxPlatformOptions.DEFAULTS
+        return LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withName("dmadirect-close-race").withInitialBytes(8 * PAGE))
                 .withUnencrypted(LinuxPlatformOptions.Unencrypted.NEVER));
     }

@@ -1,21 +1,25 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSysfs;
+import io.dmadirect.linux.hugepages.SystemMemoryMap;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** A fake sysfs and /proc under a temporary directory, for seam tests that must not depend on this host. */
-final class FakeHost {
-    final Path root;
+public final class FakeHost {
+    public final Path root;
 
-    FakeHost(Path root) {
+    public FakeHost(Path root) {
         this.root = root;
         write("proc/iomem", "00001000-0009fbff : System RAM\n00100000-bfffffff : System RAM\n");
     }
 
     /** A 2 MiB (or other) pool with {@code nr} pages of which {@code free} are free. */
-    FakeHost pool(HugepageSize size, long nr, long free) {
+    public FakeHost pool(HugepageSize size, long nr, long free) {
         String dir = "sys/kernel/mm/hugepages/" + size.sysfsName() + "/";
         write(dir + "nr_hugepages", nr + "\n");
         write(dir + "free_hugepages", free + "\n");
@@ -23,7 +27,7 @@ final class FakeHost {
         return this;
     }
 
-    HugepageSysfs sysfs() {
+    public HugepageSysfs sysfs() {
         Path dir = root.resolve("sys/kernel/mm/hugepages");
         try {
             Files.createDirectories(dir);
@@ -33,7 +37,7 @@ final class FakeHost {
         return new HugepageSysfs(dir);
     }
 
-    SystemMemoryMap memoryMap() {
+    public SystemMemoryMap memoryMap() {
         return new SystemMemoryMap(root, 4096);
     }
 

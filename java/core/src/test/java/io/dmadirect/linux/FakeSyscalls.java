@@ -11,9 +11,9 @@ import java.util.Map;
  * errno it gives, and otherwise succeeds with plausible values.
  */
 public class FakeSyscalls implements Syscalls {
-    final List<String> calls = new ArrayList<>();
-    final Map<String, Integer> failures = new HashMap<>();
-    Rlimit memlock = new Rlimit(-1L, -1L);
+    public final List<String> calls= new ArrayList<>();
+    public final Map<String, Integer> failures= new HashMap<>();
+    public Rlimit memlock= new Rlimit(-1L, -1L);
     private int nextFd = 3;
 
     /** The calls made so far, by name, for tests outside this package. */
@@ -21,7 +21,7 @@ public class FakeSyscalls implements Syscalls {
         return List.copyOf(calls);
     }
 
-    FakeSyscalls failing(String syscall, int errno) {
+    public FakeSyscalls failing(String syscall, int errno) {
         failures.put(syscall, errno);
         return this;
     }

@@ -1,5 +1,7 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.linux.hugepages.HugepageSize;
+
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -9,7 +11,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * {@code DMADIRECT_REQUIRE_HOST=1}, fail) and the 2 MiB pool is raised to have {@code pages} free; after its
  * last test the pool is put back as it was. Use as {@code @RegisterExtension static final HugepagePool POOL = ...}.
  */
-final class HugepagePool implements BeforeAllCallback, AfterAllCallback {
+public final class HugepagePool implements BeforeAllCallback, AfterAllCallback {
     private final long pages;
     private ReservedHugepages reserved;
 
@@ -18,7 +20,7 @@ final class HugepagePool implements BeforeAllCallback, AfterAllCallback {
     }
 
     /** At least {@code pages} free 2 MiB hugepages for the class's tests. */
-    static HugepagePool ofAtLeast(long pages) {
+    public static HugepagePool ofAtLeast(long pages) {
         return new HugepagePool(pages);
     }
 

@@ -1,5 +1,7 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.linux.hugepages.Pagemap;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -9,12 +11,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 /** A second, minimal pagemap reader written apart from {@link Pagemap}, so host tests do not check it against itself. */
-final class IndependentPagemap {
+public final class IndependentPagemap {
     private IndependentPagemap() {
     }
 
     /** The physical address of {@code virtualAddress}, assuming 4 KiB base pages, or -1 when not present. */
-    static long physicalAddress(long virtualAddress) {
+    public static long physicalAddress(long virtualAddress) {
         try (FileChannel channel = FileChannel.open(Path.of("/proc/self/pagemap"), StandardOpenOption.READ)) {
             ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             channel.read(entry, virtualAddress / 4096 * 8);

@@ -1,5 +1,8 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSysfs;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

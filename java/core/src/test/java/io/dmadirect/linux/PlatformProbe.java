@@ -1,5 +1,13 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.host.LinuxPlatform;
+
+import io.dmadirect.host.LinuxPlatformOptions;
+import io.dmadirect.linux.hugepages.HugepageMemory;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.Pagemap;
+
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
@@ -10,8 +18,8 @@ import io.dmadirect.DmaUsageException;
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciPlatforms;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciPlatforms;
+import io.dmadirect.host.PciSession;
 import io.dmadirect.spi.MemoryRun;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -25,7 +33,7 @@ import java.nio.file.Path;
  * crash, with its stack trace).
  *
  * <ul>
- *   <li>{@code platform PAGES}: opens {@code DmaPlatform.openLinux} with PAGES hugepages, allocates once;</li>
+ *   <li>{@code platform PAGES}: opens {@code LinuxPlatform.open} with PAGES hugepages, allocates once;</li>
  *   <li>{@code memory PAGES}: opens PA-mode {@code HugepageMemory} alone, without the platform around it;</li>
  *   <li>{@code hold PAGES}: like platform, with a low-memory reserve behind a ballast, then prints READY
  *       and sleeps until killed;</li>
@@ -65,7 +73,7 @@ public final class PlatformProbe {
                 if (mode.equals("hold")) {
                     options = options.withLowMemory(new LowMemoryReserve(0, 2 * Sizes.MiB, 0, 20 * Sizes.GiB));
                 }
-                DmaPlatform platform = DmaPlatform.openLinux(options);
+                DmaPlatform platform = LinuxPlatform.open(options);
                 DmaDevice device = platform.attach(DeviceProperties.simple("probe"));
                 device.setMaskAndCoherent(DmaMask.BITS_64);
                 DmaBuffer buffer = device.allocCoherent(64 * Sizes.KiB);

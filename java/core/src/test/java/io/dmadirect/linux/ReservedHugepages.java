@@ -1,5 +1,8 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSysfs;
+
 import java.io.IOException;
 import java.nio.file.Files;
 
@@ -7,7 +10,7 @@ import java.nio.file.Files;
  * Test setup: makes sure the pool has at least N free pages of a size, by raising nr_hugepages as root,
  * and puts the old value back on close.
  */
-final class ReservedHugepages implements AutoCloseable {
+public final class ReservedHugepages implements AutoCloseable {
     private final HugepageSysfs sysfs = HugepageSysfs.DEFAULT;
     private final HugepageSize size;
     private final long previous;
@@ -17,7 +20,7 @@ final class ReservedHugepages implements AutoCloseable {
         this.previous = previous;
     }
 
-    static ReservedHugepages atLeastAvailable(HugepageSize size, long pages) {
+    public static ReservedHugepages atLeastAvailable(HugepageSize size, long pages) {
         HugepageSysfs sysfs = HugepageSysfs.DEFAULT;
         ReservedHugepages reserved = new ReservedHugepages(size, sysfs.nrHugepages(size));
         long missing = pages - sysfs.availableHugepages(size);
@@ -33,11 +36,11 @@ final class ReservedHugepages implements AutoCloseable {
         return reserved;
     }
 
-    long available() {
+    public long available() {
         return sysfs.availableHugepages(size);
     }
 
-    long free() {
+    public long free() {
         return sysfs.freeHugepages(size);
     }
 

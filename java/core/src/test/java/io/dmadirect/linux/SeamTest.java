@@ -1,5 +1,12 @@
 package io.dmadirect.linux;
 
+import io.dmadirect.linux.hugepages.HugepageRemedies;
+
+import io.dmadirect.linux.hugepages.HugepageMemory;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.MemlockLimit;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -105,7 +112,7 @@ class SeamTest {
 
     @Test
     void oneGigPagesNotReservedHintsAtBootReservation() {
-        String remedy = Remedies.reserveHugepages(HugepageSize.SIZE_1G, 2, 0, 0, "/sys/x/nr_hugepages");
+        String remedy = HugepageRemedies.reserveHugepages(HugepageSize.SIZE_1G, 2, 0, 0, "/sys/x/nr_hugepages");
         assertEquals("needs 2 hugepages of 1 GiB, 0 free of 0 reserved: reserve more with `echo 2 > /sys/x/nr_hugepages` "
                 + "as root, or `dmadirect hugepages --reserve 2 --size 1G` (1 GiB pages are most reliably reserved "
                 + "at boot with hugepagesz=1G hugepages=N)", remedy);

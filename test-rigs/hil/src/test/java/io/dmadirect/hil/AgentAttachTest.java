@@ -18,7 +18,7 @@ import io.dmadirect.drivers.nvme.NvmeController;
 import io.dmadirect.drivers.nvme.NvmeNamespace;
 import io.dmadirect.drivers.nvme.NvmeOptions;
 import io.dmadirect.drivers.nvme.NvmeQueuePair;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import io.dmadirect.swiotlb.Swiotlb;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

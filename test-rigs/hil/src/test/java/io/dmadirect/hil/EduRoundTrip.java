@@ -4,7 +4,7 @@ import io.dmadirect.DmaBuffer;
 import io.dmadirect.Sizes;
 import io.dmadirect.drivers.edu.EduDriver;
 import io.dmadirect.iova.IovaMemory;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import java.util.Arrays;
 import java.util.Optional;
 

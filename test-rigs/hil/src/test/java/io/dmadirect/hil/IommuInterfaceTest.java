@@ -6,13 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.iova.IovaMemory;
-import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.LinuxException;
-import io.dmadirect.linux.LinuxPlatformOptions;
-import io.dmadirect.linux.LinuxPlatformOptions.IommuInterface;
+import io.dmadirect.host.LinuxPlatformOptions;
+import io.dmadirect.host.LinuxPlatformOptions.IommuInterface;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciPlatforms;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciPlatforms;
+import io.dmadirect.host.PciSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

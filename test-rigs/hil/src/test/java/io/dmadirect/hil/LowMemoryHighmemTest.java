@@ -6,16 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.Sizes;
-import io.dmadirect.linux.HugepageOptions;
-import io.dmadirect.linux.HugepageSize;
-import io.dmadirect.linux.HugepageSysfs;
-import io.dmadirect.linux.LinuxPlatform;
-import io.dmadirect.linux.LinuxPlatformOptions;
-import io.dmadirect.linux.LowMemoryReport;
-import io.dmadirect.linux.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSysfs;
+import io.dmadirect.host.LinuxPlatform;
+import io.dmadirect.host.LinuxPlatformOptions;
+import io.dmadirect.linux.hugepages.LowMemoryReport;
+import io.dmadirect.linux.hugepages.LowMemoryReserve;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,7 @@ class LowMemoryHighmemTest {
         long normalFree = normalZoneFreeBytes();
         assertTrue(poolFree > 0, "the guest's pool must have free hugepages for this test: " + poolFree);
         LowMemoryReserve reserve = new LowMemoryReserve(0, RESERVE, 0, normalFree + 512 * Sizes.MiB);
-        try (LinuxPlatform platform = (LinuxPlatform) DmaPlatform.openLinux(LinuxPlatformOptions.DEFAULTS
+        try (LinuxPlatform platform = LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(16 * Sizes.MiB).withName("hil-lowmem"))
                 .withLowMemory(reserve))) {
             LowMemoryReport report = platform.lowMemoryReport();
@@ -64,7 +64,7 @@ class LowMemoryHighmemTest {
         // an earlier session's low memory on demand) leaves low pages in the pool when it gives its surplus
         // pages back, so a platform first holds every low page the pool has free, for the duration.
         long poolBytes = HugepageSysfs.DEFAULT.availableHugepages(HugepageSize.SIZE_2M) * 2 * Sizes.MiB;
-        try (LinuxPlatform hog = (LinuxPlatform) DmaPlatform.openLinux(LinuxPlatformOptions.DEFAULTS
+        try (LinuxPlatform hog = LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(0).withName("hil-lowmem-hog"))
                 .withLowMemory(new LowMemoryReserve(0, 4 * Sizes.GiB, poolBytes, 0)))) {
             Rig.note("ondemand: a platform holds the pool's " + Sizes.format(hog.lowMemoryReport().lowBytes())

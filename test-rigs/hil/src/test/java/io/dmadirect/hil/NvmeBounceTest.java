@@ -13,7 +13,7 @@ import io.dmadirect.drivers.nvme.NvmeController;
 import io.dmadirect.drivers.nvme.NvmeNamespace;
 import io.dmadirect.drivers.nvme.NvmeOptions;
 import io.dmadirect.drivers.nvme.NvmeQueuePair;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import java.nio.ByteBuffer;
 import org.junit.jupiter.api.Test;
 

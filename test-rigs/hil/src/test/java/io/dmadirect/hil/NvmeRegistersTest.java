@@ -5,11 +5,11 @@ import org.junit.jupiter.api.Tag;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import org.junit.jupiter.api.Test;
 
 /**

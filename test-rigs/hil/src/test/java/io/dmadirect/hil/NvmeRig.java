@@ -3,9 +3,9 @@ package io.dmadirect.hil;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import io.dmadirect.swiotlb.SwiotlbConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;

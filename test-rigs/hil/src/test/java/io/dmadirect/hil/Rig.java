@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.drivers.edu.EduDriver;
-import io.dmadirect.linux.HugepageOptions;
+import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.pci.PciSession;
+import io.dmadirect.host.PciSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package io.dmadirect.linux.iommufd;
 
-import io.dmadirect.iova.IovaRange;
+import io.dmadirect.spi.IovaRange;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Remedies;
 import io.dmadirect.linux.Syscalls;
@@ -9,7 +9,7 @@ import io.dmadirect.linux.headers.Fcntl;
 import io.dmadirect.linux.vfio.VfioPciDevice;
 import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.memory.RawMemory;
-import io.dmadirect.pci.IommuBackend;
+import io.dmadirect.spi.IommuBackend;
 import io.dmadirect.pci.PciAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;

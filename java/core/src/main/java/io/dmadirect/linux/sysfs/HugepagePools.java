@@ -1,7 +1,7 @@
 package io.dmadirect.linux.sysfs;
 
-import io.dmadirect.linux.HugepageSize;
-import io.dmadirect.linux.HugepageSysfs;
+import io.dmadirect.linux.hugepages.HugepageSize;
+import io.dmadirect.linux.hugepages.HugepageSysfs;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

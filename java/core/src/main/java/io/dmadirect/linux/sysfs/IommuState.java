@@ -1,5 +1,6 @@
 package io.dmadirect.linux.sysfs;
 
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

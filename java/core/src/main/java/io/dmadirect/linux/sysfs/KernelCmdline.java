@@ -1,5 +1,6 @@
 package io.dmadirect.linux.sysfs;
 
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 

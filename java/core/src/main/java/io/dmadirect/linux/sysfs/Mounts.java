@@ -1,5 +1,6 @@
 package io.dmadirect.linux.sysfs;
 
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

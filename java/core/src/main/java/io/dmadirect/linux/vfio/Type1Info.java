@@ -1,6 +1,6 @@
 package io.dmadirect.linux.vfio;
 
-import io.dmadirect.iova.IovaRange;
+import io.dmadirect.spi.IovaRange;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,13 +1,13 @@
 package io.dmadirect.linux.vfio;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.iova.IovaRange;
+import io.dmadirect.spi.IovaRange;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Remedies;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
-import io.dmadirect.pci.IommuBackend;
+import io.dmadirect.spi.IommuBackend;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.List;

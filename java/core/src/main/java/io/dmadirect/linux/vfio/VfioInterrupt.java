@@ -1,5 +1,7 @@
 package io.dmadirect.linux.vfio;
 
+import io.dmadirect.linux.pci.FdInterrupt;
+
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.pci.Interrupt;
 import io.dmadirect.pci.InterruptKind;

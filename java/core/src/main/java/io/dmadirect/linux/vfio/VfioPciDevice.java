@@ -1,5 +1,8 @@
 package io.dmadirect.linux.vfio;
 
+import io.dmadirect.linux.pci.ConfigRegionDevice;
+import io.dmadirect.linux.pci.RegionIo;
+
 import io.dmadirect.linux.RetiredMapping;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.linux.LinuxException;
@@ -8,7 +11,7 @@ import io.dmadirect.linux.headers.Mman;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.Interrupt;
 import io.dmadirect.pci.InterruptKind;
-import io.dmadirect.pci.MappedMmioRegion;
+import io.dmadirect.linux.pci.MappedMmioRegion;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
 import java.io.IOException;

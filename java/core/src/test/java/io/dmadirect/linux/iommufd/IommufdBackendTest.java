@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.dmadirect.iova.IovaRange;
+import io.dmadirect.spi.IovaRange;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.pci.PciAddress;

@@ -10,11 +10,11 @@ import java.nio.file.Path;
  * /sys/devices/pci0000:00, with /sys/bus/pci/devices, /sys/block and /sys/class/net as symlinks into it,
  * so the readers resolve paths exactly as on a host.
  */
-final class FakeSysfs {
-    final Path root;
-    final HostTree tree;
+public final class FakeSysfs {
+    public final Path root;
+    public final HostTree tree;
 
-    FakeSysfs(Path root) {
+    public FakeSysfs(Path root) {
         this.root = root;
         this.tree = new HostTree(root);
         file("/proc/self/mountinfo", "");
@@ -28,7 +28,7 @@ final class FakeSysfs {
     }
 
     /** A PCI function with a class code, in {@code group} (-1: none), bound to {@code driver} (null: none). */
-    FakeSysfs device(String address, String id, int classCode, String driver, int group) {
+    public FakeSysfs device(String address, String id, int classCode, String driver, int group) {
         Path dev = deviceDir(address);
         write(dev.resolve("vendor"), "0x" + id.substring(0, 4));
         write(dev.resolve("device"), "0x" + id.substring(5));
@@ -47,7 +47,7 @@ final class FakeSysfs {
         return this;
     }
 
-    FakeSysfs bind(String address, String driver) {
+    public FakeSysfs bind(String address, String driver) {
         Path drv = root.resolve("sys/bus/pci/drivers").resolve(driver);
         dir(drv);
         write(drv.resolve("unbind"), "");
@@ -55,13 +55,13 @@ final class FakeSysfs {
         return this;
     }
 
-    FakeSysfs driverLoaded(String driver) {
+    public FakeSysfs driverLoaded(String driver) {
         dir(root.resolve("sys/bus/pci/drivers").resolve(driver));
         return this;
     }
 
     /** A disk (with partitions name+"p1"...) on the device; major:minor 259:N. */
-    FakeSysfs disk(String address, String name, int minor, int partitions) {
+    public FakeSysfs disk(String address, String name, int minor, int partitions) {
         Path disk = deviceDir(address).resolve("nvme/nvme0").resolve(name);
         write(disk.resolve("dev"), "259:" + minor);
         dir(disk.resolve("holders"));
@@ -74,35 +74,35 @@ final class FakeSysfs {
         return this;
     }
 
-    FakeSysfs netdev(String address, String name, boolean up) {
+    public FakeSysfs netdev(String address, String name, boolean up) {
         Path net = deviceDir(address).resolve("net").resolve(name);
         write(net.resolve("flags"), up ? "0x1003" : "0x1002");
         link(root.resolve("sys/class/net").resolve(name), net);
         return this;
     }
 
-    FakeSysfs mountinfo(String text) {
+    public FakeSysfs mountinfo(String text) {
         return file("/proc/self/mountinfo", text);
     }
 
-    FakeSysfs file(String absolute, String text) {
+    public FakeSysfs file(String absolute, String text) {
         write(tree.path(absolute), text);
         return this;
     }
 
-    FakeSysfs hugepages(String sizeDir, long total, long free) {
+    public FakeSysfs hugepages(String sizeDir, long total, long free) {
         file("/sys/kernel/mm/hugepages/" + sizeDir + "/nr_hugepages", Long.toString(total));
         file("/sys/kernel/mm/hugepages/" + sizeDir + "/free_hugepages", Long.toString(free));
         return file("/sys/kernel/mm/hugepages/" + sizeDir + "/resv_hugepages", "0");
     }
 
     /** An Intel IOMMU unit whose capability register says {@code width}-bit guest addresses. */
-    FakeSysfs intelIommu(String unit, int width) {
+    public FakeSysfs intelIommu(String unit, int width) {
         long cap = 0xd2008c40660462L & ~(0x3fL << 16) | ((long) (width - 1) << 16);
         return file("/sys/class/iommu/" + unit + "/intel-iommu/cap", Long.toHexString(cap));
     }
 
-    String read(String absolute) {
+    public String read(String absolute) {
         return tree.read(absolute).orElseThrow();
     }
 

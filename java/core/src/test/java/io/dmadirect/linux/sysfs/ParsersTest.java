@@ -1,5 +1,6 @@
 package io.dmadirect.linux.sysfs;
 
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -104,8 +105,8 @@ class ParsersTest {
         HugepagePools pools = new HugepagePools(sys.tree);
         assertEquals(List.of(0, 1), pools.nodes());
         assertEquals(3, pools.pools().size());
-        assertEquals(new HugepagePools.Pool(io.dmadirect.linux.HugepageSize.SIZE_2M, 0, 4, 3), pools.pools().get(1));
-        pools.reserve(io.dmadirect.linux.HugepageSize.SIZE_2M, 1, 16);
+        assertEquals(new HugepagePools.Pool(io.dmadirect.linux.hugepages.HugepageSize.SIZE_2M, 0, 4, 3), pools.pools().get(1));
+        pools.reserve(io.dmadirect.linux.hugepages.HugepageSize.SIZE_2M, 1, 16);
         assertEquals("16", sys.read("/sys/devices/system/node/node1/hugepages/hugepages-2048kB/nr_hugepages"));
     }
 

@@ -104,8 +104,8 @@ public final class NvmeBench {
         io.dmadirect.pci.PciAddress bdf = io.dmadirect.pci.PciAddress.parse(args[0]);
         Duration time = Duration.ofSeconds(Long.parseLong(args[1]));
         String modes = args.length > 2 ? args[2] : "polled";
-        try (io.dmadirect.pci.PciSession s = io.dmadirect.pci.PciSession.open(bdf,
-                io.dmadirect.linux.HugepageOptions.DEFAULTS.withInitialBytes(32L << 20).withName("nvme-bench"))) {
+        try (io.dmadirect.host.PciSession s = io.dmadirect.host.PciSession.open(bdf,
+                io.dmadirect.linux.hugepages.HugepageOptions.DEFAULTS.withInitialBytes(32L << 20).withName("nvme-bench"))) {
             for (String mode : modes.equals("both") ? new String[] {"polled", "irq"} : new String[] {modes}) {
                 try (NvmeController c = NvmeController.attach(s.pci(), s.dma(),
                         NvmeOptions.DEFAULTS.withQueueDepth(64).withInterrupts(mode.equals("irq")))) {

@@ -1,0 +1,285 @@
+package io.dmadirect.host;
+
+import io.dmadirect.pci.AddressMode;
+import io.dmadirect.pci.PciAddress;
+import io.dmadirect.pci.PciDevice;
+import io.dmadirect.spi.IommuBackend;
+
+import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaPlatform;
+import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.iova.IovaMemory;
+import io.dmadirect.linux.hugepages.HugepageMemory;
+import io.dmadirect.linux.hugepages.LowMemoryReport;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.hugepages.PagemapAccess;
+import io.dmadirect.linux.ProcessCapabilities;
+import io.dmadirect.linux.Syscalls;
+import io.dmadirect.linux.iommufd.IommufdBackend;
+import io.dmadirect.linux.headers.Capability;
+import io.dmadirect.linux.jna.LinuxSyscalls;
+import io.dmadirect.linux.uio.UioPciDevice;
+import io.dmadirect.linux.vfio.VfioContainer;
+import io.dmadirect.linux.vfio.VfioPciDevice;
+import io.dmadirect.swiotlb.SwiotlbConfig;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * One PCI function opened for a userspace driver together with the DMA memory it uses: the
+ * {@link PciDevice} (registers, interrupts) and the {@link DmaDevice} (masks, allocation), on a
+ * platform in the device's address mode, chosen by the driver the function is bound to:
+ * <ul>
+ * <li>vfio-pci with an IOMMU group: IOVA mode, mapped through iommufd or the VFIO type1 container as
+ * {@link LinuxPlatformOptions#iommu()} says (by default iommufd where the kernel offers it to this process);</li>
+ * <li>vfio-pci in no-IOMMU mode ({@code /dev/vfio/noiommu-N}): PA mode;</li>
+ * <li>uio_pci_generic: PA mode.</li>
+ * </ul>
+ * PA mode reads physical addresses from pagemap and so needs CAP_SYS_ADMIN (root); IOVA mode needs only
+ * access to {@code /dev/vfio/N} (the udev rules give it to a group) and enough RLIMIT_MEMLOCK for the
+ * memory the IOMMU pins. In a confidential VM guest allocations for the device are refused with the reason,
+ * as on every Linux platform ({@link LinuxPlatformOptions#unencrypted()}).
+ *
+ * <p>Closing closes the device, the platform (freeing what the driver left) and the IOMMU context (container or
+ * iommufd), in the order {@link #close()} gives. The session is safe to use from several threads as its
+ * {@link DmaDevice} and {@link PciDevice} are; closing it while other threads still use it is safe too:
+ * their operations finish or are refused with {@link io.dmadirect.DmaUsageException}, never run on freed
+ * memory.
+ */
+public final class PciSession implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PciSession.class.getName());
+    private static final String PREFIX = "pci/session: ";
+
+    private final PciDevice pci;
+    private final DirectPlatform platform;
+    private final DmaDevice dma;
+    private final IommuBackend iommu;
+    private final IovaMemory iovaMemory;
+    private final HugepageMemory memory;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+
+    private PciSession(PciDevice pci, DirectPlatform platform, IommuBackend iommu, IovaMemory iovaMemory,
+            HugepageMemory memory) {
+        this.pci = pci;
+        this.platform = platform;
+        this.iommu = iommu;
+        this.iovaMemory = iovaMemory;
+        this.memory = memory;
+        this.dma = platform.attach(DeviceProperties.simple(pci.address().toString()));
+    }
+
+    /** Opens {@code address} with the real system calls and {@code /sys}, and {@link PciPlatforms#defaults()}. */
+    public static PciSession open(PciAddress address, HugepageOptions memory) {
+        return open(address, PciPlatforms.defaults().withHugepages(memory));
+    }
+
+    /**
+     * As {@link #open(PciAddress, HugepageOptions)}, with the bounce pool set up as {@code bounce} says;
+     * {@code SwiotlbConfig.processDefaults().withForce(true)} makes every streaming mapping bounce
+     * ({@code swiotlb=force}), to test a driver's data path through bounce buffers.
+     */
+    public static PciSession open(PciAddress address, HugepageOptions memory, SwiotlbConfig bounce) {
+        return open(address, PciPlatforms.defaults().withHugepages(memory).withBouncePool(bounce));
+    }
+
+    /**
+     * Opens {@code address} with the platform set up as {@code options} say: memory, pools, bounce pool,
+     * and whether DMA is forced unencrypted ({@code withUnencrypted(FORCE)} behaves as a confidential guest,
+     * {@code DETECT} is the default). Start from {@link PciPlatforms#defaults()}.
+     */
+    public static PciSession open(PciAddress address, LinuxPlatformOptions options) {
+        return open(LinuxSyscalls.instance(), Path.of("/sys"), address, options);
+    }
+
+    /** As {@link #open(PciAddress, LinuxPlatformOptions)}, through {@code sys} and the sysfs tree at {@code sysfs}. */
+    public static PciSession open(Syscalls sys, Path sysfs, PciAddress address, LinuxPlatformOptions options) {
+        return open(sys, sysfs, Path.of("/dev"), ProcessCapabilities.current(), address, options);
+    }
+
+    /**
+     * The mode comes from sysfs before anything is opened, so that PA mode, which needs CAP_SYS_ADMIN for
+     * pagemap, is refused with its remedy before the device or a hugepage is touched. IOVA mode needs no
+     * capability: its memory is opened for the IOMMU, which pins it.
+     */
+    static PciSession open(Syscalls sys, Path sysfs, Path dev, ProcessCapabilities caps, PciAddress address,
+            LinuxPlatformOptions options) {
+        String driver = driverOf(sysfs, address);
+        boolean uio = "uio_pci_generic".equals(driver);
+        if (!uio && !"vfio-pci".equals(driver)) {
+            throw LinuxException.setup("open " + address + " for a userspace driver", driver == null
+                    ? "it is bound to no driver" : "it is bound to " + driver,
+                    "bind it to vfio-pci (or uio_pci_generic without an IOMMU): dmadirect bind " + address);
+        }
+        boolean noIommu = !uio && VfioPciDevice.isNoIommuGroup(dev, VfioPciDevice.iommuGroup(sysfs, address));
+        String paMode = "open " + address + " on " + driver + (noIommu ? " without an IOMMU" : "") + " (PA mode)";
+        if (uio || noIommu) {
+            PagemapAccess.require(caps, paMode);
+        }
+        if (noIommu && !caps.has(Capability.CAP_SYS_RAWIO)) {
+            // vfio_group_fops_open() refuses a no-IOMMU group with EPERM to a process without it.
+            throw LinuxException.setup(paMode, "this process lacks CAP_SYS_RAWIO, which VFIO requires to open a "
+                    + "no-IOMMU group (/dev/vfio/noiommu-N)", "run as root, or use VFIO with an IOMMU (IOVA mode)");
+        }
+        HugepageOptions hugepages = options.hugepages();
+        List<AutoCloseable> opened = new ArrayList<>();
+        try {
+            PciSession session;
+            if (uio) {
+                PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
+                HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
+                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, options), null, null,
+                        memory);
+            } else if (noIommu) {
+                VfioContainer container = track(opened, VfioContainer.open(sys, true));
+                PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
+                HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
+                session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
+                        container, null, memory);
+            } else {
+                IommuChoice.Choice choice = IommuChoice.decide(options.iommu(), sysfs, dev, address,
+                        IommuChoice::openable);
+                IommuBackend iommu;
+                PciDevice pci;
+                if (choice.iommufd()) {
+                    IommufdBackend.Opened both = IommufdBackend.open(sys, choice.cdev().toString(), address);
+                    // Tracked in this order so that a failure closes the device before the IOAS it is attached to.
+                    iommu = track(opened, both.iommu());
+                    pci = track(opened, both.device());
+                } else {
+                    VfioContainer container = track(opened, VfioContainer.open(sys, false));
+                    iommu = container;
+                    pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
+                }
+                LOG.log(Level.DEBUG, PREFIX + "{0} maps through {1}: {2}", address, iommu.name(), choice.why());
+                HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
+                IovaMemory iova = track(opened, IovaMemory.map(memory, iommu, hugepages.zoneLayout(),
+                        sys::directView));
+                session = new PciSession(pci, PciPlatforms.over(iommu.name() + " " + address, iova, options),
+                        iommu, iova, memory);
+            }
+            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}; low-memory reserve: {4}", address, driver,
+                    session.mode(), session.iommuName().map(name -> " through " + name).orElse(""),
+                    session.lowMemoryReport());
+            return session;
+        } catch (RuntimeException e) {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                try {
+                    opened.get(i).close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            throw e;
+        }
+    }
+
+    private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T thing) {
+        opened.add(thing);
+        return thing;
+    }
+
+    /** The driver bound to {@code address}, from sysfs, or null. */
+    public static String driverOf(Path sysfs, PciAddress address) {
+        Path link = sysfs.resolve("bus/pci/devices").resolve(address.toString()).resolve("driver");
+        try {
+            return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : null;
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    public PciDevice pci() {
+        return pci;
+    }
+
+    /** The DMA side of the device; masks start at 32 bits, the driver sets its own. */
+    public DmaDevice dma() {
+        return dma;
+    }
+
+    public DmaPlatform platform() {
+        return platform;
+    }
+
+    public AddressMode mode() {
+        return pci.addressMode();
+    }
+
+    /**
+     * In IOVA mode, the kernel interface the memory is mapped through: {@code vfio-type1} or {@code iommufd}
+     * ({@link LinuxPlatformOptions#iommu()} chooses); empty in PA mode.
+     */
+    public Optional<String> iommuName() {
+        return mode() == AddressMode.IOVA ? Optional.of(iommu.name()) : Optional.empty();
+    }
+
+    /**
+     * What the low-memory reserve of the options obtained when the session opened, as
+     * {@code LinuxPlatform.lowMemoryReport()} says for a platform: in PA mode the memory below 4 GiB (and
+     * 16 MiB) found for the device's zones; in IOVA mode nothing is taken, and the report says why.
+     */
+    public LowMemoryReport lowMemoryReport() {
+        return memory.lowMemoryReport();
+    }
+
+    /** What each attempt of low memory on demand obtained for this session's device, in order (PA mode). */
+    public java.util.List<LowMemoryReport> lowMemoryOnDemand() {
+        return memory.onDemandReports();
+    }
+
+    /** In IOVA mode, the memory as mapped in the IOMMU (for checks such as "is this IOVA mapped?"). */
+    public Optional<IovaMemory> iovaMemory() {
+        return Optional.ofNullable(iovaMemory);
+    }
+
+    /**
+     * Closes everything in the one safe order, under the contract of {@link DmaPlatform#close()}:
+     * <ol>
+     * <li>bus mastering off, so the device starts no new DMA into memory about to go;</li>
+     * <li>the platform: new DMA operations are refused, those running finish, what the driver left is freed,
+     *     and the memory is unmapped from the IOMMU while the group still holds the container (once the last
+     *     group leaves, VFIO drops the IOMMU and unmap fails with EINVAL), then given back; a CPU view kept
+     *     past this reads zeros;</li>
+     * <li>the device: interrupts' eventfds and BARs (a BAR access racing this reads zeros, and later ones
+     *     throw), then its file;</li>
+     * <li>the IOMMU context (container or iommufd).</li>
+     * </ol>
+     * Idempotent and safe from several threads: later calls return at once. If the platform's close fails
+     * (operations that never finished), the device and the IOMMU context are still closed and the failure
+     * is thrown; the DMA memory then stays mapped in this process (leaked), never unmapped under an
+     * operation.
+     */
+    @Override
+    public void close() {
+        if (closed.getAndSet(true)) {
+            return;
+        }
+        try {
+            try {
+                pci.disableBusMaster();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, PREFIX + "failed to stop bus mastering: " + e.getMessage());
+            }
+            platform.close();
+        } finally {
+            try {
+                pci.close();
+            } finally {
+                if (iommu != null) {
+                    try {
+                        iommu.close();
+                    } catch (RuntimeException e) {
+                        LOG.log(Level.WARNING, PREFIX + "failed to close the IOMMU context: " + e.getMessage());
+                    }
+                }
+            }
+        }
+    }
+}

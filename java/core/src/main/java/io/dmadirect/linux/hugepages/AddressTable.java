@@ -1,0 +1,78 @@
+package io.dmadirect.linux.hugepages;
+
+import java.util.Arrays;
+
+/**
+ * CPU virtual address to physical address by table lookup: no system call, no allocation, no lock.
+ * It is what DPDK's {@code rte_mem_virt2iova()} does with a pagemap read each time, done once per
+ * hugepage at map time instead (DESIGN §5).
+ *
+ * <p>Immutable: {@link HugepageMemory} publishes a new table through a volatile field when a segment is
+ * added, so a lookup racing with growth sees the old or the new table, both correct for what they hold.
+ * Segments are sorted by virtual base; a lookup is a binary search over the segments (one to a few) and
+ * an index into that segment's per-page array.
+ */
+final class AddressTable {
+    /** The kernel's {@code DMA_MAPPING_ERROR}: all ones, never a valid address. */
+    static final long NO_ADDRESS = -1L;
+    static final AddressTable EMPTY = new AddressTable(new long[0], new long[0], new long[0][], 21);
+
+    private final long[] base;
+    private final long[] end;
+    private final long[][] physByPage;
+    private final int pageShift;
+    private final long pageMask;
+
+    private AddressTable(long[] base, long[] end, long[][] physByPage, int pageShift) {
+        this.base = base;
+        this.end = end;
+        this.physByPage = physByPage;
+        this.pageShift = pageShift;
+        this.pageMask = (1L << pageShift) - 1;
+    }
+
+    /**
+     * This table with one more segment of pages at {@code cpuBase}; {@code physByPage[i]} is the physical
+     * address of page {@code i}, or {@link #NO_ADDRESS} for a page not held. The array is taken, not copied.
+     */
+    AddressTable with(long cpuBase, long pageSize, long[] physByPage) {
+        int shift = Long.numberOfTrailingZeros(pageSize);
+        int n = base.length;
+        int at = 0;
+        while (at < n && Long.compareUnsigned(base[at], cpuBase) < 0) {
+            at++;
+        }
+        long[] newBase = insert(base, at, cpuBase);
+        long[] newEnd = insert(end, at, cpuBase + physByPage.length * pageSize);
+        long[][] newPhys = new long[n + 1][];
+        System.arraycopy(this.physByPage, 0, newPhys, 0, at);
+        newPhys[at] = physByPage;
+        System.arraycopy(this.physByPage, at, newPhys, at + 1, n - at);
+        return new AddressTable(newBase, newEnd, newPhys, shift);
+    }
+
+    /** The physical address of {@code cpuAddress}, or {@link #NO_ADDRESS} when no held page contains it. */
+    long physAddress(long cpuAddress) {
+        int lo = 0;
+        int hi = base.length - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            if (Long.compareUnsigned(cpuAddress, base[mid]) < 0) {
+                hi = mid - 1;
+            } else if (Long.compareUnsigned(cpuAddress, end[mid]) >= 0) {
+                lo = mid + 1;
+            } else {
+                long phys = physByPage[mid][(int) ((cpuAddress - base[mid]) >>> pageShift)];
+                return phys == NO_ADDRESS ? NO_ADDRESS : phys + (cpuAddress & pageMask);
+            }
+        }
+        return NO_ADDRESS;
+    }
+
+    private static long[] insert(long[] array, int at, long value) {
+        long[] out = Arrays.copyOf(array, array.length + 1);
+        System.arraycopy(array, at, out, at + 1, array.length - at);
+        out[at] = value;
+        return out;
+    }
+}
