@@ -253,7 +253,7 @@ final class DirectDevice implements DmaDevice {
             RawMemory.fill(cpu, size, (byte) 0);
         }
         long dma = poolDma(p, phys, shared);
-        CoherentBuffer buffer = new CoherentBuffer(this, platform.pools, handle, phys, cpu, dma, size,
+        CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, phys, cpu, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
                 AllocationPath.ATOMIC_POOL, steps.list(), true, false);
         platform.pools.setOwner(handle, buffer);

@@ -25,6 +25,8 @@ public final class DirectPlatform implements DmaPlatform {
 
     final PlatformParts parts;
     final AtomicPools pools;
+    /** How buffers from {@link #pools} are viewed and freed. */
+    final BufferBacking poolBacking;
     /** The bounce pool, or null when the platform has none. */
     final Swiotlb swiotlb;
     /** The coherent allocator of restricted devices: the parts' own, else the bounce pool. */
@@ -43,6 +45,7 @@ public final class DirectPlatform implements DmaPlatform {
         this.gate = new Lifecycle(() -> "platform " + parts.name());
         this.pools = new AtomicPools(parts.pages(), parts.pages().stats(), parts.atomicPoolBytes(),
                 parts.atomicPoolMaxBytes(), this::preparePoolChunk);
+        this.poolBacking = new PoolBacking(pools);
         this.swiotlb = Swiotlb.create(parts.bounce(), parts.pages(), parts.memory().frameSize(), parts.encryption(),
                 sharesMemory() && parts.encryption().canShare());
         this.swiotlbAllocator = parts.swiotlb() != null ? parts.swiotlb()

@@ -3,7 +3,6 @@ package io.dmadirect.pool;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
-import io.dmadirect.direct.BufferBacking;
 import io.dmadirect.memory.PageAllocator;
 import java.nio.ByteBuffer;
 import java.util.concurrent.ExecutorService;
@@ -18,7 +17,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Handles: bits 60..61 the zone + 1, bits 32..55 the chunk index, bits 8..31 the first page, bits
  * 0..7 the page count (1 to 64).
  */
-public final class AtomicPools implements BufferBacking, AutoCloseable {
+public final class AtomicPools implements AutoCloseable {
     static final long POOL_PAGE = PageAllocator.PAGE_SIZE;
     private static final System.Logger LOG = System.getLogger("io.dmadirect.pool");
 
@@ -234,7 +233,6 @@ public final class AtomicPools implements BufferBacking, AutoCloseable {
         return pages.zone(chunkOf(handle).pageHandle);
     }
 
-    @Override
     public ByteBuffer cpuView(long handle, int length) {
         PoolChunk chunk = chunkOf(handle);
         int offset = (int) (firstPage(handle) * POOL_PAGE);
@@ -242,7 +240,6 @@ public final class AtomicPools implements BufferBacking, AutoCloseable {
     }
 
     /** {@code dma_free_from_pool()}. */
-    @Override
     public void free(long handle) {
         PoolChunk chunk = chunkOf(handle);
         chunk.setOwner(firstPage(handle), null);

@@ -1,0 +1,26 @@
+package io.dmadirect.direct;
+
+import io.dmadirect.pool.AtomicPools;
+import java.nio.ByteBuffer;
+
+/**
+ * Buffers served by the atomic pools (the ATOMIC_POOL path). An adapter rather than the pools implementing
+ * {@link BufferBacking} themselves, so that {@code pool} stays below {@code direct} in the package graph.
+ */
+final class PoolBacking implements BufferBacking {
+    private final AtomicPools pools;
+
+    PoolBacking(AtomicPools pools) {
+        this.pools = pools;
+    }
+
+    @Override
+    public ByteBuffer cpuView(long handle, int length) {
+        return pools.cpuView(handle, length);
+    }
+
+    @Override
+    public void free(long handle) {
+        pools.free(handle);
+    }
+}
