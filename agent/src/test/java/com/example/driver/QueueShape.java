@@ -8,7 +8,8 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * Shaped like the NVMe driver's NvmeQueuePair: allocates its queues in its constructor, has a static
+ * Shaped like the NVMe driver's NvmeQueueRing (as NvmeQueuePair was before the ring was split out of it):
+ * allocates its queues in its constructor, has a static
  * initialiser, a nested functional interface and a field of a type from another class of the driver;
  * loaded for the first time by the agent's retransformation of {@link ControllerShape}.
  */

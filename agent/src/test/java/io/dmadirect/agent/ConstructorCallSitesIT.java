@@ -8,7 +8,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * DMA API calls in a driver's constructors are call sites too: the NVMe driver allocates its queues in
- * {@code NvmeQueuePair}'s constructor, and the rig showed those sites as "caller not rewritten" until the
+ * {@code NvmeQueueRing}'s constructor and its PRP lists in {@code NvmeQueuePair}'s, and the rig showed those sites as "caller not rewritten" until the
  * agent rewrote constructors as well as methods.
  */
 class ConstructorCallSitesIT {
