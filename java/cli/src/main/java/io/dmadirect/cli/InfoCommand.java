@@ -9,7 +9,7 @@ import io.dmadirect.linux.sysfs.HugepagePools;
 import io.dmadirect.linux.sysfs.IommuGroup;
 import io.dmadirect.linux.sysfs.IommuState;
 import io.dmadirect.linux.sysfs.PciBus;
-import io.dmadirect.linux.sysfs.PciDevice;
+import io.dmadirect.linux.sysfs.PciFunction;
 import io.dmadirect.linux.sysfs.Zones;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -66,7 +66,7 @@ public final class InfoCommand implements Callable<Integer> {
         PciBus bus = new PciBus(tree);
         Map<Integer, IommuGroup> groups = bus.groups();
         List<Map<String, Object>> devices = new ArrayList<>();
-        for (PciDevice d : bus.devices()) {
+        for (PciFunction d : bus.devices()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("address", d.address());
             m.put("id", d.id());

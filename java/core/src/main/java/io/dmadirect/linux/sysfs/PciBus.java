@@ -31,15 +31,15 @@ public final class PciBus {
         return tree.path(DEVICES).resolve(address);
     }
 
-    public List<PciDevice> devices() {
-        List<PciDevice> found = new ArrayList<>();
+    public List<PciFunction> devices() {
+        List<PciFunction> found = new ArrayList<>();
         for (String address : tree.list(DEVICES)) {
             device(address).ifPresent(found::add);
         }
         return found;
     }
 
-    public Optional<PciDevice> device(String address) {
+    public Optional<PciFunction> device(String address) {
         Path dir = deviceDir(address);
         if (!Files.isDirectory(dir)) {
             return Optional.empty();
@@ -49,7 +49,7 @@ public final class PciBus {
                 .orElse(null);
         int group = tree.linkName(dir.resolve("iommu_group")).map(Integer::parseInt).orElse(-1);
         int node = tree.read(dir.resolve("numa_node")).map(Integer::parseInt).orElse(-1);
-        return Optional.of(new PciDevice(address, hex(tree.read(dir.resolve("vendor")), 0),
+        return Optional.of(new PciFunction(address, hex(tree.read(dir.resolve("vendor")), 0),
                 hex(tree.read(dir.resolve("device")), 0), classCode, isBridge(dir, classCode),
                 tree.linkName(dir.resolve("driver")).orElse(null), override, group, node));
     }
@@ -70,8 +70,8 @@ public final class PciBus {
 
     /** The IOMMU groups by number, each with its PCI members. */
     public Map<Integer, IommuGroup> groups() {
-        Map<Integer, List<PciDevice>> members = new TreeMap<>();
-        for (PciDevice d : devices()) {
+        Map<Integer, List<PciFunction>> members = new TreeMap<>();
+        for (PciFunction d : devices()) {
             if (d.iommuGroup() >= 0) {
                 members.computeIfAbsent(d.iommuGroup(), g -> new ArrayList<>()).add(d);
             }
@@ -81,7 +81,7 @@ public final class PciBus {
         return groups;
     }
 
-    public Optional<IommuGroup> groupOf(PciDevice d) {
+    public Optional<IommuGroup> groupOf(PciFunction d) {
         return d.iommuGroup() < 0 ? Optional.empty() : Optional.ofNullable(groups().get(d.iommuGroup()));
     }
 
