@@ -68,10 +68,6 @@ final class IommuChoice {
                 case IOMMUFD -> IommufdBackend.open(sys, address -> cdevNode(bus, address).toString());
             };
         }
-
-        private Choice withDriver(String driver) {
-            return new Choice(kind, driver, cdev, why);
-        }
     }
 
     private IommuChoice() {
@@ -104,7 +100,7 @@ final class IommuChoice {
         if (bus.noIommuGroup(group)) {
             return new Choice(Kind.VFIO_NOIOMMU, driver, null, "group " + group + " is a no-IOMMU group");
         }
-        return decide(wanted, tree, address, openable).withDriver(driver);
+        return decide(wanted, tree, address, openable);
     }
 
     /**
