@@ -1,6 +1,7 @@
 package io.dmadirect.cli;
 
-import java.nio.file.Path;
+import io.dmadirect.linux.sysfs.HostTree;
+import io.dmadirect.linux.sysfs.PciBus;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,7 +31,7 @@ public final class DemoCommand implements Callable<Integer> {
             return new SimulatedDemo(System.out).run() ? 0 : 1;
         }
         boolean inRig = "1".equals(System.getenv("DMADIRECT_RIG"));
-        List<DeviceDemo.Found> bound = rig ? List.of() : DeviceDemo.findBound(Path.of("/sys"));
+        List<DeviceDemo.Found> bound = rig ? List.of() : DeviceDemo.findBound(new PciBus(HostTree.HOST));
         if (!bound.isEmpty()) {
             return new DeviceDemo(System.out).run(bound) ? 0 : 1;
         }

@@ -11,13 +11,12 @@ import io.dmadirect.drivers.nvme.NvmeNamespace;
 import io.dmadirect.drivers.nvme.NvmeOptions;
 import io.dmadirect.drivers.nvme.NvmeQueuePair;
 import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.sysfs.HostTree;
+import io.dmadirect.linux.sysfs.PciBus;
+import io.dmadirect.linux.sysfs.PciFunction;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.host.PciSession;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.DirectoryStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -46,40 +45,21 @@ final class DeviceDemo {
     }
 
     /** edu devices and NVMe controllers bound to vfio-pci or uio_pci_generic. */
-    static List<Found> findBound(Path sysfs) {
+    static List<Found> findBound(PciBus bus) {
         List<Found> found = new ArrayList<>();
-        Path devices = sysfs.resolve("bus/pci/devices");
-        if (!Files.isDirectory(devices)) {
-            return found;
-        }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(devices)) {
-            for (Path d : ds) {
-                String driver = PciSession.driverOf(sysfs, PciAddress.parse(d.getFileName().toString()));
-                if (!"vfio-pci".equals(driver) && !"uio_pci_generic".equals(driver)) {
-                    continue;
-                }
-                int vendor = hex(d.resolve("vendor"));
-                int device = hex(d.resolve("device"));
-                int cls = hex(d.resolve("class"));
-                String kind = vendor == EDU_VENDOR && device == EDU_DEVICE ? "edu"
-                        : cls == NvmeController.CLASS_NVME ? "nvme" : null;
-                if (kind != null) {
-                    found.add(new Found(PciAddress.parse(d.getFileName().toString()), kind, driver));
-                }
+        for (PciFunction d : bus.devices()) {
+            String driver = d.driver();
+            if (!"vfio-pci".equals(driver) && !"uio_pci_generic".equals(driver)) {
+                continue;
             }
-        } catch (IOException | RuntimeException e) {
-            return found;
+            String kind = d.vendor() == EDU_VENDOR && d.device() == EDU_DEVICE ? "edu"
+                    : d.classCode() == NvmeController.CLASS_NVME ? "nvme" : null;
+            if (kind != null) {
+                found.add(new Found(PciAddress.parse(d.address()), kind, driver));
+            }
         }
         found.sort((a, b) -> a.address().toString().compareTo(b.address().toString()));
         return found;
-    }
-
-    private static int hex(Path p) {
-        try {
-            return Integer.decode(Files.readAllLines(p).get(0).trim());
-        } catch (IOException | RuntimeException e) {
-            return -1;
-        }
     }
 
     boolean run(List<Found> devices) {
@@ -136,12 +116,8 @@ final class DeviceDemo {
     }
 
     private static boolean isNoIommu(Found f) {
-        try {
-            Path group = Files.readSymbolicLink(Path.of("/sys/bus/pci/devices", f.address().toString(), "iommu_group"));
-            return Files.exists(Path.of("/dev/vfio/noiommu-" + group.getFileName()));
-        } catch (IOException e) {
-            return false;
-        }
+        PciBus bus = new PciBus(HostTree.HOST);
+        return bus.iommuGroupOf(f.address()).map(bus::noIommuGroup).orElse(false);
     }
 
     private void nvme(Found f) {

@@ -9,7 +9,8 @@ import io.dmadirect.linux.sysfs.HugepagePools;
 import io.dmadirect.linux.sysfs.IommuGroup;
 import io.dmadirect.linux.sysfs.IommuState;
 import io.dmadirect.linux.sysfs.PciBus;
-import io.dmadirect.linux.sysfs.PciDevice;
+import io.dmadirect.linux.sysfs.PciFunction;
+import io.dmadirect.pci.PciAddress;
 import io.dmadirect.linux.sysfs.Zones;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ public final class InfoCommand implements Callable<Integer> {
         PciBus bus = new PciBus(tree);
         Map<Integer, IommuGroup> groups = bus.groups();
         List<Map<String, Object>> devices = new ArrayList<>();
-        for (PciDevice d : bus.devices()) {
+        for (PciFunction d : bus.devices()) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("address", d.address());
             m.put("id", d.id());
@@ -75,8 +76,8 @@ public final class InfoCommand implements Callable<Integer> {
             m.put("iommuGroup", d.iommuGroup() < 0 ? null : d.iommuGroup());
             m.put("groupViable", d.iommuGroup() < 0 ? null : groups.get(d.iommuGroup()).viable());
             // The VFIO device cdev (/dev/vfio/devices/vfioN) of a device on vfio-pci, on kernels that make one.
-            m.put("vfioCdev", tree.list("/sys/bus/pci/devices/" + d.address() + "/vfio-dev").stream().findFirst()
-                    .map(name -> "/dev/vfio/devices/" + name).orElse(null));
+            m.put("vfioCdev", bus.vfioCdev(PciAddress.parse(d.address())).map(name -> "/dev/vfio/devices/" + name)
+                    .orElse(null));
             m.put("numaNode", d.numaNode());
             devices.add(m);
         }

@@ -11,7 +11,7 @@ import io.dmadirect.linux.HostRequirement;
 import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.linux.sysfs.Mounts;
 import io.dmadirect.linux.sysfs.PciBus;
-import io.dmadirect.linux.sysfs.PciDevice;
+import io.dmadirect.linux.sysfs.PciFunction;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -127,7 +127,7 @@ class HostCommandsTest {
         // On this host (and most), some PCI device carries the mounted root; binding it must be refused.
         PciBus bus = new PciBus(HostTree.HOST);
         Mounts mounts = Mounts.read(HostTree.HOST);
-        Optional<PciDevice> root = bus.devices().stream()
+        Optional<PciFunction> root = bus.devices().stream()
                 .filter(d -> !bus.blockDevicesInUse(d.address(), mounts).isEmpty()).findFirst();
         // CI's machines boot from a virtio disk, a PCI device; a host without one cannot show the refusal.
         HostRequirement.require(root.isPresent(), "no PCI device carries a mounted disk here");

@@ -3,7 +3,7 @@ package io.dmadirect.host;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.pci.PciDevice;
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.pci.IommuContext;
 
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaDevice;
@@ -17,16 +17,12 @@ import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.hugepages.PagemapAccess;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Syscalls;
-import io.dmadirect.linux.iommufd.IommufdBackend;
 import io.dmadirect.linux.headers.Capability;
 import io.dmadirect.linux.jna.LinuxSyscalls;
-import io.dmadirect.linux.uio.UioPciDevice;
-import io.dmadirect.linux.vfio.VfioContainer;
-import io.dmadirect.linux.vfio.VfioPciDevice;
+import io.dmadirect.linux.sysfs.HostTree;
+import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.swiotlb.SwiotlbConfig;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -60,16 +56,16 @@ public final class PciSession implements AutoCloseable {
     private final PciDevice pci;
     private final DirectPlatform platform;
     private final DmaDevice dma;
-    private final IommuBackend iommu;
+    private final IommuContext context;
     private final IovaMemory iovaMemory;
     private final HugepageMemory memory;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
-    private PciSession(PciDevice pci, DirectPlatform platform, IommuBackend iommu, IovaMemory iovaMemory,
+    private PciSession(PciDevice pci, DirectPlatform platform, IommuContext context, IovaMemory iovaMemory,
             HugepageMemory memory) {
         this.pci = pci;
         this.platform = platform;
-        this.iommu = iommu;
+        this.context = context;
         this.iovaMemory = iovaMemory;
         this.memory = memory;
         this.dma = platform.attach(DeviceProperties.simple(pci.address().toString()));
@@ -110,62 +106,29 @@ public final class PciSession implements AutoCloseable {
      */
     static PciSession open(Syscalls sys, Path sysfs, Path dev, ProcessCapabilities caps, PciAddress address,
             LinuxPlatformOptions options) {
-        String driver = driverOf(sysfs, address);
-        boolean uio = "uio_pci_generic".equals(driver);
-        if (!uio && !"vfio-pci".equals(driver)) {
-            throw LinuxException.setup("open " + address + " for a userspace driver", driver == null
-                    ? "it is bound to no driver" : "it is bound to " + driver,
-                    "bind it to vfio-pci (or uio_pci_generic without an IOMMU): dmadirect bind " + address);
-        }
-        boolean noIommu = !uio && VfioPciDevice.isNoIommuGroup(dev, VfioPciDevice.iommuGroup(sysfs, address));
-        String paMode = "open " + address + " on " + driver + (noIommu ? " without an IOMMU" : "") + " (PA mode)";
-        if (uio || noIommu) {
-            PagemapAccess.require(caps, paMode);
-        }
-        if (noIommu && !caps.has(Capability.CAP_SYS_RAWIO)) {
-            // vfio_group_fops_open() refuses a no-IOMMU group with EPERM to a process without it.
-            throw LinuxException.setup(paMode, "this process lacks CAP_SYS_RAWIO, which VFIO requires to open a "
-                    + "no-IOMMU group (/dev/vfio/noiommu-N)", "run as root, or use VFIO with an IOMMU (IOVA mode)");
-        }
+        HostTree tree = HostTree.of(sysfs, dev);
+        IommuChoice.Choice choice = IommuChoice.choose(options.iommu(), tree, address, IommuChoice::openable);
+        requireCapabilities(choice, caps, address);
         HugepageOptions hugepages = options.hugepages();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
+            // Tracked in this order so that a failure closes the device before the context it was opened in.
+            IommuContext context = track(opened, choice.open(sys, new PciBus(tree)));
+            PciDevice pci = track(opened, context.openDevice(address));
+            LOG.log(Level.DEBUG, PREFIX + "{0} opened in {1}: {2}", address, context.name(), choice.why());
+            String name = context.name() + " " + address;
             PciSession session;
-            if (uio) {
-                PciDevice pci = track(opened, UioPciDevice.open(sys, sysfs, address));
+            if (context.mode() == AddressMode.PA) {
                 HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
-                session = new PciSession(pci, PciPlatforms.over("uio " + address, memory, options), null, null,
-                        memory);
-            } else if (noIommu) {
-                VfioContainer container = track(opened, VfioContainer.open(sys, true));
-                PciDevice pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
-                HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
-                session = new PciSession(pci, PciPlatforms.over("vfio-noiommu " + address, memory, options),
-                        container, null, memory);
+                session = new PciSession(pci, PciPlatforms.over(name, memory, options), context, null, memory);
             } else {
-                IommuChoice.Choice choice = IommuChoice.decide(options.iommu(), sysfs, dev, address,
-                        IommuChoice::openable);
-                IommuBackend iommu;
-                PciDevice pci;
-                if (choice.iommufd()) {
-                    IommufdBackend.Opened both = IommufdBackend.open(sys, choice.cdev().toString(), address);
-                    // Tracked in this order so that a failure closes the device before the IOAS it is attached to.
-                    iommu = track(opened, both.iommu());
-                    pci = track(opened, both.device());
-                } else {
-                    VfioContainer container = track(opened, VfioContainer.open(sys, false));
-                    iommu = container;
-                    pci = track(opened, VfioPciDevice.open(sys, sysfs, address, container));
-                }
-                LOG.log(Level.DEBUG, PREFIX + "{0} maps through {1}: {2}", address, iommu.name(), choice.why());
                 HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
-                IovaMemory iova = track(opened, IovaMemory.map(memory, iommu, hugepages.zoneLayout(),
-                        sys::directView));
-                session = new PciSession(pci, PciPlatforms.over(iommu.name() + " " + address, iova, options),
-                        iommu, iova, memory);
+                IovaMemory iova = track(opened, IovaMemory.map(memory, context.domain().orElseThrow(),
+                        hugepages.zoneLayout(), sys::directView));
+                session = new PciSession(pci, PciPlatforms.over(name, iova, options), context, iova, memory);
             }
-            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}; low-memory reserve: {4}", address, driver,
-                    session.mode(), session.iommuName().map(name -> " through " + name).orElse(""),
+            LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}; low-memory reserve: {4}", address, choice.driver(),
+                    session.mode(), session.iommuName().map(n -> " through " + n).orElse(""),
                     session.lowMemoryReport());
             return session;
         } catch (RuntimeException e) {
@@ -180,19 +143,28 @@ public final class PciSession implements AutoCloseable {
         }
     }
 
+    /**
+     * PA mode reads pagemap, which needs CAP_SYS_ADMIN; VFIO opens a no-IOMMU group only with CAP_SYS_RAWIO as
+     * well. Checked before anything is opened, so the refusal comes with its remedy and nothing to undo.
+     */
+    private static void requireCapabilities(IommuChoice.Choice choice, ProcessCapabilities caps, PciAddress address) {
+        if (choice.kind().mode != AddressMode.PA) {
+            return;
+        }
+        boolean noIommu = choice.kind() == IommuChoice.Kind.VFIO_NOIOMMU;
+        String paMode = "open " + address + " on " + choice.driver() + (noIommu ? " without an IOMMU" : "")
+                + " (PA mode)";
+        PagemapAccess.require(caps, paMode);
+        if (noIommu && !caps.has(Capability.CAP_SYS_RAWIO)) {
+            // vfio_group_fops_open() refuses a no-IOMMU group with EPERM to a process without it.
+            throw LinuxException.setup(paMode, "this process lacks CAP_SYS_RAWIO, which VFIO requires to open a "
+                    + "no-IOMMU group (/dev/vfio/noiommu-N)", "run as root, or use VFIO with an IOMMU (IOVA mode)");
+        }
+    }
+
     private static <T extends AutoCloseable> T track(List<AutoCloseable> opened, T thing) {
         opened.add(thing);
         return thing;
-    }
-
-    /** The driver bound to {@code address}, from sysfs, or null. */
-    public static String driverOf(Path sysfs, PciAddress address) {
-        Path link = sysfs.resolve("bus/pci/devices").resolve(address.toString()).resolve("driver");
-        try {
-            return Files.isSymbolicLink(link) ? Files.readSymbolicLink(link).getFileName().toString() : null;
-        } catch (IOException e) {
-            return null;
-        }
     }
 
     public PciDevice pci() {
@@ -217,7 +189,7 @@ public final class PciSession implements AutoCloseable {
      * ({@link LinuxPlatformOptions#iommu()} chooses); empty in PA mode.
      */
     public Optional<String> iommuName() {
-        return mode() == AddressMode.IOVA ? Optional.of(iommu.name()) : Optional.empty();
+        return mode() == AddressMode.IOVA ? Optional.of(context.name()) : Optional.empty();
     }
 
     /**
@@ -249,7 +221,7 @@ public final class PciSession implements AutoCloseable {
      *     past this reads zeros;</li>
      * <li>the device: interrupts' eventfds and BARs (a BAR access racing this reads zeros, and later ones
      *     throw), then its file;</li>
-     * <li>the IOMMU context (container or iommufd).</li>
+     * <li>the context the device was opened in (container or iommufd; nothing for UIO).</li>
      * </ol>
      * Idempotent and safe from several threads: later calls return at once. If the platform's close fails
      * (operations that never finished), the device and the IOMMU context are still closed and the failure
@@ -272,12 +244,10 @@ public final class PciSession implements AutoCloseable {
             try {
                 pci.close();
             } finally {
-                if (iommu != null) {
-                    try {
-                        iommu.close();
-                    } catch (RuntimeException e) {
-                        LOG.log(Level.WARNING, PREFIX + "failed to close the IOMMU context: " + e.getMessage());
-                    }
+                try {
+                    context.close();
+                } catch (RuntimeException e) {
+                    LOG.log(Level.WARNING, PREFIX + "failed to close the IOMMU context: " + e.getMessage());
                 }
             }
         }

@@ -5,7 +5,8 @@ import java.util.List;
 /**
  * One interface for the two kernel APIs that put a device behind an IOMMU domain we program: the VFIO
  * type1 container and iommufd's IO address space (libvfn's {@code iommu_ctx_ops}). IOVA-mode memory
- * ({@link io.dmadirect.iova.IovaMemory}) maps through it and never knows which one it has.
+ * ({@link io.dmadirect.iova.IovaMemory}) maps through it and never knows which one it has. It is the IOMMU
+ * domain of an {@link io.dmadirect.pci.IommuContext} in IOVA mode, which also opens the devices that use it.
  */
 public interface IommuBackend extends AutoCloseable {
 

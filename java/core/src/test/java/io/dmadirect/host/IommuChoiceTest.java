@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.host.LinuxPlatformOptions.IommuInterface;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -43,22 +44,22 @@ class IommuChoiceTest {
     }
 
     private IommuChoice.Choice decide(IommuInterface wanted) {
-        return IommuChoice.decide(wanted, sysfs, dev, EDU, openable);
+        return IommuChoice.decide(wanted, HostTree.of(sysfs, dev), EDU, openable);
     }
 
     @Test
     void autoTakesIommufdWhenTheKernelOffersItToThisProcess() {
         IommuChoice.Choice c = decide(IommuInterface.AUTO);
-        assertEquals(IommuInterface.IOMMUFD, c.iface());
+        assertEquals(IommuChoice.Kind.IOMMUFD, c.kind());
         assertEquals(dev.resolve("vfio/devices/vfio3"), c.cdev());
         assertTrue(c.why().startsWith("the kernel offers it"), c.why());
-        assertEquals(IommuInterface.IOMMUFD, decide(IommuInterface.IOMMUFD).iface());
+        assertEquals(IommuChoice.Kind.IOMMUFD, decide(IommuInterface.IOMMUFD).kind());
     }
 
     @Test
     void type1IsTakenWhenAskedForEvenWhereIommufdWorks() {
         IommuChoice.Choice c = decide(IommuInterface.VFIO_TYPE1);
-        assertEquals(IommuInterface.VFIO_TYPE1, c.iface());
+        assertEquals(IommuChoice.Kind.VFIO_TYPE1, c.kind());
         assertNull(c.cdev());
     }
 
@@ -96,7 +97,7 @@ class IommuChoiceTest {
 
     private void assertFallsBackAndRefuses(String problem, String remedy) {
         IommuChoice.Choice auto = decide(IommuInterface.AUTO);
-        assertEquals(IommuInterface.VFIO_TYPE1, auto.iface());
+        assertEquals(IommuChoice.Kind.VFIO_TYPE1, auto.kind());
         assertEquals("iommufd is not usable: " + problem, auto.why());
         LinuxException e = assertThrows(LinuxException.class, () -> decide(IommuInterface.IOMMUFD));
         assertTrue(e.getMessage().startsWith("failed to open 0000:00:04.0 through iommufd: " + problem + "; "),

@@ -6,7 +6,7 @@ import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.linux.sysfs.IommuGroup;
 import io.dmadirect.linux.sysfs.IommuState;
 import io.dmadirect.linux.sysfs.PciBus;
-import io.dmadirect.linux.sysfs.PciDevice;
+import io.dmadirect.linux.sysfs.PciFunction;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -48,12 +48,12 @@ public final class DriverBinding {
             refusals.add(new Refusal("unknown driver " + driver, "use " + String.join(" or ", DRIVERS)));
             return refusals;
         }
-        Optional<PciDevice> found = bus.device(address);
+        Optional<PciFunction> found = bus.device(address);
         if (found.isEmpty()) {
             refusals.add(new Refusal("no PCI device " + address, "list devices with `dmadirect info` or lspci -D"));
             return refusals;
         }
-        PciDevice device = found.get();
+        PciFunction device = found.get();
         if (!bus.driverLoaded(driver)) {
             refusals.add(new Refusal("the " + driver + " driver is not loaded", "modprobe " + driver));
         }
@@ -71,7 +71,7 @@ public final class DriverBinding {
         return refusals;
     }
 
-    private List<Refusal> vfioGroupRefusals(PciDevice device) {
+    private List<Refusal> vfioGroupRefusals(PciFunction device) {
         if (device.iommuGroup() < 0) {
             if (IommuState.read(tree).noIommuMode()) {
                 // vfio-pci's probe makes a no-IOMMU group (/dev/vfio/noiommu-N) for a device without one.
@@ -82,7 +82,7 @@ public final class DriverBinding {
                             + "without one, use uio_pci_generic or VFIO's unsafe no-IOMMU mode"));
         }
         IommuGroup group = bus.groupOf(device).orElseThrow();
-        List<PciDevice> blockers = group.blockersBesides(device.address());
+        List<PciFunction> blockers = group.blockersBesides(device.address());
         if (blockers.isEmpty()) {
             return List.of();
         }
@@ -106,7 +106,7 @@ public final class DriverBinding {
             throw new IOException("refused to bind " + address + " to " + driver + ": " + refusals.stream()
                     .map(r -> r.problem() + " (" + r.remedy() + ")").collect(Collectors.joining("; ")));
         }
-        PciDevice device = bus.device(address).orElseThrow();
+        PciFunction device = bus.device(address).orElseThrow();
         if (driver.equals(device.driver())) {
             return new Outcome(address, device.driver(), device.driver());
         }
@@ -116,7 +116,7 @@ public final class DriverBinding {
             tree.write(dir.resolve("driver/unbind"), address);
         }
         tree.write(tree.path("/sys/bus/pci/drivers_probe"), address);
-        String after = bus.device(address).map(PciDevice::driver).orElse(null);
+        String after = bus.device(address).map(PciFunction::driver).orElse(null);
         if (!driver.equals(after)) {
             throw new IOException("failed to bind " + address + " to " + driver + ": it is now bound to "
                     + (after == null ? "nothing" : after) + "; see dmesg for the driver's reason");
@@ -129,7 +129,7 @@ public final class DriverBinding {
      * kernel give the device back to its own driver.
      */
     public Outcome unbind(String address, boolean reprobe) throws IOException {
-        PciDevice device = bus.device(address).orElseThrow(() -> new IOException("no PCI device " + address));
+        PciFunction device = bus.device(address).orElseThrow(() -> new IOException("no PCI device " + address));
         Path dir = bus.deviceDir(address);
         if (device.bound()) {
             tree.write(dir.resolve("driver/unbind"), address);
@@ -139,6 +139,6 @@ public final class DriverBinding {
         if (reprobe) {
             tree.write(tree.path("/sys/bus/pci/drivers_probe"), address);
         }
-        return new Outcome(address, device.driver(), bus.device(address).map(PciDevice::driver).orElse(null));
+        return new Outcome(address, device.driver(), bus.device(address).map(PciFunction::driver).orElse(null));
     }
 }

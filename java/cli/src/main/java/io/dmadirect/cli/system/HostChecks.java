@@ -9,7 +9,7 @@ import io.dmadirect.linux.sysfs.HugepagePools;
 import io.dmadirect.linux.sysfs.IommuGroup;
 import io.dmadirect.linux.sysfs.IommuState;
 import io.dmadirect.linux.sysfs.PciBus;
-import io.dmadirect.linux.sysfs.PciDevice;
+import io.dmadirect.linux.sysfs.PciFunction;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.hugepages.HugepageSize;
@@ -109,7 +109,7 @@ public final class HostChecks {
         for (IommuGroup g : bus.groups().values()) {
             boolean mine = in.device() != null
                     ? g.members().stream().anyMatch(d -> d.address().equals(in.device()))
-                    : g.members().stream().anyMatch(PciDevice::boundToVfio);
+                    : g.members().stream().anyMatch(PciFunction::boundToVfio);
             if (mine) {
                 wanted.add(g);
             }
@@ -121,7 +121,7 @@ public final class HostChecks {
         List<String> problems = new ArrayList<>();
         List<String> fixes = new ArrayList<>();
         for (IommuGroup g : wanted) {
-            List<PciDevice> blockers = in.device() != null ? g.blockersBesides(in.device()) : g.blockers();
+            List<PciFunction> blockers = in.device() != null ? g.blockersBesides(in.device()) : g.blockers();
             if (!blockers.isEmpty()) {
                 problems.add("group " + g.number() + " is not viable: " + blockers.stream()
                         .map(d -> d.address() + " is bound to " + d.driver()).collect(Collectors.joining(", ")));

@@ -10,16 +10,21 @@ import io.dmadirect.linux.vfio.VfioPciDevice;
 import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.pci.AddressMode;
+import io.dmadirect.pci.IommuContext;
 import io.dmadirect.pci.PciAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.function.Function;
 
 /**
  * iommufd ({@code /dev/iommu}) with the VFIO device cdev ({@code /dev/vfio/devices/vfioN}): one IO
  * address space (IOAS) that the device is bound and attached to, mapped with {@code IOMMU_IOAS_MAP}
- * at IOVAs we choose ({@code IOMMU_IOAS_MAP_FIXED_IOVA}).
+ * at IOVAs we choose ({@code IOMMU_IOAS_MAP_FIXED_IOVA}). The iommufd with its IOAS is the {@link IommuContext};
+ * the IOAS is its domain.
  *
  * <p><b>What has run where.</b> The rig's {@code iommufd} variant runs the whole HIL suite through it on
  * Linux 6.12 (edu and NVMe, MSI-X, a DMAR fault on an unmapped IOVA, as root and as nobody), and
@@ -30,30 +35,30 @@ import java.util.List;
  * @see <a href="https://docs.kernel.org/userspace-api/iommufd.html">IOMMUFD</a>
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html#vfio-device-cdev">VFIO device cdev</a>
  */
-public final class IommufdBackend implements IommuBackend {
+public final class IommufdBackend implements IommuContext, IommuBackend {
     /** EMSGSIZE: the range array was too small (not in {@code headers.Errno}). */
     private static final int EMSGSIZE = 90;
 
     private final Syscalls sys;
+    private final Function<PciAddress, String> cdevOf;
     private final int iommufd;
     private final int ioasId;
     private boolean closed;
 
-    private IommufdBackend(Syscalls sys, int iommufd, int ioasId) {
+    private IommufdBackend(Syscalls sys, Function<PciAddress, String> cdevOf, int iommufd, int ioasId) {
         this.sys = sys;
+        this.cdevOf = cdevOf;
         this.iommufd = iommufd;
         this.ioasId = ioasId;
     }
 
-    /** A backend and the device bound and attached to it. */
-    public record Opened(IommufdBackend iommu, VfioPciDevice device) {
-    }
-
     /**
-     * Opens {@code /dev/iommu}, allocates an IOAS, opens the device's cdev, binds it
-     * ({@code VFIO_DEVICE_BIND_IOMMUFD}) and attaches it to the IOAS ({@code VFIO_DEVICE_ATTACH_IOMMUFD_PT}).
+     * Opens {@code /dev/iommu} and allocates an IOAS ({@code IOMMU_IOAS_ALLOC}): the context, in which
+     * {@link #openDevice} binds and attaches devices.
+     *
+     * @param cdevOf the node of a device's VFIO cdev ({@code /dev/vfio/devices/vfioN})
      */
-    public static Opened open(Syscalls sys, String cdev, PciAddress address) {
+    public static IommufdBackend open(Syscalls sys, Function<PciAddress, String> cdevOf) {
         int iommufd;
         try {
             iommufd = sys.open("/dev/iommu", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
@@ -61,13 +66,25 @@ public final class IommufdBackend implements IommuBackend {
             throw e.errno() == Errno.ENOENT ? e.withRemedy("this kernel has no iommufd (needs 6.6+ with CONFIG_IOMMUFD); "
                     + "use the VFIO type1 container") : e;
         }
-        int deviceFd = -1;
         try {
             ByteBuffer alloc = struct(IommufdUapi.SIZEOF_IOAS_ALLOC);
             sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_ALLOC, alloc);
-            int ioas = alloc.getInt(8);
-            IommufdBackend backend = new IommufdBackend(sys, iommufd, ioas);
-            deviceFd = sys.open(cdev, Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+            return new IommufdBackend(sys, cdevOf, iommufd, alloc.getInt(8));
+        } catch (RuntimeException e) {
+            sys.close(iommufd);
+            throw e;
+        }
+    }
+
+    /**
+     * Opens the device's cdev, binds it to this iommufd ({@code VFIO_DEVICE_BIND_IOMMUFD}) and attaches it to the
+     * IOAS ({@code VFIO_DEVICE_ATTACH_IOMMUFD_PT}). On failure the cdev is closed again; the context stays open.
+     */
+    @Override
+    public VfioPciDevice openDevice(PciAddress address) {
+        String cdev = cdevOf.apply(address);
+        int deviceFd = sys.open(cdev, Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
+        try {
             ByteBuffer bind = struct(VfioUapi.SIZEOF_BIND_IOMMUFD);
             bind.putInt(8, iommufd);
             try {
@@ -76,14 +93,11 @@ public final class IommufdBackend implements IommuBackend {
                 throw bindRemedy(e, cdev, address);
             }
             ByteBuffer attach = struct(VfioUapi.SIZEOF_ATTACH_IOMMUFD_PT);
-            attach.putInt(8, ioas);
+            attach.putInt(8, ioasId);
             sys.ioctl(deviceFd, VfioUapi.VFIO_DEVICE_ATTACH_IOMMUFD_PT, attach);
-            return new Opened(backend, VfioPciDevice.fromCdev(sys, address, deviceFd));
+            return VfioPciDevice.fromCdev(sys, address, deviceFd);
         } catch (RuntimeException e) {
-            if (deviceFd >= 0) {
-                sys.close(deviceFd);
-            }
-            sys.close(iommufd);
+            sys.close(deviceFd);
             throw e;
         }
     }
@@ -119,6 +133,17 @@ public final class IommufdBackend implements IommuBackend {
     @Override
     public String name() {
         return "iommufd";
+    }
+
+    @Override
+    public AddressMode mode() {
+        return AddressMode.IOVA;
+    }
+
+    /** This IOAS. */
+    @Override
+    public Optional<IommuBackend> domain() {
+        return Optional.of(this);
     }
 
     /** {@code IOMMU_IOAS_IOVA_RANGES}, asked again with a larger array when the kernel answers EMSGSIZE. */

@@ -16,14 +16,33 @@ import java.util.stream.Stream;
  * The files of /sys, /proc and /dev under a root: "/" on a host, a temporary directory in tests that
  * build a fake tree. Readers never throw for a missing file; they answer empty, because a missing file
  * is itself an answer here (no IOMMU, no such driver, a kernel without the feature).
+ *
+ * <p>{@code /sys} and {@code /dev} may sit elsewhere than under the root ({@link #of(Path, Path)}): a PCI session
+ * is given its sysfs and device-node roots apart, and reads nothing else.
  */
 public final class HostTree {
     public static final HostTree HOST = new HostTree(Path.of("/"));
 
     private final Path root;
+    private final Path sys;
+    private final Path dev;
 
     public HostTree(Path root) {
+        this(root, root.resolve("sys"), root.resolve("dev"));
+    }
+
+    private HostTree(Path root, Path sys, Path dev) {
         this.root = root;
+        this.sys = sys;
+        this.dev = dev;
+    }
+
+    /**
+     * {@code /sys} at {@code sys} and {@code /dev} at {@code dev}; every other path (such as {@code /proc}) is the
+     * host's own.
+     */
+    public static HostTree of(Path sys, Path dev) {
+        return new HostTree(Path.of("/"), sys, dev);
     }
 
     public Path root() {
@@ -32,7 +51,14 @@ public final class HostTree {
 
     /** {@code absolute} ("/sys/bus/pci") under the root. */
     public Path path(String absolute) {
-        return root.resolve(absolute.startsWith("/") ? absolute.substring(1) : absolute);
+        String relative = absolute.startsWith("/") ? absolute.substring(1) : absolute;
+        if (relative.equals("sys") || relative.startsWith("sys/")) {
+            return sys.resolve(relative.substring(3).replaceFirst("^/", ""));
+        }
+        if (relative.equals("dev") || relative.startsWith("dev/")) {
+            return dev.resolve(relative.substring(3).replaceFirst("^/", ""));
+        }
+        return root.resolve(relative);
     }
 
     /** The file's text, trimmed; empty when it is missing or unreadable. */

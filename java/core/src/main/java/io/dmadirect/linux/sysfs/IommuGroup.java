@@ -12,13 +12,13 @@ import java.util.stream.Collectors;
  *
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html">VFIO: groups, devices and IOMMUs</a>
  */
-public record IommuGroup(int number, List<PciDevice> members) {
+public record IommuGroup(int number, List<PciFunction> members) {
 
     /** Drivers the kernel lets share a group with VFIO devices (vfio_driver_allowed[]). */
     static final List<String> ALLOWED_DRIVERS = List.of("pci-stub");
 
     /** Whether this member keeps the group viable. */
-    public static boolean memberAllowed(PciDevice d) {
+    public static boolean memberAllowed(PciFunction d) {
         return d.bridge() || !d.bound() || d.boundToVfio() || ALLOWED_DRIVERS.contains(d.driver());
     }
 
@@ -27,12 +27,12 @@ public record IommuGroup(int number, List<PciDevice> members) {
     }
 
     /** The members that keep the group from being opened. */
-    public List<PciDevice> blockers() {
+    public List<PciFunction> blockers() {
         return members.stream().filter(d -> !memberAllowed(d)).collect(Collectors.toList());
     }
 
     /** The members that would still block once {@code address} is bound to VFIO. */
-    public List<PciDevice> blockersBesides(String address) {
+    public List<PciFunction> blockersBesides(String address) {
         return blockers().stream().filter(d -> !d.address().equals(address)).collect(Collectors.toList());
     }
 }

@@ -1,6 +1,7 @@
 package io.dmadirect.linux.sysfs;
 
 
+import io.dmadirect.pci.PciAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,7 +15,8 @@ import java.util.stream.Collectors;
 /**
  * The PCI devices of /sys/bus/pci, their IOMMU groups, and what the host uses them for: block devices
  * and network interfaces, found by the sysfs path of the block or net device lying under the PCI
- * device's own (as lsblk and dpdk-devbind find them).
+ * device's own (as lsblk and dpdk-devbind find them); and the few links and lists a PCI session reads before it
+ * opens a device (its driver, IOMMU group, VFIO cdev, UIO node), so sessions and the CLI read sysfs in one place.
  */
 public final class PciBus {
     private static final String DEVICES = "/sys/bus/pci/devices";
@@ -31,15 +33,15 @@ public final class PciBus {
         return tree.path(DEVICES).resolve(address);
     }
 
-    public List<PciDevice> devices() {
-        List<PciDevice> found = new ArrayList<>();
+    public List<PciFunction> devices() {
+        List<PciFunction> found = new ArrayList<>();
         for (String address : tree.list(DEVICES)) {
             device(address).ifPresent(found::add);
         }
         return found;
     }
 
-    public Optional<PciDevice> device(String address) {
+    public Optional<PciFunction> device(String address) {
         Path dir = deviceDir(address);
         if (!Files.isDirectory(dir)) {
             return Optional.empty();
@@ -49,7 +51,7 @@ public final class PciBus {
                 .orElse(null);
         int group = tree.linkName(dir.resolve("iommu_group")).map(Integer::parseInt).orElse(-1);
         int node = tree.read(dir.resolve("numa_node")).map(Integer::parseInt).orElse(-1);
-        return Optional.of(new PciDevice(address, hex(tree.read(dir.resolve("vendor")), 0),
+        return Optional.of(new PciFunction(address, hex(tree.read(dir.resolve("vendor")), 0),
                 hex(tree.read(dir.resolve("device")), 0), classCode, isBridge(dir, classCode),
                 tree.linkName(dir.resolve("driver")).orElse(null), override, group, node));
     }
@@ -68,10 +70,70 @@ public final class PciBus {
         return cls == 0x0604 || cls == 0x0607 || cls == 0x0609;
     }
 
+    public Path deviceDir(PciAddress address) {
+        return deviceDir(address.toString());
+    }
+
+    /** The driver bound to {@code address} (its {@code driver} link); empty when none. */
+    public Optional<String> driverOf(PciAddress address) {
+        return tree.linkName(deviceDir(address).resolve("driver"));
+    }
+
+    /** The IOMMU group of {@code address} ({@code N} of its {@code iommu_group} link); empty when it has none. */
+    public Optional<String> iommuGroupOf(PciAddress address) {
+        return tree.linkName(deviceDir(address).resolve("iommu_group"));
+    }
+
+    /** Whether {@code /dev/vfio/noiommu-N} exists for {@code group}: vfio-pci in no-IOMMU mode. */
+    public boolean noIommuGroup(String group) {
+        return Files.exists(tree.path("/dev/vfio/noiommu-" + group));
+    }
+
+    /** The name of the device's VFIO cdev ({@code vfioN}) from its {@code vfio-dev/} (Linux 6.1+); empty when none. */
+    public Optional<String> vfioCdev(PciAddress address) {
+        return tree.list(deviceDir(address).resolve("vfio-dev")).stream().filter(n -> n.startsWith("vfio")).findFirst();
+    }
+
+    /** The node of that cdev, {@code /dev/vfio/devices/vfioN} (which may not exist: it needs Linux 6.6+). */
+    public Path vfioCdevNode(String cdev) {
+        return tree.path("/dev/vfio/devices").resolve(cdev);
+    }
+
+    /** The UIO node of a device bound to a UIO driver ({@code uioN} from its {@code uio/}); empty when none. */
+    public Optional<String> uioNode(PciAddress address) {
+        return tree.list(deviceDir(address).resolve("uio")).stream().findFirst();
+    }
+
+    /** The lines of the device's {@code resource} file (start, end, flags of each region); empty when unreadable. */
+    public List<String> resourceLines(PciAddress address) {
+        return tree.read(deviceDir(address).resolve("resource")).map(t -> t.lines().collect(Collectors.toList()))
+                .orElse(List.of());
+    }
+
+    /** A device listed in an IOMMU group's {@code devices/}, and its driver (null when none). */
+    public record GroupMember(String address, String driver) {
+    }
+
+    /** {@code /sys/kernel/iommu_groups/N/devices}. */
+    public Path groupDevicesDir(String group) {
+        return tree.path("/sys/kernel/iommu_groups").resolve(group).resolve("devices");
+    }
+
+    /** The devices of IOMMU group {@code group}, sorted, each with its driver; empty when the group is not there. */
+    public Optional<List<GroupMember>> groupMembers(String group) {
+        Path dir = groupDevicesDir(group);
+        if (!Files.isDirectory(dir)) {
+            return Optional.empty();
+        }
+        return Optional.of(tree.list(dir).stream()
+                .map(name -> new GroupMember(name, tree.linkName(dir.resolve(name).resolve("driver")).orElse(null)))
+                .collect(Collectors.toList()));
+    }
+
     /** The IOMMU groups by number, each with its PCI members. */
     public Map<Integer, IommuGroup> groups() {
-        Map<Integer, List<PciDevice>> members = new TreeMap<>();
-        for (PciDevice d : devices()) {
+        Map<Integer, List<PciFunction>> members = new TreeMap<>();
+        for (PciFunction d : devices()) {
             if (d.iommuGroup() >= 0) {
                 members.computeIfAbsent(d.iommuGroup(), g -> new ArrayList<>()).add(d);
             }
@@ -81,7 +143,7 @@ public final class PciBus {
         return groups;
     }
 
-    public Optional<IommuGroup> groupOf(PciDevice d) {
+    public Optional<IommuGroup> groupOf(PciFunction d) {
         return d.iommuGroup() < 0 ? Optional.empty() : Optional.ofNullable(groups().get(d.iommuGroup()));
     }
 

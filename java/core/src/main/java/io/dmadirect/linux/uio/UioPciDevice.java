@@ -9,21 +9,19 @@ import io.dmadirect.linux.headers.Mman;
 import io.dmadirect.linux.pci.FdInterrupt;
 import io.dmadirect.linux.pci.ConfigRegionDevice;
 import io.dmadirect.linux.pci.RegionIo;
+import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.Interrupt;
 import io.dmadirect.pci.InterruptKind;
 import io.dmadirect.linux.pci.MappedMmioRegion;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Stream;
 
 /**
  * A PCI function bound to {@code uio_pci_generic}: configuration space through sysfs {@code config},
@@ -42,6 +40,7 @@ public final class UioPciDevice extends ConfigRegionDevice {
     private static final long IORESOURCE_MEM = 0x200;
 
     private final Syscalls sys;
+    private final PciBus bus;
     private final PciAddress address;
     private final Path deviceDir;
     private final String uioNode;
@@ -51,8 +50,9 @@ public final class UioPciDevice extends ConfigRegionDevice {
     private UioInterrupt interrupt;
     private boolean closed;
 
-    private UioPciDevice(Syscalls sys, PciAddress address, Path deviceDir, String uioNode, int configFd) {
+    private UioPciDevice(Syscalls sys, PciBus bus, PciAddress address, Path deviceDir, String uioNode, int configFd) {
         this.sys = sys;
+        this.bus = bus;
         this.address = address;
         this.deviceDir = deviceDir;
         this.uioNode = uioNode;
@@ -60,19 +60,14 @@ public final class UioPciDevice extends ConfigRegionDevice {
         this.config = new RegionIo(sys, configFd, -1, 0, 4096, address + " config space");
     }
 
-    /** Opens the device bound to uio_pci_generic. */
-    public static UioPciDevice open(Syscalls sys, Path sysfs, PciAddress address) {
-        Path dir = sysfs.resolve("bus/pci/devices").resolve(address.toString());
-        String node;
-        try (Stream<Path> list = Files.list(dir.resolve("uio"))) {
-            node = list.map(p -> p.getFileName().toString()).sorted().findFirst().orElseThrow(IOException::new);
-        } catch (IOException e) {
-            throw LinuxException.setup("open " + address + " through UIO", "it has no uio node under " + dir,
-                    "bind it to uio_pci_generic (echo uio_pci_generic > " + dir + "/driver_override; echo "
-                            + address + " > /sys/bus/pci/drivers_probe)");
-        }
+    /** Opens the device bound to uio_pci_generic, finding its node and files on {@code bus}. */
+    public static UioPciDevice open(Syscalls sys, PciBus bus, PciAddress address) {
+        Path dir = bus.deviceDir(address);
+        String node = bus.uioNode(address).orElseThrow(() -> LinuxException.setup("open " + address + " through UIO",
+                "it has no uio node under " + dir, "bind it to uio_pci_generic (echo uio_pci_generic > " + dir
+                        + "/driver_override; echo " + address + " > /sys/bus/pci/drivers_probe)"));
         int fd = sys.open(dir.resolve("config").toString(), Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
-        UioPciDevice d = new UioPciDevice(sys, address, dir, node, fd);
+        UioPciDevice d = new UioPciDevice(sys, bus, address, dir, node, fd);
         LOG.log(Level.INFO, PREFIX + "opened {0} as /dev/{1}", address, node);
         return d;
     }
@@ -131,11 +126,15 @@ public final class UioPciDevice extends ConfigRegionDevice {
 
     /** Line {@code index} of sysfs {@code resource}: start, end, flags. */
     private long[] resource(int index) {
+        List<String> lines = bus.resourceLines(address);
+        if (lines.isEmpty()) {
+            throw LinuxException.setup("read the BARs of " + address, "cannot read " + deviceDir.resolve("resource"),
+                    "check " + deviceDir + "/resource");
+        }
         try {
-            List<String> lines = Files.readAllLines(deviceDir.resolve("resource"));
             String[] f = lines.get(index).trim().split("\\s+");
             return new long[] {Long.decode(f[0]), Long.decode(f[1]), Long.decode(f[2])};
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             throw LinuxException.setup("read the BARs of " + address, e.toString(), "check " + deviceDir + "/resource");
         }
     }

@@ -7,31 +7,40 @@ import io.dmadirect.linux.Remedies;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
+import io.dmadirect.linux.sysfs.HostTree;
+import io.dmadirect.linux.sysfs.PciBus;
+import io.dmadirect.pci.AddressMode;
+import io.dmadirect.pci.IommuContext;
+import io.dmadirect.pci.PciAddress;
 import io.dmadirect.spi.IommuBackend;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A VFIO container ({@code /dev/vfio/vfio}) with the type1 IOMMU, or the no-IOMMU driver for
  * {@code /dev/vfio/noiommu-N} groups. The IOMMU model is set when the first group joins, as VFIO
- * requires. As an {@link IommuBackend} it maps with {@code VFIO_IOMMU_MAP_DMA}.
+ * requires. As an {@link IommuContext} it opens devices through their groups, which join it; in type1 mode it is
+ * its own {@link IommuBackend} (the domain), and maps with {@code VFIO_IOMMU_MAP_DMA}.
  *
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html">VFIO</a>
  */
-public final class VfioContainer implements IommuBackend {
+public final class VfioContainer implements IommuContext, IommuBackend {
     private static final System.Logger LOG = System.getLogger(VfioContainer.class.getName());
     private static final String PREFIX = "pci/vfio: ";
 
     private final Syscalls sys;
+    private final PciBus bus;
     private final int fd;
     private final boolean noIommu;
     private Type1Info info;
     private boolean iommuSet;
     private boolean closed;
 
-    private VfioContainer(Syscalls sys, int fd, boolean noIommu) {
+    private VfioContainer(Syscalls sys, PciBus bus, int fd, boolean noIommu) {
         this.sys = sys;
+        this.bus = bus;
         this.fd = fd;
         this.noIommu = noIommu;
     }
@@ -42,13 +51,18 @@ public final class VfioContainer implements IommuBackend {
      * @param noIommu for groups of {@code /dev/vfio/noiommu-N}: no IOMMU, PA mode
      */
     public static VfioContainer open(Syscalls sys, boolean noIommu) {
+        return open(sys, new PciBus(HostTree.HOST), noIommu);
+    }
+
+    /** As {@link #open(Syscalls, boolean)}, finding the devices' IOMMU groups on {@code bus}. */
+    public static VfioContainer open(Syscalls sys, PciBus bus, boolean noIommu) {
         int fd;
         try {
             fd = sys.open("/dev/vfio/vfio", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
         } catch (LinuxException e) {
             throw e.withRemedy("load the vfio-pci module (modprobe vfio-pci) and check access to /dev/vfio/vfio");
         }
-        VfioContainer c = new VfioContainer(sys, fd, noIommu);
+        VfioContainer c = new VfioContainer(sys, bus, fd, noIommu);
         try {
             int version = sys.ioctl(fd, VfioUapi.VFIO_GET_API_VERSION, 0);
             if (version != VfioUapi.VFIO_API_VERSION) {
@@ -118,6 +132,23 @@ public final class VfioContainer implements IommuBackend {
     @Override
     public String name() {
         return noIommu ? "vfio-noiommu" : "vfio-type1";
+    }
+
+    @Override
+    public AddressMode mode() {
+        return noIommu ? AddressMode.PA : AddressMode.IOVA;
+    }
+
+    /** Opens {@code address} through its group, which joins this container (the first fixes the IOMMU model). */
+    @Override
+    public VfioPciDevice openDevice(PciAddress address) {
+        return VfioPciDevice.open(sys, bus, address, this);
+    }
+
+    /** This container in type1 mode; empty without an IOMMU. */
+    @Override
+    public Optional<IommuBackend> domain() {
+        return noIommu ? Optional.empty() : Optional.of(this);
     }
 
     @Override

@@ -4,9 +4,9 @@ import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
+import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.pci.PciAddress;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 
 /**
  * A VFIO group ({@code /dev/vfio/N}, or {@code /dev/vfio/noiommu-N}): checked for viability, joined to
@@ -30,7 +30,7 @@ final class VfioGroup implements AutoCloseable {
      *
      * @param group the number, as in {@code /sys/kernel/iommu_groups/N}
      */
-    static VfioGroup open(Syscalls sys, Path sysfs, String group, VfioContainer container) {
+    static VfioGroup open(Syscalls sys, PciBus bus, String group, VfioContainer container) {
         String path = "/dev/vfio/" + (container.noIommu() ? "noiommu-" : "") + group;
         int fd;
         try {
@@ -51,7 +51,7 @@ final class VfioGroup implements AutoCloseable {
             sys.ioctl(fd, VfioUapi.VFIO_GROUP_GET_STATUS, status);
             if ((status.getInt(4) & VfioUapi.VFIO_GROUP_FLAGS_VIABLE) == 0) {
                 throw LinuxException.setup("use VFIO group " + group, "the group is not viable: its devices are "
-                        + IommuGroupDevices.describe(sysfs, group),
+                        + IommuGroupDevices.describe(bus, group),
                         "bind every device of the group to vfio-pci or unbind it from its driver; devices of one "
                                 + "group share the IOMMU and can only be given to userspace together");
             }

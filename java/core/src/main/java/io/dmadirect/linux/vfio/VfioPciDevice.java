@@ -8,17 +8,15 @@ import io.dmadirect.DmaUsageException;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Mman;
+import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.Interrupt;
 import io.dmadirect.pci.InterruptKind;
 import io.dmadirect.linux.pci.MappedMmioRegion;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
-import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -66,27 +64,21 @@ public final class VfioPciDevice extends ConfigRegionDevice {
         this.config = new RegionIo(sys, fd, -1, cfg.getLong(24), cfg.getLong(16), address + " config space");
     }
 
-    /** The IOMMU group of {@code address}, from its sysfs {@code iommu_group} link. */
-    public static String iommuGroup(Path sysfs, PciAddress address) {
-        Path link = sysfs.resolve("bus/pci/devices").resolve(address.toString()).resolve("iommu_group");
-        try {
-            return Files.readSymbolicLink(link).getFileName().toString();
-        } catch (IOException e) {
-            throw LinuxException.setup("find the IOMMU group of " + address, "no " + link + " (" + e + ")",
-                    "check the address, boot with the IOMMU on (intel_iommu=on), or use vfio no-IOMMU mode "
-                            + "(vfio.enable_unsafe_noiommu_mode=1) or uio_pci_generic");
-        }
-    }
-
-    /** Whether {@code <dev>/vfio/noiommu-N} exists for the group: vfio-pci without an IOMMU. */
-    public static boolean isNoIommuGroup(Path dev, String group) {
-        return Files.exists(dev.resolve("vfio/noiommu-" + group));
+    /**
+     * The IOMMU group of {@code address}, from its sysfs {@code iommu_group} link; refused with the remedy when it
+     * has none.
+     */
+    public static String iommuGroup(PciBus bus, PciAddress address) {
+        return bus.iommuGroupOf(address).orElseThrow(() -> LinuxException.setup("find the IOMMU group of " + address,
+                "no " + bus.deviceDir(address).resolve("iommu_group") + " (the device is missing or has no group)",
+                "check the address, boot with the IOMMU on (intel_iommu=on), or use vfio no-IOMMU mode "
+                        + "(vfio.enable_unsafe_noiommu_mode=1) or uio_pci_generic"));
     }
 
     /** Opens the device through its group, which joins {@code container}. */
-    public static VfioPciDevice open(Syscalls sys, Path sysfs, PciAddress address, VfioContainer container) {
-        String groupNumber = iommuGroup(sysfs, address);
-        VfioGroup group = VfioGroup.open(sys, sysfs, groupNumber, container);
+    public static VfioPciDevice open(Syscalls sys, PciBus bus, PciAddress address, VfioContainer container) {
+        String groupNumber = iommuGroup(bus, address);
+        VfioGroup group = VfioGroup.open(sys, bus, groupNumber, container);
         try {
             int fd = group.deviceFd(address);
             try {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.spi.IovaRange;
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.vfio.VfioPciDevice;
 import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.pci.PciAddress;
 import java.nio.ByteBuffer;
@@ -35,8 +36,8 @@ class IommufdBackendTest {
     @Test
     void opensBindsAttachesMapsAndUnmaps() {
         FakeIommufdKernel k = new FakeIommufdKernel();
-        IommufdBackend.Opened opened = IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("0000:00:04.0"));
-        IommufdBackend iommu = opened.iommu();
+        IommufdBackend iommu = IommufdBackend.open(k, address -> "/dev/vfio/devices/vfio0");
+        VfioPciDevice device = iommu.openDevice(PciAddress.parse("0000:00:04.0"));
         assertEquals(List.of("/dev/iommu", "/dev/vfio/devices/vfio0"), k.opened);
         assertEquals(7, iommu.ioasId());
 
@@ -63,7 +64,7 @@ class IommufdBackendTest {
         assertEquals(List.of(24, 7), List.of(unmap.getInt(0), unmap.getInt(4)));
         assertEquals(List.of(0x40_0000L, 0x20_0000L), List.of(unmap.getLong(8), unmap.getLong(16)));
 
-        opened.device().close();
+        device.close();
         iommu.close();
         assertEquals(List.of(11, 10), k.closed, "the device first, then /dev/iommu");
     }
@@ -75,7 +76,7 @@ class IommufdBackendTest {
         for (int i = 0; i < 12; i++) {
             k.ranges[i] = new long[] {(long) i << 32, ((long) i << 32) + 0xffff_ffffL - 0x10_0000};
         }
-        IommufdBackend iommu = IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("00:04.0")).iommu();
+        IommufdBackend iommu = openedWithDevice(k);
         List<IovaRange> ranges = iommu.validRanges();
         assertEquals(12, ranges.size());
         assertEquals(new IovaRange(11L << 32, (11L << 32) + 0xffef_ffffL), ranges.get(11));
@@ -87,7 +88,7 @@ class IommufdBackendTest {
     @Test
     void aMapPastTheMemlockLimitSaysSo() {
         FakeIommufdKernel k = new FakeIommufdKernel();
-        IommufdBackend iommu = IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("00:04.0")).iommu();
+        IommufdBackend iommu = openedWithDevice(k);
         k.mapErrno = 12;
         LinuxException e = assertThrows(LinuxException.class, () -> iommu.map(0x40_0000, 0x7f12_3400_0000L, 0x20_0000));
         assertEquals(12, e.errno());
@@ -103,8 +104,9 @@ class IommufdBackendTest {
         for (int errno : new int[] {22, 16}) {
             FakeIommufdKernel k = new FakeIommufdKernel();
             k.bindErrno = errno;
-            LinuxException e = assertThrows(LinuxException.class,
-                    () -> IommufdBackend.open(k, "/dev/vfio/devices/vfio0", PciAddress.parse("00:04.0")));
+            IommufdBackend iommu = IommufdBackend.open(k, address -> "/dev/vfio/devices/vfio0");
+            LinuxException e = assertThrows(LinuxException.class, () -> iommu.openDevice(PciAddress.parse("00:04.0")));
+            iommu.close();
             assertEquals(errno, e.errno());
             String reason = errno == 22 ? "0000:00:04.0 is already open through /dev/vfio/devices/vfio0"
                     : "the IOMMU group of 0000:00:04.0 is open through /dev/vfio/N";
@@ -112,6 +114,13 @@ class IommufdBackendTest {
                     e.getMessage());
             assertEquals(List.of(11, 10), k.closed, "the cdev and /dev/iommu are closed again");
         }
+    }
+
+    /** The context with 00:04.0 opened in it, as a session opens it. */
+    private static IommufdBackend openedWithDevice(FakeIommufdKernel k) {
+        IommufdBackend iommu = IommufdBackend.open(k, address -> "/dev/vfio/devices/vfio0");
+        iommu.openDevice(PciAddress.parse("00:04.0"));
+        return iommu;
     }
 
     private static ByteBuffer le(byte[] bytes) {

@@ -85,10 +85,10 @@ class ParsersTest {
         FakeSysfs sys = new FakeSysfs(tmp).device("0000:00:01.0", "8086:7191", 0x060400, "pcieport", 2)
                 .device("0000:00:04.0", "1234:11e8", 0x00ff00, null, 2);
         PciBus bus = new PciBus(sys.tree);
-        PciDevice bridge = bus.device("0000:00:01.0").orElseThrow();
+        PciFunction bridge = bus.device("0000:00:01.0").orElseThrow();
         assertTrue(bridge.bridge());
         assertEquals("pcieport", bridge.driver());
-        PciDevice edu = bus.device("0000:00:04.0").orElseThrow();
+        PciFunction edu = bus.device("0000:00:04.0").orElseThrow();
         assertEquals("1234:11e8", edu.id());
         assertEquals(2, edu.iommuGroup());
         assertNull(edu.driverOverride());

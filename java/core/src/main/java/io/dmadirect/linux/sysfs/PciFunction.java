@@ -13,7 +13,7 @@ package io.dmadirect.linux.sysfs;
  * @param iommuGroup     the IOMMU group number, or -1 when the device has none (IOMMU off)
  * @param numaNode       the NUMA node, or -1 when unknown
  */
-public record PciDevice(String address, int vendor, int device, int classCode, boolean bridge, String driver,
+public record PciFunction(String address, int vendor, int device, int classCode, boolean bridge, String driver,
         String driverOverride, int iommuGroup, int numaNode) {
 
     /** {@code 8086:10d3}, as lspci -n and the udev rules write it. */
