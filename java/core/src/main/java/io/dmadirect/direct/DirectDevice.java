@@ -225,9 +225,8 @@ final class DirectDevice implements DmaDevice {
             parts.caches().flush(cpu, reserved);
         }
         AllocationPath path = aligned > pages.maxPagesBytes() ? AllocationPath.CONTIGUOUS : AllocationPath.PAGES;
-        CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, phys, cpu,
-                p.physToDma(phys), size, reserved, pages.zone(handle), p.zoneChoice.zone(), path,
-                steps.list(), cpuMapped, decrypted);
+        CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, p.physToDma(phys), size, reserved,
+                pages.zone(handle), p.zoneChoice.zone(), path, steps.list(), cpuMapped, decrypted);
         pages.setOwner(handle, buffer);
         return buffer;
     }
@@ -253,7 +252,7 @@ final class DirectDevice implements DmaDevice {
             RawMemory.fill(cpu, size, (byte) 0);
         }
         long dma = poolDma(p, phys, shared);
-        CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, phys, cpu, dma, size,
+        CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
                 AllocationPath.ATOMIC_POOL, steps.list(), true, false);
         platform.pools.setOwner(handle, buffer);
@@ -284,7 +283,7 @@ final class DirectDevice implements DmaDevice {
         long cpu = swiotlb.cpuAddress(handle);
         RawMemory.fill(cpu, size, (byte) 0);
         // The bounce pool was made shared when it was set up, so its DMA address carries no encryption bit.
-        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle, phys, cpu,
+        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle,
                 DmaDirect.physToDmaUnencrypted(p.dma, phys), size, aligned, parts.zones().zoneOf(phys), p.zoneChoice.zone(),
                 AllocationPath.SWIOTLB, steps.list(), true, false);
         swiotlb.setOwner(handle, buffer);
@@ -333,14 +332,17 @@ final class DirectDevice implements DmaDevice {
     }
 
     private void release(CoherentBuffer buffer) {
-        if (buffer.decrypted && !parts.encryption().setEncrypted(buffer.physAddress, buffer.allocatedSize())) {
-            // dma_set_encrypted() failed: the memory may still be shared, so it must never be reused.
-            if (buffer.backing == pageBacking) {
-                pages.setOwner(buffer.handle, null);
+        if (buffer.decrypted) {
+            long phys = buffer.physAddress();
+            if (!parts.encryption().setEncrypted(phys, buffer.allocatedSize())) {
+                // dma_set_encrypted() failed: the memory may still be shared, so it must never be reused.
+                if (buffer.backing == pageBacking) {
+                    pages.setOwner(buffer.handle, null);
+                }
+                platform.leaked(buffer.allocatedSize(), "dma_set_encrypted failed for " + Sizes.hex(phys)
+                        + " of " + name());
+                return;
             }
-            platform.leaked(buffer.allocatedSize(), "dma_set_encrypted failed for " + Sizes.hex(buffer.physAddress)
-                    + " of " + name());
-            return;
         }
         buffer.backing.free(buffer.handle);
     }
