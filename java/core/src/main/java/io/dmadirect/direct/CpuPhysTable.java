@@ -35,7 +35,7 @@ final class CpuPhysTable {
             MemoryRun run = sorted.get(i);
             start[i] = run.cpuAddress();
             end[i] = run.cpuAddress() + run.size();
-            phys[i] = run.physBase();
+            phys[i] = run.frameBase();
         }
         return new CpuPhysTable(start, end, phys);
     }

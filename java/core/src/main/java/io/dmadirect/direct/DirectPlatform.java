@@ -222,7 +222,7 @@ public final class DirectPlatform implements DmaPlatform {
         long lowest = DmaDirect.DMA_MAPPING_ERROR;
         long frameSize = parts.memory().frameSize();
         for (MemoryRun run : parts.memory().runs()) {
-            long end = DmaDirect.lowestReachableEnd(dev, run.physBase(), run.size(), frameSize);
+            long end = DmaDirect.lowestReachableEnd(dev, run.frameBase(), run.size(), frameSize);
             if (Long.compareUnsigned(end, lowest) < 0) {
                 lowest = end;
             }

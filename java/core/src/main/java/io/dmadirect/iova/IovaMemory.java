@@ -259,8 +259,8 @@ public final class IovaMemory implements PhysicalMemory {
         RuntimeException first = null;
         for (MemoryRun r : runs) {
             try {
-                iommu.unmap(r.physBase(), r.size());
-                iovas.free(r.physBase(), r.size());
+                iommu.unmap(r.frameBase(), r.size());
+                iovas.free(r.frameBase(), r.size());
             } catch (RuntimeException e) {
                 if (first == null) {
                     first = e;

@@ -183,7 +183,7 @@ public final class SimulatedMemory implements PhysicalMemory {
         }
 
         @Override
-        public long physBase() {
+        public long frameBase() {
             return physBase;
         }
 

@@ -22,7 +22,7 @@ import java.util.List;
  *       Needs CAP_SYS_ADMIN, which is checked before any hugepage is touched;</li>
  *   <li>{@link #openForIommu}, IOVA mode: no pagemap, no mlock, no root. Each segment is one run by
  *       virtual address, which {@code IovaMemory} maps into the IOMMU (pinning it there); the runs have no
- *       physical address ({@code physBase()} throws) and {@link #physAddress} knows none.</li>
+ *       physical address ({@code frameBase()} throws) and {@link #physAddress} knows none.</li>
  * </ul>
  * Both need reserved hugepages and enough RLIMIT_MEMLOCK, and say how to get them when they are missing.
  *

@@ -34,12 +34,12 @@ final class HugepageRun implements MemoryRun {
     }
 
     /**
-     * The physical address of the first byte.
+     * The physical address of the first byte (this memory is the PA-mode side of {@link MemoryRun#frameBase()}).
      *
      * @throws DmaUsageException for memory opened for an IOMMU, which has none
      */
     @Override
-    public long physBase() {
+    public long frameBase() {
         if (physBase == UNKNOWN) {
             throw new DmaUsageException("failed to give the physical address of hugepage memory at "
                     + Sizes.hex(cpuAddress) + ": it was opened for IOVA mode (HugepageMemory.openForIommu), which "

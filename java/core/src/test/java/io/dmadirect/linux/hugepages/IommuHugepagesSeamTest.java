@@ -51,7 +51,7 @@ class IommuHugepagesSeamTest {
         assertEquals(1, runs.size(), "one segment is one run by virtual address: " + runs);
         assertEquals(8 * Sizes.MiB, runs.get(0).size());
         assertEquals(FAKE_MAPPING, runs.get(0).cpuAddress());
-        DmaUsageException e = assertThrows(DmaUsageException.class, () -> runs.get(0).physBase());
+        DmaUsageException e = assertThrows(DmaUsageException.class, () -> runs.get(0).frameBase());
         assertTrue(e.getMessage().contains("opened for IOVA mode") && e.getMessage().contains("IovaMemory"),
                 e.getMessage());
         assertEquals(HugepageMemory.NO_ADDRESS, memory.physAddress(FAKE_MAPPING + 4096), "no physical address known");
@@ -60,7 +60,7 @@ class IommuHugepagesSeamTest {
         SimulatedIommu iommu = SimulatedIommu.likeIntelIommu();
         IovaMemory iova = IovaMemory.map(memory, iommu, ZoneLayout.DEFAULT, sys::directView);
         assertEquals(8 * Sizes.MiB, iova.mappedBytes());
-        long first = iova.runs().get(0).physBase();
+        long first = iova.runs().get(0).frameBase();
         assertEquals(iova.runs().get(0).cpuAddress(), iommu.translate(first, 4096), "the IOVA reaches the CPU address");
         iova.close();
         assertEquals(0, iommu.mappingCount());
