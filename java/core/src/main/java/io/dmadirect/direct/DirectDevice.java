@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.AllocationPath;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAttr;
@@ -360,7 +361,7 @@ final class DirectDevice implements DmaDevice {
 
     private Optional<DmaBuffer> findBufferEntered(long dmaAddress) {
         long phys = DmaDirect.dmaToPhys(policy.dma, dmaAddress);
-        if (phys == DmaDirect.PHYS_ADDR_MAX) {
+        if (phys == Addresses.NONE) {
             return Optional.empty();
         }
         Object owner = pages.ownerAt(phys);

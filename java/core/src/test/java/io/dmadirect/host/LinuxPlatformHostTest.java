@@ -1,5 +1,6 @@
 package io.dmadirect.host;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.HostRequirement;
 import io.dmadirect.linux.IndependentPagemap;
 import io.dmadirect.linux.LinuxException;
@@ -140,9 +141,9 @@ class LinuxPlatformHostTest {
                 long cpu = run.cpuAddress() + offset + 123;
                 assertEquals(IndependentPagemap.physicalAddress(cpu), platform.dmaAddress(cpu));
             }
-            assertEquals(HugepageMemory.NO_ADDRESS, platform.dmaAddress(run.cpuAddress() - 1 - 8 * Sizes.GiB));
+            assertEquals(Addresses.NONE, platform.dmaAddress(run.cpuAddress() - 1 - 8 * Sizes.GiB));
         }
-        assertEquals(HugepageMemory.NO_ADDRESS, platform.dmaAddress(0));
+        assertEquals(Addresses.NONE, platform.dmaAddress(0));
     }
 
     @Test

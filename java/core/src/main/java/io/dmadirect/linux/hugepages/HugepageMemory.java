@@ -1,5 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Syscalls;
@@ -30,8 +31,6 @@ import java.util.List;
  * @see <a href="https://docs.kernel.org/admin-guide/mm/pagemap.html">pagemap</a>
  */
 public final class HugepageMemory implements PhysicalMemory {
-    /** Returned by {@link #physAddress} for an address not held: all ones, as the kernel's {@code DMA_MAPPING_ERROR}. */
-    public static final long NO_ADDRESS = AddressTable.NO_ADDRESS;
     private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
     private static final String PREFIX = "linux/hugepages: ";
     /** The most one attempt of low memory on demand may take. */
@@ -224,7 +223,7 @@ public final class HugepageMemory implements PhysicalMemory {
 
     /**
      * The physical address of a CPU virtual address inside this memory, by table lookup: no system call,
-     * no allocation, safe from any thread, a few nanoseconds. Returns {@link #NO_ADDRESS} for an address
+     * no allocation, safe from any thread, a few nanoseconds. Returns {@link Addresses#NONE} for an address
      * this memory does not hold (or after close), and for every address of memory opened for an IOMMU. A
      * pagemap read does the same in about half a microsecond.
      */
@@ -278,7 +277,7 @@ public final class HugepageMemory implements PhysicalMemory {
         long pageSize = options.pageSize().bytes();
         if (!segment.translated()) {
             // One run by virtual address: the IOMMU maps it as one chunk whatever the physical layout.
-            MemoryRun run = new HugepageRun(HugepageRun.UNKNOWN, segment.length(), segment.address(), sys,
+            MemoryRun run = new HugepageRun(Addresses.NONE, segment.length(), segment.address(), sys,
                     () -> closed);
             runs.add(run);
             return List.of(run);
@@ -303,7 +302,7 @@ public final class HugepageMemory implements PhysicalMemory {
         long[] entries = phys.clone();
         for (int i = 0; i < entries.length; i++) {
             if (!held[i]) {
-                entries[i] = NO_ADDRESS;
+                entries[i] = Addresses.NONE;
             }
         }
         return entries;

@@ -1,5 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.FakeHost;
 import io.dmadirect.linux.FakeSyscalls;
 import io.dmadirect.linux.LinuxException;
@@ -54,7 +55,7 @@ class IommuHugepagesSeamTest {
         DmaUsageException e = assertThrows(DmaUsageException.class, () -> runs.get(0).frameBase());
         assertTrue(e.getMessage().contains("opened for IOVA mode") && e.getMessage().contains("IovaMemory"),
                 e.getMessage());
-        assertEquals(HugepageMemory.NO_ADDRESS, memory.physAddress(FAKE_MAPPING + 4096), "no physical address known");
+        assertEquals(Addresses.NONE, memory.physAddress(FAKE_MAPPING + 4096), "no physical address known");
 
         // The IOMMU maps it by virtual address, never asking for a physical one.
         SimulatedIommu iommu = SimulatedIommu.likeIntelIommu();
