@@ -5,7 +5,7 @@ import io.dmadirect.host.LinuxPlatform;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.linux.hugepages.HugepageMemory;
 import io.dmadirect.linux.hugepages.HugepageOptions;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.linux.hugepages.Pagemap;
 
 import io.dmadirect.DeviceProperties;
@@ -71,7 +71,7 @@ public final class PlatformProbe {
             } else {
                 LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS.withHugepages(hugepages);
                 if (mode.equals("hold")) {
-                    options = options.withLowMemory(new LowMemoryReserve(0, 2 * Sizes.MiB, 0, 20 * Sizes.GiB));
+                    options = options.withLowMemory(new LowMemoryQuota(0, 2 * Sizes.MiB, 0, 20 * Sizes.GiB));
                 }
                 DmaPlatform platform = LinuxPlatform.open(options);
                 DmaDevice device = platform.attach(DeviceProperties.simple("probe"));

@@ -72,7 +72,7 @@ public final class HugepageMemory implements PhysicalMemory {
             generalPages = initialPages;
         }
         if (addressing == HugepageAddressing.PHYSICAL) {
-            lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST)
+            lowMemoryReport = new LowMemorySearch(sys, mapper, sysfs, options, FreeMemory.HOST)
                     .take(heldBytes(), this::addSegment);
         } else {
             // Low physical pages buy nothing here: the IOMMU places the memory at IOVAs below any mask.
@@ -195,11 +195,11 @@ public final class HugepageMemory implements PhysicalMemory {
         long searchBytes = sysfs.availableHugepages(options.pageSize()) * pageSize;
         boolean zoneDma = Long.compareUnsigned(physLimit, options.zoneLayout().zoneDmaLimit()) <= 0;
         long ballast = options.lowMemory().ballastBytes() > 0 ? options.lowMemory().ballastBytes()
-                : Math.max(0, FreeMemory.HOST.availableBytes() - LowMemoryReserver.HOST_FLOOR_BYTES);
-        LowMemoryReserve wanted = zoneDma ? new LowMemoryReserve(bytes, 0, searchBytes, 0)
-                : new LowMemoryReserve(0, bytes, searchBytes, ballast);
+                : Math.max(0, FreeMemory.HOST.availableBytes() - LowMemorySearch.HOST_FLOOR_BYTES);
+        LowMemoryQuota wanted = zoneDma ? new LowMemoryQuota(bytes, 0, searchBytes, 0)
+                : new LowMemoryQuota(0, bytes, searchBytes, ballast);
         List<MemoryRun> added = new ArrayList<>();
-        LowMemoryReport report = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST, wanted, physLimit,
+        LowMemoryReport report = new LowMemorySearch(sys, mapper, sysfs, options, FreeMemory.HOST, wanted, physLimit,
                 ON_DEMAND_TIME_LIMIT_NANOS).take(heldBytes(), segment -> {
                     List<MemoryRun> runs = addSegment(segment);
                     added.addAll(runs);

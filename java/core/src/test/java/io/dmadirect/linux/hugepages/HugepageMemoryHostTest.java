@@ -157,7 +157,7 @@ class HugepageMemoryHostTest {
     void lowMemoryReserveKeepsOnlyLowPagesAndGivesTheRestBack() {
         try (ReservedHugepages pool = ReservedHugepages.atLeastAvailable(HugepageSize.SIZE_2M, 9)) {
             long freeBefore = pool.free();
-            LowMemoryReserve reserve = new LowMemoryReserve(2 * Sizes.MiB, 4 * Sizes.MiB, 8 * PAGE);
+            LowMemoryQuota reserve = new LowMemoryQuota(2 * Sizes.MiB, 4 * Sizes.MiB, 8 * PAGE);
             try (HugepageMemory memory = HugepageMemory.open(OPTIONS.withInitialBytes(PAGE).withLowMemory(reserve))) {
                 LowMemoryReport report = memory.lowMemoryReport();
                 System.out.println("host: low-memory reserve " + report);

@@ -117,7 +117,7 @@ class IommuHugepagesSeamTest {
     void theLowMemoryReserveIsNotTakenForAnIommu() {
         FakeSyscalls sys = new FakeSyscalls();
         FakeHost host = new FakeHost(tmp).pool(HugepageSize.SIZE_2M, 16, 16);
-        HugepageOptions withReserve = OPTIONS.withLowMemory(new LowMemoryReserve(0, 4 * Sizes.MiB, 16 * Sizes.MiB));
+        HugepageOptions withReserve = OPTIONS.withLowMemory(new LowMemoryQuota(0, 4 * Sizes.MiB, 16 * Sizes.MiB));
         try (HugepageMemory memory = HugepageMemory.openForIommu(withReserve, sys, host.sysfs(), NONE, host.memoryMap())) {
             assertEquals(1, sys.calls.stream().filter("mmap"::equals).count(), "only the initial segment");
             assertEquals(0, memory.lowMemoryReport().lowBytes());
