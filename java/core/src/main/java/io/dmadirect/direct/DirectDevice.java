@@ -16,6 +16,7 @@ import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.RawMemory;
+import io.dmadirect.pool.AtomicPools;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -242,7 +243,7 @@ final class DirectDevice implements DmaDevice {
         boolean shared = platform.poolMemoryShared();
         long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned,
                 (phys, bytes) -> DmaDirect.withinLimit(poolDma(p, phys, shared), bytes, p.coherentLimit));
-        if (handle == 0) {
+        if (handle == AtomicPools.NONE) {
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
             throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
                     steps, pages.stats());
