@@ -9,7 +9,7 @@ import java.util.List;
  * (DMA on a host without low memory shows 0 managed pages), since "no ZONE_DMA memory" is an answer.
  */
 public final class Zones {
-    /** One zone of one node, as /proc/zoneinfo shows it (not {@code io.dmadirect.Zone}); pages are of the base page size. */
+    /** One zone of one node as /proc/zoneinfo shows it (not {@code io.dmadirect.Zone}); pages of the base size. */
     public record ZoneInfo(int node, String name, long startPfn, long spannedPages, long presentPages,
             long managedPages) {
     }
