@@ -11,7 +11,7 @@ import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.host.LinuxPlatformOptions;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
@@ -46,7 +46,7 @@ public final class RealHost {
         // region:pa-platform
         LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(64 * MiB).withMaxBytes(GiB))
-                .withLowMemory(new LowMemoryReserve(0, 8 * MiB, 0, 20 * GiB));   // keep 8 MiB below 4 GiB
+                .withLowMemory(new LowMemoryQuota(0, 8 * MiB, 0, 20 * GiB));   // keep 8 MiB below 4 GiB
         try (DmaPlatform platform = LinuxPlatform.open(options)) {
             System.out.println(platform.memoryStats());     // what each zone holds and has free
             return platform.zoneDmaBits();

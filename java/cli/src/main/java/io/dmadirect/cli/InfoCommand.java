@@ -42,7 +42,7 @@ public final class InfoCommand implements Callable<Integer> {
         memory.put("requiredMaskBits", highest < 0 ? null : DmaMask.bits(64 - Long.numberOfLeadingZeros(highest)).bits());
         long page = Host.pageSize();
         List<Map<String, Object>> zones = new ArrayList<>();
-        for (Zones.Zone z : Zones.read(tree)) {
+        for (Zones.ZoneInfo z : Zones.read(tree)) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("node", z.node());
             m.put("zone", z.name());

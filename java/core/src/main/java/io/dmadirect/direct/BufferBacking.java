@@ -9,6 +9,9 @@ import java.nio.ByteBuffer;
  */
 public interface BufferBacking {
 
+    /** The physical address of the live allocation {@code handle}, as its allocator knows it. */
+    long physAddress(long handle);
+
     ByteBuffer cpuView(long handle, int length);
 
     void free(long handle);

@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.spi.MemoryRun;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -11,9 +12,6 @@ import java.util.List;
  * object. It is immutable; the platform swaps in a new one when its memory grows.
  */
 final class CpuPhysTable {
-    /** What {@link #physOf} returns for memory the table does not hold. */
-    static final long NOT_PINNED = -1L;
-
     private final long[] cpuStart;
     private final long[] cpuEnd;
     private final long[] physStart;
@@ -35,7 +33,7 @@ final class CpuPhysTable {
             MemoryRun run = sorted.get(i);
             start[i] = run.cpuAddress();
             end[i] = run.cpuAddress() + run.size();
-            phys[i] = run.physBase();
+            phys[i] = run.frameBase();
         }
         return new CpuPhysTable(start, end, phys);
     }
@@ -46,7 +44,7 @@ final class CpuPhysTable {
 
     /**
      * The physical address of {@code cpu} when all of {@code [cpu, cpu + size)} lies in one run, which is
-     * contiguous physically; {@link #NOT_PINNED} otherwise.
+     * contiguous physically; {@link Addresses#NONE} otherwise.
      */
     long physOf(long cpu, long size) {
         int lo = 0;
@@ -61,7 +59,7 @@ final class CpuPhysTable {
         }
         int i = lo - 1;
         if (i < 0 || cpu + size > cpuEnd[i] || cpu + size < cpu) {
-            return NOT_PINNED;
+            return Addresses.NONE;
         }
         return physStart[i] + (cpu - cpuStart[i]);
     }

@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.AllocationPath;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAttr;
@@ -15,6 +16,7 @@ import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.RawMemory;
+import io.dmadirect.pool.AtomicPools;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,9 +227,8 @@ final class DirectDevice implements DmaDevice {
             parts.caches().flush(cpu, reserved);
         }
         AllocationPath path = aligned > pages.maxPagesBytes() ? AllocationPath.CONTIGUOUS : AllocationPath.PAGES;
-        CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, phys, cpu,
-                p.physToDma(phys), size, reserved, pages.zone(handle), p.zoneChoice.zone(), path,
-                steps.list(), cpuMapped, decrypted);
+        CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, p.physToDma(phys), size, reserved,
+                pages.zone(handle), p.zoneChoice.zone(), path, steps.list(), cpuMapped, decrypted);
         pages.setOwner(handle, buffer);
         return buffer;
     }
@@ -242,7 +243,7 @@ final class DirectDevice implements DmaDevice {
         boolean shared = platform.poolMemoryShared();
         long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned,
                 (phys, bytes) -> DmaDirect.withinLimit(poolDma(p, phys, shared), bytes, p.coherentLimit));
-        if (handle == 0) {
+        if (handle == AtomicPools.NONE) {
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
             throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
                     steps, pages.stats());
@@ -253,7 +254,7 @@ final class DirectDevice implements DmaDevice {
             RawMemory.fill(cpu, size, (byte) 0);
         }
         long dma = poolDma(p, phys, shared);
-        CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, phys, cpu, dma, size,
+        CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
                 AllocationPath.ATOMIC_POOL, steps.list(), true, false);
         platform.pools.setOwner(handle, buffer);
@@ -284,7 +285,7 @@ final class DirectDevice implements DmaDevice {
         long cpu = swiotlb.cpuAddress(handle);
         RawMemory.fill(cpu, size, (byte) 0);
         // The bounce pool was made shared when it was set up, so its DMA address carries no encryption bit.
-        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle, phys, cpu,
+        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle,
                 DmaDirect.physToDmaUnencrypted(p.dma, phys), size, aligned, parts.zones().zoneOf(phys), p.zoneChoice.zone(),
                 AllocationPath.SWIOTLB, steps.list(), true, false);
         swiotlb.setOwner(handle, buffer);
@@ -333,14 +334,17 @@ final class DirectDevice implements DmaDevice {
     }
 
     private void release(CoherentBuffer buffer) {
-        if (buffer.decrypted && !parts.encryption().setEncrypted(buffer.physAddress, buffer.allocatedSize())) {
-            // dma_set_encrypted() failed: the memory may still be shared, so it must never be reused.
-            if (buffer.backing == pageBacking) {
-                pages.setOwner(buffer.handle, null);
+        if (buffer.decrypted) {
+            long phys = buffer.physAddress();
+            if (!parts.encryption().setEncrypted(phys, buffer.allocatedSize())) {
+                // dma_set_encrypted() failed: the memory may still be shared, so it must never be reused.
+                if (buffer.backing == pageBacking) {
+                    pages.setOwner(buffer.handle, null);
+                }
+                platform.leaked(buffer.allocatedSize(), "dma_set_encrypted failed for " + Sizes.hex(phys)
+                        + " of " + name());
+                return;
             }
-            platform.leaked(buffer.allocatedSize(), "dma_set_encrypted failed for " + Sizes.hex(buffer.physAddress)
-                    + " of " + name());
-            return;
         }
         buffer.backing.free(buffer.handle);
     }
@@ -358,7 +362,7 @@ final class DirectDevice implements DmaDevice {
 
     private Optional<DmaBuffer> findBufferEntered(long dmaAddress) {
         long phys = DmaDirect.dmaToPhys(policy.dma, dmaAddress);
-        if (phys == DmaDirect.PHYS_ADDR_MAX) {
+        if (phys == Addresses.NONE) {
             return Optional.empty();
         }
         Object owner = pages.ownerAt(phys);

@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaMask;
@@ -65,7 +66,7 @@ public final class DirectPlatform implements DmaPlatform {
     long cpuToPhys(long cpu, long size) {
         CpuPhysTable table = cpuTable;
         long phys = table.physOf(cpu, size);
-        if (phys == CpuPhysTable.NOT_PINNED) {
+        if (phys == Addresses.NONE) {
             java.util.List<MemoryRun> runs = parts.memory().runs();
             if (runs.size() != table.size()) {
                 table = CpuPhysTable.of(runs);
@@ -222,7 +223,7 @@ public final class DirectPlatform implements DmaPlatform {
         long lowest = DmaDirect.DMA_MAPPING_ERROR;
         long frameSize = parts.memory().frameSize();
         for (MemoryRun run : parts.memory().runs()) {
-            long end = DmaDirect.lowestReachableEnd(dev, run.physBase(), run.size(), frameSize);
+            long end = DmaDirect.lowestReachableEnd(dev, run.frameBase(), run.size(), frameSize);
             if (Long.compareUnsigned(end, lowest) < 0) {
                 lowest = end;
             }

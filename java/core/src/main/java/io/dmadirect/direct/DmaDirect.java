@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaRange;
 import io.dmadirect.Zone;
@@ -15,11 +16,11 @@ import java.util.List;
  */
 public final class DmaDirect {
 
-    /** {@code DMA_MAPPING_ERROR}: what address translation returns for memory the device cannot see. */
-    public static final long DMA_MAPPING_ERROR = -1L;
-
-    /** What {@code translate_dma_to_phys()} returns for a DMA address outside every range. */
-    public static final long PHYS_ADDR_MAX = -1L;
+    /**
+     * {@code DMA_MAPPING_ERROR}: what address translation returns for memory the device cannot see; the
+     * same value as {@link Addresses#NONE}, named as in the kernel because mapping code compares against it.
+     */
+    public static final long DMA_MAPPING_ERROR = Addresses.NONE;
 
     private DmaDirect() {
     }
@@ -80,7 +81,8 @@ public final class DmaDirect {
     /**
      * {@code dma_to_phys()}: back from the device's view, the encryption bit cleared.
      *
-     * @return the physical address, or {@link #PHYS_ADDR_MAX} when no range covers {@code dma}
+     * @return the physical address, or {@link Addresses#NONE} (the kernel's {@code PHYS_ADDR_MAX}) when no range
+     *         covers {@code dma}
      */
     public static long dmaToPhys(DeviceDma dev, long dma) {
         long clear = dma & ~dev.encryptionMask();
@@ -94,7 +96,7 @@ public final class DmaDirect {
                 return clear - m.offset();
             }
         }
-        return PHYS_ADDR_MAX;
+        return Addresses.NONE;
     }
 
     /**

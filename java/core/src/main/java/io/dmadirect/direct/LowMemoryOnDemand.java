@@ -62,17 +62,17 @@ final class LowMemoryOnDemand {
     static String remedy(DmaMask mask, ZoneLayout zones) {
         if (mask.bits() >= 32) {
             return "reserve hugepages below " + (mask.bits() == 32 ? "4 GiB" : "the mask")
-                    + " (LowMemoryReserve with dma32Bytes and a ballast), or use IOVA mode behind an IOMMU";
+                    + " (LowMemoryQuota with dma32Bytes and a ballast), or use IOVA mode behind an IOMMU";
         }
         long limit = mask.value();
         if (Long.compareUnsigned(limit, zones.zoneDmaLimit()) <= 0) {
             return "a " + mask.bits() + "-bit device needs ZONE_DMA memory (below " + Sizes.format(limit + 1)
                     + "), which run-time hugepages rarely come from: boot with hugepages=N (boot-time hugepages often "
-                    + "lie low) and set LowMemoryReserve dmaBytes, or use IOVA mode (vfio-pci with the IOMMU on), where "
+                    + "lie low) and set LowMemoryQuota dmaBytes, or use IOVA mode (vfio-pci with the IOMMU on), where "
                     + "the IOMMU places memory below any mask";
         }
         return "a " + mask.bits() + "-bit device needs memory below " + Sizes.format(limit + 1)
-                + ": allow the low-memory reserve a larger ballast (LowMemoryReserve ballastBytes) or more free "
+                + ": allow the low-memory reserve a larger ballast (LowMemoryQuota ballastBytes) or more free "
                 + "hugepages to search (searchBytes, boot-time hugepages=N), or use IOVA mode (vfio-pci with the IOMMU "
                 + "on), where the IOMMU places memory below any mask";
     }

@@ -12,6 +12,11 @@ final class PageBacking implements BufferBacking {
     }
 
     @Override
+    public long physAddress(long handle) {
+        return pages.physAddress(handle);
+    }
+
+    @Override
     public ByteBuffer cpuView(long handle, int length) {
         return pages.cpuView(handle, length);
     }

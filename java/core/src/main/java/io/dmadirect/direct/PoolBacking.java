@@ -15,6 +15,11 @@ final class PoolBacking implements BufferBacking {
     }
 
     @Override
+    public long physAddress(long handle) {
+        return pools.physAddress(handle);
+    }
+
+    @Override
     public ByteBuffer cpuView(long handle, int length) {
         return pools.cpuView(handle, length);
     }

@@ -3,6 +3,7 @@ package io.dmadirect.direct;
 import static io.dmadirect.Sizes.format;
 import static io.dmadirect.Sizes.hex;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
@@ -70,7 +71,7 @@ final class StreamingMapper {
         }
         long cpu = RawMemory.addressOf(buffer) + buffer.position();
         long phys = platform.cpuToPhys(cpu, size);
-        if (phys != CpuPhysTable.NOT_PINNED && !forceBounce(p)) {
+        if (phys != Addresses.NONE && !forceBounce(p)) {
             // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
             // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
             long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
@@ -78,12 +79,14 @@ final class StreamingMapper {
             if (DmaDirect.capable(p.dma, dma, size)) {
                 if (coherent || DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
                     // Addresses only, no memory touched: the open check above is the whole contract.
-                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE, 0);
+                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE,
+                            Addresses.NO_CPU_ADDRESS);
                 }
                 int ticket = device.enter("map a buffer");
                 try {
                     archSyncForDevice(cpu, size, dir);
-                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE, 0);
+                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE,
+                            Addresses.NO_CPU_ADDRESS);
                 } finally {
                     device.gate.exit(ticket);
                 }
@@ -91,7 +94,7 @@ final class StreamingMapper {
         }
         // The kernel keeps the low bits of the physical address; where there is none, the virtual one's
         // agree with it below the page size, which is what min_align_mask asks for.
-        long origAddr = phys != CpuPhysTable.NOT_PINNED ? phys : cpu;
+        long origAddr = phys != Addresses.NONE ? phys : cpu;
         int ticket = device.enter("map a buffer");
         try {
             return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
@@ -113,7 +116,7 @@ final class StreamingMapper {
         try {
             DevicePolicy p = device.policy();
             checkMaxSize(p, length);
-            return bounce(p, keep, array, offset, 0, offset, length, dir, attrs);
+            return bounce(p, keep, array, offset, Addresses.NO_CPU_ADDRESS, offset, length, dir, attrs);
         } finally {
             device.gate.exit(ticket);
         }
@@ -134,7 +137,8 @@ final class StreamingMapper {
         Swiotlb tlb = platform.swiotlb;
         if (tlb == null) {
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == 0) + ") and the platform has no "
+                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS)
+                    + ") and the platform has no "
                     + "bounce pool. Build the platform with a swiotlb pool");
         }
         if (p.forceUnencrypted && !platform.parts.encryption().canShare()) {
@@ -452,7 +456,7 @@ final class StreamingMapper {
             return Optional.empty();
         }
         long phys = DmaDirect.dmaToPhys(device.policy().dma, dmaAddress);
-        Object owner = phys == DmaDirect.PHYS_ADDR_MAX ? null : tlb.ownerAt(phys);
+        Object owner = phys == Addresses.NONE ? null : tlb.ownerAt(phys);
         if (owner instanceof StreamingMapping) {
             StreamingMapping m = (StreamingMapping) owner;
             long offset = dmaAddress - m.dmaAddress();

@@ -11,6 +11,11 @@ final class SwiotlbBacking implements BufferBacking {
     }
 
     @Override
+    public long physAddress(long handle) {
+        return swiotlb.physAddress(handle);
+    }
+
+    @Override
     public ByteBuffer cpuView(long handle, int length) {
         return swiotlb.cpuView(handle, length);
     }

@@ -1,5 +1,6 @@
 package io.dmadirect.host;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.hugepages.HugepageMemory;
 import io.dmadirect.linux.hugepages.LowMemoryReport;
@@ -56,7 +57,7 @@ public final class LinuxPlatform extends ForwardingPlatform {
     /**
      * The DMA address of a CPU virtual address in this platform's memory, by table lookup (no system call,
      * no allocation): the physical address, which is the DMA address in PA mode for a device without
-     * dma-range offsets, as every PCI device on x86. {@link HugepageMemory#NO_ADDRESS} when the address is
+     * dma-range offsets, as every PCI device on x86. {@link Addresses#NONE} when the address is
      * not this platform's memory.
      */
     public long dmaAddress(long cpuAddress) {

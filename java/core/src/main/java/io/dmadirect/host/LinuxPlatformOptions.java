@@ -1,7 +1,7 @@
 package io.dmadirect.host;
 
 import io.dmadirect.linux.hugepages.HugepageOptions;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.memory.ZoneLayout;
@@ -17,7 +17,7 @@ import java.util.Objects;
  * <pre>{@code
  * LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
  *         .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(64 * MiB).withMaxBytes(GiB))
- *         .withLowMemory(new LowMemoryReserve(0, 8 * MiB, 0, 20 * GiB));  // 8 MiB below 4 GiB
+ *         .withLowMemory(new LowMemoryQuota(0, 8 * MiB, 0, 20 * GiB));  // 8 MiB below 4 GiB
  * try (DmaPlatform platform = LinuxPlatform.open(options)) { ... }
  * }</pre>
  *
@@ -83,7 +83,7 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     }
 
     /** The low-memory reserve, kept in the hugepage options. */
-    public LinuxPlatformOptions withLowMemory(LowMemoryReserve reserve) {
+    public LinuxPlatformOptions withLowMemory(LowMemoryQuota reserve) {
         return withHugepages(hugepages.withLowMemory(reserve));
     }
 

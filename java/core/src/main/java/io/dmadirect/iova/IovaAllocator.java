@@ -1,5 +1,6 @@
 package io.dmadirect.iova;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.spi.IovaRange;
 
 import io.dmadirect.Sizes;
@@ -26,9 +27,6 @@ import java.util.TreeMap;
  * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/drivers/iommu/dma-iommu.c">iommu_dma_alloc_iova()</a>
  */
 public final class IovaAllocator {
-    /** What {@link #allocate} returns when nothing fits. */
-    public static final long NO_IOVA = -1L;
-
     private final List<IovaRange> valid;
     private final TreeMap<Long, Long> free = new TreeMap<>();
     private final TreeMap<Long, Long> live = new TreeMap<>();
@@ -67,7 +65,7 @@ public final class IovaAllocator {
      * Reserves {@code size} bytes at the lowest IOVA that is a multiple of {@code align}, at least
      * {@code min}, and whose last byte is at most {@code limit}.
      *
-     * @return the IOVA, or {@link #NO_IOVA} when no free space fits
+     * @return the IOVA, or {@link Addresses#NONE} when no free space fits
      * @throws IllegalArgumentException when size is not positive, align is not a power of two, or min or
      *         limit is negative
      */
@@ -95,7 +93,7 @@ public final class IovaAllocator {
             live.put(candidate, size);
             return candidate;
         }
-        return NO_IOVA;
+        return Addresses.NONE;
     }
 
     /**

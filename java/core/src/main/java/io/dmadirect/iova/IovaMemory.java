@@ -1,5 +1,6 @@
 package io.dmadirect.iova;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.spi.IovaRange;
 
 import io.dmadirect.DmaAllocationException;
@@ -125,10 +126,10 @@ public final class IovaMemory implements PhysicalMemory {
     private long place(Chunk c, long offset, long size, Tier tier) {
         for (long piece = size; piece >= frameSize; piece = roundDown(piece / 2)) {
             long iova = iovas.allocate(piece, frameSize, tier.first, tier.last);
-            if (iova == IovaAllocator.NO_IOVA && tier.last == Long.MAX_VALUE) {
+            if (iova == Addresses.NONE && tier.last == Long.MAX_VALUE) {
                 iova = iovas.allocate(piece, frameSize, 0, Long.MAX_VALUE);
             }
-            if (iova != IovaAllocator.NO_IOVA) {
+            if (iova != Addresses.NONE) {
                 mapPiece(c, offset, piece, iova);
                 return piece;
             }
@@ -259,8 +260,8 @@ public final class IovaMemory implements PhysicalMemory {
         RuntimeException first = null;
         for (MemoryRun r : runs) {
             try {
-                iommu.unmap(r.physBase(), r.size());
-                iovas.free(r.physBase(), r.size());
+                iommu.unmap(r.frameBase(), r.size());
+                iovas.free(r.frameBase(), r.size());
             } catch (RuntimeException e) {
                 if (first == null) {
                     first = e;

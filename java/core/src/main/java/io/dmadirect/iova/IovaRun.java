@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * A piece of pinned memory as the device sees it through the IOMMU: {@link #physBase()} is the IOVA.
+ * A piece of pinned memory as the device sees it through the IOMMU: its {@link #frameBase()} is the IOVA.
  * The bytes may come from several source runs that are adjacent in the CPU's view.
  */
 final class IovaRun implements MemoryRun {
@@ -30,7 +30,7 @@ final class IovaRun implements MemoryRun {
     }
 
     @Override
-    public long physBase() {
+    public long frameBase() {
         return iova;
     }
 

@@ -11,7 +11,7 @@
  *   <li>{@link io.dmadirect.linux.hugepages.Pagemap}: virtual to physical, one read per page, done once;</li>
  *   <li>{@link io.dmadirect.linux.hugepages.HugepageMemory}: the {@code PhysicalMemory} of a real host (PA mode),
  *       with {@link io.dmadirect.linux.hugepages.HugepageOptions} and the low-memory reserve
- *       ({@link io.dmadirect.linux.hugepages.LowMemoryReserve}: search the pool, then a ballast of surplus pages
+ *       ({@link io.dmadirect.linux.hugepages.LowMemoryQuota}: search the pool, then a ballast of surplus pages
  *       that pushes the kernel into ZONE_DMA32);</li>
  *   <li>{@link io.dmadirect.linux.hugepages.SystemMemoryMap}: the highest physical address of RAM, for the required mask;</li>
  *   <li>{@link io.dmadirect.host.ConfidentialComputing}: whether DMA must be forced unencrypted.</li>
@@ -34,6 +34,6 @@ import io.dmadirect.host.LinuxPlatform;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.linux.hugepages.HugepageMemory;
 import io.dmadirect.linux.hugepages.HugepageOptions;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.linux.hugepages.Pagemap;
 import io.dmadirect.linux.hugepages.SystemMemoryMap;

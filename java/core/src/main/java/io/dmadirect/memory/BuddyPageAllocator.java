@@ -54,7 +54,7 @@ public final class BuddyPageAllocator implements PageAllocator {
     private final ReentrantLock growLock = new ReentrantLock();
     /** {@link #returnCached}, made once so that a cache overflow allocates nothing. */
     private final LongConsumer returnToArena = this::returnCached;
-    private volatile LowmemReserve reserve;
+    private volatile ZoneProtection protection;
     private volatile boolean closed;
 
     public BuddyPageAllocator(PhysicalMemory memory) {
@@ -87,7 +87,7 @@ public final class BuddyPageAllocator implements PageAllocator {
      * {@inheritDoc}
      *
      * <p>A lower zone serves a request for a higher one only while it keeps its {@code lowmem_reserve}
-     * free ({@link LowmemReserve}). With a physical limit other than {@link #NO_LIMIT}, only blocks whose
+     * free ({@link ZoneProtection}). With a physical limit other than {@link #NO_LIMIT}, only blocks whose
      * last byte is at or below it (unsigned) are taken, by a search of the zone's free lists and frames;
      * the same zonelist rule applies.
      */
@@ -124,12 +124,12 @@ public final class BuddyPageAllocator implements PageAllocator {
 
     /** get_page_from_freelist(): the zone, then each lower zone whose reserve allows it. */
     private long pagesFromZonelist(Zone zone, int order, long physLimit, int arenaSlot) {
-        LowmemReserve reserves = reserve;
+        ZoneProtection protection = this.protection;
         long bytes = PAGE_SIZE << order;
         for (Zone z = zone; z != null; z = z.lower()) {
             ZoneAllocator candidate = zones[z.ordinal()];
             if (!candidate.hasMemoryBelow(physLimit)
-                    || !reserves.allows(z, zone, candidate.freeBytes(), bytes)) {
+                    || !protection.allows(z, zone, candidate.freeBytes(), bytes)) {
                 continue;
             }
             int g = candidate.allocPages(order, candidate.effectiveLimit(physLimit), arenaSlot);
@@ -173,12 +173,12 @@ public final class BuddyPageAllocator implements PageAllocator {
     }
 
     private long contiguousFromZonelist(Zone zone, int frames, long physLimit) {
-        LowmemReserve reserves = reserve;
+        ZoneProtection protection = this.protection;
         long bytes = frames * frameSize;
         for (Zone z = zone; z != null; z = z.lower()) {
             ZoneAllocator candidate = zones[z.ordinal()];
             if (!candidate.hasMemoryBelow(physLimit)
-                    || !reserves.allows(z, zone, candidate.freeBytes(), bytes)) {
+                    || !protection.allows(z, zone, candidate.freeBytes(), bytes)) {
                 continue;
             }
             int head = candidate.allocContiguous(frames, candidate.effectiveLimit(physLimit));
@@ -294,7 +294,7 @@ public final class BuddyPageAllocator implements PageAllocator {
             zone.pool.add(grown, old.count);
             managed[zone.zone.ordinal()] = zone.pool.totalFrames() * frameSize;
         }
-        reserve = LowmemReserve.of(managed, config);
+        protection = ZoneProtection.of(managed, config);
     }
 
     // ---- lookups ---------------------------------------------------------------------------------------

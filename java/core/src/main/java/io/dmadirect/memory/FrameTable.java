@@ -87,8 +87,8 @@ final class FrameTable {
     FrameTable withRuns(List<MemoryRun> runs) {
         long added = 0;
         for (MemoryRun r : runs) {
-            if (r.size() <= 0 || r.size() % frameSize != 0 || r.physBase() % PageAllocator.PAGE_SIZE != 0) {
-                throw new IllegalArgumentException("failed to add memory: run at " + Sizes.hex(r.physBase())
+            if (r.size() <= 0 || r.size() % frameSize != 0 || r.frameBase() % PageAllocator.PAGE_SIZE != 0) {
+                throw new IllegalArgumentException("failed to add memory: run at " + Sizes.hex(r.frameBase())
                         + " of " + r.size() + " bytes is not a whole number of " + Sizes.format(frameSize)
                         + " frames starting on a 4 KiB page");
             }
@@ -113,7 +113,7 @@ final class FrameTable {
         int pagesPerFrame = 1 << maxOrder;
         for (MemoryRun r : runs) {
             for (long offset = 0; offset < r.size(); offset += frameSize, i++) {
-                nPhys[i] = r.physBase() + offset;
+                nPhys[i] = r.frameBase() + offset;
                 nCpu[i] = r.cpuAddress() + offset;
                 // A frame straddling a zone boundary belongs to the higher zone: its last byte decides.
                 nZone[i] = (byte) layout.zoneOf(nPhys[i] + frameSize - 1).ordinal();

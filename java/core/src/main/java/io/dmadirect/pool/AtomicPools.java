@@ -28,6 +28,8 @@ public final class AtomicPools implements AutoCloseable {
     private final ChunkPreparer preparer;
     private final ExecutorService refill;
 
+    /** What {@link #alloc} returns when no pool had suitable memory; never a handle, whose zone bits are never 0. */
+    public static final long NONE = 0L;
     /** For {@code initialBytes}: the kernel's default size, scaled to the memory held ({@link #scaledBytes}). */
     public static final long SCALED = -1;
     static final long MIN_SCALED_BYTES = 128 * Sizes.KiB;
@@ -93,21 +95,21 @@ public final class AtomicPools implements AutoCloseable {
      * {@code dma_alloc_from_pool()}: tries the pools in {@code dma_guess_pool()} order, starting from the
      * device's optimal zone, and keeps the first memory {@code check} accepts.
      *
-     * @return a handle, or 0 when no pool had suitable memory
+     * @return a handle, or {@link #NONE} when no pool had suitable memory
      */
     public long alloc(Zone optimalZone, long size, PhysCheck check) {
         long pagesNeeded = (size + POOL_PAGE - 1) / POOL_PAGE;
         if (size <= 0 || pagesNeeded > PoolChunk.MAX_PAGES_PER_ALLOC) {
-            return 0;
+            return NONE;
         }
         for (AtomicPool pool = firstPool(optimalZone); pool != null; pool = nextPool(pool)) {
             long handle = allocFrom(pool, (int) pagesNeeded, size, check);
-            if (handle != 0) {
+            if (handle != NONE) {
                 maybeResize(pool);
                 return handle;
             }
         }
-        return 0;
+        return NONE;
     }
 
     private long allocFrom(AtomicPool pool, int n, long size, PhysCheck check) {
@@ -123,9 +125,9 @@ public final class AtomicPools implements AutoCloseable {
             }
             // Like the kernel, memory of a pool the device cannot reach sends us to the next pool.
             chunk.release(first, n);
-            return 0;
+            return NONE;
         }
-        return 0;
+        return NONE;
     }
 
     /** {@code dma_guess_pool(NULL, gfp)}. */

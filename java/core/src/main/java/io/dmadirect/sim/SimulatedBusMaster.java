@@ -1,5 +1,6 @@
 package io.dmadirect.sim;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaRange;
@@ -75,8 +76,8 @@ public final class SimulatedBusMaster {
         boolean encryptedAccess = (onWire & encryptionBit) != 0;
         long busAddress = onWire & ~encryptionBit;
         long phys = busToPhys(busAddress);
-        long cpu = phys == -1L ? 0 : memory.cpuAddressOf(phys, length);
-        if (cpu == 0) {
+        long cpu = phys == Addresses.NONE ? Addresses.NO_CPU_ADDRESS : memory.cpuAddressOf(phys, length);
+        if (cpu == Addresses.NO_CPU_ADDRESS) {
             faults.add(String.format("%s of %d bytes at DMA 0x%x (0x%x on the wire) hit no memory", what, length,
                     dmaAddress, onWire));
             return null;
@@ -95,7 +96,7 @@ public final class SimulatedBusMaster {
                 return busAddress - range.offset();
             }
         }
-        return -1L;
+        return Addresses.NONE;
     }
 
     private static byte[] scramble(byte[] data) {

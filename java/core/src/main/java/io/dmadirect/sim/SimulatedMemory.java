@@ -1,5 +1,6 @@
 package io.dmadirect.sim;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.spi.LowMemoryAttempt;
 import io.dmadirect.spi.MemoryRun;
@@ -96,7 +97,7 @@ public final class SimulatedMemory implements PhysicalMemory {
     public synchronized void addObtainable(long base, long size) {
         checkRegion(base, size, frameSize);
         for (long frame = base; Long.compareUnsigned(frame, base + size - 1) < 0; frame += frameSize) {
-            if (cpuAddressOf(frame, 1) != 0) {
+            if (cpuAddressOf(frame, 1) != Addresses.NO_CPU_ADDRESS) {
                 throw new IllegalArgumentException(String.format("obtainable frame 0x%x is already held", frame));
             }
             obtainable.add(frame);
@@ -137,15 +138,15 @@ public final class SimulatedMemory implements PhysicalMemory {
         return systemMaxPhys;
     }
 
-    /** The CPU address of physical address {@code phys}, or 0 when it lies in a hole. */
+    /** The CPU address of physical address {@code phys}, or {@link Addresses#NO_CPU_ADDRESS} in a hole. */
     public long cpuAddressOf(long phys, long length) {
         for (Run run : runs) {
             long offset = phys - run.physBase;
             if (Long.compareUnsigned(phys, run.physBase) >= 0 && Long.compareUnsigned(offset, run.size) < 0) {
-                return Long.compareUnsigned(offset + length, run.size) <= 0 ? run.cpuAddress + offset : 0;
+                return Long.compareUnsigned(offset + length, run.size) <= 0 ? run.cpuAddress + offset : Addresses.NO_CPU_ADDRESS;
             }
         }
-        return 0;
+        return Addresses.NO_CPU_ADDRESS;
     }
 
     /**
@@ -183,7 +184,7 @@ public final class SimulatedMemory implements PhysicalMemory {
         }
 
         @Override
-        public long physBase() {
+        public long frameBase() {
             return physBase;
         }
 

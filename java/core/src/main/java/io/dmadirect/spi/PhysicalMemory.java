@@ -7,7 +7,7 @@ import java.util.List;
  * machine's memory. The allocators run over any implementation and never ask where it came from.
  *
  * <p>One exception: memory opened only for an IOMMU to map ({@code HugepageMemory.openForIommu}) has no
- * known physical addresses. Its runs are contiguous in the CPU's view only and {@code physBase()} throws;
+ * known physical addresses. Its runs are contiguous in the CPU's view only and {@code frameBase()} throws;
  * it is the source of an {@code IovaMemory}, whose runs carry IOVAs, and nothing else.
  */
 public interface PhysicalMemory extends AutoCloseable {

@@ -207,7 +207,7 @@ class CoherentAllocationTableTest {
         boolean maskSupported() {
             long lowestEnd = -1L;
             for (MemoryRun run : platform.memory().runs()) {
-                long end = physToDma(props, run.physBase() + FRAME - 1);
+                long end = physToDma(props, run.frameBase() + FRAME - 1);
                 if (Long.compareUnsigned(end, lowestEnd) < 0) {
                     lowestEnd = end;
                 }
@@ -232,7 +232,7 @@ class CoherentAllocationTableTest {
             for (MemoryRun run : platform.memory().runs()) {
                 long inRow = 0;
                 for (long offset = 0; offset < run.size(); offset += FRAME) {
-                    long phys = run.physBase() + offset;
+                    long phys = run.frameBase() + offset;
                     long dmaEnd = physToDma(props, phys + FRAME - 1);
                     boolean reachable = dmaEnd != -1L && Long.compareUnsigned(dmaEnd, limit) <= 0
                             && Long.compareUnsigned(phys + FRAME - 1, zoneTop) <= 0;

@@ -1,5 +1,6 @@
 package io.dmadirect.host;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.HostRequirement;
 import io.dmadirect.linux.IndependentPagemap;
 import io.dmadirect.linux.LinuxException;
@@ -9,7 +10,7 @@ import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.hugepages.HugepageSize;
 import io.dmadirect.linux.hugepages.HugepageSysfs;
 import io.dmadirect.linux.hugepages.LowMemoryReport;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -52,7 +53,7 @@ class LinuxPlatformHostTest {
         pool = ReservedHugepages.atLeastAvailable(HugepageSize.SIZE_2M, 16);
         LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withName("dmadirect-platform-test").withInitialBytes(16 * PAGE))
-                .withLowMemory(new LowMemoryReserve(0, LOW, 0, 20 * Sizes.GiB))
+                .withLowMemory(new LowMemoryQuota(0, LOW, 0, 20 * Sizes.GiB))
                 .withUnencrypted(LinuxPlatformOptions.Unencrypted.NEVER);
         platform = LinuxPlatform.open(options);
         System.out.println("host: " + platform + "; low-memory reserve: " + platform.lowMemoryReport());
@@ -140,9 +141,9 @@ class LinuxPlatformHostTest {
                 long cpu = run.cpuAddress() + offset + 123;
                 assertEquals(IndependentPagemap.physicalAddress(cpu), platform.dmaAddress(cpu));
             }
-            assertEquals(HugepageMemory.NO_ADDRESS, platform.dmaAddress(run.cpuAddress() - 1 - 8 * Sizes.GiB));
+            assertEquals(Addresses.NONE, platform.dmaAddress(run.cpuAddress() - 1 - 8 * Sizes.GiB));
         }
-        assertEquals(HugepageMemory.NO_ADDRESS, platform.dmaAddress(0));
+        assertEquals(Addresses.NONE, platform.dmaAddress(0));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package io.dmadirect.iova;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.spi.IovaRange;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -59,7 +60,7 @@ class IovaAllocatorTest {
     void exhaustsAndRecovers() {
         IovaAllocator a = new IovaAllocator(List.of(new IovaRange(0x1000, 0x4fff)), 0);
         assertEquals(0x1000, a.allocate(0x4000, 0x1000, Long.MAX_VALUE));
-        assertEquals(IovaAllocator.NO_IOVA, a.allocate(0x1000, 0x1000, Long.MAX_VALUE));
+        assertEquals(Addresses.NONE, a.allocate(0x1000, 0x1000, Long.MAX_VALUE));
         assertTrue(a.isAllocated(0x4fff));
         a.free(0x1000, 0x4000);
         assertFalse(a.isAllocated(0x1000));

@@ -31,12 +31,12 @@ class IovaMemoryTest {
             long dma32 = 0;
             long high = 0;
             for (MemoryRun r : memory.runs()) {
-                assertTrue(r.physBase() >= IovaMemory.GUARD, "nothing below the guard: " + r);
-                assertEquals(0, r.physBase() % (2 * MiB), "frame-aligned IOVA: " + r);
-                assertFalse(r.physBase() <= 0xfeefffffL && r.physBase() + r.size() > 0xfee00000L, "MSI window: " + r);
-                if (r.physBase() + r.size() <= 16 * MiB) {
+                assertTrue(r.frameBase() >= IovaMemory.GUARD, "nothing below the guard: " + r);
+                assertEquals(0, r.frameBase() % (2 * MiB), "frame-aligned IOVA: " + r);
+                assertFalse(r.frameBase() <= 0xfeefffffL && r.frameBase() + r.size() > 0xfee00000L, "MSI window: " + r);
+                if (r.frameBase() + r.size() <= 16 * MiB) {
                     dma += r.size();
-                } else if (r.physBase() + r.size() <= 4 * GiB) {
+                } else if (r.frameBase() + r.size() <= 4 * GiB) {
                     dma32 += r.size();
                 } else {
                     high += r.size();
@@ -51,7 +51,7 @@ class IovaMemoryTest {
             // The device and the CPU see the same bytes.
             MemoryRun run = memory.runs().get(0);
             run.cpuView(4096, 8).putLong(0, 0x1122334455667788L);
-            long cpu = iommu.translate(run.physBase() + 4096, 8);
+            long cpu = iommu.translate(run.frameBase() + 4096, 8);
             assertEquals(run.cpuAddress() + 4096, cpu);
         }
         assertEquals(0, iommu.mappingCount(), "close unmaps everything");
@@ -83,7 +83,7 @@ class IovaMemoryTest {
         assertTrue(e.getMessage().contains("dma_entry_limit"), e.getMessage());
     }
 
-    private record FakeRun(long physBase, long cpuAddress) implements MemoryRun {
+    private record FakeRun(long frameBase, long cpuAddress) implements MemoryRun {
         @Override
         public long size() {
             return 2 * MiB;

@@ -53,7 +53,7 @@ class NonRootHostTest {
             System.out.println("host: " + out.trim());
             assertTrue(out.contains("OK iova-memory held 8 MiB, HugetlbPages: 8192 kB"), child.toString());
             assertTrue(out.contains("VmLck: 0 kB"), "nothing counts against the limit before the IOMMU pins it: " + child);
-            assertTrue(out.contains("pattern MATCH") && out.contains("physBase refused"), child.toString());
+            assertTrue(out.contains("pattern MATCH") && out.contains("frameBase refused"), child.toString());
             assertTrue(out.contains("pagemap PFN hidden"), "pagemap hides frames from this user: " + child);
             assertTrue(out.contains("uid Uid: 65534 "), "ran as nobody: " + child);
             assertEquals(before, pool.available(), "closing gave every page back");

@@ -5,7 +5,7 @@ import io.dmadirect.host.LinuxPlatform;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.linux.hugepages.HugepageMemory;
 import io.dmadirect.linux.hugepages.HugepageOptions;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.linux.hugepages.Pagemap;
 
 import io.dmadirect.DeviceProperties;
@@ -71,7 +71,7 @@ public final class PlatformProbe {
             } else {
                 LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS.withHugepages(hugepages);
                 if (mode.equals("hold")) {
-                    options = options.withLowMemory(new LowMemoryReserve(0, 2 * Sizes.MiB, 0, 20 * Sizes.GiB));
+                    options = options.withLowMemory(new LowMemoryQuota(0, 2 * Sizes.MiB, 0, 20 * Sizes.GiB));
                 }
                 DmaPlatform platform = LinuxPlatform.open(options);
                 DmaDevice device = platform.attach(DeviceProperties.simple("probe"));
@@ -102,7 +102,7 @@ public final class PlatformProbe {
                 ProcessCapabilities.current())) {
             long held = 0;
             boolean match = true;
-            String physBase = "given";
+            String frameBase = "given";
             for (MemoryRun run : memory.runs()) {
                 held += run.size();
                 for (long offset = 0; offset < run.size(); offset += 2 * Sizes.MiB) {
@@ -113,9 +113,9 @@ public final class PlatformProbe {
                     match &= whole.getLong((int) offset) == (run.cpuAddress() + offset ^ 0x5a5a5a5a5a5a5a5aL);
                 }
                 try {
-                    run.physBase();
+                    run.frameBase();
                 } catch (DmaUsageException e) {
-                    physBase = "refused";
+                    frameBase = "refused";
                 }
             }
             boolean pfnHidden;
@@ -123,8 +123,8 @@ public final class PlatformProbe {
                 pfnHidden = pagemap.entry(memory.runs().get(0).cpuAddress()).pfnHidden();
             }
             System.out.println("OK iova-memory held " + Sizes.format(held) + ", " + statusLine("HugetlbPages")
-                    + ", " + statusLine("VmLck") + ", pattern " + (match ? "MATCH" : "DIFFERS") + ", physBase "
-                    + physBase + ", pagemap PFN " + (pfnHidden ? "hidden" : "shown") + ", uid " + statusLine("Uid"));
+                    + ", " + statusLine("VmLck") + ", pattern " + (match ? "MATCH" : "DIFFERS") + ", frameBase "
+                    + frameBase + ", pagemap PFN " + (pfnHidden ? "hidden" : "shown") + ", uid " + statusLine("Uid"));
         }
     }
 

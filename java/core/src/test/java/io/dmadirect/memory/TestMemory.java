@@ -42,7 +42,7 @@ final class TestMemory implements PhysicalMemory {
         nextCpu += size + (1L << 30); // a gap, so runs are never CPU-contiguous by accident
         return new MemoryRun() {
             @Override
-            public long physBase() {
+            public long frameBase() {
                 return physBase;
             }
 
@@ -84,7 +84,7 @@ final class TestMemory implements PhysicalMemory {
 
     @Override
     public long systemMaxPhysAddress() {
-        return runs.stream().mapToLong(r -> r.physBase() + r.size() - 1).max().orElse(0);
+        return runs.stream().mapToLong(r -> r.frameBase() + r.size() - 1).max().orElse(0);
     }
 
     @Override

@@ -12,7 +12,7 @@ import io.dmadirect.linux.hugepages.HugepageSysfs;
 import io.dmadirect.host.LinuxPlatform;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.linux.hugepages.LowMemoryReport;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.host.PciSession;
@@ -44,7 +44,7 @@ class LowMemoryHighmemTest {
         long poolFree = HugepageSysfs.DEFAULT.availableHugepages(HugepageSize.SIZE_2M);
         long normalFree = normalZoneFreeBytes();
         assertTrue(poolFree > 0, "the guest's pool must have free hugepages for this test: " + poolFree);
-        LowMemoryReserve reserve = new LowMemoryReserve(0, RESERVE, 0, normalFree + 512 * Sizes.MiB);
+        LowMemoryQuota reserve = new LowMemoryQuota(0, RESERVE, 0, normalFree + 512 * Sizes.MiB);
         try (LinuxPlatform platform = LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(16 * Sizes.MiB).withName("hil-lowmem"))
                 .withLowMemory(reserve))) {
@@ -66,7 +66,7 @@ class LowMemoryHighmemTest {
         long poolBytes = HugepageSysfs.DEFAULT.availableHugepages(HugepageSize.SIZE_2M) * 2 * Sizes.MiB;
         try (LinuxPlatform hog = LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(0).withName("hil-lowmem-hog"))
-                .withLowMemory(new LowMemoryReserve(0, 4 * Sizes.GiB, poolBytes, 0)))) {
+                .withLowMemory(new LowMemoryQuota(0, 4 * Sizes.GiB, poolBytes, 0)))) {
             Rig.note("ondemand: a platform holds the pool's " + Sizes.format(hog.lowMemoryReport().lowBytes())
                     + " of free hugepages below 4 GiB while the edu session opens: " + hog.lowMemoryReport());
             roundTripWithMemoryOnDemand(bdf);

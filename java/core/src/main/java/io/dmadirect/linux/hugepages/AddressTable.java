@@ -1,5 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
+import io.dmadirect.Addresses;
 import java.util.Arrays;
 
 /**
@@ -13,8 +14,6 @@ import java.util.Arrays;
  * an index into that segment's per-page array.
  */
 final class AddressTable {
-    /** The kernel's {@code DMA_MAPPING_ERROR}: all ones, never a valid address. */
-    static final long NO_ADDRESS = -1L;
     static final AddressTable EMPTY = new AddressTable(new long[0], new long[0], new long[0][], 21);
 
     private final long[] base;
@@ -33,7 +32,7 @@ final class AddressTable {
 
     /**
      * This table with one more segment of pages at {@code cpuBase}; {@code physByPage[i]} is the physical
-     * address of page {@code i}, or {@link #NO_ADDRESS} for a page not held. The array is taken, not copied.
+     * address of page {@code i}, or {@link Addresses#NONE} for a page not held. The array is taken, not copied.
      */
     AddressTable with(long cpuBase, long pageSize, long[] physByPage) {
         int shift = Long.numberOfTrailingZeros(pageSize);
@@ -51,7 +50,7 @@ final class AddressTable {
         return new AddressTable(newBase, newEnd, newPhys, shift);
     }
 
-    /** The physical address of {@code cpuAddress}, or {@link #NO_ADDRESS} when no held page contains it. */
+    /** The physical address of {@code cpuAddress}, or {@link Addresses#NONE} when no held page contains it. */
     long physAddress(long cpuAddress) {
         int lo = 0;
         int hi = base.length - 1;
@@ -63,10 +62,10 @@ final class AddressTable {
                 lo = mid + 1;
             } else {
                 long phys = physByPage[mid][(int) ((cpuAddress - base[mid]) >>> pageShift)];
-                return phys == NO_ADDRESS ? NO_ADDRESS : phys + (cpuAddress & pageMask);
+                return phys == Addresses.NONE ? Addresses.NONE : phys + (cpuAddress & pageMask);
             }
         }
-        return NO_ADDRESS;
+        return Addresses.NONE;
     }
 
     private static long[] insert(long[] array, int at, long value) {

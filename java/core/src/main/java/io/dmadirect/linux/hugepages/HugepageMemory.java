@@ -1,5 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.ProcessCapabilities;
 import io.dmadirect.linux.Syscalls;
@@ -22,7 +23,7 @@ import java.util.List;
  *       Needs CAP_SYS_ADMIN, which is checked before any hugepage is touched;</li>
  *   <li>{@link #openForIommu}, IOVA mode: no pagemap, no mlock, no root. Each segment is one run by
  *       virtual address, which {@code IovaMemory} maps into the IOMMU (pinning it there); the runs have no
- *       physical address ({@code physBase()} throws) and {@link #physAddress} knows none.</li>
+ *       physical address ({@code frameBase()} throws) and {@link #physAddress} knows none.</li>
  * </ul>
  * Both need reserved hugepages and enough RLIMIT_MEMLOCK, and say how to get them when they are missing.
  *
@@ -30,8 +31,6 @@ import java.util.List;
  * @see <a href="https://docs.kernel.org/admin-guide/mm/pagemap.html">pagemap</a>
  */
 public final class HugepageMemory implements PhysicalMemory {
-    /** Returned by {@link #physAddress} for an address not held: all ones, as the kernel's {@code DMA_MAPPING_ERROR}. */
-    public static final long NO_ADDRESS = AddressTable.NO_ADDRESS;
     private static final System.Logger LOG = System.getLogger(HugepageMemory.class.getName());
     private static final String PREFIX = "linux/hugepages: ";
     /** The most one attempt of low memory on demand may take. */
@@ -73,7 +72,7 @@ public final class HugepageMemory implements PhysicalMemory {
             generalPages = initialPages;
         }
         if (addressing == HugepageAddressing.PHYSICAL) {
-            lowMemoryReport = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST)
+            lowMemoryReport = new LowMemorySearch(sys, mapper, sysfs, options, FreeMemory.HOST)
                     .take(heldBytes(), this::addSegment);
         } else {
             // Low physical pages buy nothing here: the IOMMU places the memory at IOVAs below any mask.
@@ -196,11 +195,11 @@ public final class HugepageMemory implements PhysicalMemory {
         long searchBytes = sysfs.availableHugepages(options.pageSize()) * pageSize;
         boolean zoneDma = Long.compareUnsigned(physLimit, options.zoneLayout().zoneDmaLimit()) <= 0;
         long ballast = options.lowMemory().ballastBytes() > 0 ? options.lowMemory().ballastBytes()
-                : Math.max(0, FreeMemory.HOST.availableBytes() - LowMemoryReserver.HOST_FLOOR_BYTES);
-        LowMemoryReserve wanted = zoneDma ? new LowMemoryReserve(bytes, 0, searchBytes, 0)
-                : new LowMemoryReserve(0, bytes, searchBytes, ballast);
+                : Math.max(0, FreeMemory.HOST.availableBytes() - LowMemorySearch.HOST_FLOOR_BYTES);
+        LowMemoryQuota wanted = zoneDma ? new LowMemoryQuota(bytes, 0, searchBytes, 0)
+                : new LowMemoryQuota(0, bytes, searchBytes, ballast);
         List<MemoryRun> added = new ArrayList<>();
-        LowMemoryReport report = new LowMemoryReserver(sys, mapper, sysfs, options, FreeMemory.HOST, wanted, physLimit,
+        LowMemoryReport report = new LowMemorySearch(sys, mapper, sysfs, options, FreeMemory.HOST, wanted, physLimit,
                 ON_DEMAND_TIME_LIMIT_NANOS).take(heldBytes(), segment -> {
                     List<MemoryRun> runs = addSegment(segment);
                     added.addAll(runs);
@@ -224,7 +223,7 @@ public final class HugepageMemory implements PhysicalMemory {
 
     /**
      * The physical address of a CPU virtual address inside this memory, by table lookup: no system call,
-     * no allocation, safe from any thread, a few nanoseconds. Returns {@link #NO_ADDRESS} for an address
+     * no allocation, safe from any thread, a few nanoseconds. Returns {@link Addresses#NONE} for an address
      * this memory does not hold (or after close), and for every address of memory opened for an IOMMU. A
      * pagemap read does the same in about half a microsecond.
      */
@@ -278,7 +277,7 @@ public final class HugepageMemory implements PhysicalMemory {
         long pageSize = options.pageSize().bytes();
         if (!segment.translated()) {
             // One run by virtual address: the IOMMU maps it as one chunk whatever the physical layout.
-            MemoryRun run = new HugepageRun(HugepageRun.UNKNOWN, segment.length(), segment.address(), sys,
+            MemoryRun run = new HugepageRun(Addresses.NONE, segment.length(), segment.address(), sys,
                     () -> closed);
             runs.add(run);
             return List.of(run);
@@ -303,7 +302,7 @@ public final class HugepageMemory implements PhysicalMemory {
         long[] entries = phys.clone();
         for (int i = 0; i < entries.length; i++) {
             if (!held[i]) {
-                entries[i] = NO_ADDRESS;
+                entries[i] = Addresses.NONE;
             }
         }
         return entries;

@@ -14,15 +14,15 @@ import java.util.Objects;
  * @param hugetlbfsDirectory a directory on a hugetlbfs mount of {@code pageSize} to create the backing
  *        files in; null (the default) for memfd_create, which needs no mount and leaves nothing behind
  * @param name shown in /proc/PID/maps as {@code /memfd:<name>}
- * @param lowMemory the low-memory reserve to take at open in PA mode; {@link LowMemoryReserve#NONE} for none.
+ * @param lowMemory the low-memory reserve to take at open in PA mode; {@link LowMemoryQuota#NONE} for none.
  *        Memory opened for an IOMMU does not take it: IOVAs, not physical pages, are placed low there
  * @param zoneLayout where ZONE_DMA and ZONE_DMA32 end, for the low-memory reserve
  */
 public record HugepageOptions(HugepageSize pageSize, long initialBytes, long maxBytes, Path hugetlbfsDirectory,
-        String name, LowMemoryReserve lowMemory, ZoneLayout zoneLayout) {
+        String name, LowMemoryQuota lowMemory, ZoneLayout zoneLayout) {
 
     public static final HugepageOptions DEFAULTS = new HugepageOptions(HugepageSize.SIZE_2M, 64 * Sizes.MiB,
-            Sizes.GiB, null, "dmadirect", LowMemoryReserve.NONE, ZoneLayout.DEFAULT);
+            Sizes.GiB, null, "dmadirect", LowMemoryQuota.NONE, ZoneLayout.DEFAULT);
 
     public HugepageOptions {
         Objects.requireNonNull(pageSize, "pageSize");
@@ -58,8 +58,8 @@ public record HugepageOptions(HugepageSize pageSize, long initialBytes, long max
                 zoneLayout);
     }
 
-    public HugepageOptions withLowMemory(LowMemoryReserve reserve) {
-        return new HugepageOptions(pageSize, initialBytes, maxBytes, hugetlbfsDirectory, name, reserve, zoneLayout);
+    public HugepageOptions withLowMemory(LowMemoryQuota quota) {
+        return new HugepageOptions(pageSize, initialBytes, maxBytes, hugetlbfsDirectory, name, quota, zoneLayout);
     }
 
     public HugepageOptions withZoneLayout(ZoneLayout layout) {

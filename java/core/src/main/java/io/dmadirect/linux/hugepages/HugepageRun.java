@@ -1,5 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.Syscalls;
 
 import io.dmadirect.DmaUsageException;
@@ -12,13 +13,10 @@ import java.util.function.BooleanSupplier;
 /**
  * A run of hugepages contiguous physically and virtually, with views made on demand over the mapping.
  * A run of memory opened for an IOMMU is contiguous only virtually: its physical base is unknown
- * ({@link #UNKNOWN}), and asking for it is a usage error, since handing a device a made-up physical
+ * ({@link Addresses#NONE}), and asking for it is a usage error, since handing a device a made-up physical
  * address would send its DMA somewhere else.
  */
 final class HugepageRun implements MemoryRun {
-    /** The physical base of a run whose pages were never translated. */
-    static final long UNKNOWN = AddressTable.NO_ADDRESS;
-
     private final long physBase;
     private final long size;
     private final long cpuAddress;
@@ -34,13 +32,13 @@ final class HugepageRun implements MemoryRun {
     }
 
     /**
-     * The physical address of the first byte.
+     * The physical address of the first byte (this memory is the PA-mode side of {@link MemoryRun#frameBase()}).
      *
      * @throws DmaUsageException for memory opened for an IOMMU, which has none
      */
     @Override
-    public long physBase() {
-        if (physBase == UNKNOWN) {
+    public long frameBase() {
+        if (physBase == Addresses.NONE) {
             throw new DmaUsageException("failed to give the physical address of hugepage memory at "
                     + Sizes.hex(cpuAddress) + ": it was opened for IOVA mode (HugepageMemory.openForIommu), which "
                     + "does not read pagemap; map it through an IOMMU with IovaMemory, whose runs carry IOVAs, or "
@@ -72,7 +70,7 @@ final class HugepageRun implements MemoryRun {
 
     @Override
     public String toString() {
-        return "HugepageRun[phys " + (physBase == UNKNOWN ? "not read" : Sizes.hex(physBase)) + ", "
+        return "HugepageRun[phys " + (physBase == Addresses.NONE ? "not read" : Sizes.hex(physBase)) + ", "
                 + Sizes.format(size) + ", cpu " + Sizes.hex(cpuAddress) + "]";
     }
 }

@@ -3,7 +3,7 @@ package io.dmadirect.linux.hugepages;
 import io.dmadirect.Sizes;
 
 /**
- * What the low-memory reserve obtained, against what was asked.
+ * What the low-memory reserve obtained ({@link LowMemorySearch}), against what was asked ({@link LowMemoryQuota}).
  *
  * @param bytesSearched pages mapped to look at their addresses (kept or given back)
  * @param ballastPeakBytes the most held back as ballast at one time; 0 when no ballast was used
@@ -13,8 +13,8 @@ import io.dmadirect.Sizes;
 public record LowMemoryReport(long dmaRequested, long dmaObtained, long dma32Requested, long dma32Obtained,
         long bytesSearched, long ballastPeakBytes, long nanos, String note) {
 
-    static LowMemoryReport none(LowMemoryReserve reserve, String note) {
-        return new LowMemoryReport(reserve.dmaBytes(), 0, reserve.dma32Bytes(), 0, 0, 0, 0, note);
+    static LowMemoryReport none(LowMemoryQuota quota, String note) {
+        return new LowMemoryReport(quota.dmaBytes(), 0, quota.dma32Bytes(), 0, 0, 0, 0, note);
     }
 
     /** Bytes obtained below 4 GiB, ZONE_DMA included. */

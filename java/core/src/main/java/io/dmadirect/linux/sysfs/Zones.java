@@ -9,19 +9,20 @@ import java.util.List;
  * (DMA on a host without low memory shows 0 managed pages), since "no ZONE_DMA memory" is an answer.
  */
 public final class Zones {
-    /** One zone of one node; pages are of the base page size. */
-    public record Zone(int node, String name, long startPfn, long spannedPages, long presentPages, long managedPages) {
+    /** One zone of one node as /proc/zoneinfo shows it (not {@code io.dmadirect.Zone}); pages of the base size. */
+    public record ZoneInfo(int node, String name, long startPfn, long spannedPages, long presentPages,
+            long managedPages) {
     }
 
     private Zones() {
     }
 
-    public static List<Zone> read(HostTree tree) {
+    public static List<ZoneInfo> read(HostTree tree) {
         return parse(tree.read("/proc/zoneinfo").orElse(""));
     }
 
-    static List<Zone> parse(String zoneinfo) {
-        List<Zone> zones = new ArrayList<>();
+    static List<ZoneInfo> parse(String zoneinfo) {
+        List<ZoneInfo> zones = new ArrayList<>();
         int node = -1;
         String name = null;
         long start = 0;
@@ -32,7 +33,7 @@ public final class Zones {
             String line = raw.trim();
             if (line.startsWith("Node ")) {
                 if (name != null) {
-                    zones.add(new Zone(node, name, start, spanned, present, managed));
+                    zones.add(new ZoneInfo(node, name, start, spanned, present, managed));
                 }
                 String[] parts = line.split("[ ,]+");
                 node = Integer.parseInt(parts[1]);
@@ -49,7 +50,7 @@ public final class Zones {
             }
         }
         if (name != null) {
-            zones.add(new Zone(node, name, start, spanned, present, managed));
+            zones.add(new ZoneInfo(node, name, start, spanned, present, managed));
         }
         return zones;
     }

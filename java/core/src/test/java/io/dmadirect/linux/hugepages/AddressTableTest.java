@@ -1,6 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
-import static io.dmadirect.linux.hugepages.AddressTable.NO_ADDRESS;
+import static io.dmadirect.Addresses.NONE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.junit.jupiter.api.Test;
@@ -22,12 +22,12 @@ class AddressTableTest {
 
     @Test
     void addressesNotHeldHaveNoAddress() {
-        AddressTable table = AddressTable.EMPTY.with(0x7f00_0000_0000L, PAGE, new long[] {NO_ADDRESS, 0x20_0000L});
-        assertEquals(NO_ADDRESS, table.physAddress(0x7f00_0000_0000L + 1), "a released page");
-        assertEquals(NO_ADDRESS, table.physAddress(0x7f00_0000_0000L - 1), "just below");
-        assertEquals(NO_ADDRESS, table.physAddress(0x7f00_0000_0000L + 2 * PAGE), "just past the end");
-        assertEquals(NO_ADDRESS, table.physAddress(0), "null");
-        assertEquals(NO_ADDRESS, table.physAddress(-1L), "the top of the address space");
-        assertEquals(NO_ADDRESS, AddressTable.EMPTY.physAddress(0x7f00_0000_0000L));
+        AddressTable table = AddressTable.EMPTY.with(0x7f00_0000_0000L, PAGE, new long[] {NONE, 0x20_0000L});
+        assertEquals(NONE, table.physAddress(0x7f00_0000_0000L + 1), "a released page");
+        assertEquals(NONE, table.physAddress(0x7f00_0000_0000L - 1), "just below");
+        assertEquals(NONE, table.physAddress(0x7f00_0000_0000L + 2 * PAGE), "just past the end");
+        assertEquals(NONE, table.physAddress(0), "null");
+        assertEquals(NONE, table.physAddress(-1L), "the top of the address space");
+        assertEquals(NONE, AddressTable.EMPTY.physAddress(0x7f00_0000_0000L));
     }
 }

@@ -47,12 +47,12 @@ class HugepageMemoryHostTest {
             assertEquals(16 * Sizes.MiB, runs.stream().mapToLong(MemoryRun::size).sum());
             for (MemoryRun run : runs) {
                 assertEquals(0, run.size() % PAGE);
-                assertEquals(0, run.physBase() % PAGE);
-                assertTrue(run.physBase() + run.size() - 1 <= memory.systemMaxPhysAddress());
+                assertEquals(0, run.frameBase() % PAGE);
+                assertTrue(run.frameBase() + run.size() - 1 <= memory.systemMaxPhysAddress());
                 for (long offset = 0; offset < run.size(); offset += PAGE) {
                     // Read in the middle of each page: a run is contiguous only if every page sits where its base says.
                     long middle = offset + PAGE / 2;
-                    assertEquals(run.physBase() + middle, IndependentPagemap.physicalAddress(run.cpuAddress() + middle),
+                    assertEquals(run.frameBase() + middle, IndependentPagemap.physicalAddress(run.cpuAddress() + middle),
                             run + " page at " + offset);
                 }
             }
@@ -75,13 +75,13 @@ class HugepageMemoryHostTest {
                 ByteBuffer head = run.cpuView(0, 4096);
                 ByteBuffer tail = run.cpuView(run.size() - 4096, 4096);
                 for (int i = 0; i < 4096; i += 8) {
-                    head.putLong(i, run.physBase() + i);
-                    tail.putLong(i, ~(run.physBase() + i));
+                    head.putLong(i, run.frameBase() + i);
+                    tail.putLong(i, ~(run.frameBase() + i));
                 }
                 ByteBuffer whole = run.cpuView(0, (int) run.size());
                 for (int i = 0; i < 4096; i += 8) {
-                    assertEquals(run.physBase() + i, whole.getLong(i));
-                    assertEquals(~(run.physBase() + i), whole.getLong((int) run.size() - 4096 + i));
+                    assertEquals(run.frameBase() + i, whole.getLong(i));
+                    assertEquals(~(run.frameBase() + i), whole.getLong((int) run.size() - 4096 + i));
                 }
                 assertThrows(IndexOutOfBoundsException.class, () -> run.cpuView(run.size() - 4, 8));
             }
@@ -104,7 +104,7 @@ class HugepageMemoryHostTest {
             assertTrue(memory.runs().containsAll(added));
             assertNoOverlap(memory.runs());
             for (MemoryRun run : added) {
-                assertEquals(run.physBase(), IndependentPagemap.physicalAddress(run.cpuAddress()));
+                assertEquals(run.frameBase(), IndependentPagemap.physicalAddress(run.cpuAddress()));
             }
         }
     }
@@ -157,7 +157,7 @@ class HugepageMemoryHostTest {
     void lowMemoryReserveKeepsOnlyLowPagesAndGivesTheRestBack() {
         try (ReservedHugepages pool = ReservedHugepages.atLeastAvailable(HugepageSize.SIZE_2M, 9)) {
             long freeBefore = pool.free();
-            LowMemoryReserve reserve = new LowMemoryReserve(2 * Sizes.MiB, 4 * Sizes.MiB, 8 * PAGE);
+            LowMemoryQuota reserve = new LowMemoryQuota(2 * Sizes.MiB, 4 * Sizes.MiB, 8 * PAGE);
             try (HugepageMemory memory = HugepageMemory.open(OPTIONS.withInitialBytes(PAGE).withLowMemory(reserve))) {
                 LowMemoryReport report = memory.lowMemoryReport();
                 System.out.println("host: low-memory reserve " + report);
@@ -166,7 +166,7 @@ class HugepageMemoryHostTest {
                 long low = report.dmaObtained() + report.dma32Obtained();
                 assertEquals(PAGE + low, memory.heldBytes());
                 assertEquals(freeBefore - 1 - low / PAGE, pool.free(), "pages not kept went back to the pool");
-                long below4g = memory.runs().stream().filter(r -> r.physBase() + r.size() <= 1L << 32)
+                long below4g = memory.runs().stream().filter(r -> r.frameBase() + r.size() <= 1L << 32)
                         .mapToLong(MemoryRun::size).sum();
                 assertTrue(below4g >= low, "every kept page lies below 4 GiB");
             }
@@ -184,7 +184,7 @@ class HugepageMemoryHostTest {
                 assertEquals(0, files.count(), "the backing file is unlinked at once");
             }
             for (MemoryRun run : memory.runs()) {
-                assertEquals(run.physBase(), IndependentPagemap.physicalAddress(run.cpuAddress()));
+                assertEquals(run.frameBase(), IndependentPagemap.physicalAddress(run.cpuAddress()));
             }
         } finally {
             run("umount", mount.toString());
@@ -193,9 +193,9 @@ class HugepageMemoryHostTest {
 
     private static void assertNoOverlap(List<MemoryRun> runs) {
         List<MemoryRun> sorted = new ArrayList<>(runs);
-        sorted.sort(Comparator.comparingLong(MemoryRun::physBase));
+        sorted.sort(Comparator.comparingLong(MemoryRun::frameBase));
         for (int i = 1; i < sorted.size(); i++) {
-            assertTrue(sorted.get(i - 1).physBase() + sorted.get(i - 1).size() <= sorted.get(i).physBase());
+            assertTrue(sorted.get(i - 1).frameBase() + sorted.get(i - 1).size() <= sorted.get(i).frameBase());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.dmadirect.linux.hugepages;
 
+import io.dmadirect.Addresses;
 import io.dmadirect.linux.FakeHost;
 import io.dmadirect.linux.FakeSyscalls;
 import io.dmadirect.linux.LinuxException;
@@ -51,16 +52,16 @@ class IommuHugepagesSeamTest {
         assertEquals(1, runs.size(), "one segment is one run by virtual address: " + runs);
         assertEquals(8 * Sizes.MiB, runs.get(0).size());
         assertEquals(FAKE_MAPPING, runs.get(0).cpuAddress());
-        DmaUsageException e = assertThrows(DmaUsageException.class, () -> runs.get(0).physBase());
+        DmaUsageException e = assertThrows(DmaUsageException.class, () -> runs.get(0).frameBase());
         assertTrue(e.getMessage().contains("opened for IOVA mode") && e.getMessage().contains("IovaMemory"),
                 e.getMessage());
-        assertEquals(HugepageMemory.NO_ADDRESS, memory.physAddress(FAKE_MAPPING + 4096), "no physical address known");
+        assertEquals(Addresses.NONE, memory.physAddress(FAKE_MAPPING + 4096), "no physical address known");
 
         // The IOMMU maps it by virtual address, never asking for a physical one.
         SimulatedIommu iommu = SimulatedIommu.likeIntelIommu();
         IovaMemory iova = IovaMemory.map(memory, iommu, ZoneLayout.DEFAULT, sys::directView);
         assertEquals(8 * Sizes.MiB, iova.mappedBytes());
-        long first = iova.runs().get(0).physBase();
+        long first = iova.runs().get(0).frameBase();
         assertEquals(iova.runs().get(0).cpuAddress(), iommu.translate(first, 4096), "the IOVA reaches the CPU address");
         iova.close();
         assertEquals(0, iommu.mappingCount());
@@ -116,7 +117,7 @@ class IommuHugepagesSeamTest {
     void theLowMemoryReserveIsNotTakenForAnIommu() {
         FakeSyscalls sys = new FakeSyscalls();
         FakeHost host = new FakeHost(tmp).pool(HugepageSize.SIZE_2M, 16, 16);
-        HugepageOptions withReserve = OPTIONS.withLowMemory(new LowMemoryReserve(0, 4 * Sizes.MiB, 16 * Sizes.MiB));
+        HugepageOptions withReserve = OPTIONS.withLowMemory(new LowMemoryQuota(0, 4 * Sizes.MiB, 16 * Sizes.MiB));
         try (HugepageMemory memory = HugepageMemory.openForIommu(withReserve, sys, host.sysfs(), NONE, host.memoryMap())) {
             assertEquals(1, sys.calls.stream().filter("mmap"::equals).count(), "only the initial segment");
             assertEquals(0, memory.lowMemoryReport().lowBytes());

@@ -41,7 +41,7 @@ class ParsersTest {
 
     @Test
     void zoneinfoGivesEachZone() {
-        List<Zones.Zone> zones = Zones.parse("""
+        List<Zones.ZoneInfo> zones = Zones.parse("""
                 Node 0, zone      DMA
                   pages free     3840
                         spanned  4095
@@ -61,8 +61,8 @@ class ParsersTest {
                   start_pfn:           1048576
                 """);
         assertEquals(3, zones.size());
-        assertEquals(new Zones.Zone(0, "DMA", 1, 4095, 3998, 3840), zones.get(0));
-        assertEquals(new Zones.Zone(1, "Normal", 1048576, 5505024, 5505024, 5394266), zones.get(2));
+        assertEquals(new Zones.ZoneInfo(0, "DMA", 1, 4095, 3998, 3840), zones.get(0));
+        assertEquals(new Zones.ZoneInfo(1, "Normal", 1048576, 5505024, 5505024, 5394266), zones.get(2));
     }
 
     @Test

@@ -1,8 +1,11 @@
 package io.dmadirect.linux.hugepages;
 
 /**
- * The low-memory reserve (DESIGN §5): userspace has no GFP_DMA32, so to get memory of the kernel's low
- * zones it takes extra hugepages, keeps those that lie low, and gives the rest back.
+ * What the low-memory reserve (DESIGN §5) should obtain: how much below 16 MiB and 4 GiB, and how hard
+ * {@link LowMemorySearch} may try; the result is a {@link LowMemoryReport}. Userspace has no GFP_DMA32, so
+ * to get memory of the kernel's low zones the search takes extra hugepages, keeps those that lie low, and
+ * gives the rest back. (Not the kernel's {@code lowmem_reserve}, which our page allocator models as
+ * {@code memory.ZoneProtection}.)
  *
  * <p>Two ways, in this order:
  * <ol>
@@ -24,17 +27,17 @@ package io.dmadirect.linux.hugepages;
  *        free hugepages it holds first are not counted, since holding them pushes the kernel nowhere. 0 for no
  *        ballast
  */
-public record LowMemoryReserve(long dmaBytes, long dma32Bytes, long searchBytes, long ballastBytes) {
-    public static final LowMemoryReserve NONE = new LowMemoryReserve(0, 0, 0, 0);
+public record LowMemoryQuota(long dmaBytes, long dma32Bytes, long searchBytes, long ballastBytes) {
+    public static final LowMemoryQuota NONE = new LowMemoryQuota(0, 0, 0, 0);
 
-    public LowMemoryReserve {
+    public LowMemoryQuota {
         if (dmaBytes < 0 || dma32Bytes < 0 || searchBytes < 0 || ballastBytes < 0) {
             throw new IllegalArgumentException("sizes must not be negative");
         }
     }
 
     /** Only the search of the pool's free pages, as before the ballast existed. */
-    public LowMemoryReserve(long dmaBytes, long dma32Bytes, long searchBytes) {
+    public LowMemoryQuota(long dmaBytes, long dma32Bytes, long searchBytes) {
         this(dmaBytes, dma32Bytes, searchBytes, 0);
     }
 

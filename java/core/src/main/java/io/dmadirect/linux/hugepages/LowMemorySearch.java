@@ -14,14 +14,15 @@ import java.util.function.Function;
 import java.util.stream.IntStream;
 
 /**
- * Takes the low-memory reserve ({@link LowMemoryReserve}): maps hugepages in batches, keeps the lowest
- * up to each zone's quota and gives the rest back; first from the pool's free pages, then, when asked,
+ * The search for the low-memory reserve: takes what a {@link LowMemoryQuota} asks for, reported in a
+ * {@link LowMemoryReport}. It maps hugepages in batches, keeps the lowest up to each zone's quota and gives
+ * the rest back; first from the pool's free pages, then, when asked,
  * behind a {@link Ballast} that pushes the kernel down into ZONE_DMA32. A page low enough for ZONE_DMA
  * may fill the ZONE_DMA32 quota once the ZONE_DMA quota is met, as lower memory satisfies any device a
  * higher zone does. Best effort: the report says what was obtained and why not more.
  */
-final class LowMemoryReserver {
-    private static final System.Logger LOG = System.getLogger(LowMemoryReserver.class.getName());
+final class LowMemorySearch {
+    private static final System.Logger LOG = System.getLogger(LowMemorySearch.class.getName());
     private static final String PREFIX = "linux/lowmem: ";
     /** The ballast never takes the host below this much available memory. */
     static final long HOST_FLOOR_BYTES = Sizes.GiB;
@@ -32,7 +33,7 @@ final class LowMemoryReserver {
     private final HugepageOptions options;
     private final FreeMemory free;
     private final long pageSize;
-    private final LowMemoryReserve reserve;
+    private final LowMemoryQuota quota;
     /** The last physical address a kept page may touch: 4 GiB - 1 for the reserve, a device's limit on demand. */
     private final long keepLimit;
     /** How long a search may take, in nanoseconds from construction; 0 for no limit. */
@@ -47,50 +48,50 @@ final class LowMemoryReserver {
     private String note = "";
 
     /** The reserve of {@code options}, taken at open. */
-    LowMemoryReserver(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free) {
+    LowMemorySearch(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free) {
         this(sys, mapper, sysfs, options, free, options.lowMemory(), 0xffff_ffffL, 0);
     }
 
     /**
-     * {@code reserve} in place of the options' own, keeping only pages wholly at or below {@code keepLimit}, and
+     * {@code quota} in place of the options' own, keeping only pages wholly at or below {@code keepLimit}, and
      * stopping the search after {@code timeLimitNanos} (0 for no limit): low memory on demand.
      */
-    LowMemoryReserver(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free,
-            LowMemoryReserve reserve, long keepLimit, long timeLimitNanos) {
+    LowMemorySearch(Syscalls sys, SegmentMapper mapper, HugepageSysfs sysfs, HugepageOptions options, FreeMemory free,
+            LowMemoryQuota quota, long keepLimit, long timeLimitNanos) {
         this.sys = sys;
         this.mapper = mapper;
         this.sysfs = sysfs;
         this.options = options;
         this.free = free;
         this.pageSize = options.pageSize().bytes();
-        this.reserve = reserve;
+        this.quota = quota;
         this.keepLimit = keepLimit;
         this.timeLimitNanos = timeLimitNanos;
     }
 
     /** Takes the reserve and hands the kept pages to {@code add}; {@code locked} is what is locked already. */
     LowMemoryReport take(long locked, Function<Segment, List<MemoryRun>> add) {
-        if (!reserve.wanted()) {
-            return LowMemoryReport.none(reserve, "");
+        if (!quota.wanted()) {
+            return LowMemoryReport.none(quota, "");
         }
         long start = System.nanoTime();
         lockedBytes = locked;
-        long poolPages = Math.min(options.pagesFor(reserve.searchBytes()), sysfs.availableHugepages(options.pageSize()));
+        long poolPages = Math.min(options.pagesFor(quota.searchBytes()), sysfs.availableHugepages(options.pageSize()));
         if (poolPages > 0) {
             batch(poolPages, add);
         }
         long ballastPeak = 0;
-        if (missingPages() > 0 && reserve.ballastBytes() > 0 && !pastDeadline()) {
-            ballastPeak = withBallast(options.pagesFor(reserve.ballastBytes()), add);
+        if (missingPages() > 0 && quota.ballastBytes() > 0 && !pastDeadline()) {
+            ballastPeak = withBallast(options.pagesFor(quota.ballastBytes()), add);
         }
-        if (dmaKept < options.pagesFor(reserve.dmaBytes())) {
+        if (dmaKept < options.pagesFor(quota.dmaBytes())) {
             note = join(note, "ZONE_DMA is kept for GFP_DMA allocations by the kernel's lowmem_reserve, so run-time "
                     + "hugepages rarely come from it; boot-time hugepages=N may");
         }
         if (searchedPages == 0 && note.isEmpty()) {
             note = "no free hugepages to search and no ballast allowed";
         }
-        LowMemoryReport report = new LowMemoryReport(reserve.dmaBytes(), dmaKept * pageSize, reserve.dma32Bytes(),
+        LowMemoryReport report = new LowMemoryReport(quota.dmaBytes(), dmaKept * pageSize, quota.dma32Bytes(),
                 dma32Kept * pageSize, searchedPages * pageSize, ballastPeak * pageSize, System.nanoTime() - start, note);
         LOG.log(Level.INFO, PREFIX + "{0}", report);
         return report;
@@ -182,8 +183,8 @@ final class LowMemoryReserver {
 
     /** Keeps the lowest pages of the segment that fill a quota and gives the others back; returns how many were kept. */
     private long keepLow(Segment segment) {
-        long dmaWanted = options.pagesFor(reserve.dmaBytes());
-        long dma32Wanted = options.pagesFor(reserve.dma32Bytes());
+        long dmaWanted = options.pagesFor(quota.dmaBytes());
+        long dma32Wanted = options.pagesFor(quota.dma32Bytes());
         long kept = 0;
         int[] byAddress = IntStream.range(0, segment.pages()).boxed()
                 .sorted(Comparator.comparingLong(segment::physAddress)).mapToInt(Integer::intValue).toArray();
@@ -210,12 +211,12 @@ final class LowMemoryReserver {
     }
 
     private long wantedPages() {
-        return options.pagesFor(reserve.dmaBytes()) + options.pagesFor(reserve.dma32Bytes());
+        return options.pagesFor(quota.dmaBytes()) + options.pagesFor(quota.dma32Bytes());
     }
 
     /** Pages still wanted below 4 GiB; a ZONE_DMA shortfall counts only as far as ballast can help (ZONE_DMA32). */
     private long missingPages() {
-        return Math.max(options.pagesFor(reserve.dma32Bytes()) - dma32Kept, 0);
+        return Math.max(options.pagesFor(quota.dma32Bytes()) - dma32Kept, 0);
     }
 
     /** Whether the time allowed is up (noted once). */

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class LowmemReserveTest {
+class ZoneProtectionTest {
 
     /** managed: DMA 16 MiB, DMA32 4 GiB - 16 MiB, NORMAL 60 GiB (a typical 64 GiB x86 machine). */
     @ParameterizedTest(name = "ratios {0}/{1}: reserve of {2} against {3}")
@@ -30,7 +30,7 @@ class LowmemReserveTest {
     })
     void reserveTable(int dmaRatio, int dma32Ratio, Zone lower, Zone request, long expected) {
         long[] managed = {16 * MiB, 4 * GiB - 16 * MiB, 60 * GiB};
-        LowmemReserve reserve = new LowmemReserve(managed, new int[] {dmaRatio, dma32Ratio, 0});
+        ZoneProtection reserve = new ZoneProtection(managed, new int[] {dmaRatio, dma32Ratio, 0});
         assertEquals(expected, reserve.reserve(lower, request));
         // The formula, independently of the literal above.
         long formula = lower.ordinal() >= request.ordinal() ? 0 : sumAbove(managed, lower, request)
@@ -51,7 +51,7 @@ class LowmemReserveTest {
 
     @Test
     void allowsOnlyWhileTheReserveStaysFree() {
-        LowmemReserve reserve = new LowmemReserve(new long[] {MiB, 256 * MiB, GiB}, new int[] {256, 256, 0});
+        ZoneProtection reserve = new ZoneProtection(new long[] {MiB, 256 * MiB, GiB}, new int[] {256, 256, 0});
         long r = reserve.reserve(Zone.DMA32, Zone.NORMAL);
         assertTrue(reserve.allows(Zone.DMA32, Zone.NORMAL, r + 4 * KiB, 4 * KiB));
         assertFalse(reserve.allows(Zone.DMA32, Zone.NORMAL, r + 4 * KiB - 1, 4 * KiB));
