@@ -16,6 +16,8 @@ import java.lang.instrument.Instrumentation;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -27,7 +29,8 @@ import net.bytebuddy.matcher.ElementMatchers;
 /**
  * Installs the agent: the dispatcher for the modes asked for, the advice on every {@code DmaDevice},
  * {@code DmaMapping} and {@code ScatterList} implementation (matched by type, not by name), for injection
- * the two library internals that decide bouncing and size the bounce pool, the call-site rewriting of driver classes, the MBean
+ * the library's bounce overrides ({@code BounceOverrides}, the process-wide {@code swiotlb=force} and pool
+ * size: public configuration, no rewritten internals), the call-site rewriting of driver classes, the MBean
  * and the report at exit. Classes already loaded are retransformed, so a dynamic attach works too.
  */
 final class Installer {
@@ -39,9 +42,8 @@ final class Installer {
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
     private static final ElementMatcher.Junction<MethodDescription> SYNC = ElementMatchers.namedOneOf("syncForCpu",
             "syncForDevice");
-    /** Library internals the injection rewrites; if they are renamed, forceBounce= and bounceBytes= stop working (InjectionIT fails). */
-    private static final String STREAMING_MAPPER = "io.dmadirect.direct.StreamingMapper";
-    private static final String SWIOTLB = "io.dmadirect.swiotlb.Swiotlb";
+    /** The package of the library's public test and debug knobs that forceBounce= and bounceBytes= set. */
+    private static final String KNOBS_PACKAGE = "io.dmadirect.swiotlb";
 
     private Installer() {
     }
@@ -65,8 +67,9 @@ final class Installer {
         AgentDispatcher dispatcher = new AgentDispatcher(options, findings, atStartup);
         if (options.inject) {
             DmaHooks.maskBits = options.maskBits;
-            DmaHooks.forceBounce = options.forceBounce;
-            DmaHooks.bounceBytes = options.bounceBytes;
+            if (options.forceBounce || options.bounceBytes > 0) {
+                Bounce.configure(inst, options.forceBounce, options.bounceBytes);
+            }
         }
         DmaHooks.dispatcher = dispatcher;
         AgentMBean.register(dispatcher);
@@ -122,14 +125,6 @@ final class Installer {
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(SCATTER_LIST))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
                         Advice.to(StreamingAdvice.SgClose.class).on(named("close").and(takesArguments(0)))))
-                .type(named(STREAMING_MAPPER).and(type -> options.inject && options.forceBounce))
-                .transform((builder, type, loader, module, domain) -> builder.visit(
-                        Advice.to(StreamingAdvice.ForceBounce.class).on(named("forceBounce").and(takesArguments(1))
-                                .and(ElementMatchers.returns(boolean.class)))))
-                .type(named(SWIOTLB).and(type -> options.inject && options.bounceBytes > 0))
-                .transform((builder, type, loader, module, domain) -> builder.visit(
-                        Advice.to(StreamingAdvice.BounceBytes.class).on(named("create").and(ElementMatchers.isStatic())
-                                .and(takesArgument(0, named("io.dmadirect.swiotlb.SwiotlbConfig"))))))
                 .type(driverCode)
                 // invokable, not method: constructors call the DMA API too (the NVMe driver's queue pairs allocate in theirs)
                 .transform((builder, type, loader, module, domain) -> builder.visit(
@@ -162,6 +157,35 @@ final class Installer {
             }
         } catch (Throwable e) {
             System.err.println("dmadirect-agent: failed to write the report at exit: " + e);
+        }
+    }
+
+    /**
+     * Sets the library's bounce overrides. When the library is a named module (module path), the agent, which
+     * the JVM always loads in the unnamed module, is not among the readers of {@value #KNOBS_PACKAGE}; it uses
+     * its instrumentation right to export that one package to itself first, before this nested class links
+     * against it. On the class path the package is open to every class already.
+     */
+    private static final class Bounce {
+        static void configure(Instrumentation inst, boolean force, long bytes) {
+            Module library = io.dmadirect.DmaDevice.class.getModule();
+            Module agent = Installer.class.getModule();
+            if (library.isNamed() && !library.isExported(KNOBS_PACKAGE, agent)) {
+                inst.redefineModule(library, Set.of(), Map.of(KNOBS_PACKAGE, Set.of(agent)), Map.of(), Set.of(), Map.of());
+            }
+            Knobs.set(force, bytes);
+        }
+    }
+
+    /** The only class of the agent that names {@code BounceOverrides}: linked after {@link Bounce} exported its package. */
+    private static final class Knobs {
+        static void set(boolean force, long bytes) {
+            if (force) {
+                io.dmadirect.swiotlb.BounceOverrides.setForced(true);
+            }
+            if (bytes > 0) {
+                io.dmadirect.swiotlb.BounceOverrides.setPoolBytes(bytes);
+            }
         }
     }
 }

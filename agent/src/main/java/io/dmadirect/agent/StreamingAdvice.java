@@ -198,25 +198,4 @@ final class StreamingAdvice {
             DmaHooks.dispatcher.afterSync(device, mapping, length, method.endsWith("Cpu"), thrown, site, t0, thread);
         }
     }
-
-    /** {@code StreamingMapper.forceBounce(DevicePolicy)}: inject {@code swiotlb=force} without a core change. */
-    static final class ForceBounce {
-        @Advice.OnMethodExit(suppress = Throwable.class)
-        static void exit(@Advice.Return(readOnly = false) boolean force) {
-            if (DmaHooks.forceBounce) {
-                force = true;
-            }
-        }
-    }
-
-    /** {@code Swiotlb.create(SwiotlbConfig, ...)}: inject a smaller bounce pool for platforms built from now on. */
-    static final class BounceBytes {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.Argument(value = 0, readOnly = false) io.dmadirect.swiotlb.SwiotlbConfig config) {
-            long bytes = DmaHooks.bounceBytes;
-            if (bytes > 0 && config != null && config.bytes() > 0) {
-                config = config.withBytes(bytes);
-            }
-        }
-    }
 }

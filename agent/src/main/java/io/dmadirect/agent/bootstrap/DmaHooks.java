@@ -21,12 +21,6 @@ public final class DmaHooks {
     /** Inject: the widest mask a device may set, in bits; 0 leaves masks alone. */
     public static volatile int maskBits;
 
-    /** Inject: every streaming mapping bounces. */
-    public static volatile boolean forceBounce;
-
-    /** Inject: the bounce pool's size in bytes for platforms built from now on; 0 leaves it alone. */
-    public static volatile long bounceBytes;
-
     /** What the advice keeps per thread: one {@code ThreadLocal} lookup per call serves all of it. */
     public static final class PerThread {
         /** The thread this state belongs to: what the striped cache compares. */

@@ -11,6 +11,7 @@ import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.spi.CacheMaintenance;
+import io.dmadirect.swiotlb.BounceOverrides;
 import io.dmadirect.swiotlb.Swiotlb;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -39,10 +40,14 @@ final class StreamingMapper {
         this.coherent = coherent;
     }
 
-    /** {@code is_swiotlb_force_bounce()}, widened by the rule that forced-unencrypted devices always bounce. */
+    /**
+     * {@code is_swiotlb_force_bounce()}, widened by the rule that forced-unencrypted devices always bounce, and
+     * by the process-wide {@code swiotlb=force} of {@link BounceOverrides} (tests, the agent's injection).
+     */
     private boolean forceBounce(DevicePolicy p) {
         Swiotlb tlb = platform.swiotlb;
-        return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.forceUnencrypted;
+        return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.forceUnencrypted
+                || BounceOverrides.forced();
     }
 
     /**

@@ -16,7 +16,7 @@ import java.lang.System.Logger.Level;
  * shared ({@link LinuxEncryption}), so there are no atomic pools (they would be private) and allocations
  * for devices fail before anything is taken.
  */
-public final class LinuxPlatformParts {
+final class LinuxPlatformParts {
     private static final System.Logger LOG = System.getLogger(LinuxPlatformParts.class.getName());
     private static final String PREFIX = "linux/platform: ";
 

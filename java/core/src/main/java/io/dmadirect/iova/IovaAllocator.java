@@ -26,7 +26,7 @@ import java.util.TreeMap;
  * @see <a href="https://github.com/SamsungDS/libvfn/blob/main/src/iommu/context.c">libvfn iova reserve</a>
  * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/drivers/iommu/dma-iommu.c">iommu_dma_alloc_iova()</a>
  */
-public final class IovaAllocator {
+final class IovaAllocator {
     private final List<IovaRange> valid;
     private final TreeMap<Long, Long> free = new TreeMap<>();
     private final TreeMap<Long, Long> live = new TreeMap<>();

@@ -16,7 +16,7 @@ package io.dmadirect.swiotlb;
  * @param lowBytes  taken wholly below 4 GiB, whole segments; 0 for no low pool
  * @param highBytes taken wholly above 4 GiB, whole segments; 0 for no high pool
  */
-public record BouncePlacement(long lowBytes, long highBytes) {
+record BouncePlacement(long lowBytes, long highBytes) {
     /** The low pool takes at most 1/4 of the memory held below 4 GiB: the rest is for coherent buffers. */
     public static final int LOW_SHARE_DIVISOR = 4;
 

@@ -77,6 +77,7 @@ public final class Swiotlb implements AutoCloseable {
      */
     public static Swiotlb create(SwiotlbConfig config, PageAllocator pages, long frameSize, MemoryEncryption encryption,
             boolean share) {
+        config = BounceOverrides.apply(config);
         if (config.bytes() == 0) {
             return null;
         }

@@ -11,7 +11,7 @@ import io.dmadirect.memory.RawMemory;
  * a destination still in cache, 3x to 10x slower below 1 MiB. So: only toward the device, only from
  * {@link #MIN_BYTES}, never for the copy back into the caller's (hot) buffer.
  */
-public final class NonTemporalCopy {
+final class NonTemporalCopy {
     /** Below this a copy goes through {@link RawMemory#copy}: a slot this small is too likely still cached. */
     public static final long MIN_BYTES = 64 * 1024;
 
