@@ -4,8 +4,9 @@
  * <p>Exported to everyone: the API ({@code io.dmadirect}), what users and platform implementers build on
  * ({@code spi}, the API half of {@code pci}, the simulated platform {@code sim}), and what a user names to
  * open a real host: the composition root {@code host} and the hugepage options it takes
- * ({@code linux.hugepages}: {@code HugepageOptions}, {@code HugepageSize}, {@code LowMemoryReserve}, named
- * in the guide's examples). The policy, the allocators and the rest of the Linux mechanism are exported
+ * ({@code linux.hugepages}: {@code HugepageOptions}, {@code HugepageSize}, {@code LowMemoryQuota}, named
+ * in the guide's examples), and the syscall seam {@code linux} ({@code LinuxException}, which callers catch, and
+ * {@code Syscalls}, which {@code PciSession.open} takes for tests). The policy, the allocators and the rest of the Linux mechanism are exported
  * only to the command line tool, which reports on them ({@code doctor}, {@code info}, {@code hugepages}).
  *
  * <p>The agent ({@code dmadirect-agent}) is no module here: the JVM loads every agent jar in the unnamed
@@ -27,8 +28,9 @@ module io.dmadirect.core {
     exports io.dmadirect.sim;
     exports io.dmadirect.host;
     exports io.dmadirect.linux.hugepages;
+    exports io.dmadirect.linux;
 
-    exports io.dmadirect.linux to io.dmadirect.cli;
+
     exports io.dmadirect.linux.bridge to io.dmadirect.cli;
     exports io.dmadirect.linux.headers to io.dmadirect.cli;
     exports io.dmadirect.linux.jna to io.dmadirect.cli;

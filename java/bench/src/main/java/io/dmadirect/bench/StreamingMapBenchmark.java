@@ -10,7 +10,7 @@ import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.sim.SimulatedPlatform;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -1,6 +1,6 @@
 package io.dmadirect.direct;
 
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 
 /**
  * What the policy functions conclude about one {@link DeviceDma}, computed once when a driver sets a

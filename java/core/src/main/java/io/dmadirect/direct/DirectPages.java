@@ -4,7 +4,7 @@ import static io.dmadirect.Sizes.hex;
 
 import io.dmadirect.Zone;
 import io.dmadirect.memory.PageAllocator;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 
 /**
  * {@code __dma_direct_alloc_pages()}: the contiguous allocator first for what needs more than one frame,

@@ -4,7 +4,7 @@ import io.dmadirect.Addresses;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaRange;
 import io.dmadirect.Zone;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import java.util.List;
 
 /**

@@ -3,7 +3,7 @@ package io.dmadirect.direct;
 import io.dmadirect.DmaMask;
 import io.dmadirect.Sizes;
 import io.dmadirect.memory.PageAllocator;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.spi.LowMemoryAttempt;
 
 /**

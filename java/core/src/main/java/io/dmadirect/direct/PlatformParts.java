@@ -1,11 +1,11 @@
 package io.dmadirect.direct;
 
 import io.dmadirect.memory.PageAllocator;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.spi.CacheMaintenance;
 import io.dmadirect.spi.MemoryEncryption;
 import io.dmadirect.spi.PhysicalMemory;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.util.Objects;
 
 /**

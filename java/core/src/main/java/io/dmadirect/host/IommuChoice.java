@@ -3,7 +3,7 @@ package io.dmadirect.host;
 import io.dmadirect.host.LinuxPlatformOptions.IommuInterface;
 import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Syscalls;
-import io.dmadirect.linux.iommufd.IommufdBackend;
+import io.dmadirect.linux.iommufd.IommufdContext;
 import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.linux.uio.UioContext;
@@ -65,7 +65,7 @@ final class IommuChoice {
                 case UIO -> new UioContext(sys, bus);
                 case VFIO_NOIOMMU -> VfioContainer.open(sys, bus, true);
                 case VFIO_TYPE1 -> VfioContainer.open(sys, bus, false);
-                case IOMMUFD -> IommufdBackend.open(sys, address -> cdevNode(bus, address).toString());
+                case IOMMUFD -> IommufdContext.open(sys, address -> cdevNode(bus, address).toString());
             };
         }
     }

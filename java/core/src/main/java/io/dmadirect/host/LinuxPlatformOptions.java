@@ -4,9 +4,9 @@ import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.hugepages.LowMemoryQuota;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.pool.AtomicPools;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.util.Objects;
 
 /**

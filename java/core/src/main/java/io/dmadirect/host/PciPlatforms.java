@@ -1,13 +1,13 @@
 package io.dmadirect.host;
 
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.IommuDomain;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.direct.DirectPlatform;
 import io.dmadirect.iova.CpuViews;
 import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.spi.PhysicalMemory;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 
 /**
  * The dma-direct platform over the memory of each address mode. PA mode: hugepages by physical address.
@@ -50,13 +50,13 @@ public final class PciPlatforms {
      * set up as {@code options} say: zones from its hugepage options, pools, bounce pool, and whether DMA is
      * forced unencrypted.
      */
-    public static DirectPlatform over(String name, PhysicalMemory memory, LinuxPlatformOptions options) {
+    static DirectPlatform over(String name, PhysicalMemory memory, LinuxPlatformOptions options) {
         ConfidentialComputing.Status cc = ConfidentialComputing.resolve(options.unencrypted());
         return new DirectPlatform(LinuxPlatformParts.of(name, memory, options, cc));
     }
 
     /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */
-    public static DirectPlatform iova(String name, PhysicalMemory memory, IommuBackend iommu, CpuViews views,
+    public static DirectPlatform iova(String name, PhysicalMemory memory, IommuDomain iommu, CpuViews views,
             LinuxPlatformOptions options) {
         IovaMemory iovaMemory = IovaMemory.map(memory, iommu, options.hugepages().zoneLayout(), views);
         try {

@@ -21,7 +21,7 @@ import io.dmadirect.linux.headers.Capability;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.linux.sysfs.PciBus;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -5,8 +5,8 @@ import io.dmadirect.spi.IovaRange;
 
 import io.dmadirect.DmaAllocationException;
 import io.dmadirect.Sizes;
-import io.dmadirect.memory.ZoneLayout;
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.ZoneLayout;
+import io.dmadirect.spi.IommuDomain;
 import io.dmadirect.spi.MemoryRun;
 import io.dmadirect.spi.PhysicalMemory;
 import java.lang.System.Logger.Level;
@@ -32,7 +32,7 @@ import java.util.List;
  *
  * <p><b>Chunks.</b> Source runs adjacent in the CPU's view are joined (when {@link CpuViews} is given)
  * and mapped as few large chunks, so 64 GiB of 2 MiB hugepages takes a handful of mappings, far below
- * VFIO type1's default {@code dma_entry_limit} of 65535. Each chunk is one {@link IommuBackend#map}.
+ * VFIO type1's default {@code dma_entry_limit} of 65535. Each chunk is one {@link IommuDomain#map}.
  *
  * <p>The source's physical addresses are never used, so the Linux source is hugepage memory opened for
  * an IOMMU ({@code HugepageMemory.openForIommu}): no pagemap, no mlock, no root. Mapping pins the pages;
@@ -49,7 +49,7 @@ public final class IovaMemory implements PhysicalMemory {
     private static final long FOUR_GIB = 4 * Sizes.GiB;
 
     private final PhysicalMemory source;
-    private final IommuBackend iommu;
+    private final IommuDomain iommu;
     private final ZoneLayout zones;
     private final CpuViews views;
     private final IovaAllocator iovas;
@@ -58,7 +58,7 @@ public final class IovaMemory implements PhysicalMemory {
     private final long systemMax;
     private boolean closed;
 
-    private IovaMemory(PhysicalMemory source, IommuBackend iommu, ZoneLayout zones, CpuViews views) {
+    private IovaMemory(PhysicalMemory source, IommuDomain iommu, ZoneLayout zones, CpuViews views) {
         this.source = source;
         this.iommu = iommu;
         this.zones = zones;
@@ -77,7 +77,7 @@ public final class IovaMemory implements PhysicalMemory {
      * @throws DmaAllocationException when the valid ranges cannot hold the memory or the IOMMU would
      *         need more mappings than it allows
      */
-    public static IovaMemory map(PhysicalMemory source, IommuBackend iommu, ZoneLayout zones, CpuViews views) {
+    public static IovaMemory map(PhysicalMemory source, IommuDomain iommu, ZoneLayout zones, CpuViews views) {
         IovaMemory memory = new IovaMemory(source, iommu, zones, views);
         try {
             memory.placeInitial(source.runs());
@@ -238,7 +238,7 @@ public final class IovaMemory implements PhysicalMemory {
     }
 
     /** The IOMMU this memory is mapped through. */
-    public IommuBackend iommu() {
+    public IommuDomain iommu() {
         return iommu;
     }
 

@@ -1,5 +1,7 @@
 package io.dmadirect.memory;
 
+import io.dmadirect.spi.ZoneLayout;
+
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;

@@ -1,5 +1,7 @@
 package io.dmadirect.memory;
 
+import io.dmadirect.spi.ZoneLayout;
+
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.spi.MemoryRun;

@@ -1,5 +1,7 @@
 package io.dmadirect.memory;
 
+import io.dmadirect.spi.ZoneLayout;
+
 import io.dmadirect.spi.PhysicalMemory;
 
 /** The page allocators a platform can be built with. */

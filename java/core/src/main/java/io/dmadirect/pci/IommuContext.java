@@ -1,6 +1,6 @@
 package io.dmadirect.pci;
 
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.IommuDomain;
 import java.util.Optional;
 
 /**
@@ -19,7 +19,7 @@ import java.util.Optional;
  * <p><b>Why here.</b> It takes a {@link PciAddress} and gives a {@link PciDevice}, so it belongs to the API half
  * of {@code pci}, below the mechanism ({@code linux.*}) that implements it and the composition root
  * ({@code host}) that chooses one; a user can supply another (a simulated bus, say). It is not in {@code spi}:
- * the policy never sees a PCI device, only the domain ({@link IommuBackend}, which stays in {@code spi} because
+ * the policy never sees a PCI device, only the domain ({@link IommuDomain}, which stays in {@code spi} because
  * {@code iova.IovaMemory} maps through it).
  *
  * <p>Close order: every device opened in a context is closed before the context. Closing a type1 container or
@@ -41,7 +41,7 @@ public interface IommuContext extends AutoCloseable {
     PciDevice openDevice(PciAddress address);
 
     /** In IOVA mode, the IOMMU domain that DMA memory is mapped through; empty in PA mode. */
-    Optional<IommuBackend> domain();
+    Optional<IommuDomain> domain();
 
     /** Releases the context (and with it the IOMMU domain and its mappings); after its devices are closed. */
     @Override

@@ -2,7 +2,7 @@ package io.dmadirect.sim;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.spi.IovaRange;
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.IommuDomain;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,7 +12,7 @@ import java.util.TreeMap;
  * the number of mappings) and translates a device's IOVA to the CPU address behind it, or faults.
  * With it, IOVA mode runs on the simulated machine and tests can play the device.
  */
-public final class SimulatedIommu implements IommuBackend {
+public final class SimulatedIommu implements IommuDomain {
     /** VFIO type1's default {@code dma_entry_limit}. */
     public static final int DEFAULT_MAPPING_LIMIT = 65535;
 

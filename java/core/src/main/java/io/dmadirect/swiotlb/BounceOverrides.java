@@ -1,5 +1,7 @@
 package io.dmadirect.swiotlb;
 
+import io.dmadirect.spi.SwiotlbConfig;
+
 /**
  * Process-wide overrides of the bounce pool, for tests and debugging only: the kernel's {@code swiotlb=force}
  * and {@code swiotlb=<size>} boot parameters, which change every device of the machine without a driver

@@ -1,5 +1,7 @@
 package io.dmadirect.swiotlb;
 
+import io.dmadirect.spi.SwiotlbConfig;
+
 /**
  * Where the default bounce pool goes, and how much of it: the kernel's placement, scaled to the memory a
  * process holds.

@@ -1,5 +1,7 @@
 package io.dmadirect.swiotlb;
 
+import io.dmadirect.spi.SwiotlbConfig;
+
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.memory.PageAllocator;

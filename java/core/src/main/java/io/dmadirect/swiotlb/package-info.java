@@ -5,7 +5,7 @@
  * <h2>Layout</h2>
  * 2 KiB slots in 128-slot segments, so one mapping is at most 256 KiB
  * ({@link io.dmadirect.swiotlb.Swiotlb#maxMappingSize}). The default pool is taken when the platform is
- * built, 64 MiB unless configured ({@link io.dmadirect.swiotlb.SwiotlbConfig}), from ZONE_DMA32 below
+ * built, 64 MiB unless configured ({@link io.dmadirect.spi.SwiotlbConfig}), from ZONE_DMA32 below
  * 4 GiB (falling back to ZONE_DMA, then, with a warning, to any memory), in chunks of whole segments up to
  * one frame. When the full size is not free it is halved until it fits, as the kernel does at boot. Under
  * memory encryption the pool is made shared once ({@code swiotlb_update_mem_attributes}), so bounce DMA
@@ -33,3 +33,5 @@
  * </ul>
  */
 package io.dmadirect.swiotlb;
+
+import io.dmadirect.spi.SwiotlbConfig;

@@ -21,7 +21,7 @@ import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.spi.MemoryRun;

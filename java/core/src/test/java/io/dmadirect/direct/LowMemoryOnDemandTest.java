@@ -68,7 +68,7 @@ class LowMemoryOnDemandTest {
     @Test
     void a28BitDriversHeapMappingBouncesThroughAnExtraPoolOfLowMemoryObtainedOnDemand() {
         try (SimulatedPlatform platform = highOnlyGuest()
-                .bouncePool(io.dmadirect.swiotlb.SwiotlbConfig.processDefaults().withDynamicMax(8 * MiB)).build();
+                .bouncePool(io.dmadirect.spi.SwiotlbConfig.processDefaults().withDynamicMax(8 * MiB)).build();
                 DmaDevice edu = platform.attach(DeviceProperties.simple("edu"))) {
             edu.setMaskAndCoherent(DmaMask.bits(28));
             try (DmaBuffer ring = edu.allocCoherent(4096)) {

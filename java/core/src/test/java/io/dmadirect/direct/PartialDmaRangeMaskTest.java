@@ -12,7 +12,7 @@ import io.dmadirect.DmaMask;
 import io.dmadirect.DmaMaskUnsupportedException;
 import io.dmadirect.DmaRange;
 import io.dmadirect.sim.SimulatedPlatform;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -88,7 +88,7 @@ class SwiotlbHookTest {
     @Test
     void restrictedDeviceWithoutAPoolGetsAClearError() {
         try (SimulatedPlatform platform = SimulatedPlatform.builder().region(0, 64 * MiB)
-                .bouncePool(io.dmadirect.swiotlb.SwiotlbConfig.none()).build()) {
+                .bouncePool(io.dmadirect.spi.SwiotlbConfig.none()).build()) {
             DmaDevice device = platform.attach(DeviceProperties.simple("restricted").withRestrictedPool(true));
             DmaAllocationException e = assertThrows(DmaAllocationException.class, () -> device.allocCoherent(4096));
             assertTrue(e.getMessage().contains("restricted to a bounce pool"), e.getMessage());

@@ -11,7 +11,7 @@ import io.dmadirect.MemoryStats;
 import io.dmadirect.Sizes;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.host.LinuxPlatformOptions;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;

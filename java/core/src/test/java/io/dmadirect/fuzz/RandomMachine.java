@@ -7,7 +7,7 @@ import static io.dmadirect.Sizes.MiB;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaRange;
 import io.dmadirect.sim.SimulatedPlatform;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

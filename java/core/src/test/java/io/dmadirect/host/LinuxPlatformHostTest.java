@@ -24,7 +24,7 @@ import io.dmadirect.DmaPlatform;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.linux.jna.LinuxSyscalls;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -114,7 +114,7 @@ class LinuxPlatformHostTest {
                 LinuxPlatform own = LinuxPlatform.open(LinuxPlatformOptions.DEFAULTS
                         .withHugepages(HugepageOptions.DEFAULTS.withName("dmadirect-contiguity-test")
                                 .withInitialBytes(32 * PAGE))
-                        .withAtomicPools(0, 0).withBouncePool(io.dmadirect.swiotlb.SwiotlbConfig.none())
+                        .withAtomicPools(0, 0).withBouncePool(io.dmadirect.spi.SwiotlbConfig.none())
                         .withUnencrypted(LinuxPlatformOptions.Unencrypted.NEVER))) {
             long longest = own.memory().runs().stream().mapToLong(io.dmadirect.spi.MemoryRun::size).max().orElse(0);
             System.out.println("host: the longest physically contiguous run of 32 hugepages is " + Sizes.format(longest));

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.DmaAllocationException;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.sim.SimulatedIommu;
 import io.dmadirect.sim.SimulatedMemory;
 import io.dmadirect.spi.MemoryRun;

@@ -1,5 +1,7 @@
 package io.dmadirect.memory;
 
+import io.dmadirect.spi.ZoneLayout;
+
 import static io.dmadirect.Sizes.KiB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

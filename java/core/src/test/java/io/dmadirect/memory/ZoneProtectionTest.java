@@ -1,5 +1,7 @@
 package io.dmadirect.memory;
 
+import io.dmadirect.spi.ZoneLayout;
+
 import static io.dmadirect.Sizes.GiB;
 import static io.dmadirect.Sizes.KiB;
 import static io.dmadirect.Sizes.MiB;

@@ -20,7 +20,7 @@ import io.dmadirect.memory.RawMemory;
 import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import io.dmadirect.swiotlb.SwiotlbStats;
 import io.dmadirect.testing.MemoryMaps;
 import java.nio.ByteBuffer;

@@ -24,7 +24,7 @@ import io.dmadirect.sim.RecordingCaches;
 import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.nio.ByteBuffer;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -15,7 +15,7 @@ import io.dmadirect.MemoryStats;
 import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import io.dmadirect.swiotlb.SwiotlbStats;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;

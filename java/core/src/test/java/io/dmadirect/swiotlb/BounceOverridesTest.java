@@ -1,5 +1,7 @@
 package io.dmadirect.swiotlb;
 
+import io.dmadirect.spi.SwiotlbConfig;
+
 import static io.dmadirect.Sizes.GiB;
 import static io.dmadirect.Sizes.KiB;
 import static io.dmadirect.Sizes.MiB;

@@ -1,5 +1,7 @@
 package io.dmadirect.swiotlb;
 
+import io.dmadirect.spi.SwiotlbConfig;
+
 import static io.dmadirect.Sizes.MiB;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -9,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.PageAllocators;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.sim.SimulatedEncryption;
 import io.dmadirect.sim.SimulatedMemory;
 import io.dmadirect.spi.MemoryEncryption;

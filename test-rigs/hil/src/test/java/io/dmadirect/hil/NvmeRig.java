@@ -6,7 +6,7 @@ import io.dmadirect.Sizes;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.host.PciSession;
-import io.dmadirect.swiotlb.SwiotlbConfig;
+import io.dmadirect.spi.SwiotlbConfig;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 

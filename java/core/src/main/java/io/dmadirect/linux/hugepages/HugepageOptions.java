@@ -1,7 +1,7 @@
 package io.dmadirect.linux.hugepages;
 
 import io.dmadirect.Sizes;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import java.nio.file.Path;
 import java.util.Objects;
 

@@ -5,7 +5,7 @@ import io.dmadirect.linux.Syscalls;
 
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.spi.MemoryRun;
 import java.lang.System.Logger.Level;
 import java.util.Comparator;

@@ -2,7 +2,7 @@ package io.dmadirect.linux.iommufd;
 
 /**
  * Numbers and struct sizes from {@code include/uapi/linux/iommufd.h} (Linux 6.2+; not in this Debian's
- * 6.1 headers, so they are written here from the upstream header; {@code IommufdBackendTest} checks them
+ * 6.1 headers, so they are written here from the upstream header; {@code IommufdContextTest} checks them
  * against the values computed by hand from it, and the rig's iommufd variant against a 6.12 kernel).
  * {@code _IO(';', 0x80 + n)}; sizes are in the first u32.
  *

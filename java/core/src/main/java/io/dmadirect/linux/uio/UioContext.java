@@ -5,7 +5,7 @@ import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.IommuContext;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.IommuDomain;
 import java.util.Optional;
 
 /**
@@ -37,7 +37,7 @@ public final class UioContext implements IommuContext {
     }
 
     @Override
-    public Optional<IommuBackend> domain() {
+    public Optional<IommuDomain> domain() {
         return Optional.empty();
     }
 

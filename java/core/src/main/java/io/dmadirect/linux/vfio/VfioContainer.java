@@ -12,7 +12,7 @@ import io.dmadirect.linux.sysfs.PciBus;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.IommuContext;
 import io.dmadirect.pci.PciAddress;
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.IommuDomain;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.util.List;
@@ -22,11 +22,11 @@ import java.util.Optional;
  * A VFIO container ({@code /dev/vfio/vfio}) with the type1 IOMMU, or the no-IOMMU driver for
  * {@code /dev/vfio/noiommu-N} groups. The IOMMU model is set when the first group joins, as VFIO
  * requires. As an {@link IommuContext} it opens devices through their groups, which join it; in type1 mode it is
- * its own {@link IommuBackend} (the domain), and maps with {@code VFIO_IOMMU_MAP_DMA}.
+ * its own {@link IommuDomain} (the domain), and maps with {@code VFIO_IOMMU_MAP_DMA}.
  *
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html">VFIO</a>
  */
-public final class VfioContainer implements IommuContext, IommuBackend {
+public final class VfioContainer implements IommuContext, IommuDomain {
     private static final System.Logger LOG = System.getLogger(VfioContainer.class.getName());
     private static final String PREFIX = "pci/vfio: ";
 
@@ -147,7 +147,7 @@ public final class VfioContainer implements IommuContext, IommuBackend {
 
     /** This container in type1 mode; empty without an IOMMU. */
     @Override
-    public Optional<IommuBackend> domain() {
+    public Optional<IommuDomain> domain() {
         return noIommu ? Optional.empty() : Optional.of(this);
     }
 

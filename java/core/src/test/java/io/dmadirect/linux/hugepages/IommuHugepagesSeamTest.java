@@ -16,7 +16,7 @@ import io.dmadirect.DmaUsageException;
 import io.dmadirect.Sizes;
 import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.headers.Capability;
-import io.dmadirect.memory.ZoneLayout;
+import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.sim.SimulatedIommu;
 import io.dmadirect.spi.MemoryRun;
 import java.nio.file.Path;

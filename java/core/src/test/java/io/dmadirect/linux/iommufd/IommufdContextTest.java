@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
  * and the VFIO cdev part of {@code vfio.h} (Linux 6.6+). On a real kernel it runs in the rig's
  * {@code iommufd} variant (test-rigs/hil, 6.12).
  */
-class IommufdBackendTest {
+class IommufdContextTest {
 
     @Test
     void ioctlNumbersAndSizesFollowTheUapiHeader() {
@@ -36,7 +36,7 @@ class IommufdBackendTest {
     @Test
     void opensBindsAttachesMapsAndUnmaps() {
         FakeIommufdKernel k = new FakeIommufdKernel();
-        IommufdBackend iommu = IommufdBackend.open(k, address -> "/dev/vfio/devices/vfio0");
+        IommufdContext iommu = IommufdContext.open(k, address -> "/dev/vfio/devices/vfio0");
         VfioPciDevice device = iommu.openDevice(PciAddress.parse("0000:00:04.0"));
         assertEquals(List.of("/dev/iommu", "/dev/vfio/devices/vfio0"), k.opened);
         assertEquals(7, iommu.ioasId());
@@ -76,7 +76,7 @@ class IommufdBackendTest {
         for (int i = 0; i < 12; i++) {
             k.ranges[i] = new long[] {(long) i << 32, ((long) i << 32) + 0xffff_ffffL - 0x10_0000};
         }
-        IommufdBackend iommu = openedWithDevice(k);
+        IommufdContext iommu = openedWithDevice(k);
         List<IovaRange> ranges = iommu.validRanges();
         assertEquals(12, ranges.size());
         assertEquals(new IovaRange(11L << 32, (11L << 32) + 0xffef_ffffL), ranges.get(11));
@@ -88,7 +88,7 @@ class IommufdBackendTest {
     @Test
     void aMapPastTheMemlockLimitSaysSo() {
         FakeIommufdKernel k = new FakeIommufdKernel();
-        IommufdBackend iommu = openedWithDevice(k);
+        IommufdContext iommu = openedWithDevice(k);
         k.mapErrno = 12;
         LinuxException e = assertThrows(LinuxException.class, () -> iommu.map(0x40_0000, 0x7f12_3400_0000L, 0x20_0000));
         assertEquals(12, e.errno());
@@ -104,7 +104,7 @@ class IommufdBackendTest {
         for (int errno : new int[] {22, 16}) {
             FakeIommufdKernel k = new FakeIommufdKernel();
             k.bindErrno = errno;
-            IommufdBackend iommu = IommufdBackend.open(k, address -> "/dev/vfio/devices/vfio0");
+            IommufdContext iommu = IommufdContext.open(k, address -> "/dev/vfio/devices/vfio0");
             LinuxException e = assertThrows(LinuxException.class, () -> iommu.openDevice(PciAddress.parse("00:04.0")));
             iommu.close();
             assertEquals(errno, e.errno());
@@ -117,8 +117,8 @@ class IommufdBackendTest {
     }
 
     /** The context with 00:04.0 opened in it, as a session opens it. */
-    private static IommufdBackend openedWithDevice(FakeIommufdKernel k) {
-        IommufdBackend iommu = IommufdBackend.open(k, address -> "/dev/vfio/devices/vfio0");
+    private static IommufdContext openedWithDevice(FakeIommufdKernel k) {
+        IommufdContext iommu = IommufdContext.open(k, address -> "/dev/vfio/devices/vfio0");
         iommu.openDevice(PciAddress.parse("00:04.0"));
         return iommu;
     }

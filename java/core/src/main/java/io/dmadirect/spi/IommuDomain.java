@@ -8,7 +8,7 @@ import java.util.List;
  * ({@link io.dmadirect.iova.IovaMemory}) maps through it and never knows which one it has. It is the IOMMU
  * domain of an {@link io.dmadirect.pci.IommuContext} in IOVA mode, which also opens the devices that use it.
  */
-public interface IommuBackend extends AutoCloseable {
+public interface IommuDomain extends AutoCloseable {
 
     /** A short name for messages: {@code vfio-type1} or {@code iommufd}. */
     String name();

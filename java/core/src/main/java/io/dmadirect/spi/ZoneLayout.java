@@ -1,4 +1,4 @@
-package io.dmadirect.memory;
+package io.dmadirect.spi;
 
 import io.dmadirect.Zone;
 

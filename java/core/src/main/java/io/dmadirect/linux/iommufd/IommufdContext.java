@@ -9,7 +9,7 @@ import io.dmadirect.linux.headers.Fcntl;
 import io.dmadirect.linux.vfio.VfioPciDevice;
 import io.dmadirect.linux.vfio.VfioUapi;
 import io.dmadirect.memory.RawMemory;
-import io.dmadirect.spi.IommuBackend;
+import io.dmadirect.spi.IommuDomain;
 import io.dmadirect.pci.AddressMode;
 import io.dmadirect.pci.IommuContext;
 import io.dmadirect.pci.PciAddress;
@@ -28,14 +28,14 @@ import java.util.function.Function;
  *
  * <p><b>What has run where.</b> The rig's {@code iommufd} variant runs the whole HIL suite through it on
  * Linux 6.12 (edu and NVMe, MSI-X, a DMAR fault on an unmapped IOVA, as root and as nobody), and
- * {@code IommufdBackendTest} checks every ioctl's bytes on the syscall seam. It needs Linux 6.6+ with
+ * {@code IommufdContextTest} checks every ioctl's bytes on the syscall seam. It needs Linux 6.6+ with
  * {@code CONFIG_IOMMUFD} and {@code CONFIG_VFIO_DEVICE_CDEV}; {@code PciSession} opens it through
  * {@code IommuChoice}.
  *
  * @see <a href="https://docs.kernel.org/userspace-api/iommufd.html">IOMMUFD</a>
  * @see <a href="https://docs.kernel.org/driver-api/vfio.html#vfio-device-cdev">VFIO device cdev</a>
  */
-public final class IommufdBackend implements IommuContext, IommuBackend {
+public final class IommufdContext implements IommuContext, IommuDomain {
     /** EMSGSIZE: the range array was too small (not in {@code headers.Errno}). */
     private static final int EMSGSIZE = 90;
 
@@ -45,7 +45,7 @@ public final class IommufdBackend implements IommuContext, IommuBackend {
     private final int ioasId;
     private boolean closed;
 
-    private IommufdBackend(Syscalls sys, Function<PciAddress, String> cdevOf, int iommufd, int ioasId) {
+    private IommufdContext(Syscalls sys, Function<PciAddress, String> cdevOf, int iommufd, int ioasId) {
         this.sys = sys;
         this.cdevOf = cdevOf;
         this.iommufd = iommufd;
@@ -58,7 +58,7 @@ public final class IommufdBackend implements IommuContext, IommuBackend {
      *
      * @param cdevOf the node of a device's VFIO cdev ({@code /dev/vfio/devices/vfioN})
      */
-    public static IommufdBackend open(Syscalls sys, Function<PciAddress, String> cdevOf) {
+    public static IommufdContext open(Syscalls sys, Function<PciAddress, String> cdevOf) {
         int iommufd;
         try {
             iommufd = sys.open("/dev/iommu", Fcntl.O_RDWR | Fcntl.O_CLOEXEC, 0);
@@ -69,7 +69,7 @@ public final class IommufdBackend implements IommuContext, IommuBackend {
         try {
             ByteBuffer alloc = struct(IommufdUapi.SIZEOF_IOAS_ALLOC);
             sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_ALLOC, alloc);
-            return new IommufdBackend(sys, cdevOf, iommufd, alloc.getInt(8));
+            return new IommufdContext(sys, cdevOf, iommufd, alloc.getInt(8));
         } catch (RuntimeException e) {
             sys.close(iommufd);
             throw e;
@@ -142,7 +142,7 @@ public final class IommufdBackend implements IommuContext, IommuBackend {
 
     /** This IOAS. */
     @Override
-    public Optional<IommuBackend> domain() {
+    public Optional<IommuDomain> domain() {
         return Optional.of(this);
     }
 

@@ -1,4 +1,4 @@
-package io.dmadirect.swiotlb;
+package io.dmadirect.spi;
 
 import io.dmadirect.Sizes;
 
