@@ -13,7 +13,7 @@ import io.dmadirect.drivers.edu.EduDriver;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.hugepages.HugepageSize;
-import io.dmadirect.linux.hugepages.LowMemoryReserve;
+import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
@@ -34,7 +34,7 @@ public final class Probe {
         // The real host's option types and the drivers: named and built, no host touched.
         LinuxPlatformOptions options = LinuxPlatformOptions.DEFAULTS
                 .withHugepages(HugepageOptions.DEFAULTS.withInitialBytes(64 * MiB))
-                .withLowMemory(new LowMemoryReserve(0, 8 * MiB, 0, 20 * GiB));
+                .withLowMemory(new LowMemoryQuota(0, 8 * MiB, 0, 20 * GiB));
         String names = options.getClass().getSimpleName() + "," + HugepageSize.SIZE_2M + "," + EduDriver.class.getSimpleName()
                 + "," + PciAddress.parse("0000:00:04.0");
         try (SimulatedPlatform platform = SimulatedPlatform.builder()
