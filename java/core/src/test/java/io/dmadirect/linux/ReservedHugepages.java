@@ -36,6 +36,19 @@ public final class ReservedHugepages implements AutoCloseable {
         return reserved;
     }
 
+    /**
+     * Asks the kernel to compact all memory ({@code /proc/sys/vm/compact_memory}, root), so that hugepages
+     * reserved next come from large free blocks, often physically adjacent. Best effort: a kernel without
+     * CONFIG_COMPACTION has no such file, and the reservation then takes what there is.
+     */
+    public static void compactMemory() {
+        try {
+            Files.writeString(java.nio.file.Path.of("/proc/sys/vm/compact_memory"), "1");
+        } catch (IOException | RuntimeException e) {
+            System.out.println("host: memory not compacted: " + e);
+        }
+    }
+
     public long available() {
         return sysfs.availableHugepages(size);
     }
