@@ -267,7 +267,9 @@ class CoherentAllocationTableTest {
      * no atomic pool and no swiotlb: {@code dma_direct_alloc()} goes to {@code __dma_direct_alloc_pages()}
      * for every attribute here, {@code NO_KERNEL_MAPPING} included), computed from the memory map alone,
      * with the {@link Departure}s given applied on top. The kernel's CMA area is every frame held;
-     * its zones are the physical ranges of {@link ZoneLayout} with {@code zone_dma_bits} 24.
+     * its zones are the physical ranges of {@link ZoneLayout} with {@code zone_dma_bits} 24. The frames the
+     * bounce pool took at start are counted as free: each map leaves enough memory beside the pool that no
+     * outcome turns on them (a case would fail if one did).
      */
     static final class Oracle {
         /** x86-64's {@code MAX_PAGE_ORDER} 10: the largest block {@code alloc_pages()} serves. */
