@@ -97,19 +97,23 @@ final class DirectPages {
     }
 
     /**
-     * The one contiguous try: the kernel's CMA area is one region, not a zone, and {@code cma_alloc()} is not
-     * held back by a lower zone's {@code lowmem_reserve}, which guards the page allocator. Here the frames of
-     * the contiguous allocator lie in zones, so the search asks each zone within the device's reach as its
-     * own, from the optimal zone down, below the device's limit; only the first may grow the memory.
+     * The one contiguous try, below the device's limit. The kernel's CMA area is one region, not a zone, and
+     * {@code cma_alloc()} is not held back by a lower zone's {@code lowmem_reserve}, which guards the page
+     * allocator. Here the contiguous allocator's frames lie in zones: the optimal zone is asked with its
+     * zonelist, and for a device whose limit lies within the low zones (at or below 4 GiB, whose memory
+     * is the low zones' job) each lower zone is then asked as its own, so that a 28-bit device reaches
+     * ZONE_DMA frames that ZONE_DMA32 requests may not take. A device reaching past 4 GiB leaves the low
+     * zones their reserve. Only the first ask may grow the memory.
      */
     private static long contiguous(PageAllocator pages, Zone zone, long size, long physLimit) {
-        for (Zone z = zone; z != null; z = z.lower()) {
-            long handle = pages.allocContiguous(z, size, physLimit, z == zone);
-            if (handle != PageAllocator.NO_PAGES) {
-                return handle;
-            }
+        long handle = pages.allocContiguous(zone, size, physLimit, true);
+        if (handle != PageAllocator.NO_PAGES || !LowMemoryOnDemand.applies(physLimit)) {
+            return handle;
         }
-        return PageAllocator.NO_PAGES;
+        for (Zone z = zone.lower(); z != null && handle == PageAllocator.NO_PAGES; z = z.lower()) {
+            handle = pages.allocContiguous(z, size, physLimit, false);
+        }
+        return handle;
     }
 
     /**
