@@ -50,7 +50,7 @@ final class DirectPages {
                         + hex(policy.coherentLimit));
                 pages.free(handle);
             } else {
-                steps.add("contiguous: no run of " + Sizes.format(size) + " free in " + zone + " or below"
+                steps.add("contiguous: no run of " + Sizes.format(size) + " free in " + zone + " or a lower zone"
                         + (physLimit == PageAllocator.NO_LIMIT ? "" : " below " + hex(physLimit)));
             }
         } else if (size > frame) {
