@@ -182,7 +182,7 @@ final class DirectDevice implements DmaDevice {
             return allocPages(p, size, aligned, mayBlock, attrs, steps, false);
         }
         if (p.dma.restrictedPool()) {
-            return allocSwiotlb(p, size, aligned, steps);
+            return allocSwiotlb(p, size, aligned, attrs, steps);
         }
         if (p.forceUnencrypted && !parts.encryption().canShare()) {
             // Nothing was allocated, so nothing leaks: the kernel would have converted the pages instead.
@@ -265,29 +265,47 @@ final class DirectDevice implements DmaDevice {
         return shared ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : p.physToDma(phys);
     }
 
-    /** {@code dma_direct_alloc_swiotlb()}: the restricted pool, kept only when coherent_ok. */
-    private DmaBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, AllocationSteps steps) {
+    /**
+     * {@code dma_direct_alloc_swiotlb()} and the rest of {@code dma_direct_alloc()} for a restricted device:
+     * {@code swiotlb_alloc()} aligned to the size's order, kept only when {@code dma_coherent_ok()}, zeroed,
+     * and for a non-coherent device cleaned from the caches ({@code arch_dma_prep_coherent()}, as the kernel
+     * does before it remaps the memory uncached).
+     *
+     * <p>The bounce pool was made shared when it was set up, so the DMA address is
+     * {@code phys_to_dma_unencrypted()} (see docs/kernel-map.md, "Memory known to be shared"); coherent_ok is
+     * checked on that same address, the one the device is given.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc_swiotlb</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
+     */
+    private DmaBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
         SwiotlbAllocator swiotlb = platform.swiotlbAllocator;
         if (swiotlb == null) {
             throw AllocationFailure.of(name(), p, size,
                     "the device is restricted to a bounce pool and the platform has none", steps, pages.stats());
         }
-        long handle = swiotlb.alloc(aligned);
+        long handle = swiotlb.alloc(aligned, p.physToDmaUnencrypted);
         if (handle == SwiotlbAllocator.NONE) {
             throw AllocationFailure.of(name(), p, size, "the restricted bounce pool is full", steps, pages.stats());
         }
         long phys = swiotlb.physAddress(handle);
-        if (!p.coherentOk(phys, aligned)) {
+        long dma = DmaDirect.physToDmaUnencrypted(p.dma, phys);
+        if (!DmaDirect.withinLimit(dma, aligned, p.coherentLimit)) {
             swiotlb.free(handle);
             throw AllocationFailure.of(name(), p, size, "the bounce pool lies beyond the device's coherent limit",
                     steps, pages.stats());
         }
         long cpu = swiotlb.cpuAddress(handle);
-        RawMemory.fill(cpu, size, (byte) 0);
-        // The bounce pool was made shared when it was set up, so its DMA address carries no encryption bit.
-        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle,
-                DmaDirect.physToDmaUnencrypted(p.dma, phys), size, aligned, parts.zones().zoneOf(phys), p.zoneChoice.zone(),
-                AllocationPath.SWIOTLB, steps.list(), true, false);
+        if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
+            RawMemory.fill(cpu, size, (byte) 0);
+        }
+        if (p.remap) {
+            // arch_dma_prep_coherent(): no dirty line of the CPU's alias may later overwrite device data.
+            parts.caches().flush(cpu, aligned);
+        }
+        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle, dma, size, aligned,
+                parts.zones().zoneOf(phys), p.zoneChoice.zone(), AllocationPath.SWIOTLB, steps.list(), true, false);
         swiotlb.setOwner(handle, buffer);
         return buffer;
     }

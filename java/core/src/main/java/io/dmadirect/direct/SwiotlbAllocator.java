@@ -11,6 +11,19 @@ public interface SwiotlbAllocator {
     long alloc(long size);
 
     /**
+     * {@code swiotlb_alloc()} for a device: a region of at least {@code size} bytes aligned, as the device
+     * addresses it, to {@code size} rounded up to a power-of-two number of pages ({@code get_order(size)}).
+     * An allocator that knows no alignment serves {@link #alloc(long)}.
+     *
+     * @param physToDma the device's {@code phys_to_dma_unencrypted()}, or null when DMA addresses equal
+     *                  physical ones
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
+     */
+    default long alloc(long size, java.util.function.LongUnaryOperator physToDma) {
+        return alloc(size);
+    }
+
+    /**
      * Frees {@code handle} when it belongs to the pool, as {@code __dma_direct_free_pages()} asks the
      * pool first.
      *

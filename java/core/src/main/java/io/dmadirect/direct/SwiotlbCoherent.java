@@ -24,14 +24,38 @@ final class SwiotlbCoherent implements SwiotlbAllocator {
         this.tlb = tlb;
     }
 
-    /** {@code swiotlb_alloc()}: slots with no original to keep bits of; a page or more comes page-aligned. */
+    /** {@link #alloc(long, java.util.function.LongUnaryOperator)} where DMA addresses equal physical ones. */
     @Override
     public long alloc(long size) {
-        long handle = tlb.mapSingle(0, size, 0, 0, -1L, true);
+        return alloc(size, null);
+    }
+
+    /**
+     * {@code swiotlb_alloc()}: slots with no original to keep bits of, the start aligned on the device's
+     * address to {@code size} rounded up to a power-of-two number of pages, as the kernel asks
+     * {@code swiotlb_find_slots()} with {@code alloc_align_mask = (PAGE_SIZE << get_order(size)) - 1}.
+     */
+    @Override
+    public long alloc(long size, java.util.function.LongUnaryOperator physToDma) {
+        long handle = tlb.mapSingle(0, size, 0, allocAlignMask(size), -1L, true, physToDma);
         if (handle != Swiotlb.NONE) {
             tlb.setOwner(handle, COHERENT);
         }
         return handle;
+    }
+
+    /**
+     * {@code (1 << (get_order(size) + PAGE_SHIFT)) - 1}: the smallest power-of-two number of pages that
+     * holds {@code size}, less one.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
+     */
+    static long allocAlignMask(long size) {
+        long bytes = io.dmadirect.memory.PageAllocator.PAGE_SIZE;
+        while (bytes < size) {
+            bytes <<= 1;
+        }
+        return bytes - 1;
     }
 
     /** {@code swiotlb_free()}: false unless the handle is a live coherent run of this pool ({@code is_swiotlb_buffer}). */

@@ -105,4 +105,73 @@ class SwiotlbHookTest {
             assertEquals(List.of(1L), pool.freed);
         }
     }
+
+    /** swiotlb_alloc(): alloc_align_mask = (1 << (get_order(size) + PAGE_SHIFT)) - 1. */
+    @Test
+    void theAlignmentIsTheSizeRoundedUpToAPowerOfTwoNumberOfPages() {
+        assertEquals(4095, SwiotlbCoherent.allocAlignMask(1));
+        assertEquals(4095, SwiotlbCoherent.allocAlignMask(4096));
+        assertEquals(8191, SwiotlbCoherent.allocAlignMask(4097));
+        assertEquals(16383, SwiotlbCoherent.allocAlignMask(12 * 1024));
+        assertEquals(64 * 1024 - 1, SwiotlbCoherent.allocAlignMask(64 * 1024));
+    }
+
+    /**
+     * The real bounce pool as a restricted device's allocator: after a one-page buffer, 12 KiB starts on a
+     * 16 KiB boundary and 64 KiB on a 64 KiB one, as the device addresses them (the kernel's fix for
+     * {@code dma_alloc_coherent()} alignment in {@code swiotlb_alloc()}).
+     */
+    @Test
+    void restrictedAllocationsAreAlignedToTheirOrder() {
+        try (SimulatedPlatform platform = SimulatedPlatform.builder().region(0, 64 * MiB).atomicPools(0, 0).build()) {
+            DmaDevice device = platform.attach(DeviceProperties.simple("restricted").withRestrictedPool(true));
+            try (DmaBuffer page = device.allocCoherent(4096);
+                    DmaBuffer twelve = device.allocCoherent(12 * 1024);
+                    DmaBuffer sixtyFour = device.allocCoherent(64 * 1024)) {
+                assertEquals(AllocationPath.SWIOTLB, twelve.path());
+                assertEquals(0, page.dmaAddress() & 4095);
+                assertEquals(0, twelve.dmaAddress() & (16 * 1024 - 1), "12 KiB is order 2: " + twelve.report());
+                assertEquals(0, sixtyFour.dmaAddress() & (64 * 1024 - 1), "64 KiB is order 4: " + sixtyFour.report());
+            }
+        }
+    }
+
+    /** dma_direct_alloc() cleans a non-coherent device's memory before use, restricted or not. */
+    @Test
+    void aNonCoherentRestrictedDeviceHasItsMemoryCleanedFromTheCaches() {
+        try (SimulatedPlatform platform = SimulatedPlatform.builder().region(0, 64 * MiB).atomicPools(0, 0).build()) {
+            DmaDevice device = platform.attach(DeviceProperties.simple("restricted-arm64")
+                    .withRestrictedPool(true).withCoherent(false));
+            long callsBefore = platform.caches().cleanCalls();
+            long bytesBefore = platform.caches().cleanedBytes();
+            try (DmaBuffer buffer = device.allocCoherent(10_000)) {
+                assertEquals(AllocationPath.SWIOTLB, buffer.path());
+                assertEquals(callsBefore + 1, platform.caches().cleanCalls(), "arch_dma_prep_coherent once");
+                assertEquals(bytesBefore + buffer.allocatedSize(), platform.caches().cleanedBytes());
+            }
+        }
+    }
+
+    /**
+     * coherent_ok is asked about the address the device is given. On an SME host a device whose limit lies
+     * above the C-bit is not forced unencrypted, but the bounce pool is shared memory, addressed without the
+     * bit: a pool at 4 GiB is within a limit of 2^47 + 4 GiB - 1 as given, though not with the bit set.
+     */
+    @Test
+    void coherentOkIsCheckedOnTheAddressTheDeviceIsGiven() {
+        long cBit = 1L << 47;
+        try (SimulatedPlatform platform = SimulatedPlatform.builder().region(4L << 30, 64 * MiB).encryptionMask(cBit)
+                .atomicPools(0, 0).build()) {
+            DmaDevice device = platform.attach(DeviceProperties.simple("restricted-sme").withRestrictedPool(true)
+                    .withBusDmaLimit(cBit + 0xffff_ffffL));
+            device.setMaskAndCoherent(io.dmadirect.DmaMask.BITS_64);
+            assertTrue(!device.forcedUnencrypted());
+            try (DmaBuffer buffer = device.allocCoherent(4096)) {
+                assertEquals(AllocationPath.SWIOTLB, buffer.path());
+                assertEquals(0, buffer.dmaAddress() & cBit, "shared memory: no encryption bit");
+                assertTrue(Long.compareUnsigned(buffer.dmaAddress() + 4095, cBit + 0xffff_ffffL) <= 0);
+                assertTrue(buffer.dmaAddress() >= (4L << 30), buffer.report().toString());
+            }
+        }
+    }
 }
