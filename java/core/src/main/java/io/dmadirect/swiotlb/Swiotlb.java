@@ -327,6 +327,8 @@ public final class Swiotlb implements AutoCloseable {
     /**
      * {@code swiotlb_find_slots()}: the masks {@code swiotlb_search_pool_area()} derives, then each pool that lies
      * within the device's reach, then an extra pool.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
      */
     private long findSlots(long origAddr, long allocSize, long minAlignMask, long allocAlignMask, long segBoundaryMask,
             int padSlots, long offset, long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
@@ -353,6 +355,8 @@ public final class Swiotlb implements AutoCloseable {
      * The start alignment {@code swiotlb_search_pool_area()} searches with: a run of {@code PAGE_SIZE} or more
      * is page-aligned when the caller asked for no alignment and the device keeps no bits (6.9, "swiotlb:
      * Reinstate page-alignment for mappings >= PAGE_SIZE"), and every run is at least slot-aligned.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_search_pool_area</a>
      */
     static long searchAlignMask(long allocSize, long minAlignMask, long allocAlignMask) {
         long align = allocAlignMask;
@@ -366,6 +370,8 @@ public final class Swiotlb implements AutoCloseable {
      * {@code swiotlb_align_offset()}: how far into its run a mapping starts. The bits of the original under
      * {@code min_align_mask} that lie below a slot, or below {@code alloc_align_mask}; whole slots of it are
      * padding slots in front.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_align_offset</a>
      */
     static long alignOffset(long origAddr, long minAlignMask, long allocAlignMask) {
         return origAddr & minAlignMask & (allocAlignMask | (SLOT_SIZE - 1));

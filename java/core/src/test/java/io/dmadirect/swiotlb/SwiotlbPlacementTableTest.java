@@ -136,8 +136,11 @@ class SwiotlbPlacementTableTest {
         assertEquals(4, tlb.usedSlots());
         tlb.release(h);
         assertEquals(0, tlb.usedSlots());
-        assertEquals(Swiotlb.SEGMENT_SLOTS, tlb.stats().largestFreeRun());
         assertThrows(IllegalStateException.class, () -> tlb.release(h), "a second release is caught");
+        for (int segment = 0; segment < 8; segment++) {
+            assertNotEquals(Swiotlb.NONE, tlb.mapSingle(0, Swiotlb.SEGMENT_BYTES, 0, 0, -1L, false),
+                    "segment " + segment + " of 8 whole again: the three padding slots were freed");
+        }
     }
 
     @Test
