@@ -189,6 +189,32 @@ class SwiotlbPlacementTableTest {
         tlb.release(h);
     }
 
+    /**
+     * Issue 18 measures the bounce's fixed cost: the slot search and release must not allocate, with a
+     * min_align_mask, an alloc_align_mask with padding, a boundary and dma-ranges all in play.
+     */
+    @Test
+    void mapAndReleaseAllocateNothing() {
+        Swiotlb tlb = pool();
+        java.util.function.LongUnaryOperator physToDma = phys -> phys - 16 * KiB;
+        var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long rounds = 200_000;
+        long before = 0;
+        for (int pass = 0; pass < 2; pass++) {
+            // The first pass warms the JIT; only the second is measured.
+            before = threads.getCurrentThreadAllocatedBytes();
+            for (long i = 0; i < rounds; i++) {
+                long h = tlb.mapSingle(0x1e00 + (i & 0xff), 4096 + (i & 0x3ff), 0x1fff, 0x1fff, 0xffff, -1L, false,
+                        physToDma);
+                tlb.release(h);
+                long page = tlb.mapSingle(0, 4096, 0, 0, Swiotlb.PCI_SEG_BOUNDARY, -1L, false, null);
+                tlb.release(page);
+            }
+        }
+        long perRound = (threads.getCurrentThreadAllocatedBytes() - before) / rounds;
+        assertEquals(0, perRound, "bytes allocated per two map+release pairs");
+    }
+
     private Swiotlb pool() {
         memory = new SimulatedMemory(2 * MiB, List.of(new long[] {16 * MiB, 16 * MiB}), -1L);
         pages = PageAllocators.standard(memory, ZoneLayout.DEFAULT);
