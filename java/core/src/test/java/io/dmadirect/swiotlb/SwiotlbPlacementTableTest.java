@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaMask;
+import io.dmadirect.direct.DeviceDma;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.PageAllocators;
 import io.dmadirect.sim.SimulatedMemory;
@@ -187,6 +190,20 @@ class SwiotlbPlacementTableTest {
                 "slots 38-41 would cross DMA 64 KiB (physical slot 40); the run starts there");
         assertEquals(0, (tlb.physAddress(h) - shift) & 0xffff);
         tlb.release(h);
+    }
+
+    /**
+     * {@code pci_device_add()} gives every PCI device {@code dma_set_seg_boundary(dev, 0xffffffff)}; the value
+     * survives mask changes, and {@code iommu_is_span_boundary()} needs a power-of-two boundary.
+     */
+    @Test
+    void aPciDeviceStartsWithA4GiBSegmentBoundaryThatMaskChangesKeep() {
+        DeviceDma initial = DeviceDma.initial(DeviceProperties.simple("pci"), 0, false);
+        assertEquals(0xffff_ffffL, initial.segBoundaryMask());
+        DeviceDma set = initial.withSegBoundary(0xffff).withDmaMask(DmaMask.BITS_64).withCoherentMask(DmaMask.BITS_64);
+        assertEquals(0xffff, set.segBoundaryMask());
+        assertEquals(-1L, initial.withSegBoundary(-1L).segBoundaryMask(), "ULONG_MAX: no boundary");
+        assertThrows(IllegalArgumentException.class, () -> initial.withSegBoundary(0x1_0000));
     }
 
     /**
