@@ -141,7 +141,7 @@ final class SlotPool {
      * @param alignMask   the start's alignment: {@code alloc_align_mask} as {@code swiotlb_search_pool_area()}
      *                    widens it (at least {@code IO_TLB_SIZE - 1}); the first slot's DMA address has zero bits under it
      * @param keepMask    {@code min_align_mask} less {@code alignMask}: bits the first slot's DMA address shares
-     *                    with {@code origAddr} (not checked when {@code origAddr} is 0, as in the kernel)
+     *                    with {@code origAddr}; 0 for an allocation, which has no original
      * @param boundary    the device's segment boundary mask ({@code 2^k - 1}); no run spans a multiple of it + 1
      * @param padSlots    slots in front of the mapping ({@code pad_slots}), recorded at the first mapped slot
      * @param physToDma   the device's {@code phys_to_dma_unencrypted()}, or null for DMA addresses equal to physical ones
@@ -187,7 +187,6 @@ final class SlotPool {
         // get_max_slots(): the boundary in slots; (~0 >>> 11) + 1 does not overflow a long.
         long boundarySlotMask = boundary >>> SLOT_SHIFT;
         int stride = (int) Math.min(Integer.MAX_VALUE, (Math.max(alignMask, keepMask) >>> SLOT_SHIFT) + 1);
-        boolean checkOrig = origAddr != 0;
         int base = a * areaSlots;
         synchronized (area) {
             if (n > areaSlots - area.used) {
@@ -207,7 +206,7 @@ final class SlotPool {
                     }
                     slotDma += dmaOffset;
                 }
-                if ((slotDma & alignMask) != 0 || (checkOrig && ((slotDma ^ origAddr) & keepMask) != 0)) {
+                if ((slotDma & alignMask) != 0 || ((slotDma ^ origAddr) & keepMask) != 0) {
                     index = wrap(index + 1);
                     checked++;
                     continue;

@@ -272,8 +272,10 @@ public final class Swiotlb implements AutoCloseable {
      * addresses from {@code phys_to_dma_unencrypted(dev, pool->start)}, so the address the device is given keeps
      * the original's bits even when a dma-range moves memory by an amount that is not a multiple of the alignment.
      *
-     * @param origAddr        the original buffer's address, whose low bits are kept; 0 for a coherent allocation
-     *                        (then {@code minAlignMask} is not compared, as in the kernel)
+     * @param origAddr        the original's address, whose low bits are kept. Unlike the kernel, 0 is compared
+     *                        too: the kernel skips the check for {@code orig_addr == 0}, which only
+     *                        {@code swiotlb_alloc()} passes ({@link #alloc}), while here a heap array's offset 0
+     *                        is a real original whose zero bits {@code DmaDevice.map(byte[], ...)} promises to keep
      * @param minAlignMask    {@code dma_get_min_align_mask()}
      * @param allocAlignMask  {@code alloc_align_mask}: bits that are zero in the run's first slot; the run is
      *                        rounded up to a multiple of {@code allocAlignMask + 1}

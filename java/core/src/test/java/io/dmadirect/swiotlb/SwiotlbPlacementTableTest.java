@@ -83,8 +83,8 @@ class SwiotlbPlacementTableTest {
                         NO_BOUNDARY, 0, 0x234, 0, 2),
                 new Row("min_align_mask above a slot: the slot is chosen by the original's bit 11", 0, 0x1a34, 3000,
                         0xfff, 0, NO_BOUNDARY, 1, 0xa34, 0, 2),
-                new Row("orig 0 (coherent): min_align_mask is not compared (\"orig_addr &&\")", 1, 0, 3000, 0xfff, 0,
-                        NO_BOUNDARY, 1, 0x800, 0, 2),
+                new Row("departure: orig 0 (a heap array's offset 0) is compared, the kernel's \"orig_addr &&\" skip is "
+                        + "for swiotlb_alloc only", 1, 0, 3000, 0xfff, 0, NO_BOUNDARY, 2, 0x1000, 0, 2),
                 // pad_slots: "pad_slots = offset >> IO_TLB_SHIFT; index += pad_slots"
                 new Row("pad_slots: min_align_mask bits under alloc_align_mask above a slot become padding", 1, 0x1a34,
                         3000, 0xfff, 0xfff, NO_BOUNDARY, 2, 0x1a34 & 0xfff | 0x1000, 1, 4),
