@@ -159,7 +159,7 @@ final class StreamingMapper {
                     + " (one swiotlb segment, less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
         long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
-        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, physLimit, !DmaAttr.ATOMIC.in(attrs),
+        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, p.dma.segBoundaryMask(), physLimit, !DmaAttr.ATOMIC.in(attrs),
                 p.physToDmaUnencrypted);
         if (handle == Swiotlb.NONE) {
             if (!tlb.reaches(physLimit)) {

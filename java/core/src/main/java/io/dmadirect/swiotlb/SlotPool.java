@@ -17,6 +17,11 @@ import static io.dmadirect.swiotlb.Swiotlb.SLOT_SHIFT;
  *   <li>Slots {@code [a * areaSlots, (a + 1) * areaSlots)} belong to area {@code a}, whose lock guards
  *       their {@code list} entries and the area's {@code index} and {@code used}. Areas hold whole
  *       segments, so no run crosses an area.</li>
+ *   <li>{@code pad[i]} is the number of padding slots ({@code pad_slots}) taken in front of a mapping whose
+ *       first mapped slot is {@code i}, written when the run is taken and cleared when it is released,
+ *       under the area lock. A mapping's run is {@code [i - pad[i], i - pad[i] + n)}.</li>
+ *   <li>A run never spans a multiple of the device's segment boundary ({@code dma_get_seg_boundary()}) in
+ *       DMA addresses, and its first slot's DMA address has zero bits under {@code alloc_align_mask}.</li>
  * </ul>
  */
 final class SlotPool {
@@ -31,6 +36,8 @@ final class SlotPool {
     private final int chunkSlotShift;
     private final int chunkSlotMask;
     private final int[] list;
+    /** {@code io_tlb_slot.pad_slots}: padding slots in front of the mapping whose first mapped slot this is. */
+    private final short[] pad;
     /** The mapping (or coherent buffer) that holds each slot, for the reverse lookup; written outside the lock. */
     private final Object[] owner;
     private final Area[] areas;
@@ -56,6 +63,7 @@ final class SlotPool {
         this.chunkSlotMask = (1 << chunkSlotShift) - 1;
         this.nslots = chunkPhys.length << chunkSlotShift;
         this.list = new int[nslots];
+        this.pad = new short[nslots];
         this.owner = new Object[nslots];
         for (int i = 0; i < nslots; i++) {
             list[i] = SEGMENT_SLOTS - (i % SEGMENT_SLOTS);
@@ -130,15 +138,22 @@ final class SlotPool {
     /**
      * {@code swiotlb_pool_find_slots()}: the areas in turn, starting from the caller's.
      *
-     * @param physToDma the device's {@code phys_to_dma_unencrypted()}, or null for DMA addresses equal to physical ones
-     * @return the first slot of {@code n} free slots now taken, or -1
+     * @param alignMask   the start's alignment: {@code alloc_align_mask} as {@code swiotlb_search_pool_area()}
+     *                    widens it (at least {@code IO_TLB_SIZE - 1}); the first slot's DMA address has zero bits under it
+     * @param keepMask    {@code min_align_mask} less {@code alignMask}: bits the first slot's DMA address shares
+     *                    with {@code origAddr}; 0 for an allocation, which has no original
+     * @param boundary    the device's segment boundary mask ({@code 2^k - 1}); no run spans a multiple of it + 1
+     * @param padSlots    slots in front of the mapping ({@code pad_slots}), recorded at the first mapped slot
+     * @param physToDma   the device's {@code phys_to_dma_unencrypted()}, or null for DMA addresses equal to physical ones
+     * @return the first slot of {@code n} free slots now taken (the padding included), or -1
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
      */
-    int findSlots(int areaHint, long origAddr, int n, long alignMask, java.util.function.LongUnaryOperator physToDma) {
-        long[] chunkDmaOffset = alignMask == 0 || physToDma == null ? null : chunkDmaOffsets(physToDma);
+    int findSlots(int areaHint, long origAddr, int n, long alignMask, long keepMask, long boundary, int padSlots,
+            java.util.function.LongUnaryOperator physToDma) {
         int start = areaHint & (areas.length - 1);
         int a = start;
         do {
-            int index = areaFindSlots(a, origAddr, n, alignMask, chunkDmaOffset);
+            int index = searchArea(a, origAddr, n, alignMask, keepMask, boundary, padSlots, physToDma);
             if (index >= 0) {
                 return index;
             }
@@ -148,46 +163,56 @@ final class SlotPool {
     }
 
     /**
-     * How far the device's dma-ranges move each chunk: the kernel's {@code tbl_dma_addr} per chunk, as a
+     * How far the device's dma-ranges move chunk {@code c}: the kernel's {@code tbl_dma_addr} per chunk, as a
      * distance from its physical address. A chunk no range covers keeps 0: its slots fail
      * {@code dma_capable()} later whatever their alignment.
      */
-    private long[] chunkDmaOffsets(java.util.function.LongUnaryOperator physToDma) {
-        long[] offsets = new long[chunkPhys.length];
-        for (int c = 0; c < chunkPhys.length; c++) {
-            long dma = physToDma.applyAsLong(chunkPhys[c]);
-            offsets[c] = dma == -1L ? 0 : dma - chunkPhys[c];
-        }
-        return offsets;
+    private long chunkDmaOffset(java.util.function.LongUnaryOperator physToDma, int c) {
+        long dma = physToDma.applyAsLong(chunkPhys[c]);
+        return dma == -1L ? 0 : dma - chunkPhys[c];
     }
 
     /**
-     * {@code swiotlb_area_find_slots()}: from where the area's last search ended, the first slot whose
-     * DMA address agrees with {@code origAddr} on the bits of {@code alignMask} and that starts a free run of
-     * {@code n}. Once aligned, the search steps by the alignment, as the kernel does.
+     * {@code swiotlb_search_pool_area()}: from where the area's last search ended, the first slot whose DMA
+     * address has zero bits under {@code alignMask}, agrees with {@code origAddr} under {@code keepMask}, starts
+     * a run of {@code n} that spans no segment boundary ({@code iommu_is_span_boundary()}), and starts a free
+     * run of {@code n}. Once aligned, the search steps by the larger alignment, as the kernel does.
      *
-     * @param chunkDmaOffset each chunk's distance from physical to DMA address, or null when there is none
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_area_find_slots</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_search_pool_area</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/iommu-helper.h">iommu_is_span_boundary</a>
      */
-    private int areaFindSlots(int a, long origAddr, int n, long alignMask, long[] chunkDmaOffset) {
+    private int searchArea(int a, long origAddr, int n, long alignMask, long keepMask, long boundary, int padSlots,
+            java.util.function.LongUnaryOperator physToDma) {
         Area area = areas[a];
-        int stride = (int) (alignMask >>> SLOT_SHIFT) + 1;
+        // get_max_slots(): the boundary in slots; (~0 >>> 11) + 1 does not overflow a long.
+        long boundarySlotMask = boundary >>> SLOT_SHIFT;
+        int stride = (int) Math.min(Integer.MAX_VALUE, (Math.max(alignMask, keepMask) >>> SLOT_SHIFT) + 1);
         int base = a * areaSlots;
         synchronized (area) {
             if (n > areaSlots - area.used) {
                 return -1;
             }
             int index = area.index;
+            int offsetChunk = -1;
+            long dmaOffset = 0;
             for (int checked = 0; checked < areaSlots;) {
                 int slot = base + index;
-                long slotDma = chunkDmaOffset == null ? slotPhys(slot) : slotPhys(slot) + chunkDmaOffset[chunkOf(slot)];
-                if (((slotDma ^ origAddr) & alignMask) != 0) {
+                long slotDma = slotPhys(slot);
+                if (physToDma != null) {
+                    int c = slot >>> chunkSlotShift;
+                    if (c != offsetChunk) {
+                        offsetChunk = c;
+                        dmaOffset = chunkDmaOffset(physToDma, c);
+                    }
+                    slotDma += dmaOffset;
+                }
+                if ((slotDma & alignMask) != 0 || ((slotDma ^ origAddr) & keepMask) != 0) {
                     index = wrap(index + 1);
                     checked++;
                     continue;
                 }
-                if (list[slot] >= n) {
-                    take(slot, n);
+                if (list[slot] >= n && !spansBoundary(slotDma, n, boundarySlotMask)) {
+                    take(slot, n, padSlots);
                     area.index = wrap(index + n);
                     area.used += n;
                     return slot;
@@ -199,34 +224,57 @@ final class SlotPool {
         }
     }
 
-    /** Marks {@code [slot, slot + n)} used and shortens the free counts of the run before it. Under the area lock. */
-    private void take(int slot, int n) {
+    /**
+     * {@code iommu_is_span_boundary()} in slots: whether {@code n} slots from {@code slotDma} cross a multiple of
+     * the boundary. {@code boundarySlotMask} is {@code get_max_slots(boundary) - 1}.
+     */
+    static boolean spansBoundary(long slotDma, int n, long boundarySlotMask) {
+        return ((slotDma >>> SLOT_SHIFT) & boundarySlotMask) + n > boundarySlotMask + 1;
+    }
+
+    /**
+     * Marks {@code [slot, slot + n)} used, records the padding at the first mapped slot, and shortens the free
+     * counts of the run before it. Under the area lock.
+     */
+    private void take(int slot, int n, int padSlots) {
         for (int i = slot; i < slot + n; i++) {
             list[i] = 0;
         }
+        pad[slot + padSlots] = (short) padSlots;
         int count = 0;
         for (int i = slot - 1; i >= 0 && i % SEGMENT_SLOTS != SEGMENT_SLOTS - 1 && list[i] != 0; i--) {
             list[i] = ++count;
         }
     }
 
+    /** The padding slots in front of the mapping whose first mapped slot is {@code mapped}. */
+    int padSlots(int mapped) {
+        return pad[mapped];
+    }
+
+    /** {@code wrap_area_index()}: past the area's end the search goes on from its start. */
     private int wrap(int index) {
-        return index >= areaSlots ? index - areaSlots : index;
+        return index >= areaSlots ? 0 : index;
     }
 
     /**
-     * {@code swiotlb_release_slots()}: returns the run to the free list, merged with the free slots after
-     * it and before it inside the segment.
+     * {@code swiotlb_release_slots()}: returns the mapping's run, its padding slots in front included, to the free
+     * list, merged with the free slots after it and before it inside the segment.
      *
+     * @param mapped the mapping's first mapped slot (after its padding)
+     * @param n      the slots of the whole run, padding included
      * @throws IllegalStateException when the run is not in use (a release of a release)
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_release_slots</a>
      */
-    void release(int slot, int n) {
-        Area area = areas[slot / areaSlots];
+    void release(int mapped, int n) {
+        Area area = areas[mapped / areaSlots];
         synchronized (area) {
-            if (list[slot] != 0) {
+            int slot = mapped - pad[mapped];
+            if (list[slot] != 0 || list[mapped] != 0) {
                 throw new IllegalStateException("failed to release bounce slots " + slot + ".." + (slot + n - 1)
                         + " of pool " + id + ": they are already free");
             }
+            pad[mapped] = 0;
             int segmentEnd = (slot / SEGMENT_SLOTS + 1) * SEGMENT_SLOTS;
             int count = slot + n < segmentEnd ? list[slot + n] : 0;
             for (int i = slot + n - 1; i >= slot; i--) {

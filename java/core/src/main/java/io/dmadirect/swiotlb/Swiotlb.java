@@ -23,9 +23,25 @@ import java.util.function.Consumer;
  * {@link BouncePlacement} gives it low memory and the rest wholly above 4 GiB. Each pool is split into areas with a lock each, and a thread
  * starts its search in its own area, so mappings on different threads rarely meet on a lock.
  *
- * <p>A mapping is a {@code long} handle: bits 0..10 the offset kept from the original address
- * ({@code min_align_mask}), bits 11..18 the slot count, bits 19..50 the first slot, bits 51..62 the pool
- * number plus one. {@link #NONE} is never a handle.
+ * <p>A mapping is a {@code long} handle: bits 0..10 the offset kept from the original address inside the
+ * first mapped slot ({@code min_align_mask}), bits 11..18 the slots of the whole run (padding slots in front
+ * included), bits 19..50 the first mapped slot (after the padding, the kernel's {@code tlb_addr}), bits 51..62
+ * the pool number plus one. The padding slots in front ({@code pad_slots}) are recorded in the pool at the first
+ * mapped slot, as the kernel records them in {@code io_tlb_slot}, so that release frees them too.
+ * {@link #NONE} is never a handle.
+ *
+ * <p>Where a mapping goes, as {@code swiotlb_tbl_map_single()} and {@code swiotlb_search_pool_area()} decide it
+ * (mainline since 6.10, the page-alignment rule since 6.9):
+ * <ul>
+ *   <li>{@code offset = orig & min_align_mask & (alloc_align_mask | (IO_TLB_SIZE - 1))}: the bytes in front of
+ *       the mapping in its run; whole slots of it are padding slots, the rest the offset inside the first mapped slot.</li>
+ *   <li>The run is {@code ALIGN(size + offset, alloc_align_mask + 1)} bytes, in whole slots.</li>
+ *   <li>With neither {@code alloc_align_mask} nor {@code min_align_mask}, a run of {@code PAGE_SIZE} or more is
+ *       page-aligned.</li>
+ *   <li>The run's first slot has zero bits under {@code alloc_align_mask} (widened to a slot), and the same bits
+ *       as the original under the rest of {@code min_align_mask}; both in DMA addresses.</li>
+ *   <li>No run spans a multiple of the device's segment boundary ({@code dma_get_seg_boundary()}).</li>
+ * </ul>
  */
 public final class Swiotlb implements AutoCloseable {
     public static final int SLOT_SHIFT = 11;
@@ -36,6 +52,13 @@ public final class Swiotlb implements AutoCloseable {
     public static final long SEGMENT_BYTES = (long) SLOT_SIZE * SEGMENT_SLOTS;
     /** What {@link #mapSingle} returns when no slots fit. */
     public static final long NONE = 0L;
+    /**
+     * The segment boundary {@code pci_device_add()} gives every PCI device ({@code dma_set_seg_boundary(dev,
+     * 0xffffffff)}): no bounce buffer crosses a 4 GiB multiple.
+     */
+    public static final long PCI_SEG_BOUNDARY = 0xffff_ffffL;
+    /** {@code dma_get_seg_boundary()} of a device without {@code dma_parms}: {@code ULONG_MAX}, no boundary. */
+    public static final long NO_SEG_BOUNDARY = -1L;
 
     private static final System.Logger LOG = System.getLogger("io.dmadirect.swiotlb");
     private static final long PAGE_SIZE = PageAllocator.PAGE_SIZE;
@@ -222,75 +245,151 @@ public final class Swiotlb implements AutoCloseable {
     }
 
     /**
-     * {@code swiotlb_tbl_map_single()} without the copy: finds slots for {@code size} bytes whose bounce
-     * address keeps the bits of {@code origAddr} under {@code minAlignMask} (NVMe needs the offset inside
-     * its controller page kept), and under {@code allocAlignMask} places the start.
+     * {@code swiotlb_tbl_map_single()} without the copy, for a device with no segment boundary and no dma-ranges.
      *
-     * @param origAddr  the original buffer's address, whose low bits are kept; 0 for a coherent allocation
-     * @param physLimit pools reaching above this (unsigned) are skipped, and extra pools are taken below it
-     * @param mayGrow   whether an extra pool may be taken when none has room ({@code SWIOTLB_DYNAMIC})
-     * @return a handle, or {@link #NONE} when nothing fits
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
+     * @see #mapSingle(long, long, long, long, long, long, boolean, java.util.function.LongUnaryOperator)
      */
     public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long physLimit,
             boolean mayGrow) {
-        return mapSingle(origAddr, size, minAlignMask, allocAlignMask, physLimit, mayGrow, null);
+        return mapSingle(origAddr, size, minAlignMask, allocAlignMask, NO_SEG_BOUNDARY, physLimit, mayGrow, null);
     }
 
     /**
-     * {@link #mapSingle(long, long, long, long, long, boolean)} for a device that sees the pool through
-     * dma-ranges: the alignment is checked on each slot's DMA address, as {@code swiotlb_search_pool_area()}
-     * computes slot addresses from {@code phys_to_dma_unencrypted(dev, pool->start)}, so the address the
-     * device is given keeps the original's bits under {@code minAlignMask} even when a range moves memory
-     * by an amount that is not a multiple of the alignment.
-     *
-     * @param physToDma the device's {@code phys_to_dma_unencrypted()}, or null when DMA addresses equal physical ones
+     * {@link #mapSingle(long, long, long, long, long, long, boolean, java.util.function.LongUnaryOperator)} with
+     * the segment boundary every PCI device has ({@link #PCI_SEG_BOUNDARY}).
      */
     public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long physLimit,
             boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
-        long offset = alignOffset(origAddr, minAlignMask);
-        long allocSize = size + offset;
-        if (size <= 0 || allocSize > SEGMENT_BYTES || closed) {
+        return mapSingle(origAddr, size, minAlignMask, allocAlignMask, PCI_SEG_BOUNDARY, physLimit, mayGrow, physToDma);
+    }
+
+    /**
+     * {@code swiotlb_tbl_map_single()} without the copy: takes a run of slots for {@code size} bytes whose
+     * mapping keeps the bits of {@code origAddr} under {@code minAlignMask} (NVMe needs the offset inside its
+     * controller page kept), whose run starts with zero bits under {@code allocAlignMask}, with padding slots in
+     * front where the kept bits need more than a slot, and which crosses no segment boundary. The alignment and
+     * the boundary are checked on each slot's DMA address, as {@code swiotlb_search_pool_area()} computes slot
+     * addresses from {@code phys_to_dma_unencrypted(dev, pool->start)}, so the address the device is given keeps
+     * the original's bits even when a dma-range moves memory by an amount that is not a multiple of the alignment.
+     *
+     * @param origAddr        the original's address, whose low bits are kept. Unlike the kernel, 0 is compared
+     *                        too: the kernel skips the check for {@code orig_addr == 0}, which only
+     *                        {@code swiotlb_alloc()} passes ({@link #alloc}), while here a heap array's offset 0
+     *                        is a real original whose zero bits {@code DmaDevice.map(byte[], ...)} promises to keep
+     * @param minAlignMask    {@code dma_get_min_align_mask()}
+     * @param allocAlignMask  {@code alloc_align_mask}: bits that are zero in the run's first slot; the run is
+     *                        rounded up to a multiple of {@code allocAlignMask + 1}
+     * @param segBoundaryMask {@code dma_get_seg_boundary()}, {@code 2^k - 1} or {@link #NO_SEG_BOUNDARY}
+     * @param physLimit       pools reaching above this (unsigned) are skipped, and extra pools are taken below it
+     * @param mayGrow         whether an extra pool may be taken when none has room ({@code SWIOTLB_DYNAMIC})
+     * @param physToDma       the device's {@code phys_to_dma_unencrypted()}, or null when DMA addresses equal physical ones
+     * @return a handle, or {@link #NONE} when nothing fits
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_search_pool_area</a>
+     */
+    public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long segBoundaryMask,
+            long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
+        if (!isMaskOfLowBits(allocAlignMask) || !isMaskOfLowBits(segBoundaryMask)) {
+            throw new IllegalArgumentException("failed to map " + size + " bytes through swiotlb: alloc_align_mask "
+                    + Sizes.hex(allocAlignMask) + " and the segment boundary " + Sizes.hex(segBoundaryMask)
+                    + " must each be 2^n - 1");
+        }
+        if (size <= 0 || closed || allocAlignMask >= SEGMENT_BYTES) {
             return NONE;
         }
-        int n = (int) ((allocSize + SLOT_SIZE - 1) >>> SLOT_SHIFT);
-        long alignMask = minAlignMask | allocAlignMask;
-        if (allocSize >= PAGE_SIZE) {
-            // Only page-aligned runs for a page or more, as the kernel does.
-            alignMask |= PAGE_SIZE - 1;
+        long offset = alignOffset(origAddr, minAlignMask, allocAlignMask);
+        long allocSize = alignUp(size + offset, allocAlignMask + 1);
+        if (allocSize > SEGMENT_BYTES) {
+            return NONE;
         }
-        alignMask &= ~(long) (SLOT_SIZE - 1);
+        return findSlots(origAddr, allocSize, minAlignMask, allocAlignMask, segBoundaryMask, (int) (offset >>> SLOT_SHIFT),
+                offset & (SLOT_SIZE - 1), physLimit, mayGrow, physToDma);
+    }
+
+    /**
+     * {@code swiotlb_alloc()} for a restricted-dma-pool device: slots for {@code size} bytes aligned to the
+     * power-of-two pages that hold them ({@code get_order(size)}), with no original to keep bits of and the size
+     * not rounded. Freed by {@link #release}.
+     *
+     * @return a handle, or {@link #NONE}
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
+     */
+    public long alloc(long size, long segBoundaryMask, boolean mayGrow) {
+        if (size <= 0 || size > SEGMENT_BYTES || closed) {
+            return NONE;
+        }
+        long align = Math.max(PAGE_SIZE, Long.highestOneBit(size - 1) << 1) - 1;
+        if (align >= SEGMENT_BYTES) {
+            return NONE;
+        }
+        return findSlots(0, size, 0, align, segBoundaryMask, 0, 0, PageAllocator.NO_LIMIT, mayGrow, null);
+    }
+
+    /**
+     * {@code swiotlb_find_slots()}: the masks {@code swiotlb_search_pool_area()} derives, then each pool that lies
+     * within the device's reach, then an extra pool.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
+     */
+    private long findSlots(long origAddr, long allocSize, long minAlignMask, long allocAlignMask, long segBoundaryMask,
+            int padSlots, long offset, long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
+        int n = (int) ((allocSize + SLOT_SIZE - 1) >>> SLOT_SHIFT);
+        long alignMask = searchAlignMask(allocSize, minAlignMask, allocAlignMask);
+        long keepMask = minAlignMask & ~alignMask;
         int hint = areaHint();
         for (SlotPool pool : pools) {
             if (Long.compareUnsigned(pool.lastPhys(), physLimit) > 0) {
                 // Only pools wholly within the device's reach: slots beyond it would fail dma_capable.
                 continue;
             }
-            int slot = pool.findSlots(hint, origAddr, n, alignMask, physToDma);
+            int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, physToDma);
             if (slot >= 0) {
-                return taken(pool, slot, n, offset);
+                return taken(pool, slot + padSlots, n, offset);
             }
         }
-        return mayGrow && config.dynamicMaxBytes() > 0 ? grow(hint, origAddr, n, offset, alignMask, physLimit, physToDma)
+        return mayGrow && config.dynamicMaxBytes() > 0
+                ? grow(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, offset, physLimit, physToDma)
                 : NONE;
     }
 
-    /** {@code swiotlb_align_offset()}: the part of the original address kept inside the first slot. */
-    static long alignOffset(long origAddr, long minAlignMask) {
-        return origAddr & minAlignMask & (SLOT_SIZE - 1);
+    /**
+     * The start alignment {@code swiotlb_search_pool_area()} searches with: a run of {@code PAGE_SIZE} or more
+     * is page-aligned when the caller asked for no alignment and the device keeps no bits (6.9, "swiotlb:
+     * Reinstate page-alignment for mappings >= PAGE_SIZE"), and every run is at least slot-aligned.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_search_pool_area</a>
+     */
+    static long searchAlignMask(long allocSize, long minAlignMask, long allocAlignMask) {
+        long align = allocAlignMask;
+        if (align == 0 && minAlignMask == 0 && allocSize >= PAGE_SIZE) {
+            align = PAGE_SIZE - 1;
+        }
+        return align | (SLOT_SIZE - 1);
+    }
+
+    /**
+     * {@code swiotlb_align_offset()}: how far into its run a mapping starts. The bits of the original under
+     * {@code min_align_mask} that lie below a slot, or below {@code alloc_align_mask}; whole slots of it are
+     * padding slots in front.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_align_offset</a>
+     */
+    static long alignOffset(long origAddr, long minAlignMask, long allocAlignMask) {
+        return origAddr & minAlignMask & (allocAlignMask | (SLOT_SIZE - 1));
     }
 
     /** {@code swiotlb_dyn_alloc()}, done in the caller's thread: one more chunk below the device's limit. */
-    private long grow(int hint, long origAddr, int n, long offset, long alignMask, long physLimit,
-            java.util.function.LongUnaryOperator physToDma) {
+    private long grow(int hint, long origAddr, int n, long alignMask, long keepMask, long segBoundaryMask, int padSlots,
+            long offset, long physLimit, java.util.function.LongUnaryOperator physToDma) {
         synchronized (growLock) {
             for (SlotPool pool : pools) {
                 // Another thread may have grown the pool, or freed slots, while this one waited.
                 if (pool.dynamic && Long.compareUnsigned(pool.lastPhys(), physLimit) <= 0) {
-                    int slot = pool.findSlots(hint, origAddr, n, alignMask, physToDma);
+                    int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots,
+                            physToDma);
                     if (slot >= 0) {
-                        return taken(pool, slot, n, offset);
+                        return taken(pool, slot + padSlots, n, offset);
                     }
                 }
             }
@@ -319,11 +418,12 @@ public final class Swiotlb implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "swiotlb: added pool " + pool.id + " of " + Sizes.format(chunkBytes) + " at "
                     + Sizes.hex(pool.firstPhys()) + " (" + Sizes.format(dynamicBytes) + " of "
                     + Sizes.format(config.dynamicMaxBytes()) + " extra)");
-            int slot = pool.findSlots(hint, origAddr, n, alignMask, physToDma);
-            return slot < 0 ? NONE : taken(pool, slot, n, offset);
+            int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, physToDma);
+            return slot < 0 ? NONE : taken(pool, slot + padSlots, n, offset);
         }
     }
 
+    /** The handle of a run of {@code n} slots whose first mapped slot is {@code slot}. */
     private long taken(SlotPool pool, int slot, int n, long offset) {
         long now = used.addAndGet(n);
         long high = highWater.get();
@@ -335,10 +435,11 @@ public final class Swiotlb implements AutoCloseable {
     }
 
     /**
-     * {@code swiotlb_release_slots()}: the mapping's slots become free. The caller copies back first
-     * ({@code swiotlb_tbl_unmap_single}).
+     * {@code swiotlb_release_slots()}: the mapping's slots become free, the padding slots in front of it too.
+     * The caller copies back first ({@code swiotlb_tbl_unmap_single}).
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_unmap_single</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_release_slots</a>
      */
     public void release(long handle) {
         int n = slots(handle);
@@ -356,9 +457,20 @@ public final class Swiotlb implements AutoCloseable {
         return pool(handle).slotCpu(firstSlot(handle)) + (handle & (SLOT_SIZE - 1));
     }
 
-    /** Bytes reserved for the handle: its slots less the kept offset. */
+    /** Bytes reserved for the handle from its address on: its slots less the padding and the kept offset. */
     public long capacity(long handle) {
-        return ((long) slots(handle) << SLOT_SHIFT) - (handle & (SLOT_SIZE - 1));
+        int mapped = slots(handle) - pool(handle).padSlots(firstSlot(handle));
+        return ((long) mapped << SLOT_SHIFT) - (handle & (SLOT_SIZE - 1));
+    }
+
+    /** The padding slots in front of the handle's mapping ({@code pad_slots}). */
+    public int padSlots(long handle) {
+        return pool(handle).padSlots(firstSlot(handle));
+    }
+
+    /** The slots of the handle's whole run, padding slots included. */
+    public static int runSlots(long handle) {
+        return slots(handle);
     }
 
     /** A view of the first {@code length} bytes of a handle's memory. */
@@ -371,9 +483,11 @@ public final class Swiotlb implements AutoCloseable {
         return whole.slice(Math.toIntExact(offset), length);
     }
 
-    /** Records what holds the handle's slots, found again by {@link #ownerAt}. */
+    /** Records what holds the handle's mapped slots (not its padding), found again by {@link #ownerAt}. */
     public void setOwner(long handle, Object owner) {
-        pool(handle).setOwner(firstSlot(handle), slots(handle), owner);
+        SlotPool pool = pool(handle);
+        int mapped = firstSlot(handle);
+        pool.setOwner(mapped, slots(handle) - pool.padSlots(mapped), owner);
     }
 
     /** {@code is_swiotlb_buffer()} and {@code swiotlb_find_pool()}: what holds the slot at {@code phys}, or null. */
@@ -552,6 +666,11 @@ public final class Swiotlb implements AutoCloseable {
     private static int areaHint() {
         int h = System.identityHashCode(Thread.currentThread());
         return h ^ (h >>> 16);
+    }
+
+    /** Whether {@code mask} is {@code 2^n - 1} (0 and all ones included). */
+    static boolean isMaskOfLowBits(long mask) {
+        return (mask & (mask + 1)) == 0;
     }
 
     static long alignUp(long value, long alignment) {

@@ -11,6 +11,15 @@
  * memory encryption the pool is made shared once ({@code swiotlb_update_mem_attributes}), so bounce DMA
  * addresses carry no encryption bit.
  *
+ * <h2>Placement</h2>
+ * As mainline since 6.10 ({@code swiotlb_tbl_map_single()}, {@code swiotlb_search_pool_area()}): the bits of
+ * the original under the device's {@code min_align_mask} are kept in the bounce buffer's DMA address, those
+ * under a slot (or under {@code alloc_align_mask}) as an offset into the run, with whole slots of it taken as
+ * padding slots in front that release frees too; the run starts with zero bits under {@code alloc_align_mask}
+ * and is rounded up to a multiple of it + 1; with neither mask, a run of a page or more is page-aligned (6.9);
+ * no run spans the device's DMA segment boundary ({@code dma_get_seg_boundary()}, 4 GiB for a PCI device).
+ * Alignment and boundary are checked on DMA addresses.
+ *
  * <h2>Concurrency</h2>
  * Each pool is split into areas (one per CPU by default, a power of two, whole segments each) with a lock
  * each; a thread starts its search in the area its identity picks and moves on when that one is full.
@@ -29,7 +38,10 @@
  *   <li>A search starts at the run freed last rather than after the run taken last, so a map/unmap loop
  *       copies into memory still in the CPU's cache.</li>
  *   <li>The pool may be several chunks rather than one contiguous block, since userspace holds hugepages,
- *       not a boot-time memblock range; no segment crosses a chunk.</li>
+ *       not a boot-time memblock range; no segment crosses a chunk. Alignment and the segment boundary are
+ *       checked on each slot's own DMA address (its chunk's, through the device's dma-ranges) where the kernel
+ *       adds the slot's index to one {@code phys_to_dma_unencrypted(pool->start) & boundary_mask}; for one
+ *       contiguous pool and an {@code alloc_align_mask} no wider than the boundary the two are the same.</li>
  * </ul>
  */
 package io.dmadirect.swiotlb;
