@@ -34,6 +34,8 @@ final class StreamingMapper {
     /** {@code dev_is_dma_coherent()}: fixed by the hardware, so read once. */
     private final boolean coherent;
     private volatile long minAlignMask;
+    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
+    private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
 
     StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
         this.device = device;
@@ -79,7 +81,11 @@ final class StreamingMapper {
         return (addr & (line - 1)) != 0 || (size & (line - 1)) != 0;
     }
 
-    /** {@code dma_get_cache_alignment()}: the platform's cache line, 64 bytes unless its caches say otherwise. */
+    /**
+     * {@code dma_get_cache_alignment()}: the platform's cache line, 64 bytes unless its caches say otherwise.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_get_cache_alignment</a>
+     */
     long cacheAlignment() {
         return caches.lineBytes();
     }
@@ -172,6 +178,7 @@ final class StreamingMapper {
      * must leave the rest as it was, not as an earlier mapping left the slots.
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_map</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_max_mapping_size</a>
      */
     private DmaMapping bounce(DevicePolicy p, Object keep, byte[] array, int arrayOffset, long origCpu, long origAddr,
             long size, DmaDirection dir, int attrs) {
@@ -250,7 +257,9 @@ final class StreamingMapper {
     /**
      * Logs a mapping failure unless the caller said it expects one ({@code DMA_ATTR_NO_WARN}, which the kernel
      * reads in {@code swiotlb_tbl_map_single()} before its "swiotlb buffer is full" warning), then hands the
-     * exception back to be thrown.
+     * exception back to be thrown. Rate-limited as {@code dev_warn_ratelimited()} is (10 in 5 s).
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
      */
     private DmaMappingException warned(DmaMappingException e, int attrs) {
         if (!DmaAttr.NO_WARN.in(attrs) && warnings.allow()) {
@@ -259,9 +268,7 @@ final class StreamingMapper {
         return e;
     }
 
-    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
-    private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
-
+    /** The kernel's {@code ratelimit_state}: {@code burst} messages per {@code interval}. */
     private static final class RateLimit {
         private final int burst;
         private final long intervalNanos;
