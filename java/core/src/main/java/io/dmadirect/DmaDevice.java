@@ -187,6 +187,7 @@ public interface DmaDevice extends AutoCloseable {
      *                  kernel's dma-debug ({@code check_sync}) allows, and the sync then does what this direction asks
      * @throws DmaUsageException for an unmapped mapping, another device's, or another direction than a
      *                           one-way mapping's
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForCpu(DmaMapping mapping, DmaDirection direction);
 
@@ -198,6 +199,7 @@ public interface DmaDevice extends AutoCloseable {
      * @param length    bytes to sync
      * @param direction the mapping's, or any for a {@link DmaDirection#BIDIRECTIONAL} mapping
      * @throws DmaUsageException also when {@code [offset, offset + length)} is not inside the mapping
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection direction);
 
@@ -208,6 +210,7 @@ public interface DmaDevice extends AutoCloseable {
      * @param direction the mapping's, or any for a {@link DmaDirection#BIDIRECTIONAL} mapping
      * @throws DmaUsageException for an unmapped mapping, another device's, or another direction than a
      *                           one-way mapping's
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForDevice(DmaMapping mapping, DmaDirection direction);
 
@@ -219,6 +222,7 @@ public interface DmaDevice extends AutoCloseable {
      * @param length    bytes to sync
      * @param direction the mapping's, or any for a {@link DmaDirection#BIDIRECTIONAL} mapping
      * @throws DmaUsageException also when {@code [offset, offset + length)} is not inside the mapping
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection direction);
 
