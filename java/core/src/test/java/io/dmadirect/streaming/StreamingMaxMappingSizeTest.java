@@ -50,7 +50,9 @@ class StreamingMaxMappingSizeTest {
         try (SimulatedPlatform platform = SimulatedPlatform.builder().region(0, 64 * MiB).atomicPools(0, 0).build()) {
             DmaDevice device = platform.attach(DeviceProperties.simple("pci-32"));
             assertEquals(Long.MAX_VALUE, device.maxMappingSize(), "32 bits cover this machine: no advice");
-            ByteBuffer notDmaMemory = ByteBuffer.allocateDirect((int) MiB);
+            // Page-aligned: today's Swiotlb keeps the original's bits under the page mask for a mapping of a page or
+            // more (issue #17 item 4, worked on in wt-k-swiotlb), so an unaligned 256 KiB could need a 129th slot.
+            ByteBuffer notDmaMemory = ByteBuffer.allocateDirect((int) MiB + 4096).alignedSlice(4096).limit((int) MiB);
             DmaMappingException e = assertThrows(DmaMappingException.class,
                     () -> device.map(notDmaMemory, DmaDirection.TO_DEVICE));
             assertTrue(e.getMessage().contains("at most 256 KiB") && e.getMessage().contains("swiotlb_max_mapping_size")
