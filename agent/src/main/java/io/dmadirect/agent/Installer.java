@@ -37,6 +37,10 @@ final class Installer {
     private static final String DMA_DEVICE = "io.dmadirect.DmaDevice";
     private static final String DMA_MASK = "io.dmadirect.DmaMask";
     private static final String DMA_ATTR_ARRAY = "io.dmadirect.DmaAttr[]";
+    /** {@code close()} and the unmap with attributes {@code closeWith(DmaAttr...)}: neither calls the other. */
+    private static final ElementMatcher.Junction<MethodDescription> CLOSE_WITH_OR_WITHOUT_ATTRS =
+            named("close").and(takesArguments(0))
+                    .or(named("closeWith").and(takesArguments(1)).and(takesArgument(0, named(DMA_ATTR_ARRAY))));
     private static final String DMA_MAPPING = "io.dmadirect.DmaMapping";
     private static final String SCATTER_LIST = "io.dmadirect.ScatterList";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
@@ -108,7 +112,8 @@ final class Installer {
                             .visit(Advice.to(StreamingAdvice.MapArray.class).on(named("map").and(takesArguments(5))
                                     .and(takesArgument(0, byte[].class))))
                             .visit(Advice.to(StreamingAdvice.MapSg.class).on(named("mapSg").and(takesArguments(3))))
-                            .visit(Advice.to(StreamingAdvice.Unmap.class).on(named("unmap").and(takesArguments(1))
+                            .visit(Advice.to(StreamingAdvice.Unmap.class).on(named("unmap")
+                                    .and(takesArguments(1).or(takesArguments(2).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
                                     .and(takesArgument(0, named(DMA_MAPPING)))))
                             .visit(Advice.to(StreamingAdvice.Sync.class).on(SYNC.and(takesArguments(2))))
                             .visit(Advice.to(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))));
@@ -121,10 +126,10 @@ final class Installer {
                 })
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(DMA_MAPPING))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
-                        Advice.to(StreamingAdvice.MappingClose.class).on(named("close").and(takesArguments(0)))))
+                        Advice.to(StreamingAdvice.MappingClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(SCATTER_LIST))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
-                        Advice.to(StreamingAdvice.SgClose.class).on(named("close").and(takesArguments(0)))))
+                        Advice.to(StreamingAdvice.SgClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
                 .type(driverCode)
                 // invokable, not method: constructors call the DMA API too (the NVMe driver's queue pairs allocate in theirs)
                 .transform((builder, type, loader, module, domain) -> builder.visit(

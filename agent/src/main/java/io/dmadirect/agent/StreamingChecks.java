@@ -157,7 +157,8 @@ final class StreamingChecks {
                     + entry.mapSite(), siteText(site), Stacks.capture(),
                     "sync only [offset, offset + length) inside the mapping's " + mapping.size() + " bytes");
         }
-        if (dir != mapping.direction()) {
+        // check_sync(): a BIDIRECTIONAL mapping may be synced in any direction.
+        if (mapping.direction() != io.dmadirect.DmaDirection.BIDIRECTIONAL && dir != mapping.direction()) {
             findings.report("sync-direction", "device driver syncs DMA memory with different direction "
                     + entry.describe() + " [mapped with " + mapping.direction() + "] [synced with " + dir
                     + "]\n  mapped at: " + entry.mapSite(), siteText(site), Stacks.capture(),

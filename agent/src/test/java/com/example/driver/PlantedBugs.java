@@ -51,6 +51,7 @@ public final class PlantedBugs {
                 case "attach-target" -> attachTarget(nic);
                 case "stream-clean" -> Streaming.clean(platform, nic);
                 case "double-unmap" -> Streaming.doubleUnmap(nic);
+                case "double-unmap-attrs" -> Streaming.doubleUnmapWithAttrs(nic);
                 case "unmap-different-device" -> Streaming.unmapDifferentDevice(platform, nic);
                 case "unmap-sg-segment" -> Streaming.unmapSgSegment(nic);
                 case "sync-unmapped" -> Streaming.syncUnmapped(nic);

@@ -1,6 +1,7 @@
 package com.example.driver;
 
 import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
@@ -79,6 +80,24 @@ final class Streaming {
             nic.unmap(m); // BUG: unmapped twice
         } catch (RuntimeException e) {
             System.out.println("double-unmap: the library refused: " + e.getMessage());
+        }
+    }
+
+    /**
+     * The unmaps with attributes are watched as close() and unmap(mapping) are; a BIDIRECTIONAL mapping
+     * synced one way is no finding (check_sync).
+     */
+    static void doubleUnmapWithAttrs(DmaDevice nic) {
+        DmaMapping both = nic.map(packet(512), DmaDirection.BIDIRECTIONAL);
+        nic.syncForCpu(both, DmaDirection.FROM_DEVICE);
+        both.syncForDevice();
+        both.closeWith(DmaAttr.SKIP_CPU_SYNC);
+        DmaMapping m = nic.map(packet(4096), DmaDirection.FROM_DEVICE);
+        m.closeWith(DmaAttr.SKIP_CPU_SYNC);
+        try {
+            nic.unmap(m, DmaAttr.SKIP_CPU_SYNC); // BUG: unmapped twice
+        } catch (RuntimeException e) {
+            System.out.println("double-unmap-attrs: the library refused: " + e.getMessage());
         }
     }
 

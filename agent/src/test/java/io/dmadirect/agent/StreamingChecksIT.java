@@ -44,6 +44,15 @@ class StreamingChecksIT {
     }
 
     @Test
+    void doubleUnmapWithAttributes() throws Exception {
+        ChildJvm.run(DEBUG, "double-unmap-attrs")
+                .assertContains("DMA-API [double-unmap]: device driver tries to free DMA memory it has not allocated:",
+                        "first unmapped at: com.example.driver.Streaming.doubleUnmapWithAttrs(",
+                        SITE + "doubleUnmapWithAttrs(" + ChildJvm.bugLine("doubleUnmapWithAttrs"),
+                        "double-unmap-attrs: the library refused: failed to unmap", "debug: 1 error");
+    }
+
+    @Test
     void unmapThroughAnotherDevice() throws Exception {
         ChildJvm.run(DEBUG, "unmap-different-device")
                 .assertContains("DMA-API [unmap-different-device]: device driver frees DMA memory with different device"

@@ -9,9 +9,19 @@ public enum DmaAttr {
     ATOMIC,
     /** {@code DMA_ATTR_NO_KERNEL_MAPPING}: the buffer has a DMA address but no CPU view. */
     NO_KERNEL_MAPPING,
-    /** {@code DMA_ATTR_NO_WARN}: an allocation failure is expected and is not logged. */
+    /**
+     * {@code DMA_ATTR_NO_WARN}: a failure is expected and is not logged. A streaming mapping that fails (a full
+     * bounce pool, a bounce beyond the pool's limit or the device's reach) logs a warning on the
+     * {@code io.dmadirect.direct} logger unless this is given, as {@code swiotlb_tbl_map_single()} does; the
+     * exception is thrown either way.
+     */
     NO_WARN,
-    /** {@code DMA_ATTR_SKIP_CPU_SYNC}: a mapping or unmapping does no cache maintenance or bounce copy. */
+    /**
+     * {@code DMA_ATTR_SKIP_CPU_SYNC}: at map time, no cache maintenance for the device (a bounced mapping is
+     * still copied in: the kernel copies at map whatever the attributes); at unmap time
+     * ({@link DmaDevice#unmap(DmaMapping, DmaAttr...)}, {@link DmaMapping#closeWith(DmaAttr...)}), no cache
+     * maintenance and no copy back. Each call's own attributes count: a map's do not carry over to its unmap.
+     */
     SKIP_CPU_SYNC,
     /**
      * Not a kernel attribute: skip zeroing the new buffer. The kernel always zeroes coherent memory;

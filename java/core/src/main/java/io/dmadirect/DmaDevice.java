@@ -97,8 +97,11 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_map_single()} of the buffer's {@code [position, limit)}, which must stay untouched by the
      * CPU until it is synced or unmapped as {@link DmaMapping} describes. The mapping is direct when the
      * buffer is pinned DMA memory (such as a {@link DmaBuffer}'s CPU view) that the device reaches under
-     * its streaming mask and bus limit ({@code dma_capable}); otherwise, and always for heap buffers, for
-     * {@code swiotlb=force} and for forced-unencrypted devices, it bounces. The buffer's position is not
+     * its streaming mask and bus limit ({@code dma_capable}, the SME encryption bit included), and, for a
+     * device that is not cache-coherent, shares no cache line with other data unless it is
+     * {@link DmaDirection#TO_DEVICE} ({@code dma_kmalloc_needs_bounce}; see {@code dma_get_cache_alignment});
+     * otherwise, and always for heap buffers, for {@code swiotlb=force}, restricted pools and in a
+     * confidential guest ({@code is_swiotlb_force_bounce}), it bounces. The buffer's position is not
      * changed, and the buffer is kept reachable until the mapping is unmapped.
      *
      * @param buffer    a direct or heap buffer; its {@code [position, limit)} is mapped
@@ -107,8 +110,10 @@ public interface DmaDevice extends AutoCloseable {
      * @return the mapping; close it to unmap
      * @throws IllegalArgumentException for an empty buffer, {@link DmaDirection#NONE}, or a read-only
      *                                  buffer the device would write
-     * @throws DmaMappingException      when the size exceeds {@link #maxMappingSize()} or the bounce
-     *                                  pool's, or the pool is full; the message gives the pool's state
+     * @throws DmaMappingException      when the mapping must bounce and is larger than the bounce pool's
+     *                                  limit ({@code swiotlb_max_mapping_size}), or the pool is full; the
+     *                                  message gives the pool's state. A direct mapping has no size limit:
+     *                                  {@link #maxMappingSize()} is advice, as in the kernel
      */
     default DmaMapping map(ByteBuffer buffer, DmaDirection direction) {
         return map(buffer, direction, new DmaAttr[0]);
@@ -151,7 +156,9 @@ public interface DmaDevice extends AutoCloseable {
     ScatterList mapSg(List<ByteBuffer> buffers, DmaDirection direction, DmaAttr... attrs);
 
     /**
-     * {@code dma_unmap_single()}: copies back what a bounced mapping's device wrote, then releases it.
+     * {@code dma_unmap_single()}: syncs for the CPU (copies back what a bounced mapping's device wrote), then
+     * releases it. The same as {@link #unmap(DmaMapping, DmaAttr...)} with no attributes, whatever attributes
+     * the mapping was made with.
      *
      * @param mapping a live mapping of this device
      * @throws DmaUsageException for a mapping already unmapped, or another device's
@@ -159,11 +166,28 @@ public interface DmaDevice extends AutoCloseable {
     void unmap(DmaMapping mapping);
 
     /**
+     * {@code dma_unmap_single_attrs()}: the unmap's own attributes decide its CPU sync, not the map's. With
+     * {@link DmaAttr#SKIP_CPU_SYNC} the unmap neither syncs caches nor copies a bounce buffer back (the driver
+     * synced for the CPU already); without it, it does both, even for a mapping made with
+     * {@code SKIP_CPU_SYNC} (which skipped only the map-time sync). So "sync at map, skip at unmap" and the
+     * reverse can both be said.
+     *
+     * @param mapping a live mapping of this device
+     * @param attrs   {@link DmaAttr#SKIP_CPU_SYNC}, or none
+     * @throws DmaUsageException for a mapping already unmapped, or another device's
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_unmap_page_attrs</a>
+     */
+    void unmap(DmaMapping mapping, DmaAttr... attrs);
+
+    /**
      * {@code dma_sync_single_for_cpu()}: the CPU may now read what the device wrote.
      *
      * @param mapping   a live mapping of this device
-     * @param direction must be the mapping's, as the kernel's dma-debug insists
-     * @throws DmaUsageException for an unmapped mapping, another device's, or another direction
+     * @param direction the mapping's; any direction for a {@link DmaDirection#BIDIRECTIONAL} mapping, as the
+     *                  kernel's dma-debug ({@code check_sync}) allows, and the sync then does what this direction asks
+     * @throws DmaUsageException for an unmapped mapping, another device's, or another direction than a
+     *                           one-way mapping's
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForCpu(DmaMapping mapping, DmaDirection direction);
 
@@ -173,8 +197,9 @@ public interface DmaDevice extends AutoCloseable {
      * @param mapping   a live mapping of this device
      * @param offset    from the start of the mapping
      * @param length    bytes to sync
-     * @param direction must be the mapping's
+     * @param direction the mapping's, or any for a {@link DmaDirection#BIDIRECTIONAL} mapping
      * @throws DmaUsageException also when {@code [offset, offset + length)} is not inside the mapping
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection direction);
 
@@ -182,8 +207,10 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_sync_single_for_device()}: the device may now read what the CPU wrote.
      *
      * @param mapping   a live mapping of this device
-     * @param direction must be the mapping's
-     * @throws DmaUsageException for an unmapped mapping, another device's, or another direction
+     * @param direction the mapping's, or any for a {@link DmaDirection#BIDIRECTIONAL} mapping
+     * @throws DmaUsageException for an unmapped mapping, another device's, or another direction than a
+     *                           one-way mapping's
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForDevice(DmaMapping mapping, DmaDirection direction);
 
@@ -193,17 +220,21 @@ public interface DmaDevice extends AutoCloseable {
      * @param mapping   a live mapping of this device
      * @param offset    from the start of the mapping
      * @param length    bytes to sync
-     * @param direction must be the mapping's
+     * @param direction the mapping's, or any for a {@link DmaDirection#BIDIRECTIONAL} mapping
      * @throws DmaUsageException also when {@code [offset, offset + length)} is not inside the mapping
+     * @throws IllegalArgumentException for {@link DmaDirection#NONE}
      */
     void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection direction);
 
     /**
-     * {@code dma_max_mapping_size()}: the largest single mapping. It is the bounce pool's limit (256 KiB,
-     * less {@link #minAlignMask()}) when the device may need to bounce any memory (its mask does not cover
-     * all memory, or it always bounces), and unlimited otherwise. Heap memory always bounces, so it is
-     * limited to the pool's limit whatever this says.
+     * {@code dma_max_mapping_size()}: the largest mapping that is sure to succeed. It is the bounce pool's
+     * limit (256 KiB, less {@link #minAlignMask()}) when the device may need to bounce any memory (its mask
+     * does not cover all memory, or it always bounces), and unlimited otherwise. It is advice, as in the
+     * kernel: a larger mapping of memory the device reaches is made directly; only a mapping that bounces is
+     * refused above the pool's limit. Heap memory always bounces, so it is limited to the pool's limit
+     * whatever this says.
      *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_max_mapping_size</a>
      * @return bytes, or {@code Long.MAX_VALUE} for no limit
      */
     long maxMappingSize();

@@ -31,7 +31,10 @@ public interface DmaMapping extends AutoCloseable {
     /** {@return the mapped size in bytes} */
     long size();
 
-    /** {@return the direction the mapping was made with, which every sync must repeat} */
+    /**
+     * {@return the direction the mapping was made with, which every sync of a one-way mapping must repeat (a
+     * {@link DmaDirection#BIDIRECTIONAL} mapping may be synced in any direction)}
+     */
     DmaDirection direction();
 
     /** {@return whether the device reaches a bounce buffer rather than the memory itself} */
@@ -77,5 +80,17 @@ public interface DmaMapping extends AutoCloseable {
     @Override
     default void close() {
         device().unmap(this);
+    }
+
+    /**
+     * {@code dma_unmap_single_attrs()}; the same as {@link DmaDevice#unmap(DmaMapping, DmaAttr...)} while the
+     * device is open, a quiet no-op once the device's close released the mapping. The attributes are the
+     * unmap's: {@code closeWith(DmaAttr.SKIP_CPU_SYNC)} skips the unmap's sync and copy back, and {@link #close()}
+     * does them even when the mapping was made with {@code SKIP_CPU_SYNC}.
+     *
+     * @param attrs {@link DmaAttr#SKIP_CPU_SYNC}, or none
+     */
+    default void closeWith(DmaAttr... attrs) {
+        device().unmap(this, attrs);
     }
 }

@@ -67,4 +67,12 @@ public interface ScatterList extends AutoCloseable {
      */
     @Override
     void close();
+
+    /**
+     * {@code dma_unmap_sg_attrs()}: as {@link #close()}, each segment unmapped with {@code attrs} (see
+     * {@link DmaMapping#closeWith(DmaAttr...)}).
+     *
+     * @param attrs {@link DmaAttr#SKIP_CPU_SYNC}, or none
+     */
+    void closeWith(DmaAttr... attrs);
 }

@@ -1,5 +1,6 @@
 package io.dmadirect.examples;
 
+import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
@@ -35,6 +36,21 @@ public final class StreamingExamples {
             return first;
         }                                       // unmap copies back once more, if bounced
         // endregion:from-device
+    }
+
+    /**
+     * Sync at map, skip at unmap: the driver syncs the bytes the device wrote and unmaps with
+     * {@code SKIP_CPU_SYNC}, as {@code dma_unmap_single_attrs()} lets it.
+     */
+    public static int syncThenSkipAtUnmap(DmaDevice device, ByteBuffer receive, LongConsumer deviceWrites) {
+        // region:unmap-attrs
+        DmaMapping mapping = device.map(receive, DmaDirection.FROM_DEVICE);
+        deviceWrites.accept(mapping.dmaAddress());      // the device writes the first 4 bytes
+        mapping.syncForCpu(0, 4);                       // only what it wrote
+        int first = receive.getInt(receive.position());
+        mapping.closeWith(DmaAttr.SKIP_CPU_SYNC);       // dma_unmap_single_attrs(): synced already
+        return first;
+        // endregion:unmap-attrs
     }
 
     /** A heap array always bounces, because the collector moves it. */

@@ -75,6 +75,8 @@ public final class TestingOnSimulation {
                 int first = StreamingExamples.fromDevice(device, receive,
                         dma -> hardware.write(dma, new byte[] {0, 0, 0, 42}));
                 checks += first == 42 ? 1 : 0;
+                checks += StreamingExamples.syncThenSkipAtUnmap(device, ByteBuffer.allocateDirect(64),
+                        dma -> hardware.write(dma, new byte[] {0, 0, 0, 7})) == 7 ? 1 : 0;
                 checks += StreamingExamples.scatterList(device, ByteBuffer.allocateDirect(64),
                         ring.cpuView()) == 64 + 8192 ? 1 : 0;
             }

@@ -33,6 +33,6 @@ class GuideExamplesTest {
 
     @Test
     void streamingExamplesBehaveAsTheGuideSays() {
-        assertEquals(6, TestingOnSimulation.streaming());
+        assertEquals(7, TestingOnSimulation.streaming());
     }
 }

@@ -431,26 +431,31 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public void unmap(DmaMapping mapping) {
-        streaming.unmap(mapping, false);
+        streaming.unmap(mapping, 0, false);
+    }
+
+    @Override
+    public void unmap(DmaMapping mapping, DmaAttr... attrs) {
+        streaming.unmap(mapping, DmaAttr.flags(attrs), false);
     }
 
     /**
      * {@link DmaMapping#close()}: like {@link #unmap}, but a quiet no-op once the device is closed, which
      * released every mapping (a driver's try-with-resources must not throw during shutdown).
      */
-    void closeMapping(StreamingMapping mapping) {
-        streaming.unmap(mapping, true);
+    void closeMapping(StreamingMapping mapping, int attrs) {
+        streaming.unmap(mapping, attrs, true);
     }
 
     /** {@link ScatterList#close()}: a quiet no-op once the device is closed, as {@link #closeMapping}. */
-    void closeScatterList(MappedScatterList list) {
+    void closeScatterList(MappedScatterList list, DmaAttr[] attrs) {
         int ticket = gate.tryEnter();
         if (ticket < 0) {
             list.markUnmapped();
             return;
         }
         try {
-            streaming.unmapSg(list);
+            streaming.unmapSg(list, attrs);
         } finally {
             gate.exit(ticket);
         }

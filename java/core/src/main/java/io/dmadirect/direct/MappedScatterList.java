@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.ScatterList;
@@ -43,8 +44,16 @@ final class MappedScatterList implements ScatterList {
     /** {@code dma_direct_unmap_sg()}; see {@link StreamingMapper#unmapSg}. A no-op once the device is closed. */
     @Override
     public void close() {
-        device.closeScatterList(this);
+        device.closeScatterList(this, NO_ATTRS);
     }
+
+    /** {@code dma_unmap_sg_attrs()}: as {@link #close()}, each segment unmapped with {@code attrs}. */
+    @Override
+    public void closeWith(DmaAttr... attrs) {
+        device.closeScatterList(this, attrs.clone());
+    }
+
+    private static final DmaAttr[] NO_ATTRS = {};
 
     @Override
     public String toString() {

@@ -26,12 +26,16 @@ import java.util.Optional;
  * lookup, {@code dma_capable()} is two comparisons, and unmapping is one compare-and-set.
  */
 final class StreamingMapper {
+    private static final System.Logger LOG = System.getLogger("io.dmadirect.direct");
+
     final DirectDevice device;
     private final DirectPlatform platform;
     private final CacheMaintenance caches;
     /** {@code dev_is_dma_coherent()}: fixed by the hardware, so read once. */
     private final boolean coherent;
     private volatile long minAlignMask;
+    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
+    private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
 
     StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
         this.device = device;
@@ -41,13 +45,49 @@ final class StreamingMapper {
     }
 
     /**
-     * {@code is_swiotlb_force_bounce()}, widened by the rule that forced-unencrypted devices always bounce, and
-     * by the process-wide {@code swiotlb=force} of {@link BounceOverrides} (tests, the agent's injection).
+     * {@code is_swiotlb_force_bounce()}: {@code swiotlb=force}, a restricted pool, a confidential guest (x86's
+     * {@code pci_swiotlb_detect()} sets {@code SWIOTLB_FORCE} when {@code CC_ATTR_GUEST_MEM_ENCRYPT}), and the
+     * process-wide {@code swiotlb=force} of {@link BounceOverrides} (tests, the agent's injection).
+     *
+     * <p>Not {@code force_dma_unencrypted()}: that reads the coherent mask and decides where coherent memory
+     * comes from. Under host SME the streaming path decides from the streaming mask alone: {@code phys_to_dma()}
+     * sets the encryption bit and {@code dma_capable()} bounces what the mask cannot carry.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/swiotlb.h">is_swiotlb_force_bounce</a>
      */
     private boolean forceBounce(DevicePolicy p) {
         Swiotlb tlb = platform.swiotlb;
-        return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.forceUnencrypted
+        return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.dma.guestMemEncrypt()
                 || BounceOverrides.forced();
+    }
+
+    /**
+     * {@code dma_kmalloc_needs_bounce()}: a non-coherent device must not get a direct mapping of memory that
+     * shares a cache line with CPU data, because the invalidate at unmap (or a neighbour's write-back while
+     * the device writes) would lose one side's bytes. As in {@code dma_kmalloc_safe()}, a coherent device and
+     * {@code TO_DEVICE} (clean only, non-destructive) are safe.
+     *
+     * <p>The kernel decides from the size alone, because kmalloc aligns every buffer of
+     * {@code 2 * ARCH_DMA_MINALIGN} or more; a slice of a {@link ByteBuffer} has no such guarantee, so here
+     * both ends are checked against the cache line ({@code dma_get_cache_alignment()}).
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-map-ops.h">dma_kmalloc_needs_bounce</a>
+     */
+    private boolean sharesCacheLines(long addr, long size, DmaDirection dir) {
+        if (coherent || dir == DmaDirection.TO_DEVICE) {
+            return false;
+        }
+        long line = cacheAlignment();
+        return (addr & (line - 1)) != 0 || (size & (line - 1)) != 0;
+    }
+
+    /**
+     * {@code dma_get_cache_alignment()}: the platform's cache line, 64 bytes unless its caches say otherwise.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_get_cache_alignment</a>
+     */
+    long cacheAlignment() {
+        return caches.lineBytes();
     }
 
     /**
@@ -71,9 +111,8 @@ final class StreamingMapper {
         }
         device.checkOpen("map a buffer");
         DevicePolicy p = device.policy();
-        if (size > Swiotlb.maxMappingSize(minAlignMask)) {
-            checkMaxSize(p, size);
-        }
+        // No size check here: dma_max_mapping_size() is advisory, and memory the device reaches maps
+        // directly at any size (dma_direct_map_phys); only a bounce is bounded, in bounce().
         long cpu = RawMemory.addressOf(buffer) + buffer.position();
         long phys = platform.cpuToPhys(cpu, size);
         if (phys != Addresses.NONE && !forceBounce(p)) {
@@ -81,16 +120,16 @@ final class StreamingMapper {
             // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
             long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
                     ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
-            if (DmaDirect.capable(p.dma, dma, size)) {
+            if (DmaDirect.capable(p.dma, dma, size) && !sharesCacheLines(phys, size, dir)) {
                 if (coherent || DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
                     // Addresses only, no memory touched: the open check above is the whole contract.
-                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE,
+                    return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
                             Addresses.NO_CPU_ADDRESS);
                 }
                 int ticket = device.enter("map a buffer");
                 try {
                     archSyncForDevice(cpu, size, dir);
-                    return new StreamingMapping(this, dma, size, dir, attrs, buffer, null, 0, cpu, Swiotlb.NONE,
+                    return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
                             Addresses.NO_CPU_ADDRESS);
                 } finally {
                     device.gate.exit(ticket);
@@ -103,6 +142,8 @@ final class StreamingMapper {
         int ticket = device.enter("map a buffer");
         try {
             return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
+        } catch (DmaMappingException e) {
+            throw warned(e, attrs);
         } finally {
             device.gate.exit(ticket);
         }
@@ -120,8 +161,9 @@ final class StreamingMapper {
         int ticket = device.enter("map a buffer");
         try {
             DevicePolicy p = device.policy();
-            checkMaxSize(p, length);
             return bounce(p, keep, array, offset, Addresses.NO_CPU_ADDRESS, offset, length, dir, attrs);
+        } catch (DmaMappingException e) {
+            throw warned(e, attrs);
         } finally {
             device.gate.exit(ticket);
         }
@@ -136,17 +178,18 @@ final class StreamingMapper {
      * must leave the rest as it was, not as an earlier mapping left the slots.
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_map</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_max_mapping_size</a>
      */
     private DmaMapping bounce(DevicePolicy p, Object keep, byte[] array, int arrayOffset, long origCpu, long origAddr,
             long size, DmaDirection dir, int attrs) {
         Swiotlb tlb = platform.swiotlb;
         if (tlb == null) {
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS)
-                    + ") and the platform has no "
+                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS,
+                            origAddr, size, dir) + ") and the platform has no "
                     + "bounce pool. Build the platform with a swiotlb pool");
         }
-        if (p.forceUnencrypted && !platform.parts.encryption().canShare()) {
+        if ((p.dma.guestMemEncrypt() || p.dma.encryptionMask() != 0) && !platform.parts.encryption().canShare()) {
             // The pool could not be made shared, so a bounce would hand the device private memory.
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
                     + ": the device needs shared (unencrypted) memory and this platform cannot share memory with "
@@ -154,9 +197,12 @@ final class StreamingMapper {
         }
         long minAlign = minAlignMask;
         if (size > Swiotlb.maxMappingSize(minAlign)) {
+            // swiotlb_max_mapping_size(): the one bound on a streaming mapping, and only on a bounced one.
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": a bounced mapping holds at most " + format(Swiotlb.maxMappingSize(minAlign))
-                    + " (one swiotlb segment, less min_align_mask " + hex(minAlign) + "). Split the transfer");
+                    + ": it must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS,
+                            origAddr, size, dir) + ") and a bounced mapping holds at most "
+                    + format(Swiotlb.maxMappingSize(minAlign)) + " (swiotlb_max_mapping_size: one swiotlb segment, "
+                    + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
         long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
         long handle = tlb.mapSingle(origAddr, size, minAlign, 0, p.dma.segBoundaryMask(), physLimit, !DmaAttr.ATOMIC.in(attrs),
@@ -180,7 +226,7 @@ final class StreamingMapper {
                     + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
         }
         long tlbCpu = tlb.cpuAddress(handle);
-        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, attrs, keep, array, arrayOffset, origCpu,
+        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, keep, array, arrayOffset, origCpu,
                 handle, tlbCpu);
         copyIn(tlb, mapping, 0, size);
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
@@ -194,14 +240,54 @@ final class StreamingMapper {
         return "mask " + p.dma.dmaMask() + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit()));
     }
 
-    private String whyBounce(DevicePolicy p, boolean heap) {
+    private String whyBounce(DevicePolicy p, boolean heap, long addr, long size, DmaDirection dir) {
         if (heap) {
             return "heap memory moves";
         }
         if (forceBounce(p)) {
-            return p.forceUnencrypted ? "the device is forced unencrypted" : "bounce is forced";
+            return p.dma.guestMemEncrypt() ? "the device is forced unencrypted" : "bounce is forced";
+        }
+        if (sharesCacheLines(addr, size, dir)) {
+            return "the device is not cache-coherent and the memory shares " + cacheAlignment()
+                    + "-byte cache lines with other data";
         }
         return "it is not pinned DMA memory within mask " + p.dma.dmaMask();
+    }
+
+    /**
+     * Logs a mapping failure unless the caller said it expects one ({@code DMA_ATTR_NO_WARN}, which the kernel
+     * reads in {@code swiotlb_tbl_map_single()} before its "swiotlb buffer is full" warning), then hands the
+     * exception back to be thrown. Rate-limited as {@code dev_warn_ratelimited()} is (10 in 5 s).
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
+     */
+    private DmaMappingException warned(DmaMappingException e, int attrs) {
+        if (!DmaAttr.NO_WARN.in(attrs) && warnings.allow()) {
+            LOG.log(System.Logger.Level.WARNING, "direct: " + e.getMessage());
+        }
+        return e;
+    }
+
+    /** The kernel's {@code ratelimit_state}: {@code burst} messages per {@code interval}. */
+    private static final class RateLimit {
+        private final int burst;
+        private final long intervalNanos;
+        private long windowStart = System.nanoTime();
+        private int printed;
+
+        RateLimit(int burst, long intervalNanos) {
+            this.burst = burst;
+            this.intervalNanos = intervalNanos;
+        }
+
+        synchronized boolean allow() {
+            long now = System.nanoTime();
+            if (now - windowStart >= intervalNanos) {
+                windowStart = now;
+                printed = 0;
+            }
+            return printed++ < burst;
+        }
     }
 
     /**
@@ -234,11 +320,14 @@ final class StreamingMapper {
     }
 
     /**
-     * {@code dma_direct_unmap_sg()}: every segment still mapped is released, even when one was unmapped on
-     * its own before (a driver bug the kernel does not survive either); that misuse is reported after the
-     * rest was released, so nothing stays mapped and {@link MappedScatterList#isUnmapped()} is true.
+     * {@code dma_direct_unmap_sg()}: every segment still mapped is released, with the unmap's attributes,
+     * even when one was unmapped on its own before (a driver bug the kernel does not survive either); that
+     * misuse is reported after the rest was released, so nothing stays mapped and
+     * {@link MappedScatterList#isUnmapped()} is true.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_unmap_sg</a>
      */
-    void unmapSg(MappedScatterList list) {
+    void unmapSg(MappedScatterList list, DmaAttr[] attrs) {
         if (!list.markUnmapped()) {
             throw new DmaUsageException("failed to unmap " + list + ": it was already unmapped (double unmap)");
         }
@@ -251,7 +340,7 @@ final class StreamingMapper {
                 continue;
             }
             try {
-                m.close(); // each segment's own close, which the agent's DMA-API debug watches
+                m.closeWith(attrs); // each segment's own close, which the agent's DMA-API debug watches
             } catch (DmaUsageException raced) {
                 alone.add(i); // another thread unmapped it alone meanwhile
             }
@@ -264,12 +353,16 @@ final class StreamingMapper {
 
     /**
      * {@code dma_direct_unmap_phys()}: CPU caches first, then the bounce copy back and the slots released.
+     * The attributes are the unmap's own, as {@code dma_unmap_single_attrs()} takes them: {@code SKIP_CPU_SYNC}
+     * at map time skipped only the map-time sync, and only {@code SKIP_CPU_SYNC} here skips the sync and the
+     * copy back of the unmap (then the driver must have synced for the CPU itself).
      *
+     * @param attrs the unmap's attributes as {@link DmaAttr#flags} bits
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_unmap_phys</a>
      */
-    void unmap(DmaMapping mapping, boolean quietWhenClosed) {
+    void unmap(DmaMapping mapping, int attrs, boolean quietWhenClosed) {
         StreamingMapping m = own(mapping, "unmap");
-        boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(m.attrs);
+        boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(attrs);
         if (m.tlbHandle == Swiotlb.NONE && (coherent || skipSync)) {
             // Nothing to sync, copy or free: a state change only, so no gate (see map).
             if (device.isClosed()) {
@@ -434,14 +527,6 @@ final class StreamingMapper {
         return Long.compareUnsigned(DmaDirect.streamingLimit(p.dma), device.requiredMask().value()) < 0;
     }
 
-    private void checkMaxSize(DevicePolicy p, long size) {
-        long max = maxMappingSize();
-        if (size > max) {
-            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": more than dma_max_mapping_size " + format(max) + " (mask " + p.dma.dmaMask() + "). Split the transfer");
-        }
-    }
-
     void setMinAlignMask(long mask) {
         if (mask < 0 || mask > 0xffff || (mask & (mask + 1)) != 0) {
             throw new IllegalArgumentException("failed to set min_align_mask on " + device.name()
@@ -500,13 +585,24 @@ final class StreamingMapper {
         return (StreamingMapping) mapping;
     }
 
+    /**
+     * What dma-debug's {@code check_sync()} reports, made an error: a sync of an unmapped mapping, outside its
+     * range, or in a direction other than the mapping's. A {@code BIDIRECTIONAL} mapping may be synced in any
+     * direction ({@code check_sync()} returns before comparing), and the sync then does what its own direction
+     * asks ({@code dma_direct_sync_single_for_cpu/device()} take the sync's direction, not the mapping's).
+     * {@code NONE} is no direction ({@code BUG_ON(!valid_dma_direction(dir))} in {@code mapping.c}).
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/debug.c">check_sync</a>
+     */
     private StreamingMapping checkSync(StreamingMapping m, long offset, long length, DmaDirection dir, String what) {
+        checkDirection(dir, what);
         if (m.isReleased()) {
             throw new DmaUsageException("failed to " + what + " " + m + ": it was unmapped");
         }
-        if (dir != m.direction) {
+        if (m.direction != DmaDirection.BIDIRECTIONAL && dir != m.direction) {
             throw new DmaUsageException("failed to " + what + " " + m + " as " + dir + ": it was mapped " + m.direction
-                    + ", and a sync must name the mapping's direction");
+                    + ", and a sync must name the mapping's direction (only a BIDIRECTIONAL mapping may be synced "
+                    + "in any direction; dma-debug's check_sync)");
         }
         if (offset < 0 || length < 1 || offset > m.size - length) {
             throw new DmaUsageException("failed to " + what + " " + m + ": the range [" + offset + ", " + offset + " + "

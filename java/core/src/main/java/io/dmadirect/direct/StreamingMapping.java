@@ -1,5 +1,6 @@
 package io.dmadirect.direct;
 
+import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
@@ -31,7 +32,6 @@ final class StreamingMapping implements DmaMapping {
     private final long dmaAddress;
     final long size;
     final DmaDirection direction;
-    final int attrs;
     /** The buffer or array mapped: the memory must not be freed while the device may use it. */
     final Object keepAlive;
     final byte[] array;
@@ -43,13 +43,11 @@ final class StreamingMapping implements DmaMapping {
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
 
-    StreamingMapping(StreamingMapper mapper, long dmaAddress, long size, DmaDirection direction, int attrs,
-            Object keepAlive, byte[] array, int arrayOffset, long origCpu, long tlbHandle, long tlbCpu) {
+    StreamingMapping(StreamingMapper mapper, long dmaAddress, long size, DmaDirection direction, Object keepAlive, byte[] array, int arrayOffset, long origCpu, long tlbHandle, long tlbCpu) {
         this.mapper = mapper;
         this.dmaAddress = dmaAddress;
         this.size = size;
         this.direction = direction;
-        this.attrs = attrs;
         this.keepAlive = keepAlive;
         this.array = array;
         this.arrayOffset = arrayOffset;
@@ -108,10 +106,19 @@ final class StreamingMapping implements DmaMapping {
         return (int) STATE.getVolatile(this) == UNMAPPED || mapper.device.isClosed();
     }
 
-    /** {@link DmaMapping#close()}: unmaps, or does nothing once the device is closed. */
+    /** {@link DmaMapping#close()}: unmaps with no attributes, or does nothing once the device is closed. */
     @Override
     public void close() {
-        mapper.device.closeMapping(this);
+        mapper.device.closeMapping(this, 0);
+    }
+
+    /**
+     * {@link DmaMapping#closeWith(DmaAttr...)}: unmaps with the attributes given, or does nothing once the device is
+     * closed. Not delegated to {@link #close()}, so the agent's DMA-API debug sees one call per unmap.
+     */
+    @Override
+    public void closeWith(DmaAttr... attrs) {
+        mapper.device.closeMapping(this, DmaAttr.flags(attrs));
     }
 
     /** Identity equality with an address-derived hash: see {@link AddressHash}. */

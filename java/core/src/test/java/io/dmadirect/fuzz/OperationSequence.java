@@ -660,9 +660,12 @@ final class OperationSequence {
             default -> {
                 Map map = pickMapping();
                 if (map != null) {
-                    DmaDirection other = map.mapping.direction() == DmaDirection.TO_DEVICE ? DmaDirection.FROM_DEVICE
-                            : DmaDirection.TO_DEVICE;
-                    expectUsage("sync in another direction", () -> map.dev.device.syncForCpu(map.mapping, other));
+                    // check_sync(): another direction is misuse only for a one-way mapping; BIDIRECTIONAL takes any.
+                    if (map.mapping.direction() != DmaDirection.BIDIRECTIONAL) {
+                        DmaDirection other = map.mapping.direction() == DmaDirection.TO_DEVICE ? DmaDirection.FROM_DEVICE
+                                : DmaDirection.TO_DEVICE;
+                        expectUsage("sync in another direction", () -> map.dev.device.syncForCpu(map.mapping, other));
+                    }
                     expectUsage("sync past the end", () -> map.mapping.syncForDevice(map.source.length, 1));
                 }
             }

@@ -129,13 +129,14 @@ class StreamingBadInputTest {
         device.setDmaMask(DmaMask.BITS_32);
         long max = device.maxMappingSize();
         assertEquals(Swiotlb.SEGMENT_BYTES, max);
+        // Heap memory bounces, and a bounce is bounded by swiotlb_max_mapping_size() (the advice's value here).
         rejected(DmaMappingException.class, () -> device.map(new byte[(int) max + 1], 0, (int) max + 1, DmaDirection.TO_DEVICE),
-                "dma_max_mapping_size", "256 KiB");
+                "swiotlb_max_mapping_size", "256 KiB");
         device.setMinAlignMask(4095);
         assertEquals(Swiotlb.SEGMENT_BYTES - 4 * KiB, device.maxMappingSize(), "min_align_mask takes a page off");
         int size = (int) device.maxMappingSize() + 1;
         rejected(DmaMappingException.class, () -> device.map(new byte[size], 0, size, DmaDirection.FROM_DEVICE),
-                "dma_max_mapping_size");
+                "swiotlb_max_mapping_size");
         device.map(new byte[size - 1], 0, size - 1, DmaDirection.FROM_DEVICE).close();
     }
 
