@@ -33,11 +33,14 @@ final class SwiotlbCoherent implements SwiotlbAllocator {
     /**
      * {@code swiotlb_alloc()}: slots with no original to keep bits of, the start aligned on the device's
      * address to {@code size} rounded up to a power-of-two number of pages, as the kernel asks
-     * {@code swiotlb_find_slots()} with {@code alloc_align_mask = (PAGE_SIZE << get_order(size)) - 1}.
+     * {@code swiotlb_find_slots()} with {@code alloc_align_mask = (PAGE_SIZE << get_order(size)) - 1}, and the
+     * size not rounded to that alignment (which {@code swiotlb_tbl_map_single()} does, and this path is not).
+     * No segment boundary: an allocation of at most one segment aligned to its own power-of-two size cannot
+     * straddle the 4 GiB boundary a PCI device has.
      */
     @Override
     public long alloc(long size, java.util.function.LongUnaryOperator physToDma) {
-        long handle = tlb.mapSingle(0, size, 0, allocAlignMask(size), -1L, true, physToDma);
+        long handle = tlb.alloc(size, Swiotlb.NO_SEG_BOUNDARY, true, physToDma);
         if (handle != Swiotlb.NONE) {
             tlb.setOwner(handle, COHERENT);
         }

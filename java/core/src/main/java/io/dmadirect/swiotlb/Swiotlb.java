@@ -316,6 +316,14 @@ public final class Swiotlb implements AutoCloseable {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
      */
     public long alloc(long size, long segBoundaryMask, boolean mayGrow) {
+        return alloc(size, segBoundaryMask, mayGrow, null);
+    }
+
+    /**
+     * As {@link #alloc(long, long, boolean)}, the alignment judged on the device's address
+     * ({@code physToDma}: the restricted device's dma-ranges; null where DMA addresses equal physical ones).
+     */
+    public long alloc(long size, long segBoundaryMask, boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
         if (size <= 0 || size > SEGMENT_BYTES || closed) {
             return NONE;
         }
@@ -323,7 +331,7 @@ public final class Swiotlb implements AutoCloseable {
         if (align >= SEGMENT_BYTES) {
             return NONE;
         }
-        return findSlots(0, size, 0, align, segBoundaryMask, 0, 0, PageAllocator.NO_LIMIT, mayGrow, null);
+        return findSlots(0, size, 0, align, segBoundaryMask, 0, 0, PageAllocator.NO_LIMIT, mayGrow, physToDma);
     }
 
     /**
