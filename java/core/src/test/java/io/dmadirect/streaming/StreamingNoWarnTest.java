@@ -13,13 +13,12 @@ import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
+import io.dmadirect.testing.CapturedLogs;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -60,30 +59,6 @@ class StreamingNoWarnTest {
 
     /** The System.Logger of the JDK goes to java.util.logging when nothing else is installed. */
     private static List<LogRecord> capture(Runnable action) {
-        Logger logger = Logger.getLogger("io.dmadirect.direct");
-        List<LogRecord> records = new ArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
-                    records.add(record);
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(handler);
-        try {
-            action.run();
-        } finally {
-            logger.removeHandler(handler);
-        }
-        return records;
+        return CapturedLogs.capture("io.dmadirect.direct", Level.WARNING, action);
     }
 }

@@ -8,12 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.spi.CacheMaintenance;
+import io.dmadirect.testing.CapturedLogs;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.logging.Handler;
+import java.util.logging.Level;
 import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 /** The host's cache maintenance: real instructions that leave data intact, or the fallback with its one warning. */
@@ -83,28 +82,6 @@ class CacheMaintenanceBridgeTest {
 
     /** The System.Logger of the JDK goes to java.util.logging when nothing else is installed. */
     private static List<LogRecord> capture(Runnable action) {
-        Logger logger = Logger.getLogger(FenceCacheMaintenance.class.getName());
-        List<LogRecord> records = new ArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                records.add(record);
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        logger.addHandler(handler);
-        try {
-            action.run();
-        } finally {
-            logger.removeHandler(handler);
-        }
-        return records;
+        return CapturedLogs.capture(FenceCacheMaintenance.class.getName(), Level.ALL, action);
     }
 }
