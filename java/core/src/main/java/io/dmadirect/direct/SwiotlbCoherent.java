@@ -47,20 +47,6 @@ final class SwiotlbCoherent implements SwiotlbAllocator {
         return handle;
     }
 
-    /**
-     * {@code (1 << (get_order(size) + PAGE_SHIFT)) - 1}: the smallest power-of-two number of pages that
-     * holds {@code size}, less one.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
-     */
-    static long allocAlignMask(long size) {
-        long bytes = io.dmadirect.memory.PageAllocator.PAGE_SIZE;
-        while (bytes < size) {
-            bytes <<= 1;
-        }
-        return bytes - 1;
-    }
-
     /** {@code swiotlb_free()}: false unless the handle is a live coherent run of this pool ({@code is_swiotlb_buffer}). */
     @Override
     public boolean free(long handle) {

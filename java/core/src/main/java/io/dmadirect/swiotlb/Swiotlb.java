@@ -327,11 +327,21 @@ public final class Swiotlb implements AutoCloseable {
         if (size <= 0 || size > SEGMENT_BYTES || closed) {
             return NONE;
         }
-        long align = Math.max(PAGE_SIZE, Long.highestOneBit(size - 1) << 1) - 1;
+        long align = allocAlignMask(size);
         if (align >= SEGMENT_BYTES) {
             return NONE;
         }
         return findSlots(0, size, 0, align, segBoundaryMask, 0, 0, PageAllocator.NO_LIMIT, mayGrow, physToDma);
+    }
+
+    /**
+     * {@code swiotlb_alloc()}'s alignment, {@code (1 << (get_order(size) + PAGE_SHIFT)) - 1}: the smallest
+     * power-of-two number of pages that holds {@code size}, less one.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
+     */
+    public static long allocAlignMask(long size) {
+        return Math.max(PAGE_SIZE, Long.highestOneBit(size - 1) << 1) - 1;
     }
 
     /**

@@ -12,6 +12,7 @@ import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.sim.SimulatedPlatform;
+import io.dmadirect.swiotlb.Swiotlb;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,11 +110,11 @@ class SwiotlbHookTest {
     /** swiotlb_alloc(): alloc_align_mask = (1 << (get_order(size) + PAGE_SHIFT)) - 1. */
     @Test
     void theAlignmentIsTheSizeRoundedUpToAPowerOfTwoNumberOfPages() {
-        assertEquals(4095, SwiotlbCoherent.allocAlignMask(1));
-        assertEquals(4095, SwiotlbCoherent.allocAlignMask(4096));
-        assertEquals(8191, SwiotlbCoherent.allocAlignMask(4097));
-        assertEquals(16383, SwiotlbCoherent.allocAlignMask(12 * 1024));
-        assertEquals(64 * 1024 - 1, SwiotlbCoherent.allocAlignMask(64 * 1024));
+        assertEquals(4095, Swiotlb.allocAlignMask(1));
+        assertEquals(4095, Swiotlb.allocAlignMask(4096));
+        assertEquals(8191, Swiotlb.allocAlignMask(4097));
+        assertEquals(16383, Swiotlb.allocAlignMask(12 * 1024));
+        assertEquals(64 * 1024 - 1, Swiotlb.allocAlignMask(64 * 1024));
     }
 
     /**
