@@ -27,7 +27,43 @@ public enum DmaAttr {
      * Not a kernel attribute: skip zeroing the new buffer. The kernel always zeroes coherent memory;
      * a driver that fills its rings itself can save that cost.
      */
-    SKIP_ZEROING;
+    SKIP_ZEROING,
+    /**
+     * {@code DMA_ATTR_WEAK_ORDERING}: reads and writes to the memory may be weakly ordered. <b>Accepted and
+     * ignored</b>, everywhere: dma-direct never reads it (only a few architectures' IOMMU code does), and the
+     * ordering a PCIe device may use is its Relaxed Ordering enable in config space, which is the driver's to set,
+     * not a property of one buffer.
+     */
+    WEAK_ORDERING,
+    /**
+     * {@code DMA_ATTR_WRITE_COMBINE}: a write-combining CPU view ({@link DmaDevice#allocWc}). <b>Accepted and
+     * ignored</b>: for a coherent device dma-direct ignores it too ({@code dma_pgprot()} applies it only to
+     * the uncached remap of a non-coherent device), and a process cannot change the caching type of its
+     * hugepage mapping (that is the kernel's page attribute table). The CPU view stays write-back cached;
+     * for a non-coherent device the allocation is cleaned from the caches as any coherent allocation is.
+     */
+    WRITE_COMBINE,
+    /**
+     * {@code DMA_ATTR_FORCE_CONTIGUOUS}: the memory must be contiguous. <b>Honoured by construction</b>: every
+     * allocation dma-direct makes is one contiguous run of DMA addresses (physical in PA mode, IOVA in IOVA mode),
+     * so there is nothing to force; only the IOMMU's allocator reads it in the kernel.
+     */
+    FORCE_CONTIGUOUS,
+    /**
+     * {@code DMA_ATTR_ALLOC_SINGLE_PAGES}: a hint to an IOMMU allocator to build the buffer from single pages
+     * rather than large ones. <b>Accepted and ignored</b>, as dma-direct ignores it: memory here comes from
+     * hugepage frames split by the page allocator. The only attribute {@link DmaDevice#allocNoncontiguous}
+     * accepts, as {@code dma_alloc_noncontiguous()}.
+     */
+    ALLOC_SINGLE_PAGES,
+    /**
+     * {@code DMA_ATTR_PRIVILEGED}: only privileged (supervisor) transactions of the device may reach the
+     * memory, an IOMMU page-table bit. <b>Accepted and ignored</b>: dma-direct ignores it (PA mode has no IOMMU
+     * to enforce it), and in IOVA mode it cannot be honoured, because memory is mapped into the IOMMU once, in
+     * large chunks, with {@code VFIO_IOMMU_MAP_DMA} or {@code IOMMU_IOAS_MAP}, whose flags have no privileged
+     * bit. See docs/kernel-map.md, "Where dmadirect differs".
+     */
+    PRIVILEGED;
 
     final int bit() {
         return 1 << ordinal();

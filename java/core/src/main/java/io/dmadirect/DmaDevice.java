@@ -11,7 +11,8 @@ import java.util.Optional;
  * <h2>Threads and close</h2>
  * Every method may be called from any thread at once; allocation, mapping and syncing take no lock
  * shared with other devices. Once the device (or its platform) is closed, every operation that changes
- * or uses DMA state ({@code allocCoherent}, {@code freeCoherent}, {@code map*}, {@code unmap},
+ * or uses DMA state ({@code allocCoherent}, {@code freeCoherent}, {@code allocPages}, {@code freePages},
+ * {@code allocNoncontiguous}, {@code freeNoncontiguous} and the syncs and views of what they return, {@code map*}, {@code unmap},
  * {@code sync*}, {@code find*}, and the setters {@code setDmaMask}, {@code setCoherentMask},
  * {@code setMinAlignMask}) throws {@link DmaUsageException}; getters keep answering. An operation that
  * began before close completes first: {@link #close()} waits for it (see {@link DmaPlatform} for the
@@ -70,7 +71,9 @@ public interface DmaDevice extends AutoCloseable {
      * {@code dma_alloc_attrs()}: zeroed memory the device can reach under its coherent mask and bus limit.
      *
      * @param size  bytes, at least 1
-     * @param attrs {@link DmaAttr#ATOMIC}, {@link DmaAttr#NO_KERNEL_MAPPING}, {@link DmaAttr#SKIP_ZEROING}, or none
+     * @param attrs {@link DmaAttr#ATOMIC}, {@link DmaAttr#NO_KERNEL_MAPPING}, {@link DmaAttr#SKIP_ZEROING}, or none;
+     *              the others are accepted and ignored, as dma-direct ignores them ({@link DmaAttr#FORCE_CONTIGUOUS}
+     *              holds anyway: every allocation is contiguous; see each attribute)
      * @return the buffer, with its DMA address, CPU view and {@link DmaBuffer#report() report}
      * @throws DmaAllocationException when no memory within reach is free
      */
@@ -84,6 +87,107 @@ public interface DmaDevice extends AutoCloseable {
      *         (its close freed the buffer already)
      */
     void freeCoherent(DmaBuffer buffer);
+
+    /**
+     * {@code dma_alloc_wc()}: {@link #allocCoherent} with {@link DmaAttr#WRITE_COMBINE}, which dmadirect accepts
+     * and ignores (see there): the CPU view stays write-back cached. Free it with {@link #freeCoherent}
+     * ({@code dma_free_wc()}).
+     *
+     * @param size  bytes, at least 1
+     * @param attrs further attributes, as {@link #allocCoherent} takes them
+     * @return the buffer
+     * @throws DmaAllocationException when no memory within reach is free
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_alloc_wc</a>
+     */
+    default DmaBuffer allocWc(long size, DmaAttr... attrs) {
+        DmaAttr[] withWc = java.util.Arrays.copyOf(attrs, attrs.length + 1);
+        withWc[attrs.length] = DmaAttr.WRITE_COMBINE;
+        return allocCoherent(size, withWc);
+    }
+
+    /**
+     * {@code dma_alloc_pages()}: zeroed pages the device reaches under its coherent mask and bus limit, chosen as
+     * {@link #allocCoherent} chooses (zones, fallback, contiguous allocator, the bounce pool of a restricted
+     * device), but not prepared for the device: the memory is owned by the CPU and must be synced as
+     * {@link NoncoherentBuffer} describes. A caller that cannot block takes the atomic pool only when the memory
+     * must be shared (a forced-unencrypted device), since nothing needs remapping ({@code dma_direct_alloc_pages()}).
+     *
+     * @param size      bytes, at least 1; the whole page-aligned size is zeroed
+     * @param direction who will write, for the syncs; not {@link DmaDirection#NONE}
+     * @param attrs     {@link DmaAttr#ATOMIC} (the gfp), {@link DmaAttr#SKIP_ZEROING}, {@link DmaAttr#NO_WARN}
+     *                  (accepted: allocation failures are thrown, never logged), or none. The kernel call takes no
+     *                  DMA attributes, so any other is refused
+     * @return the memory with its DMA address, CPU view and direction
+     * @throws DmaAllocationException   when no memory within reach is free
+     * @throws IllegalArgumentException for a size below 1, {@link DmaDirection#NONE} or another attribute
+     * @throws DmaUsageException        once the device is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_alloc_pages</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc_pages</a>
+     */
+    NoncoherentBuffer allocPages(long size, DmaDirection direction, DmaAttr... attrs);
+
+    /**
+     * {@code dma_free_pages()}; the same as {@link NoncoherentBuffer#close()} while the device is open.
+     *
+     * @param buffer memory this device allocated with {@link #allocPages} or {@link #allocNoncoherent}
+     * @throws DmaUsageException for a double free, another device's buffer, one from
+     *                           {@link #allocNoncontiguous}, or once the device is closed (its close freed it)
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_free_pages</a>
+     */
+    void freePages(NoncoherentBuffer buffer);
+
+    /**
+     * {@code dma_alloc_noncoherent()}: {@link #allocPages} seen through its CPU address, which is what the kernel
+     * function is; the same memory, rules and exceptions.
+     *
+     * @param size      bytes, at least 1
+     * @param direction who will write, for the syncs
+     * @param attrs     as {@link #allocPages}
+     * @return the memory
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_alloc_noncoherent</a>
+     */
+    default NoncoherentBuffer allocNoncoherent(long size, DmaDirection direction, DmaAttr... attrs) {
+        return allocPages(size, direction, attrs);
+    }
+
+    /**
+     * {@code dma_free_noncoherent()}: {@link #freePages}.
+     *
+     * @param buffer memory this device allocated with {@link #allocNoncoherent} or {@link #allocPages}
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_free_noncoherent</a>
+     */
+    default void freeNoncoherent(NoncoherentBuffer buffer) {
+        freePages(buffer);
+    }
+
+    /**
+     * {@code dma_alloc_noncontiguous()}: for dma-direct, {@code alloc_single_sgt()}, one {@link #allocPages}
+     * allocation in a table of one segment. In IOVA mode too: the IOVA-contiguous memory of that mode is already
+     * non-contiguous pages at contiguous IOVAs, mapped when the platform mapped its memory; no new IOMMU mapping
+     * is made per allocation, so the size is bounded by the largest free IOVA-contiguous run.
+     *
+     * @param size      bytes, at least 1
+     * @param direction who will write, for the syncs; not {@link DmaDirection#NONE}
+     * @param attrs     {@link DmaAttr#ALLOC_SINGLE_PAGES} (accepted and ignored, as dma-direct does), and as for
+     *                  {@link #allocPages}; the kernel refuses every other DMA attribute, and so does this
+     * @return the memory, with its one segment
+     * @throws DmaAllocationException   when no memory within reach is free
+     * @throws IllegalArgumentException for a size below 1, {@link DmaDirection#NONE} or another attribute
+     * @throws DmaUsageException        once the device is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_alloc_noncontiguous</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">alloc_single_sgt</a>
+     */
+    NoncontiguousBuffer allocNoncontiguous(long size, DmaDirection direction, DmaAttr... attrs);
+
+    /**
+     * {@code dma_free_noncontiguous()}; the same as {@link NoncontiguousBuffer#close()} while the device is open.
+     *
+     * @param buffer memory this device allocated with {@link #allocNoncontiguous}
+     * @throws DmaUsageException for a double free, another device's buffer, one from {@link #allocPages}, or once
+     *                           the device is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_free_noncontiguous</a>
+     */
+    void freeNoncontiguous(NoncontiguousBuffer buffer);
 
     /**
      * {@code dma_direct_to_page()}: the live buffer of this device whose memory holds {@code dmaAddress}.

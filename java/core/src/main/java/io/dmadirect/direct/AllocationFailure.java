@@ -13,11 +13,13 @@ final class AllocationFailure {
     private AllocationFailure() {
     }
 
-    static DmaAllocationException of(String device, DevicePolicy policy, long size, String what, AllocationSteps steps,
-            MemoryStats stats) {
+    /** @param kind what was asked: "coherent" for {@code dma_alloc_attrs()}, "non-coherent" for {@code dma_alloc_pages()} */
+    static DmaAllocationException of(String device, String kind, DevicePolicy policy, long size, String what,
+            AllocationSteps steps, MemoryStats stats) {
         DeviceDma dev = policy.dma;
         StringBuilder message = new StringBuilder()
-                .append("failed to allocate ").append(format(size)).append(" of coherent DMA memory for ")
+                .append("failed to allocate ").append(format(size)).append(" of ").append(kind)
+                .append(" DMA memory for ")
                 .append(device).append(": ").append(what)
                 .append(". Coherent mask ").append(dev.coherentMask())
                 .append(", bus limit ").append(dev.busDmaLimit() == 0 ? "none" : hex(dev.busDmaLimit()))

@@ -14,5 +14,8 @@ public interface BufferBacking {
 
     ByteBuffer cpuView(long handle, int length);
 
+    /** The CPU address of the live allocation {@code handle}: where a non-coherent buffer's syncs do cache maintenance. */
+    long cpuAddress(long handle);
+
     void free(long handle);
 }

@@ -4,6 +4,7 @@ import io.dmadirect.AllocationPath;
 import io.dmadirect.AllocationReport;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.Zone;
 import java.lang.invoke.MethodHandles;
@@ -49,6 +50,11 @@ final class CoherentBuffer implements DmaBuffer {
     final boolean cpuMapped;
     /** The memory was made shared with {@code dma_set_decrypted()} and must be made private on free. */
     final boolean decrypted;
+    /**
+     * Null for memory of {@code dma_alloc_attrs()}; for memory of {@code dma_alloc_pages()} (wrapped in a
+     * {@link PagesBuffer}, which is what the caller holds), the direction its syncs use.
+     */
+    final DmaDirection pagesDirection;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
 
@@ -60,7 +66,7 @@ final class CoherentBuffer implements DmaBuffer {
      */
     CoherentBuffer(DirectDevice device, BufferBacking backing, long handle, long dmaAddress, long size,
             long allocatedSize, Zone zone, Zone optimalZone, AllocationPath path, List<String> steps,
-            boolean cpuMapped, boolean decrypted) {
+            boolean cpuMapped, boolean decrypted, DmaDirection pagesDirection) {
         this.device = device;
         this.backing = backing;
         this.handle = handle;
@@ -73,6 +79,7 @@ final class CoherentBuffer implements DmaBuffer {
         this.steps = steps;
         this.cpuMapped = cpuMapped;
         this.decrypted = decrypted;
+        this.pagesDirection = pagesDirection;
     }
 
     /** The physical address, from the backing: only while the buffer is live. */
@@ -175,7 +182,7 @@ final class CoherentBuffer implements DmaBuffer {
 
     @Override
     public String toString() {
-        return "DmaBuffer[" + device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, " + path
+        return (pagesDirection == null ? "DmaBuffer[" : "NoncoherentBuffer[" + pagesDirection + ", ") + device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, " + path
                 + " from " + zone + (isFreed() ? ", freed" : "") + "]";
     }
 }

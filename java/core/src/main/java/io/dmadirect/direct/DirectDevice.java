@@ -3,6 +3,7 @@ package io.dmadirect.direct;
 import io.dmadirect.Addresses;
 import io.dmadirect.AllocationPath;
 import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaAllocationException;
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
@@ -11,6 +12,9 @@ import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaMaskUnsupportedException;
 import io.dmadirect.DmaUsageException;
+import io.dmadirect.MemoryStats;
+import io.dmadirect.NoncoherentBuffer;
+import io.dmadirect.NoncontiguousBuffer;
 import io.dmadirect.ScatterList;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
@@ -179,31 +183,72 @@ final class DirectDevice implements DmaDevice {
         AllocationSteps steps = new AllocationSteps();
 
         if (DmaDirect.allocNoMapping(p.dma, DmaAttr.NO_KERNEL_MAPPING.in(attrs))) {
-            return allocPages(p, size, aligned, mayBlock, attrs, steps, false);
+            return allocPages(p, size, aligned, mayBlock, attrs, steps, false, null);
         }
         if (p.dma.restrictedPool()) {
-            return allocSwiotlb(p, size, aligned, attrs, steps);
+            return allocSwiotlb(p, size, aligned, attrs, steps, null);
         }
+        checkCanShare(p, size, steps, null);
+        if (DmaDirect.allocFromPool(p.dma, mayBlock)) {
+            return allocFromPool(p, size, aligned, attrs, steps, null);
+        }
+        return allocPages(p, size, aligned, mayBlock, attrs, steps, true, null);
+    }
+
+    /**
+     * {@code dma_direct_alloc_pages()}, with the branches in the kernel's order: the atomic pool only for memory that
+     * must be shared (nothing is remapped), the bounce pool of a restricted device, then the pages of
+     * {@code __dma_direct_alloc_pages()}, decrypted and zeroed over the page-aligned size, with no cache work.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc_pages</a>
+     */
+    private CoherentBuffer allocPagesEntered(long size, DmaDirection pagesDir, int attrs) {
+        long aligned = DmaDirect.pageAlign(size, PAGE_SIZE);
+        DevicePolicy p = policy;
+        boolean mayBlock = !DmaAttr.ATOMIC.in(attrs);
+        AllocationSteps steps = new AllocationSteps();
+
+        if (DmaDirect.allocPagesFromPool(p.dma, mayBlock)) {
+            return allocFromPool(p, size, aligned, attrs, steps, pagesDir);
+        }
+        if (p.dma.restrictedPool()) {
+            return allocSwiotlb(p, size, aligned, attrs, steps, pagesDir);
+        }
+        checkCanShare(p, size, steps, pagesDir);
+        return allocPages(p, size, aligned, mayBlock, attrs, steps, true, pagesDir);
+    }
+
+    private void checkCanShare(DevicePolicy p, long size, AllocationSteps steps, DmaDirection pagesDir) {
         if (p.forceUnencrypted && !parts.encryption().canShare()) {
             // Nothing was allocated, so nothing leaks: the kernel would have converted the pages instead.
-            throw AllocationFailure.of(name(), p, size, "the device needs shared (unencrypted) memory and this "
+            throw failure(pagesDir, p, size, "the device needs shared (unencrypted) memory and this "
                     + "platform cannot share memory with devices (a process cannot convert pages the way the "
                     + "kernel's set_memory_decrypted() does)", steps, pages.stats());
         }
-        if (DmaDirect.allocFromPool(p.dma, mayBlock)) {
-            return allocFromPool(p, size, aligned, attrs, steps);
-        }
-        return allocPages(p, size, aligned, mayBlock, attrs, steps, true);
     }
 
-    private DmaBuffer allocPages(DevicePolicy p, long size, long aligned, boolean mayBlock, int attrs,
-            AllocationSteps steps, boolean cpuMapped) {
+    /** The failure of a coherent allocation ({@code pagesDir} null) or of a {@code dma_alloc_pages()} one. */
+    private DmaAllocationException failure(DmaDirection pagesDir, DevicePolicy p, long size, String what,
+            AllocationSteps steps, MemoryStats stats) {
+        return AllocationFailure.of(name(), pagesDir == null ? "coherent" : "non-coherent", p, size, what, steps, stats);
+    }
+
+    /**
+     * How many bytes a new allocation zeroes: {@code dma_direct_alloc()} clears the size asked, and
+     * {@code dma_direct_alloc_pages()} the page-aligned size it was given by {@code __dma_alloc_pages()}.
+     */
+    private static long zeroedBytes(long size, long aligned, DmaDirection pagesDir) {
+        return pagesDir == null ? size : aligned;
+    }
+
+    private CoherentBuffer allocPages(DevicePolicy p, long size, long aligned, boolean mayBlock, int attrs,
+            AllocationSteps steps, boolean cpuMapped, DmaDirection pagesDir) {
         long handle = DirectPages.alloc(p, pages, parts.zones(), aligned, mayBlock, steps);
         if (handle == PageAllocator.NO_PAGES && mayBlock) {
             handle = LowMemoryOnDemand.allocAfterObtaining(platform, p, parts.zones(), aligned, steps, name());
         }
         if (handle == PageAllocator.NO_PAGES) {
-            throw AllocationFailure.of(name(), p, size, "no memory within the device's reach is free", steps,
+            throw failure(pagesDir, p, size, "no memory within the device's reach is free", steps,
                     pages.stats());
         }
         long phys = pages.physAddress(handle);
@@ -214,21 +259,21 @@ final class DirectDevice implements DmaDevice {
             // dma_set_decrypted(): on failure the pages' state is unknown, so they are leaked, never reused.
             if (!parts.encryption().setDecrypted(phys, reserved)) {
                 platform.leaked(reserved, "dma_set_decrypted failed for " + Sizes.hex(phys) + " of " + name());
-                throw AllocationFailure.of(name(), p, size, "making the memory shared failed (set_memory_decrypted); "
+                throw failure(pagesDir, p, size, "making the memory shared failed (set_memory_decrypted); "
                         + Sizes.format(reserved) + " were leaked on purpose", steps, pages.stats());
             }
             decrypted = true;
         }
         if (cpuMapped && !DmaAttr.SKIP_ZEROING.in(attrs)) {
-            RawMemory.fill(cpu, size, (byte) 0);
+            RawMemory.fill(cpu, zeroedBytes(size, aligned, pagesDir), (byte) 0);
         }
-        if (p.remap) {
+        if (p.remap && pagesDir == null) {
             // arch_dma_prep_coherent(): no dirty line of the CPU's alias may later overwrite device data.
             parts.caches().flush(cpu, reserved);
         }
         AllocationPath path = aligned > pages.maxPagesBytes() ? AllocationPath.CONTIGUOUS : AllocationPath.PAGES;
         CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, p.physToDma(phys), size, reserved,
-                pages.zone(handle), p.zoneChoice.zone(), path, steps.list(), cpuMapped, decrypted);
+                pages.zone(handle), p.zoneChoice.zone(), path, steps.list(), cpuMapped, decrypted, pagesDir);
         pages.setOwner(handle, buffer);
         return buffer;
     }
@@ -239,24 +284,25 @@ final class DirectDevice implements DmaDevice {
      * there (on x86, where SME exists, only forced-unencrypted ones do); here a non-coherent device is not
      * forced, so the address of memory known to be shared is made without the encryption bit, as swiotlb's is.
      */
-    private DmaBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
+    private CoherentBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps,
+            DmaDirection pagesDir) {
         boolean shared = platform.poolMemoryShared();
         long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned,
                 (phys, bytes) -> DmaDirect.withinLimit(poolDma(p, phys, shared), bytes, p.coherentLimit));
         if (handle == AtomicPools.NONE) {
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
-            throw AllocationFailure.of(name(), p, size, "the caller cannot block and the atomic pools are exhausted",
+            throw failure(pagesDir, p, size, "the caller cannot block and the atomic pools are exhausted",
                     steps, pages.stats());
         }
         long phys = platform.pools.physAddress(handle);
         long cpu = platform.pools.cpuAddress(handle);
         if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
-            RawMemory.fill(cpu, size, (byte) 0);
+            RawMemory.fill(cpu, zeroedBytes(size, aligned, pagesDir), (byte) 0);
         }
         long dma = poolDma(p, phys, shared);
         CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, dma, size,
                 platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
-                AllocationPath.ATOMIC_POOL, steps.list(), true, false);
+                AllocationPath.ATOMIC_POOL, steps.list(), true, false, pagesDir);
         platform.pools.setOwner(handle, buffer);
         return buffer;
     }
@@ -279,33 +325,34 @@ final class DirectDevice implements DmaDevice {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc</a>
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
      */
-    private DmaBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps) {
+    private CoherentBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps,
+            DmaDirection pagesDir) {
         SwiotlbAllocator swiotlb = platform.swiotlbAllocator;
         if (swiotlb == null) {
-            throw AllocationFailure.of(name(), p, size,
+            throw failure(pagesDir, p, size,
                     "the device is restricted to a bounce pool and the platform has none", steps, pages.stats());
         }
         long handle = swiotlb.alloc(aligned, p.physToDmaUnencrypted);
         if (handle == SwiotlbAllocator.NONE) {
-            throw AllocationFailure.of(name(), p, size, "the restricted bounce pool is full", steps, pages.stats());
+            throw failure(pagesDir, p, size, "the restricted bounce pool is full", steps, pages.stats());
         }
         long phys = swiotlb.physAddress(handle);
         long dma = DmaDirect.physToDmaUnencrypted(p.dma, phys);
         if (!DmaDirect.withinLimit(dma, aligned, p.coherentLimit)) {
             swiotlb.free(handle);
-            throw AllocationFailure.of(name(), p, size, "the bounce pool lies beyond the device's coherent limit",
+            throw failure(pagesDir, p, size, "the bounce pool lies beyond the device's coherent limit",
                     steps, pages.stats());
         }
         long cpu = swiotlb.cpuAddress(handle);
         if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
-            RawMemory.fill(cpu, size, (byte) 0);
+            RawMemory.fill(cpu, zeroedBytes(size, aligned, pagesDir), (byte) 0);
         }
-        if (p.remap) {
+        if (p.remap && pagesDir == null) {
             // arch_dma_prep_coherent(): no dirty line of the CPU's alias may later overwrite device data.
             parts.caches().flush(cpu, aligned);
         }
         CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle, dma, size, aligned,
-                parts.zones().zoneOf(phys), p.zoneChoice.zone(), AllocationPath.SWIOTLB, steps.list(), true, false);
+                parts.zones().zoneOf(phys), p.zoneChoice.zone(), AllocationPath.SWIOTLB, steps.list(), true, false, pagesDir);
         swiotlb.setOwner(handle, buffer);
         return buffer;
     }
@@ -318,6 +365,124 @@ final class DirectDevice implements DmaDevice {
         int ticket = enter("free a buffer");
         try {
             free(coherent);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /** The attributes {@code dma_alloc_pages()}'s gfp and dmadirect's own zeroing choice can say. */
+    private static final int PAGES_ATTRS = DmaAttr.flags(DmaAttr.ATOMIC, DmaAttr.SKIP_ZEROING, DmaAttr.NO_WARN);
+    /** {@code dma_alloc_noncontiguous()} refuses every DMA attribute but {@code DMA_ATTR_ALLOC_SINGLE_PAGES}. */
+    private static final int NONCONTIGUOUS_ATTRS = PAGES_ATTRS | DmaAttr.flags(DmaAttr.ALLOC_SINGLE_PAGES);
+
+    /** {@code dma_alloc_pages()}. */
+    @Override
+    public NoncoherentBuffer allocPages(long size, DmaDirection direction, DmaAttr... attrs) {
+        return allocPagesBuffer(size, direction, pagesFlags("allocPages", direction, attrs, PAGES_ATTRS), false);
+    }
+
+    /** {@code dma_free_pages()}. */
+    @Override
+    public void freePages(NoncoherentBuffer buffer) {
+        freePagesBuffer(buffer, false);
+    }
+
+    /** {@code dma_alloc_noncontiguous()}: {@code alloc_single_sgt()}, as for every dma-direct device. */
+    @Override
+    public NoncontiguousBuffer allocNoncontiguous(long size, DmaDirection direction, DmaAttr... attrs) {
+        return allocPagesBuffer(size, direction, pagesFlags("allocNoncontiguous", direction, attrs, NONCONTIGUOUS_ATTRS),
+                true);
+    }
+
+    /** {@code dma_free_noncontiguous()}: {@code free_single_sgt()}. */
+    @Override
+    public void freeNoncontiguous(NoncontiguousBuffer buffer) {
+        freePagesBuffer(buffer, true);
+    }
+
+    /** Checks the arguments the kernel would WARN_ON and refuse, before anything is allocated. */
+    private static int pagesFlags(String call, DmaDirection direction, DmaAttr[] attrs, int allowed) {
+        Objects.requireNonNull(direction, "direction");
+        if (direction == DmaDirection.NONE) {
+            throw new IllegalArgumentException("failed to " + call + ": direction NONE cannot be synced; give the "
+                    + "direction the device will use (TO_DEVICE, FROM_DEVICE or BIDIRECTIONAL)");
+        }
+        int flags = DmaAttr.flags(attrs);
+        for (DmaAttr attr : DmaAttr.values()) {
+            if (attr.in(flags) && !attr.in(allowed)) {
+                throw new IllegalArgumentException("failed to " + call + ": attribute " + attr + " does not apply to "
+                        + "this call (the kernel's takes " + (call.equals("allocPages") ? "only a gfp: ATOMIC"
+                        : "only DMA_ATTR_ALLOC_SINGLE_PAGES and a gfp: ATOMIC") + "; SKIP_ZEROING and NO_WARN are "
+                        + "accepted too)");
+            }
+        }
+        return flags;
+    }
+
+    private PagesBuffer allocPagesBuffer(long size, DmaDirection direction, int flags, boolean noncontiguous) {
+        int ticket = enter("allocate non-coherent DMA memory");
+        try {
+            return new PagesBuffer(allocPagesEntered(size, direction, flags), noncontiguous);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    private void freePagesBuffer(NoncoherentBuffer buffer, boolean noncontiguous) {
+        Objects.requireNonNull(buffer, "buffer");
+        PagesBuffer own = ownPages(buffer, noncontiguous);
+        int ticket = enter("free non-coherent DMA memory");
+        try {
+            free(own.memory);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    private PagesBuffer ownPages(NoncoherentBuffer buffer, boolean noncontiguous) {
+        if (!(buffer instanceof PagesBuffer) || ((PagesBuffer) buffer).memory.device != this) {
+            throw new DmaUsageException("failed to free " + buffer + " through device " + name() + ": it was allocated by "
+                    + (buffer instanceof PagesBuffer ? "another device" : "no dmadirect device"));
+        }
+        PagesBuffer own = (PagesBuffer) buffer;
+        if (own.noncontiguous != noncontiguous) {
+            throw new DmaUsageException("failed to free " + buffer + ": it was allocated with "
+                    + (own.noncontiguous ? "allocNoncontiguous; free it with freeNoncontiguous"
+                    : "allocPages or allocNoncoherent; free it with freePages or freeNoncoherent"));
+        }
+        return own;
+    }
+
+    /**
+     * {@code dma_sync_single_range_for_device()} / {@code _for_cpu()} of pages memory, inside the gate so that no
+     * cache maintenance runs on memory the device's close is freeing: {@code arch_sync_dma_for_*()} for a device
+     * that does not snoop caches, nothing for one that does. Memory from the bounce pool (a restricted device) has
+     * no original to copy, so {@code swiotlb_sync_single_for_*()} adds nothing either.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_sync_single_for_device</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_sync_single_for_cpu</a>
+     */
+    void syncPages(PagesBuffer buffer, long offset, long length, boolean forDevice) {
+        String what = forDevice ? "sync non-coherent DMA memory for the device" : "sync non-coherent DMA memory for the CPU";
+        int ticket = enter(what);
+        try {
+            CoherentBuffer memory = buffer.memory;
+            if (memory.isFreed()) {
+                throw new DmaUsageException("failed to " + what + ": " + buffer + " has been freed");
+            }
+            if (offset < 0 || length < 1 || offset > memory.size() - length) {
+                throw new DmaUsageException("failed to " + what + ": [" + offset + ", " + offset + " + " + length
+                        + ") is not inside the buffer's " + memory.size() + " bytes");
+            }
+            if (properties.coherent()) {
+                return;
+            }
+            long cpu = memory.backing.cpuAddress(memory.handle) + offset;
+            if (forDevice) {
+                ArchSync.forDevice(parts.caches(), cpu, length, memory.pagesDirection);
+            } else {
+                ArchSync.forCpu(parts.caches(), cpu, length, memory.pagesDirection);
+            }
         } finally {
             gate.exit(ticket);
         }
@@ -393,7 +558,8 @@ final class DirectDevice implements DmaDevice {
         if (owner instanceof CoherentBuffer) {
             CoherentBuffer buffer = (CoherentBuffer) owner;
             long offset = dmaAddress - buffer.dmaAddress();
-            if (buffer.device == this && !buffer.isFreed() && offset >= 0 && offset < buffer.allocatedSize()) {
+            if (buffer.device == this && buffer.pagesDirection == null && !buffer.isFreed() && offset >= 0
+                    && offset < buffer.allocatedSize()) {
                 return Optional.of(buffer);
             }
         }

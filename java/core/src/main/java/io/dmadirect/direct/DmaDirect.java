@@ -260,7 +260,26 @@ public final class DmaDirect {
      */
     public static boolean allocFromPool(DeviceDma dev, boolean mayBlock) {
         boolean remap = !dev.coherent();
-        return (remap || forceUnencrypted(dev)) && !mayBlock && !dev.restrictedPool();
+        return (remap || forceUnencrypted(dev)) && usePool(dev, mayBlock);
+    }
+
+    /**
+     * The pool condition of {@code dma_direct_alloc_pages()}: pages are never remapped, so only memory that must be
+     * decrypted (which may block) sends a caller that cannot block to the atomic pools.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc_pages</a>
+     */
+    public static boolean allocPagesFromPool(DeviceDma dev, boolean mayBlock) {
+        return forceUnencrypted(dev) && usePool(dev, mayBlock);
+    }
+
+    /**
+     * {@code dma_direct_use_pool()}: a caller that cannot block, for a device not served by a restricted pool.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_use_pool</a>
+     */
+    static boolean usePool(DeviceDma dev, boolean mayBlock) {
+        return !mayBlock && !dev.restrictedPool();
     }
 
     /**

@@ -22,6 +22,11 @@ final class PageBacking implements BufferBacking {
     }
 
     @Override
+    public long cpuAddress(long handle) {
+        return pages.cpuAddress(handle);
+    }
+
+    @Override
     public void free(long handle) {
         pages.free(handle); // also detaches the owner
     }

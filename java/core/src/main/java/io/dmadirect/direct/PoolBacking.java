@@ -25,6 +25,11 @@ final class PoolBacking implements BufferBacking {
     }
 
     @Override
+    public long cpuAddress(long handle) {
+        return pools.cpuAddress(handle);
+    }
+
+    @Override
     public void free(long handle) {
         pools.free(handle);
     }

@@ -21,6 +21,11 @@ final class SwiotlbBacking implements BufferBacking {
     }
 
     @Override
+    public long cpuAddress(long handle) {
+        return swiotlb.cpuAddress(handle);
+    }
+
+    @Override
     public void free(long handle) {
         if (!swiotlb.free(handle)) {
             throw new IllegalStateException("failed to free bounce-pool memory 0x" + Long.toHexString(handle)
