@@ -13,7 +13,10 @@ public enum DmaAttr {
      * {@code DMA_ATTR_NO_WARN}: a failure is expected and is not logged. A streaming mapping that fails (a full
      * bounce pool, a bounce beyond the pool's limit or the device's reach) logs a warning on the
      * {@code io.dmadirect.direct} logger unless this is given, as {@code swiotlb_tbl_map_single()} does; the
-     * exception is thrown either way.
+     * exception is thrown either way. An allocation ({@link DmaDevice#allocCoherent}, {@link DmaDevice#allocPages})
+     * that finds no pages logs a warning unless this is given, as the kernel's page allocator does
+     * ({@code warn_alloc()}) unless {@code dma_direct_alloc()} turned this attribute into {@code __GFP_NOWARN}; an
+     * exhausted atomic or bounce pool logs nothing either way, as in the kernel. Both rate-limited (10 in 5 s).
      */
     NO_WARN,
     /**
@@ -21,6 +24,7 @@ public enum DmaAttr {
      * still copied in: the kernel copies at map whatever the attributes); at unmap time
      * ({@link DmaDevice#unmap(DmaMapping, DmaAttr...)}, {@link DmaMapping#closeWith(DmaAttr...)}), no cache
      * maintenance and no copy back. Each call's own attributes count: a map's do not carry over to its unmap.
+     * Meaningless for an allocation, which syncs nothing: accepted and ignored there, as dma-direct does.
      */
     SKIP_CPU_SYNC,
     /**

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class DirectDevice implements DmaDevice {
     private static final long PAGE_SIZE = PageAllocator.PAGE_SIZE;
+    private static final System.Logger LOG = System.getLogger("io.dmadirect.direct");
 
     private final DirectPlatform platform;
     private final PlatformParts parts;
@@ -46,6 +47,8 @@ final class DirectDevice implements DmaDevice {
     /** Open/closed and the operations in flight: see {@link Lifecycle} and {@link DmaDevice}'s contract. */
     final Lifecycle gate;
     private final Object closeLock = new Object();
+    /** {@code warn_alloc()}'s limit, 10 reports in 5 s; the kernel's is global, this one per device. */
+    private final RateLimit allocationWarnings = new RateLimit(10, 5_000_000_000L);
 
     DirectDevice(DirectPlatform platform, DeviceProperties properties) {
         this.platform = platform;
@@ -234,6 +237,19 @@ final class DirectDevice implements DmaDevice {
     }
 
     /**
+     * {@code warn_alloc()}: the page allocator reports a failed allocation unless the gfp holds {@code __GFP_NOWARN},
+     * which {@code dma_direct_alloc()} sets for {@code DMA_ATTR_NO_WARN} and a {@code dma_alloc_pages()} caller passes
+     * itself ({@link DmaAttr#NO_WARN} here for both). Only the page allocator warns: an exhausted atomic or bounce
+     * pool fails silently in the kernel, and here too. The exception is thrown either way.
+     */
+    private DmaAllocationException warned(DmaAllocationException e, int attrs) {
+        if (!DmaAttr.NO_WARN.in(attrs) && allocationWarnings.allow()) {
+            LOG.log(System.Logger.Level.WARNING, "direct: " + e.getMessage());
+        }
+        return e;
+    }
+
+    /**
      * How many bytes a new allocation zeroes: {@code dma_direct_alloc()} clears the size asked, and
      * {@code dma_direct_alloc_pages()} the page-aligned size it was given by {@code __dma_alloc_pages()}.
      */
@@ -248,8 +264,8 @@ final class DirectDevice implements DmaDevice {
             handle = LowMemoryOnDemand.allocAfterObtaining(platform, p, parts.zones(), aligned, steps, name());
         }
         if (handle == PageAllocator.NO_PAGES) {
-            throw failure(pagesDir, p, size, "no memory within the device's reach is free", steps,
-                    pages.stats());
+            throw warned(failure(pagesDir, p, size, "no memory within the device's reach is free", steps,
+                    pages.stats()), attrs);
         }
         long phys = pages.physAddress(handle);
         long cpu = pages.cpuAddress(handle);

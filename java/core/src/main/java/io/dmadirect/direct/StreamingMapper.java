@@ -268,28 +268,6 @@ final class StreamingMapper {
         return e;
     }
 
-    /** The kernel's {@code ratelimit_state}: {@code burst} messages per {@code interval}. */
-    private static final class RateLimit {
-        private final int burst;
-        private final long intervalNanos;
-        private long windowStart = System.nanoTime();
-        private int printed;
-
-        RateLimit(int burst, long intervalNanos) {
-            this.burst = burst;
-            this.intervalNanos = intervalNanos;
-        }
-
-        synchronized boolean allow() {
-            long now = System.nanoTime();
-            if (now - windowStart >= intervalNanos) {
-                windowStart = now;
-                printed = 0;
-            }
-            return printed++ < burst;
-        }
-    }
-
     /**
      * {@code dma_direct_map_sg()}: each buffer mapped on its own; on a failure the segments already mapped
      * are unmapped without syncing, and the error names the segment.
