@@ -27,7 +27,10 @@ public interface NoncoherentBuffer extends AutoCloseable {
     /** {@return the size asked for, in bytes: what the CPU view shows and the syncs may cover} */
     long size();
 
-    /** {@return the size reserved, in bytes: at least {@link #size()} rounded up to pages, all of it zeroed} */
+    /**
+     * {@return the size reserved, in bytes: at least {@link #size()} rounded up to pages; the page-aligned size is
+     * zeroed at allocation, as {@code dma_direct_alloc_pages()} clears it}
+     */
     long allocatedSize();
 
     /** {@return the direction given at allocation, which every sync uses ({@code dma_alloc_pages()}'s {@code dir})} */

@@ -7,7 +7,7 @@ import java.util.List;
  * Memory from {@link DmaDevice#allocNoncontiguous}: what {@code dma_alloc_noncontiguous()} returns, a
  * {@code struct sg_table} whose DMA side is one segment. For dma-direct (both of dmadirect's modes) it is one
  * contiguous allocation, exactly {@code alloc_single_sgt()}: {@link #segments()} holds one segment of the
- * page-aligned size, and {@link #vmap()} is the CPU view of that one allocation.
+ * page-aligned size (within {@link #allocatedSize()}, which is the allocator's own rounding), and {@link #vmap()} is the CPU view of that one allocation.
  *
  * <p>The ownership rules are those of {@link NoncoherentBuffer} ({@code dma_sync_sgtable_for_device()} /
  * {@code dma_sync_sgtable_for_cpu()} are {@link #syncForDevice()} / {@link #syncForCpu()}). Closing it is
@@ -15,7 +15,7 @@ import java.util.List;
  */
 public interface NoncontiguousBuffer extends NoncoherentBuffer {
 
-    /** {@return the DMA segments: one, {@link #dmaAddress()} for {@link #allocatedSize()} bytes} */
+    /** {@return the DMA segments: one, {@link #dmaAddress()} for {@link #size()} rounded up to pages ({@code PAGE_ALIGN})} */
     List<DmaSegment> segments();
 
     /**

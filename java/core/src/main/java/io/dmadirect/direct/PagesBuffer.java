@@ -8,6 +8,7 @@ import io.dmadirect.DmaSegment;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.NoncontiguousBuffer;
 import io.dmadirect.Zone;
+import io.dmadirect.memory.PageAllocator;
 import java.nio.ByteBuffer;
 import java.util.List;
 
@@ -71,7 +72,7 @@ final class PagesBuffer implements NoncontiguousBuffer {
     /** {@code alloc_single_sgt()}: one segment of {@code PAGE_ALIGN(size)} bytes. */
     @Override
     public List<DmaSegment> segments() {
-        return List.of(new DmaSegment(dmaAddress(), allocatedSize()));
+        return List.of(new DmaSegment(dmaAddress(), DmaDirect.pageAlign(size(), PageAllocator.PAGE_SIZE)));
     }
 
     @Override
