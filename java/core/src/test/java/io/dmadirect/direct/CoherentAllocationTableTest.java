@@ -10,16 +10,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.dmadirect.AllocationPath;
+import io.dmadirect.AllocationReport;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAllocationException;
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaMaskUnsupportedException;
 import io.dmadirect.DmaRange;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
+import io.dmadirect.NoncoherentBuffer;
+import io.dmadirect.NoncontiguousBuffer;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
 import io.dmadirect.spi.ZoneLayout;
@@ -52,13 +56,48 @@ import org.junit.jupiter.api.TestFactory;
  * <p>Each case asserts the zone and path, that the DMA address is within the limit, that bytes a
  * device writes at the DMA address appear in the CPU view, and, where nothing fits, that the message
  * names the mask, the size and each zone's free memory.
+ *
+ * <p>The rows are the allocation calls ({@code dma_alloc_attrs()}, {@code dma_alloc_wc()}, {@code dma_alloc_pages()},
+ * {@code dma_alloc_noncontiguous()}) with the attributes, and each row checks what its attribute means for an
+ * allocation in the kernel: {@code ATOMIC} (no contiguous allocator), {@code NO_KERNEL_MAPPING} (no CPU view),
+ * {@code SKIP_ZEROING} (dmadirect's own: not zeroed), {@code NO_WARN} (a failing allocation logs nothing, where the
+ * plain call logs the page allocator's warning: {@code dma_direct_alloc()} sets {@code __GFP_NOWARN}); the
+ * attributes dma-direct never reads for an allocation ({@link #IGNORED_BY_DMA_DIRECT}, {@code SKIP_CPU_SYNC}
+ * among them) must give what the same call without them gives.
  */
 class CoherentAllocationTableTest {
     private static final int[] MASKS = {24, 28, 30, 32, 36, 40, 64};
     private static final long FRAME = 2 * MiB;
     private static final long[] SIZES = {1, 100, 4096, 4097, 64 * 1024, MiB, FRAME, FRAME + 1, 8 * MiB, 64 * MiB};
-    private static final DmaAttr[][] ATTRS = {{}, {DmaAttr.ATOMIC}, {DmaAttr.NO_KERNEL_MAPPING}, {DmaAttr.NO_WARN},
-        {DmaAttr.SKIP_CPU_SYNC}, {DmaAttr.SKIP_ZEROING}};
+    private static final Row PLAIN = new Row(Call.ALLOC_ATTRS);
+    private static final Row[] ROWS = {
+        PLAIN,
+        new Row(Call.ALLOC_ATTRS, DmaAttr.ATOMIC),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.NO_KERNEL_MAPPING),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.NO_WARN),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.SKIP_CPU_SYNC),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.SKIP_ZEROING),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.WEAK_ORDERING),
+        new Row(Call.ALLOC_WC),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.FORCE_CONTIGUOUS),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.ALLOC_SINGLE_PAGES),
+        new Row(Call.ALLOC_ATTRS, DmaAttr.PRIVILEGED),
+        new Row(Call.ALLOC_PAGES),
+        new Row(Call.ALLOC_PAGES, DmaAttr.ATOMIC),
+        new Row(Call.ALLOC_PAGES, DmaAttr.NO_WARN),
+        new Row(Call.ALLOC_NONCONTIGUOUS, DmaAttr.ALLOC_SINGLE_PAGES),
+    };
+    /**
+     * The attributes {@code dma_direct_alloc()} never reads for these devices (coherent, not restricted, not forced
+     * unencrypted): it reads {@code DMA_ATTR_NO_KERNEL_MAPPING}, {@code DMA_ATTR_NO_WARN} (as {@code __GFP_NOWARN}),
+     * and {@code DMA_ATTR_WRITE_COMBINE} only in {@code dma_pgprot()} for the remap of a non-coherent device.
+     * {@code SKIP_CPU_SYNC} is a mapping attribute; {@code FORCE_CONTIGUOUS}, {@code ALLOC_SINGLE_PAGES},
+     * {@code WEAK_ORDERING} and {@code PRIVILEGED} are read only by IOMMU and architecture code. A row with one of
+     * them must give exactly what the same call without it gives.
+     */
+    private static final java.util.Set<DmaAttr> IGNORED_BY_DMA_DIRECT = java.util.EnumSet.of(DmaAttr.SKIP_CPU_SYNC,
+            DmaAttr.WEAK_ORDERING, DmaAttr.WRITE_COMBINE, DmaAttr.FORCE_CONTIGUOUS, DmaAttr.ALLOC_SINGLE_PAGES,
+            DmaAttr.PRIVILEGED);
     private static final Map<MemoryMaps, SimulatedPlatform> PLATFORMS = new EnumMap<>(MemoryMaps.class);
 
     @AfterAll
@@ -81,9 +120,9 @@ class CoherentAllocationTableTest {
         for (int bits : MASKS) {
             List<DynamicNode> cases = new ArrayList<>();
             for (long size : SIZES) {
-                for (DmaAttr[] attrs : ATTRS) {
-                    String name = Sizes.format(size) + (attrs.length == 0 ? "" : " " + attrs[0]);
-                    cases.add(DynamicTest.dynamicTest(name, () -> runCase(platform, device, bits, size, attrs)));
+                for (Row row : ROWS) {
+                    String name = Sizes.format(size) + " " + row;
+                    cases.add(DynamicTest.dynamicTest(name, () -> runCase(platform, map, device, bits, size, row)));
                 }
             }
             nodes.add(DynamicContainer.dynamicContainer(bits + "-bit", cases));
@@ -95,11 +134,12 @@ class CoherentAllocationTableTest {
         return nodes.stream();
     }
 
-    private static void runCase(SimulatedPlatform platform, DmaDevice device, int bits, long size, DmaAttr[] attrs) {
+    private static void runCase(SimulatedPlatform platform, MemoryMaps map, DmaDevice device, int bits, long size,
+            Row row) {
         DmaMask mask = DmaMask.bits(bits);
         DeviceProperties props = device.properties();
         Oracle oracle = new Oracle(platform, props, mask, Departure.ALL);
-        boolean mayBlock = !java.util.Arrays.asList(attrs).contains(DmaAttr.ATOMIC);
+        boolean mayBlock = !row.has(DmaAttr.ATOMIC);
         if (!oracle.maskSupported()) {
             DmaMaskUnsupportedException e = assertThrows(DmaMaskUnsupportedException.class,
                     () -> device.setMaskAndCoherent(mask));
@@ -108,63 +148,104 @@ class CoherentAllocationTableTest {
         }
         device.setMaskAndCoherent(mask);
         if (oracle.path(size, mayBlock) == null) {
-            DmaAllocationException e = assertThrows(DmaAllocationException.class, () -> device.allocCoherent(size, attrs),
-                    "the oracle says " + oracle.verdict(size, mayBlock) + " within " + oracle.limitText() + " for "
-                    + size + " bytes; the kernel alone: " + new Oracle(platform, props, mask, Departure.NONE)
-                            .verdict(size, mayBlock));
-            String message = e.getMessage();
+            String verdict = "the oracle says " + oracle.verdict(size, mayBlock) + " within " + oracle.limitText()
+                    + " for " + size + " bytes; the kernel alone: "
+                    + new Oracle(platform, props, mask, Departure.NONE).verdict(size, mayBlock);
+            String message = row == PLAIN || row.has(DmaAttr.NO_WARN)
+                    ? failureWarnsUnlessNoWarn(platform, map, mask, size, row, verdict)
+                    : assertThrows(DmaAllocationException.class, () -> row.allocate(device, size), verdict).getMessage();
             assertTrue(message.contains(mask.toString()), "names the mask: " + message);
             assertTrue(message.contains(Sizes.format(size)), "names the size: " + message);
+            assertTrue(message.contains(row.call.memory + " DMA memory"), "names what was asked: " + message);
             for (Zone zone : Zone.values()) {
                 assertTrue(message.contains(zone + " ") && message.contains("free of"), "names " + zone + ": " + message);
             }
             return;
         }
-        DmaBuffer buffer = device.allocCoherent(size, attrs);
+        Allocated buffer = row.allocate(device, size);
         try {
             checkPlacement(platform, props, oracle, size, mayBlock, buffer);
-            checkData(platform, device, bits, size, attrs, buffer);
+            checkData(platform, device, bits, size, row, buffer);
         } finally {
-            buffer.close();
+            buffer.free.run();
+        }
+        if (row.ignoredByDmaDirect()) {
+            // Accepted and ignored: the same call without the attribute gives the same memory, placed the same way.
+            Allocated plain = row.withoutAttrs().allocate(device, size);
+            try {
+                assertEquals(plain.path, buffer.path, row + " changes the path");
+                assertEquals(plain.zone, buffer.zone, row + " changes the zone");
+                assertEquals(plain.allocatedSize, buffer.allocatedSize, row + " changes the size reserved");
+                assertEquals(plain.report.optimalZone(), buffer.report.optimalZone());
+                assertEquals(plain.hasCpuView, buffer.hasCpuView);
+            } finally {
+                plain.free.run();
+            }
+        }
+    }
+
+    /**
+     * A failing allocation of the plain call and of {@code NO_WARN}, on a device of its own so that the rate
+     * limit of earlier cases cannot hide the warning: {@code dma_direct_alloc()} turns {@code DMA_ATTR_NO_WARN}
+     * into {@code __GFP_NOWARN}, without which the page allocator's {@code warn_alloc()} reports the failure. Both
+     * throw the same exception.
+     *
+     * @return the exception's message
+     */
+    private static String failureWarnsUnlessNoWarn(SimulatedPlatform platform, MemoryMaps map, DmaMask mask, long size,
+            Row row, String verdict) {
+        DmaDevice probe = platform.attach(map.device("warn-probe"));
+        try {
+            probe.setMaskAndCoherent(mask);
+            String[] message = new String[1];
+            List<java.util.logging.LogRecord> records = io.dmadirect.testing.CapturedLogs.capture("io.dmadirect.direct",
+                    java.util.logging.Level.WARNING, () -> message[0] = assertThrows(DmaAllocationException.class,
+                            () -> row.allocate(probe, size), verdict).getMessage());
+            long failureWarnings = records.stream().filter(r -> r.getMessage().startsWith("direct: failed to allocate"))
+                    .count();
+            assertEquals(row.has(DmaAttr.NO_WARN) ? 0 : 1, failureWarnings,
+                    row + ": warn_alloc() unless __GFP_NOWARN; logged " + records.size() + " records");
+            return message[0];
+        } finally {
+            probe.close();
         }
     }
 
     private static void checkPlacement(SimulatedPlatform platform, DeviceProperties props, Oracle oracle,
-            long size, boolean mayBlock, DmaBuffer buffer) {
-        long dma = buffer.dmaAddress();
+            long size, boolean mayBlock, Allocated buffer) {
+        long dma = buffer.dmaAddress;
         long last = dma + size - 1;
         assertTrue(Long.compareUnsigned(last, oracle.limit) <= 0,
                 String.format("DMA 0x%x + %d bytes exceeds the limit %s", dma, size, oracle.limitText()));
         long phys = Oracle.dmaToPhys(props, dma);
         ZoneLayout layout = new ZoneLayout(platform.zoneDmaBits());
-        assertEquals(layout.zoneOf(phys), buffer.zone(), "the zone must match the address " + Sizes.hex(phys));
-        assertTrue(buffer.zone().ordinal() <= oracle.optimalZone().ordinal(),
-                "never above the optimal zone " + oracle.optimalZone() + ": " + buffer.report());
-        assertEquals(oracle.optimalZone(), buffer.report().optimalZone());
-        assertEquals(oracle.path(size, mayBlock), buffer.path(), buffer.report().toString());
-        assertTrue(buffer.allocatedSize() >= size && buffer.allocatedSize() % 4096 == 0);
+        assertEquals(layout.zoneOf(phys), buffer.zone, "the zone must match the address " + Sizes.hex(phys));
+        assertTrue(buffer.zone.ordinal() <= oracle.optimalZone().ordinal(),
+                "never above the optimal zone " + oracle.optimalZone() + ": " + buffer.report);
+        assertEquals(oracle.optimalZone(), buffer.report.optimalZone());
+        assertEquals(oracle.path(size, mayBlock), buffer.path, buffer.report.toString());
+        assertTrue(buffer.allocatedSize >= size && buffer.allocatedSize % 4096 == 0);
     }
 
-    private static void checkData(SimulatedPlatform platform, DmaDevice device, int bits, long size, DmaAttr[] attrs,
-            DmaBuffer buffer) {
+    private static void checkData(SimulatedPlatform platform, DmaDevice device, int bits, long size, Row row,
+            Allocated buffer) {
         SimulatedBusMaster engine = platform.busMaster(device, bits);
-        boolean noMapping = attrs.length > 0 && attrs[0] == DmaAttr.NO_KERNEL_MAPPING;
-        if (noMapping) {
-            assertFalse(buffer.hasCpuView());
-            assertThrows(DmaUsageException.class, buffer::cpuView);
-            assertTrue(engine.write(buffer.dmaAddress(), new byte[(int) Math.min(size, 4096)]), "device reaches it");
+        if (row.has(DmaAttr.NO_KERNEL_MAPPING)) {
+            assertFalse(buffer.hasCpuView);
+            assertThrows(DmaUsageException.class, buffer.view::get);
+            assertTrue(engine.write(buffer.dmaAddress, new byte[(int) Math.min(size, 4096)]), "device reaches it");
             return;
         }
-        ByteBuffer view = buffer.cpuView();
+        ByteBuffer view = buffer.view.get();
         assertEquals(size, view.capacity());
-        boolean zeroed = !(attrs.length > 0 && attrs[0] == DmaAttr.SKIP_ZEROING);
+        boolean zeroed = !row.has(DmaAttr.SKIP_ZEROING);
         Random random = new Random(size * 31 + bits);
         long[] offsets = probeOffsets(size);
         if (zeroed) {
             for (long offset : offsets) {
                 int length = (int) Math.min(4096, size - offset);
                 for (int i = 0; i < length; i++) {
-                    assertEquals(0, view.get((int) offset + i), "coherent memory starts zeroed, byte " + (offset + i));
+                    assertEquals(0, view.get((int) offset + i), "new memory starts zeroed, byte " + (offset + i));
                 }
             }
         }
@@ -172,13 +253,85 @@ class CoherentAllocationTableTest {
             int length = (int) Math.min(4096, size - offset);
             byte[] pattern = new byte[length];
             random.nextBytes(pattern);
-            assertTrue(engine.write(buffer.dmaAddress() + offset, pattern), "device write faulted: " + engine.faults());
+            assertTrue(engine.write(buffer.dmaAddress + offset, pattern), "device write faulted: " + engine.faults());
+            buffer.syncForCpu.accept(offset, (long) length);
             byte[] seen = new byte[length];
             view.get((int) offset, seen);
             if (!java.util.Arrays.equals(pattern, seen)) {
-                fail("bytes the device wrote at DMA " + Sizes.hex(buffer.dmaAddress() + offset)
-                        + " are not what the CPU reads: " + buffer.report());
+                fail("bytes the device wrote at DMA " + Sizes.hex(buffer.dmaAddress + offset)
+                        + " are not what the CPU reads: " + buffer.report);
             }
+        }
+    }
+
+    /** The calls a row makes: {@code dma_alloc_attrs()}, {@code dma_alloc_wc()}, {@code dma_alloc_pages()}, {@code dma_alloc_noncontiguous()}. */
+    enum Call {
+        ALLOC_ATTRS("coherent"), ALLOC_WC("coherent"), ALLOC_PAGES("non-coherent"), ALLOC_NONCONTIGUOUS("non-coherent");
+
+        /** How the failure message names the memory asked for. */
+        final String memory;
+
+        Call(String memory) {
+            this.memory = memory;
+        }
+    }
+
+    /**
+     * One row of the table: a call and its attributes. For these devices {@code dma_direct_alloc_pages()} takes the
+     * same path as {@code dma_direct_alloc()} ({@code __dma_direct_alloc_pages()}: no pool, since nothing is forced
+     * unencrypted, and no swiotlb), so one oracle serves every call.
+     */
+    record Row(Call call, DmaAttr... attrs) {
+        boolean has(DmaAttr attr) {
+            return java.util.Arrays.asList(attrs).contains(attr) || (attr == DmaAttr.WRITE_COMBINE && call == Call.ALLOC_WC);
+        }
+
+        boolean ignoredByDmaDirect() {
+            return IGNORED_BY_DMA_DIRECT.stream().anyMatch(this::has);
+        }
+
+        Row withoutAttrs() {
+            return new Row(call == Call.ALLOC_WC ? Call.ALLOC_ATTRS : call);
+        }
+
+        Allocated allocate(DmaDevice device, long size) {
+            switch (call) {
+                case ALLOC_WC:
+                    return Allocated.of(device.allocWc(size, attrs));
+                case ALLOC_PAGES:
+                    return Allocated.of(device.allocPages(size, DmaDirection.BIDIRECTIONAL, attrs));
+                case ALLOC_NONCONTIGUOUS:
+                    NoncontiguousBuffer sgt = device.allocNoncontiguous(size, DmaDirection.BIDIRECTIONAL, attrs);
+                    assertEquals(1, sgt.segments().size(), "alloc_single_sgt(): one segment");
+                    assertEquals(sgt.dmaAddress(), sgt.segments().get(0).dmaAddress());
+                    return Allocated.of(sgt);
+                default:
+                    return Allocated.of(device.allocCoherent(size, attrs));
+            }
+        }
+
+        @Override
+        public String toString() {
+            String name = call == Call.ALLOC_ATTRS ? "" : call.name().toLowerCase(java.util.Locale.ROOT) + " ";
+            return (name + String.join(" ", java.util.Arrays.stream(attrs).map(Enum::name).toArray(String[]::new))).trim();
+        }
+    }
+
+    /**
+     * What any call returned, seen one way; {@code syncForCpu} is the sync a non-coherent buffer needs before the
+     * CPU reads what the device wrote (nothing for coherent memory).
+     */
+    record Allocated(long dmaAddress, long allocatedSize, Zone zone, AllocationPath path, AllocationReport report,
+            boolean hasCpuView, java.util.function.Supplier<ByteBuffer> view,
+            java.util.function.BiConsumer<Long, Long> syncForCpu, Runnable free) {
+        static Allocated of(DmaBuffer b) {
+            return new Allocated(b.dmaAddress(), b.allocatedSize(), b.zone(), b.path(), b.report(), b.hasCpuView(),
+                    b::cpuView, (offset, length) -> { }, b::close);
+        }
+
+        static Allocated of(NoncoherentBuffer b) {
+            return new Allocated(b.dmaAddress(), b.allocatedSize(), b.zone(), b.path(), b.report(), true, b::cpuView,
+                    b::syncForCpu, b::close);
         }
     }
 
