@@ -32,6 +32,11 @@ class GuideExamplesTest {
     }
 
     @Test
+    void noncoherentMemoryIsReadAfterTheSyncForTheCpu() {
+        assertEquals(42, NoncoherentMemory.receive());
+    }
+
+    @Test
     void streamingExamplesBehaveAsTheGuideSays() {
         assertEquals(7, TestingOnSimulation.streaming());
     }
