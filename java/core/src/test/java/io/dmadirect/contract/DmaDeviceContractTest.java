@@ -70,6 +70,36 @@ public abstract class DmaDeviceContractTest {
         }
     }
 
+    /**
+     * {@code dma_alloc_pages()} and {@code dma_alloc_noncontiguous()} in either mode: within the coherent mask, one
+     * segment, what the device writes read back after the sync for the CPU, a second free refused. In IOVA mode the
+     * multi-frame buffer is IOVA-contiguous over memory mapped in chunks, the one-segment table of dma-direct.
+     */
+    @Test
+    void pagesAndNoncontiguousMemoryReachTheDeviceUnderTheMask() {
+        for (int bits : new int[] {28, 32, 64}) {
+            DmaDevice d = platform.attach(DeviceProperties.simple("pages" + bits));
+            d.setMaskAndCoherent(DmaMask.bits(bits));
+            io.dmadirect.NoncoherentBuffer pages = d.allocPages(4096, io.dmadirect.DmaDirection.FROM_DEVICE);
+            io.dmadirect.NoncontiguousBuffer sgt = d.allocNoncontiguous(3 << 20, io.dmadirect.DmaDirection.FROM_DEVICE);
+            for (io.dmadirect.NoncoherentBuffer b : List.of(pages, sgt)) {
+                assertTrue(DmaMask.bits(bits).covers(b.dmaAddress() + b.size() - 1), bits + " bits: " + b.report());
+                long last = b.dmaAddress() + b.size() - DATA.length;
+                assertTrue(deviceWrite(last, DATA), "the device reaches the end of " + b.report());
+                b.syncForCpu();
+                byte[] seen = new byte[DATA.length];
+                b.cpuView().get((int) (b.size() - DATA.length), seen);
+                assertArrayEquals(DATA, seen);
+            }
+            assertEquals(1, sgt.segments().size());
+            assertEquals(3 << 20, sgt.segments().get(0).length());
+            d.freePages(pages);
+            assertThrows(DmaUsageException.class, () -> d.freePages(pages));
+            sgt.close();
+            d.close();
+        }
+    }
+
     @Test
     void buffersAreFoundByDmaAddressAndFreedOnce() {
         DmaDevice d = platform.attach(DeviceProperties.simple("dev"));
