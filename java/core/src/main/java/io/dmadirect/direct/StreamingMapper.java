@@ -466,24 +466,12 @@ final class StreamingMapper {
 
     /** {@code arch_sync_dma_for_device()}: write back what the device reads, drop what it will overwrite. */
     private void archSyncForDevice(long cpu, long size, DmaDirection dir) {
-        switch (dir) {
-            case TO_DEVICE:
-                caches.clean(cpu, size);
-                break;
-            case FROM_DEVICE:
-                caches.invalidate(cpu, size);
-                break;
-            default:
-                caches.flush(cpu, size);
-                break;
-        }
+        ArchSync.forDevice(caches, cpu, size, dir);
     }
 
     /** {@code arch_sync_dma_for_cpu()}: drop lines the CPU may have fetched while the device wrote. */
     private void archSyncForCpu(long cpu, long size, DmaDirection dir) {
-        if (dir != DmaDirection.TO_DEVICE) {
-            caches.invalidate(cpu, size);
-        }
+        ArchSync.forCpu(caches, cpu, size, dir);
     }
 
     /**
