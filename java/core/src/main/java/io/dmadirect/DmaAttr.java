@@ -56,8 +56,8 @@ public enum DmaAttr {
     /**
      * {@code DMA_ATTR_ALLOC_SINGLE_PAGES}: a hint to an IOMMU allocator to build the buffer from single pages
      * rather than large ones. <b>Accepted and ignored</b>, as dma-direct ignores it: memory here comes from
-     * hugepage frames split by the page allocator. The only attribute {@link DmaDevice#allocNoncontiguous}
-     * accepts, as {@code dma_alloc_noncontiguous()}.
+     * hugepage frames split by the page allocator. The only kernel DMA attribute
+     * {@link DmaDevice#allocNoncontiguous} accepts, as {@code dma_alloc_noncontiguous()}.
      */
     ALLOC_SINGLE_PAGES,
     /**

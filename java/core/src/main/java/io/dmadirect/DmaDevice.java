@@ -114,9 +114,9 @@ public interface DmaDevice extends AutoCloseable {
      *
      * @param size      bytes, at least 1; the whole page-aligned size is zeroed
      * @param direction who will write, for the syncs; not {@link DmaDirection#NONE}
-     * @param attrs     {@link DmaAttr#ATOMIC} (the gfp), {@link DmaAttr#SKIP_ZEROING}, {@link DmaAttr#NO_WARN}
-     *                  (accepted: allocation failures are thrown, never logged), or none. The kernel call takes no
-     *                  DMA attributes, so any other is refused
+     * @param attrs     {@link DmaAttr#ATOMIC} (the gfp's blocking), {@link DmaAttr#NO_WARN} (the gfp's
+     *                  {@code __GFP_NOWARN}: a failure is thrown but not logged), {@link DmaAttr#SKIP_ZEROING}, or none.
+     *                  The kernel call takes no DMA attributes, so any other is refused
      * @return the memory with its DMA address, CPU view and direction
      * @throws DmaAllocationException   when no memory within reach is free
      * @throws IllegalArgumentException for a size below 1, {@link DmaDirection#NONE} or another attribute
