@@ -32,8 +32,9 @@
 # links to that variant's latest run and target/rig/runs/latest to the newest of all. The newest
 # DMADIRECT_HIL_KEEP_RUNS run directories are kept (default 24), older ones are deleted.
 # QEMU exits 0 whatever happened, so the verdict comes from the exit code the guest wrote (run-guest.sh)
-# and the JUnit XML; no XML is a failure. A JVM that crashed (signal, hs_err) is retried once, and
-# this script says so. The intel-iommu variant must also show a DMAR fault in console.log.
+# and the JUnit XML; no XML is a failure. A JVM that crashed (signal, hs_err) or a QEMU that crashed
+# (run-guest.sh's qemu-crashed file) is retried once, and this script says so. The intel-iommu variant must also
+# show a DMAR fault in console.log.
 set -euo pipefail
 HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
 ROOT=$(cd "$HERE/../.." && pwd -P)
@@ -163,7 +164,13 @@ org.junit.platform.console.ConsoleLauncher execute $select $tags --fail-if-no-te
         rc=0
         DMADIRECT_HIL_VARIANT=$name "$RIG/run-guest.sh" $iommu --mem "$mem" --hugepages "$pages" --timeout 900 \
             --results "$results" --env DMADIRECT_HIL_VARIANT -- bash -c "$guest_cmd" || rc=$?
-        # A crashed JVM (killed by a signal, or an hs_err file) may be retried once; say so.
+        # A crashed QEMU (run-guest.sh leaves qemu-crashed) may be retried once, as may a crashed JVM (killed
+        # by a signal, or an hs_err file); say so. Both leave their evidence in crash-1.
+        if [ "$attempt" = 1 ] && [ -f "$results/qemu-crashed" ]; then
+            log "RETRY: $name: QEMU crashed (exit $(cat "$results/qemu-crashed")) before the guest finished; keeping its logs in $results/crash-1 and retrying once"
+            mkdir -p "$results/crash-1"; mv "$results/qemu-crashed" "$results/console.log" "$results/qemu.log" "$results/junit" "$results/crash-1/" 2>/dev/null || true
+            continue
+        fi
         if [ "$attempt" = 1 ] && { [ "$rc" -ge 128 ] && [ "$rc" -lt 160 ] || compgen -G "$results/hs_err_*.log" >/dev/null; }; then
             log "RETRY: $name: the JVM crashed (exit $rc); keeping its hs_err in $results/crash-1 and retrying once"
             mkdir -p "$results/crash-1"; mv "$results"/hs_err_*.log "$results/console.log" "$results/junit" "$results/crash-1/" 2>/dev/null || true

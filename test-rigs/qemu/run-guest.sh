@@ -28,6 +28,9 @@
 #
 # Exit status: the command's own, read from DIR/exit-code; 124 on timeout;
 # 125 when the rig itself failed (no exit-code: the guest never finished).
+# When QEMU itself was killed by a signal (QEMU 7.2 TCG has segfaulted now and
+# then under load), DIR/qemu-crashed holds QEMU's exit status: the guest's
+# result is unknown, and a caller may retry the run.
 #
 # Inside the guest: the host's / read-only with a tmpfs overlay (so writes
 # work but vanish), fresh /proc /sys /dev, hugetlbfs on /dev/hugepages, and
@@ -108,7 +111,7 @@ mkdir -p "$RESULTS"
 RESULTS=$(cd "$RESULTS" && pwd -P)
 CWD=$(cd "$CWD" && pwd -P)
 case "$RESULTS" in /) rig_die "--results must not be /" ;; *$'\n'*) rig_die "no newlines in paths, please" ;; esac
-rm -rf "$RESULTS/.rig" "$RESULTS/exit-code" "$RESULTS/stdout.log" "$RESULTS/stderr.log" "$RESULTS/console.log"
+rm -rf "$RESULTS/.rig" "$RESULTS/exit-code" "$RESULTS/qemu-crashed" "$RESULTS/stdout.log" "$RESULTS/stderr.log" "$RESULTS/console.log"
 mkdir -p "$RESULTS/.rig"
 printf '%s\n' "$RESULTS" > "$RESULTS/.rig/guest-path"
 : > "$RESULTS/stdout.log"; : > "$RESULTS/stderr.log"
@@ -206,6 +209,11 @@ if [ "$QRC" = 124 ] || [ "$QRC" = 137 ]; then
 fi
 if [ ! -f "$RESULTS/exit-code" ]; then
     show_console
+    if [ "$QRC" -gt 128 ] && [ "$QRC" -lt 160 ]; then
+        rig_log "FAILED: QEMU was killed by signal $((QRC - 128)) after ${ELAPSED}s, before the guest wrote an exit code; see $RESULTS"
+        echo "$QRC" > "$RESULTS/qemu-crashed"
+        exit 125
+    fi
     rig_log "FAILED: the guest wrote no exit code (QEMU exit $QRC after ${ELAPSED}s); see $RESULTS"
     exit 125
 fi
