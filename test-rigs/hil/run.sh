@@ -20,7 +20,8 @@
 # check; the verdict says "partial"), DMADIRECT_HIL_REPEAT=N launches them N times in one boot, each in a
 # fresh JVM with its reports in junit/<n>/, and says how many launches passed.
 #
-# Tags: tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
+# Tags: tests tagged cmb need the CMB NVMe (run-guest.sh --nvme-cmb: iommu-vfio, iommufd, noiommu-vfio);
+# tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
 # variants (every other variant excludes them), which also run every other PA-mode test.
 #
 # The javaagent tests (Agent*Test) need agent/target/dmadirect-agent.jar and java/cli/target/dmadirect.jar,
@@ -118,21 +119,23 @@ run_variant() {   # run_variant NAME -> 0 on pass
     local pa_tags="--exclude-tag iommu --exclude-tag nvme"
     case "$name" in
         # Tests tagged for what a variant lacks are not selected there, rather than run and skipped.
-        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
+        iommu-vfio)   iommu="--iommu --nvme-cmb"; mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="--exclude-tag highmem"; checks_as=$name ;;
-        iommufd)      iommu=--iommufd;  mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
+        iommufd)      iommu="--iommufd --nvme-cmb"; mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="--exclude-tag highmem"; checks_as=$name ;;
         noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic"
-                      tags="$pa_tags --exclude-tag highmem"; checks_as=$name ;;
-        noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci"
+                      tags="$pa_tags --exclude-tag highmem --exclude-tag cmb"; checks_as=$name ;;
+        # The CMB NVMe (00:06.0) on vfio-pci no-IOMMU too: PeerBarDmaTest's PA-mode case.
+        noiommu-vfio) iommu="--no-iommu --nvme-cmb"; mem=1G; pages=300
+                      bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh 0000:00:06.0 vfio-pci"
                       tags="$pa_tags --exclude-tag highmem"; checks_as=$name ;;
         # q35 maps min(RAM, 2 GiB) below 4 GiB when the guest has more than 2.75 GiB; the rest lies above.
         # hugepages reserved after boot come from the highest zone first (ZONE_NORMAL), so all 600 lie
         # above 4 GiB and nothing of the pool is within the edu's 28 bits.
         highmem-uio)  iommu=--no-iommu; mem=6G;    pages=600; bind="$RIG/bind.sh edu uio_pci_generic"
-                      tags="$pa_tags"; checks_as=noiommu-uio ;;
+                      tags="$pa_tags --exclude-tag cmb"; checks_as=noiommu-uio ;;
         highmem-vfio) iommu=--no-iommu; mem=6G;    pages=600; bind="$RIG/bind.sh edu vfio-pci"
-                      tags="$pa_tags"; checks_as=noiommu-vfio ;;
+                      tags="$pa_tags --exclude-tag cmb"; checks_as=noiommu-vfio ;;
         *) log "unknown variant $name"; return 2 ;;
     esac
     results=$(new_run_dir "$name")
