@@ -18,7 +18,8 @@
 #
 # Flake hunting: DMADIRECT_HIL_SELECT="AgentAttachTest ..." runs only those classes (no CLI/udev or DMAR
 # check; the verdict says "partial"), DMADIRECT_HIL_REPEAT=N launches them N times in one boot, each in a
-# fresh JVM with its reports in junit/<n>/, and says how many launches passed.
+# fresh JVM with its reports in junit/<n>/, and says how many launches passed. DMADIRECT_HIL_GUEST_ARGS adds
+# run-guest.sh options (e.g. "--edu-dma-mask 0xffffffff", for PeerBarDmaTest's PA-mode round trip).
 #
 # Tags: tests tagged cmb need the CMB NVMe (run-guest.sh --nvme-cmb: iommu-vfio, iommufd, noiommu-vfio);
 # tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
@@ -60,6 +61,7 @@ done
 KEEP_RUNS=${DMADIRECT_HIL_KEEP_RUNS:-24}
 SELECT=${DMADIRECT_HIL_SELECT:-}   # test classes instead of the whole suite (flake hunting), e.g. AgentAttachTest
 REPEAT=${DMADIRECT_HIL_REPEAT:-1}  # launches of the tests per boot
+GUEST_ARGS=${DMADIRECT_HIL_GUEST_ARGS:-}   # more run-guest.sh options, e.g. "--edu-dma-mask 0xffffffff"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_REPEAT wants a positive number"; exit 2; }
 [[ $KEEP_RUNS =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_KEEP_RUNS wants a positive number"; exit 2; }
 T0=$(date +%s)
@@ -164,7 +166,7 @@ org.junit.platform.console.ConsoleLauncher execute $select $tags --fail-if-no-te
     local attempt rc
     for attempt in 1 2; do
         rc=0
-        DMADIRECT_HIL_VARIANT=$name "$RIG/run-guest.sh" $iommu --mem "$mem" --hugepages "$pages" --timeout 900 \
+        DMADIRECT_HIL_VARIANT=$name "$RIG/run-guest.sh" $iommu $GUEST_ARGS --mem "$mem" --hugepages "$pages" --timeout 900 \
             --results "$results" --env DMADIRECT_HIL_VARIANT -- bash -c "$guest_cmd" || rc=$?
         # A crashed JVM (killed by a signal, or an hs_err file) may be retried once; say so.
         if [ "$attempt" = 1 ] && { [ "$rc" -ge 128 ] && [ "$rc" -lt 160 ] || compgen -G "$results/hs_err_*.log" >/dev/null; }; then

@@ -39,6 +39,7 @@
 #   DMADIRECT_RIG_RESULTS=DIR
 #   DMADIRECT_RIG_EDU_BDF=0000:00:04.0  DMADIRECT_RIG_NVME_BDF=0000:00:05.0
 #   DMADIRECT_RIG_NVME_CMB_BDF=0000:00:06.0 (with --nvme-cmb only)
+#   DMADIRECT_RIG_EDU_DMA_MASK=M (with --edu-dma-mask only)
 # shellcheck disable=SC2054,SC2317  # commas are QEMU syntax; cleanup runs from a trap
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
@@ -127,6 +128,7 @@ add_env DMADIRECT_RIG_RESULTS "$RESULTS"
 add_env DMADIRECT_RIG_EDU_BDF "$EDU_BDF"
 add_env DMADIRECT_RIG_NVME_BDF "$NVME_BDF"
 [ "$NVME_CMB" = 1 ] && add_env DMADIRECT_RIG_NVME_CMB_BDF "$NVME_CMB_BDF"
+[ -n "$EDU_MASK" ] && add_env DMADIRECT_RIG_EDU_DMA_MASK "$EDU_MASK"
 
 # The command as a bash script: every value quoted with printf %q, so any
 # argument or value (spaces, quotes, newlines) arrives unchanged.

@@ -6,8 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMappingException;
+import io.dmadirect.DmaMask;
 import io.dmadirect.Sizes;
 import io.dmadirect.drivers.edu.EduDriver;
 import io.dmadirect.host.PciSession;
@@ -59,7 +61,7 @@ class PeerBarDmaTest {
             MmioRegion cmb = peer.bar(CMB_BAR);
             int n = EduDriver.MAX_TRANSFER;
             if (eduSession.mode() == AddressMode.PA) {
-                paMode(eduSession, peer, n);
+                paMode(edu, eduSession, cmb, peer, n);
                 return;
             }
             BarMapping mapping;
@@ -82,6 +84,20 @@ class PeerBarDmaTest {
         long dma = mapping.dmaAddress();
         assertTrue(dma + n - 1 <= Rig.MASK_28, "IOVA " + Sizes.hex(dma) + " lies within the edu's 28-bit mask");
         assertTrue(iova.isMapped(dma), "the IOVA is mapped in the edu's IOMMU domain");
+        copyBothWays(edu, cmb, dma, n);
+        Rig.note("peer BAR: edu DMA into the NVMe CMB (" + mapping.peer() + " BAR" + CMB_BAR + " + " + Sizes.hex(OFFSET)
+                + ") through " + eduSession.iommuName().orElse("?") + " at IOVA " + Sizes.hex(dma) + ": " + n
+                + " bytes RAM -> edu -> CMB MATCH, " + n + " bytes CMB -> edu -> RAM MATCH (read and written through BAR"
+                + CMB_BAR + "'s CPU mapping)");
+        mapping.close();
+        assertTrue(mapping.isClosed());
+        assertFalse(iova.isMapped(dma), "the IOVA is unmapped after close");
+        assertEquals(0, iova.mmioMappingCount());
+        mapping.close(); // idempotent
+    }
+
+    /** RAM -> edu -> CMB, then CMB -> edu -> RAM, each checked byte for byte; the CMB through its BAR mapping. */
+    private static void copyBothWays(EduDriver edu, MmioRegion cmb, long dma, int n) {
         byte[] toCmb = NvmeRig.pattern(n, 0x17_0001L);
         byte[] fromCmb = NvmeRig.pattern(n, 0x17_0002L);
         try (DmaBuffer src = edu.dma().allocCoherent(n); DmaBuffer dst = edu.dma().allocCoherent(n)) {
@@ -98,36 +114,37 @@ class PeerBarDmaTest {
             dst.cpuView().get(seen);
             NvmeRig.assertSameBytes(fromCmb, seen, "CMB -> edu -> RAM");
         }
-        Rig.note("peer BAR: edu DMA into the NVMe CMB (" + mapping.peer() + " BAR" + CMB_BAR + " + " + Sizes.hex(OFFSET)
-                + ") through " + eduSession.iommuName().orElse("?") + " at IOVA " + Sizes.hex(dma) + ": " + n
-                + " bytes RAM -> edu -> CMB MATCH, " + n + " bytes CMB -> edu -> RAM MATCH (read and written through BAR"
-                + CMB_BAR + "'s CPU mapping)");
-        mapping.close();
-        assertTrue(mapping.isClosed());
-        assertFalse(iova.isMapped(dma), "the IOVA is unmapped after close");
-        assertEquals(0, iova.mmioMappingCount());
-        mapping.close(); // idempotent
     }
 
     /**
-     * PA mode: the address is the BAR's physical address; the edu (28 bits) reaches it only when the firmware
-     * placed the BAR below 256 MiB, which it does not. The refusal is the evidence; a BAR within reach must work.
+     * PA mode: the address is the BAR's physical address. QEMU's edu drives 28 bits unless the rig widens it
+     * ({@code --edu-dma-mask}, {@code DMADIRECT_HIL_GUEST_ARGS}); the firmware places the BAR near 4 GiB. With
+     * 28 bits the refusal ({@code dma_capable}) is the evidence; with a mask that reaches the BAR the driver
+     * widens the device's mask to it and the copies must arrive, at DMA address = physical address.
      */
-    private static void paMode(PciSession eduSession, PciDevice peer, int n) throws AssertionError {
+    private static void paMode(EduDriver edu, PciSession eduSession, MmioRegion cmb, PciDevice peer, int n) {
         long start = barStart(peer.address());
-        boolean reachable = start + OFFSET + n - 1 <= Rig.MASK_28;
-        if (!reachable) {
+        long last = start + OFFSET + n - 1;
+        long qemuMask = Long.decode(System.getenv().getOrDefault("DMADIRECT_RIG_EDU_DMA_MASK", "0xfffffff"));
+        if (last > qemuMask) {
             DmaMappingException e = assertThrows(DmaMappingException.class,
                     () -> eduSession.mapPeerBar(peer, CMB_BAR, OFFSET, n, DmaDirection.BIDIRECTIONAL));
             assertTrue(e.getMessage().contains("dma_capable"), e.getMessage());
             Rig.note("peer BAR: PA mode, CMB BAR" + CMB_BAR + " at phys " + Sizes.hex(start) + " is beyond the edu's "
-                    + "28-bit mask; refused as dma_direct_map_phys(DMA_ATTR_MMIO) refuses it: " + e.getMessage());
+                    + "mask; refused as dma_direct_map_phys(DMA_ATTR_MMIO) refuses it: " + e.getMessage());
             return;
         }
+        DmaDevice dma = eduSession.dma();
+        DmaMask before = dma.dmaMask();
+        dma.setDmaMask(DmaMask.bits(64 - Long.numberOfLeadingZeros(qemuMask)));
         try (BarMapping mapping = eduSession.mapPeerBar(peer, CMB_BAR, OFFSET, n, DmaDirection.BIDIRECTIONAL)) {
             assertEquals(start + OFFSET, mapping.dmaAddress(), "PA mode: the DMA address is the physical address");
-            Rig.note("peer BAR: PA mode, CMB at phys " + Sizes.hex(start) + " within the edu's mask: DMA address "
-                    + Sizes.hex(mapping.dmaAddress()));
+            copyBothWays(edu, cmb, mapping.dmaAddress(), n);
+            Rig.note("peer BAR: PA mode, edu (QEMU dma_mask " + Sizes.hex(qemuMask) + ", device mask " + dma.dmaMask()
+                    + ") DMA into the NVMe CMB at phys = DMA " + Sizes.hex(mapping.dmaAddress()) + ": " + n
+                    + " bytes RAM -> edu -> CMB MATCH, " + n + " bytes CMB -> edu -> RAM MATCH");
+        } finally {
+            dma.setDmaMask(before);
         }
     }
 
