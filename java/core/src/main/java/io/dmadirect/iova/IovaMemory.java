@@ -345,34 +345,30 @@ public final class IovaMemory implements PhysicalMemory {
     private void unmapAll() {
         RuntimeException first = null;
         for (Map.Entry<Long, Long> m : mmio.entrySet()) {
-            try {
-                iommu.unmap(m.getKey(), m.getValue());
-                iovas.free(m.getKey(), m.getValue());
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            first = unmapRange(m.getKey(), m.getValue(), first);
         }
         mmio.clear();
         for (MemoryRun r : runs) {
-            try {
-                iommu.unmap(r.frameBase(), r.size());
-                iovas.free(r.frameBase(), r.size());
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            first = unmapRange(r.frameBase(), r.size(), first);
         }
         runs.clear();
         if (first != null) {
             throw first;
         }
+    }
+
+    /** Unmaps and frees one range; returns the first failure so far (a later one is added to it as suppressed). */
+    private RuntimeException unmapRange(long iova, long size, RuntimeException first) {
+        try {
+            iommu.unmap(iova, size);
+            iovas.free(iova, size);
+        } catch (RuntimeException e) {
+            if (first == null) {
+                return e;
+            }
+            first.addSuppressed(e);
+        }
+        return first;
     }
 
     private long roundDown(long bytes) {

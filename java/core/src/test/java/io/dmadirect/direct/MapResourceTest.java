@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dmadirect.CloseRaces;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
@@ -19,10 +20,7 @@ import io.dmadirect.host.PciPlatforms;
 import io.dmadirect.sim.SimulatedIommu;
 import io.dmadirect.sim.SimulatedMemory;
 import io.dmadirect.sim.SimulatedPlatform;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -155,42 +153,18 @@ class MapResourceTest {
 
     @Test
     void threadsRacingCloseGetAnAddressOrAClearRefusal() throws Exception {
-        for (int round = 0; round < 20; round++) {
+        for (int round = 0; round < 10; round++) {
             try (SimulatedPlatform platform = platform()) {
                 DmaDevice device = platform.attach(DeviceProperties.simple("racing"));
-                CountDownLatch start = new CountDownLatch(1);
-                AtomicReference<Throwable> wrong = new AtomicReference<>();
-                List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < 4; t++) {
-                    Thread thread = new Thread(() -> {
-                        try {
-                            start.await();
-                            for (int i = 0; i < 2_000; i++) {
-                                long dma = device.mapResource(BAR, 0x1000, DmaDirection.BIDIRECTIONAL);
-                                if (dma != BAR) {
-                                    throw new AssertionError("wrong address " + Long.toHexString(dma));
-                                }
-                                device.unmapResource(dma, 0x1000, DmaDirection.BIDIRECTIONAL);
-                            }
-                        } catch (DmaUsageException expected) {
-                            if (!expected.getMessage().contains("closed")) {
-                                wrong.compareAndSet(null, expected);
-                            }
-                        } catch (Throwable e) {
-                            wrong.compareAndSet(null, e);
+                CloseRaces.race(4, t -> {
+                    for (int i = 0; i < 2_000; i++) {
+                        long dma = device.mapResource(BAR, 0x1000, DmaDirection.BIDIRECTIONAL);
+                        if (dma != BAR) {
+                            throw new AssertionError("wrong address " + Long.toHexString(dma));
                         }
-                    });
-                    thread.start();
-                    threads.add(thread);
-                }
-                start.countDown();
-                device.close();
-                for (Thread thread : threads) {
-                    thread.join();
-                }
-                if (wrong.get() != null) {
-                    throw new AssertionError("a racing call failed other than by a clear refusal", wrong.get());
-                }
+                        device.unmapResource(dma, 0x1000, DmaDirection.BIDIRECTIONAL);
+                    }
+                }, device::close);
             }
         }
     }

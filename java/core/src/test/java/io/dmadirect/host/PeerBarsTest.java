@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dmadirect.CloseRaces;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
@@ -28,11 +29,8 @@ import io.dmadirect.spi.ZoneLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -148,40 +146,15 @@ class PeerBarsTest {
             try (DirectPlatform platform = platformOver(memory)) {
                 DmaDevice dma = platform.attach(DeviceProperties.simple("edu"));
                 PeerBars bars = new PeerBars("edu", dma, memory, bus());
-                CountDownLatch start = new CountDownLatch(1);
-                AtomicReference<Throwable> wrong = new AtomicReference<>();
-                List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < 4; t++) {
-                    long offset = t * 0x10000L;
-                    Thread thread = new Thread(() -> {
-                        try {
-                            start.await();
-                            for (int i = 0; i < 500; i++) {
-                                BarMapping m = bars.map(new FakePeer(OptionalLong.of(BAR_CPU)), 2, offset, 4096,
-                                        DmaDirection.BIDIRECTIONAL);
-                                if (i % 2 == 0) {
-                                    m.close();
-                                }
-                            }
-                        } catch (DmaUsageException refused) {
-                            if (!refused.getMessage().contains("closed")) {
-                                wrong.compareAndSet(null, refused);
-                            }
-                        } catch (Throwable e) {
-                            wrong.compareAndSet(null, e);
+                CloseRaces.race(4, t -> {
+                    for (int i = 0; i < 500; i++) {
+                        BarMapping m = bars.map(new FakePeer(OptionalLong.of(BAR_CPU)), 2, t * 0x10000L, 4096,
+                                DmaDirection.BIDIRECTIONAL);
+                        if (i % 2 == 0) {
+                            m.close();
                         }
-                    });
-                    thread.start();
-                    threads.add(thread);
-                }
-                start.countDown();
-                bars.close();
-                for (Thread thread : threads) {
-                    thread.join();
-                }
-                if (wrong.get() != null) {
-                    throw new AssertionError("a racing call failed other than by a clear refusal", wrong.get());
-                }
+                    }
+                }, bars::close);
                 assertEquals(0, memory.mmioMappingCount(), "close left no MMIO mapped");
                 assertEquals(0, bars.liveCount());
                 assertEquals(memory.mappingCount(), iommu.mappingCount(), "the IOMMU holds the memory's chunks, no MMIO");
