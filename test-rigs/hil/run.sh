@@ -18,9 +18,11 @@
 #
 # Flake hunting: DMADIRECT_HIL_SELECT="AgentAttachTest ..." runs only those classes (no CLI/udev or DMAR
 # check; the verdict says "partial"), DMADIRECT_HIL_REPEAT=N launches them N times in one boot, each in a
-# fresh JVM with its reports in junit/<n>/, and says how many launches passed.
+# fresh JVM with its reports in junit/<n>/, and says how many launches passed. DMADIRECT_HIL_GUEST_ARGS adds
+# run-guest.sh options (e.g. "--edu-dma-mask 0xffffffff", for PeerBarDmaTest's PA-mode round trip).
 #
-# Tags: tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
+# Tags: tests tagged cmb need the CMB NVMe (run-guest.sh --nvme-cmb: iommu-vfio, iommufd, noiommu-vfio);
+# tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
 # variants (every other variant excludes them), which also run every other PA-mode test.
 #
 # The javaagent tests (Agent*Test) need agent/target/dmadirect-agent.jar and java/cli/target/dmadirect.jar,
@@ -60,6 +62,7 @@ done
 KEEP_RUNS=${DMADIRECT_HIL_KEEP_RUNS:-24}
 SELECT=${DMADIRECT_HIL_SELECT:-}   # test classes instead of the whole suite (flake hunting), e.g. AgentAttachTest
 REPEAT=${DMADIRECT_HIL_REPEAT:-1}  # launches of the tests per boot
+GUEST_ARGS=${DMADIRECT_HIL_GUEST_ARGS:-}   # more run-guest.sh options, e.g. "--edu-dma-mask 0xffffffff"
 [[ $REPEAT =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_REPEAT wants a positive number"; exit 2; }
 [[ $KEEP_RUNS =~ ^[1-9][0-9]*$ ]] || { log "DMADIRECT_HIL_KEEP_RUNS wants a positive number"; exit 2; }
 T0=$(date +%s)
@@ -119,21 +122,23 @@ run_variant() {   # run_variant NAME -> 0 on pass
     local pa_tags="--exclude-tag iommu --exclude-tag nvme"
     case "$name" in
         # Tests tagged for what a variant lacks are not selected there, rather than run and skipped.
-        iommu-vfio)   iommu=--iommu;    mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
+        iommu-vfio)   iommu="--iommu --nvme-cmb"; mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="--exclude-tag highmem"; checks_as=$name ;;
-        iommufd)      iommu=--iommufd;  mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
+        iommufd)      iommu="--iommufd --nvme-cmb"; mem=1536M; pages=80;  bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="--exclude-tag highmem"; checks_as=$name ;;
         noiommu-uio)  iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu uio_pci_generic"
-                      tags="$pa_tags --exclude-tag highmem"; checks_as=$name ;;
-        noiommu-vfio) iommu=--no-iommu; mem=1G;    pages=300; bind="$RIG/bind.sh edu vfio-pci"
+                      tags="$pa_tags --exclude-tag highmem --exclude-tag cmb"; checks_as=$name ;;
+        # The CMB NVMe (00:06.0) on vfio-pci no-IOMMU too: PeerBarDmaTest's PA-mode case.
+        noiommu-vfio) iommu="--no-iommu --nvme-cmb"; mem=1G; pages=300
+                      bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh 0000:00:06.0 vfio-pci"
                       tags="$pa_tags --exclude-tag highmem"; checks_as=$name ;;
         # q35 maps min(RAM, 2 GiB) below 4 GiB when the guest has more than 2.75 GiB; the rest lies above.
         # hugepages reserved after boot come from the highest zone first (ZONE_NORMAL), so all 600 lie
         # above 4 GiB and nothing of the pool is within the edu's 28 bits.
         highmem-uio)  iommu=--no-iommu; mem=6G;    pages=600; bind="$RIG/bind.sh edu uio_pci_generic"
-                      tags="$pa_tags"; checks_as=noiommu-uio ;;
+                      tags="$pa_tags --exclude-tag cmb"; checks_as=noiommu-uio ;;
         highmem-vfio) iommu=--no-iommu; mem=6G;    pages=600; bind="$RIG/bind.sh edu vfio-pci"
-                      tags="$pa_tags"; checks_as=noiommu-vfio ;;
+                      tags="$pa_tags --exclude-tag cmb"; checks_as=noiommu-vfio ;;
         *) log "unknown variant $name"; return 2 ;;
     esac
     results=$(new_run_dir "$name")
@@ -162,7 +167,7 @@ org.junit.platform.console.ConsoleLauncher execute $select $tags --fail-if-no-te
     local attempt rc
     for attempt in 1 2; do
         rc=0
-        DMADIRECT_HIL_VARIANT=$name "$RIG/run-guest.sh" $iommu --mem "$mem" --hugepages "$pages" --timeout 900 \
+        DMADIRECT_HIL_VARIANT=$name "$RIG/run-guest.sh" $iommu $GUEST_ARGS --mem "$mem" --hugepages "$pages" --timeout 900 \
             --results "$results" --env DMADIRECT_HIL_VARIANT -- bash -c "$guest_cmd" || rc=$?
         # A crashed QEMU (run-guest.sh leaves qemu-crashed) may be retried once, as may a crashed JVM (killed
         # by a signal, or an hs_err file); say so. Both leave their evidence in crash-1.

@@ -15,6 +15,10 @@
 #                      except the HIL highmem variants: 6G, mostly above 4 GiB)
 #   --hugepages N      vm.nr_hugepages in the guest (default 64, 2 MiB each)
 #   --edu-dma-mask M   edu's DMA mask (default: QEMU's, 28 bits = 0xfffffff)
+#   --nvme-cmb         add a second NVMe controller at 00:06.0, without namespaces, whose only
+#                      use is its 1 MiB controller memory buffer (BAR2): the peer-to-peer DMA
+#                      target of PeerBarDmaTest. Off by default, so that the kernel nvme driver of
+#                      nvme-vs-kernel.sh sees only the rig's first NVMe (nvme0n1 stays its disk)
 #   --timeout SECS     host-side limit for the whole boot (default 600); QEMU is
 #                      killed and we exit 124 when it is reached
 #   --results DIR      results directory (default: a fresh one under the cache);
@@ -37,11 +41,13 @@
 #   DMADIRECT_RIG=1  DMADIRECT_RIG_IOMMU=1|0  DMADIRECT_RIG_IOMMUFD=1|0
 #   DMADIRECT_RIG_RESULTS=DIR
 #   DMADIRECT_RIG_EDU_BDF=0000:00:04.0  DMADIRECT_RIG_NVME_BDF=0000:00:05.0
+#   DMADIRECT_RIG_NVME_CMB_BDF=0000:00:06.0 (with --nvme-cmb only)
+#   DMADIRECT_RIG_EDU_DMA_MASK=M (with --edu-dma-mask only)
 # shellcheck disable=SC2054,SC2317  # commas are QEMU syntax; cleanup runs from a trap
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
-IOMMU=1 IOMMUFD=0 MEM=1536M HUGEPAGES=64 EDU_MASK='' TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
+IOMMU=1 IOMMUFD=0 MEM=1536M HUGEPAGES=64 EDU_MASK='' NVME_CMB=0 TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
 declare -a ENV_NAMES=() ENV_VALUES=()
 add_env() {   # add_env NAME VALUE (later entries override earlier ones)
     [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || rig_die "bad variable name: $1"
@@ -59,6 +65,7 @@ while [ $# -gt 0 ]; do
         --mem) MEM=$2; shift ;;
         --hugepages) HUGEPAGES=$2; shift ;;
         --edu-dma-mask) EDU_MASK=$2; shift ;;
+        --nvme-cmb) NVME_CMB=1 ;;
         --timeout) TIMEOUT=$2; shift ;;
         --results) RESULTS=$2; shift ;;
         --cwd) CWD=$2; shift ;;
@@ -116,13 +123,15 @@ mkdir -p "$RESULTS/.rig"
 printf '%s\n' "$RESULTS" > "$RESULTS/.rig/guest-path"
 : > "$RESULTS/stdout.log"; : > "$RESULTS/stderr.log"
 
-EDU_BDF=0000:00:04.0 NVME_BDF=0000:00:05.0
+EDU_BDF=0000:00:04.0 NVME_BDF=0000:00:05.0 NVME_CMB_BDF=0000:00:06.0
 add_env DMADIRECT_RIG 1
 add_env DMADIRECT_RIG_IOMMU "$IOMMU"
 add_env DMADIRECT_RIG_IOMMUFD "$IOMMUFD"
 add_env DMADIRECT_RIG_RESULTS "$RESULTS"
 add_env DMADIRECT_RIG_EDU_BDF "$EDU_BDF"
 add_env DMADIRECT_RIG_NVME_BDF "$NVME_BDF"
+[ "$NVME_CMB" = 1 ] && add_env DMADIRECT_RIG_NVME_CMB_BDF "$NVME_CMB_BDF"
+[ -n "$EDU_MASK" ] && add_env DMADIRECT_RIG_EDU_DMA_MASK "$EDU_MASK"
 
 # The command as a bash script: every value quoted with printf %q, so any
 # argument or value (spaces, quotes, newlines) arrives unchanged.
@@ -151,6 +160,9 @@ QEMU+=(-kernel "$(qarg "$VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND
        -device nvme,serial=dmadirect-rig,drive=nvme0,addr=0x5
        -serial "file:$(qarg "$RESULTS/console.log")" -monitor none
        -pidfile "$(qarg "$RESULTS/.rig/qemu.pid")")
+# QEMU 7.2 hw/nvme: the CMB is BAR2 (64-bit, prefetchable); without legacy-cmb its CMBLOC/CMBSZ read 0
+# until CMBMSC.CRE is set, but the BAR decodes from the start (nvme_cmb_ops read and write the buffer).
+[ "$NVME_CMB" = 1 ] && QEMU+=(-device nvme,serial=dmadirect-cmb,addr=0x6,cmb_size_mb=1)
 
 # One guest at a time on this shared machine.
 exec 9>"$RIG_CACHE/qemu.lock"

@@ -366,6 +366,49 @@ public interface DmaDevice extends AutoCloseable {
     Optional<DmaMapping> findMapping(long dmaAddress);
 
     /**
+     * {@code dma_map_resource()}: the DMA address at which this device reaches {@code size} bytes of MMIO at
+     * CPU physical address {@code physAddress}, typically another device's BAR (peer-to-peer). As dma-direct
+     * does ({@code dma_direct_map_phys()} with {@code DMA_ATTR_MMIO}), the DMA address is the physical
+     * address itself: no dma-ranges offset is applied, no cache is maintained, nothing bounces. It is refused
+     * when the device cannot reach all of it ({@code dma_capable()} against the streaming mask and the bus
+     * limit), and when every mapping of the device must bounce (swiotlb=force, a restricted pool, a
+     * confidential guest), since MMIO cannot be copied through a bounce buffer. Nothing is recorded: the
+     * address is only checked.
+     *
+     * <p>PA mode only. In IOVA mode a process cannot map a physical address into the IOMMU (VFIO maps this
+     * process's virtual memory), so this throws; map another device's BAR with
+     * {@code io.dmadirect.host.PciSession#mapPeerBar}, which maps the BAR's CPU mapping into the IOMMU.
+     *
+     * @param physAddress the CPU physical address of the MMIO (a BAR's start from sysfs {@code resource}, plus an
+     *                    offset)
+     * @param size        bytes, at least 1
+     * @param direction   who writes; not {@link DmaDirection#NONE}
+     * @param attrs       attributes; none changes the result here ({@code SKIP_CPU_SYNC} is implied for MMIO)
+     * @return the DMA address to give the device
+     * @throws IllegalArgumentException for a size below 1, a range that wraps past 2^64, or {@link DmaDirection#NONE}
+     * @throws DmaMappingException      when the device cannot reach the range, every mapping must bounce, or the
+     *                                  device is in IOVA mode; the message says which
+     * @throws DmaUsageException        once the device is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_map_resource</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_map_phys</a>
+     */
+    long mapResource(long physAddress, long size, DmaDirection direction, DmaAttr... attrs);
+
+    /**
+     * {@code dma_unmap_resource()}: ends the use of an address from {@link #mapResource}. dma-direct keeps no
+     * state for it, so this only checks the arguments, as the kernel's {@code BUG_ON(!valid_dma_direction)} does.
+     *
+     * @param dmaAddress the address {@link #mapResource} returned
+     * @param size       the size it was mapped with
+     * @param direction  the direction it was mapped with; not {@link DmaDirection#NONE}
+     * @param attrs      attributes, possibly none
+     * @throws IllegalArgumentException for a size below 1 or {@link DmaDirection#NONE}
+     * @throws DmaUsageException        once the device is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_unmap_resource</a>
+     */
+    void unmapResource(long dmaAddress, long size, DmaDirection direction, DmaAttr... attrs);
+
+    /**
      * Refuses new operations, waits for those running, frees what the driver left allocated (buffers,
      * bounce buffers of mappings), marks every mapping and scatter list unmapped, and detaches the device;
      * using it afterwards throws {@link DmaUsageException}. Idempotent; a second caller waits for the first.

@@ -7,12 +7,14 @@ import static io.dmadirect.Sizes.MiB;
 
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPlatform;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.linux.hugepages.LowMemoryQuota;
 import io.dmadirect.pci.AddressMode;
+import io.dmadirect.pci.BarMapping;
 import io.dmadirect.pci.MmioRegion;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.pci.PciDevice;
@@ -52,5 +54,22 @@ public final class RealHost {
             return platform.zoneDmaBits();
         }
         // endregion:pa-platform
+    }
+
+    /** Peer-to-peer: a DMA engine (edu) writes into an NVMe controller memory buffer (BAR2). */
+    public static long peerToPeer(String engineBdf, String nvmeBdf) {
+        // region:peer-bar
+        try (PciSession engine = PciSession.open(PciAddress.parse(engineBdf), HugepageOptions.DEFAULTS);
+                PciSession nvme = PciSession.open(PciAddress.parse(nvmeBdf), HugepageOptions.DEFAULTS)) {
+            engine.dma().setMaskAndCoherent(DmaMask.bits(28));
+            PciDevice peer = nvme.pci();
+            peer.writeConfig16(PciDevice.PCI_COMMAND, peer.readConfig16(PciDevice.PCI_COMMAND) | PciDevice.COMMAND_MEMORY);
+            try (BarMapping cmb = engine.mapPeerBar(peer, 2, 0x1000, 4096, DmaDirection.FROM_DEVICE)) {
+                long target = cmb.dmaAddress();     // an IOVA within 28 bits, or the BAR's physical address
+                engine.pci().bar(0).write64(0x88, target);   // the engine's DMA destination register
+                return target;
+            }                                       // dma_unmap_resource(); before the peer's session closes
+        }
+        // endregion:peer-bar
     }
 }

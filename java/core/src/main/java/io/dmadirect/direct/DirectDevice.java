@@ -711,6 +711,30 @@ final class DirectDevice implements DmaDevice {
     }
 
     /**
+     * {@code dma_map_resource()}: checked by {@link MmioResource#map}; nothing is recorded, as in dma-direct.
+     * Inside the gate, so that a call racing {@link #close()} either completes before close or is refused.
+     */
+    @Override
+    public long mapResource(long physAddress, long size, DmaDirection direction, DmaAttr... attrs) {
+        MmioResource.checkArguments(size, direction, "map a resource");
+        int ticket = enter("map a resource");
+        try {
+            DevicePolicy p = policy;
+            return MmioResource.map(p, streaming.forceBounce(p), parts.memory().iommuTranslated(), physAddress, size,
+                    name());
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /** {@code dma_unmap_resource()}: dma-direct has nothing to undo; the arguments and the open state are checked. */
+    @Override
+    public void unmapResource(long dmaAddress, long size, DmaDirection direction, DmaAttr... attrs) {
+        MmioResource.checkArguments(size, direction, "unmap a resource");
+        checkOpen("unmap a resource");
+    }
+
+    /**
      * Refuses new operations, waits for those running, then frees every live buffer and bounce slot of
      * this device, as a driver's remove path should have, and detaches. A second caller waits for the
      * first to finish.

@@ -55,7 +55,7 @@ final class StreamingMapper {
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/swiotlb.h">is_swiotlb_force_bounce</a>
      */
-    private boolean forceBounce(DevicePolicy p) {
+    boolean forceBounce(DevicePolicy p) {
         Swiotlb tlb = platform.swiotlb;
         return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.dma.guestMemEncrypt()
                 || BounceOverrides.forced();

@@ -1,6 +1,7 @@
 package io.dmadirect.host;
 
 import io.dmadirect.pci.AddressMode;
+import io.dmadirect.pci.BarMapping;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.pci.PciDevice;
 import io.dmadirect.pci.IommuContext;
@@ -59,16 +60,18 @@ public final class PciSession implements AutoCloseable {
     private final IommuContext context;
     private final IovaMemory iovaMemory;
     private final HugepageMemory memory;
+    private final PeerBars peerBars;
     private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
 
     private PciSession(PciDevice pci, DirectPlatform platform, IommuContext context, IovaMemory iovaMemory,
-            HugepageMemory memory) {
+            HugepageMemory memory, PciBus bus) {
         this.pci = pci;
         this.platform = platform;
         this.context = context;
         this.iovaMemory = iovaMemory;
         this.memory = memory;
         this.dma = platform.attach(DeviceProperties.simple(pci.address().toString()));
+        this.peerBars = new PeerBars(pci.address().toString(), dma, iovaMemory, bus);
     }
 
     /** Opens {@code address} with the real system calls and {@code /sys}, and {@link PciPlatforms#defaults()}. */
@@ -113,19 +116,20 @@ public final class PciSession implements AutoCloseable {
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             // Tracked in this order so that a failure closes the device before the context it was opened in.
-            IommuContext context = track(opened, choice.open(sys, new PciBus(tree)));
+            PciBus bus = new PciBus(tree);
+            IommuContext context = track(opened, choice.open(sys, bus));
             PciDevice pci = track(opened, context.openDevice(address));
             LOG.log(Level.DEBUG, PREFIX + "{0} opened in {1}: {2}", address, context.name(), choice.why());
             String name = context.name() + " " + address;
             PciSession session;
             if (context.mode() == AddressMode.PA) {
                 HugepageMemory memory = track(opened, HugepageMemory.open(hugepages, sys));
-                session = new PciSession(pci, PciPlatforms.over(name, memory, options), context, null, memory);
+                session = new PciSession(pci, PciPlatforms.over(name, memory, options), context, null, memory, bus);
             } else {
                 HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
                 IovaMemory iova = track(opened, IovaMemory.map(memory, context.domain().orElseThrow(),
                         hugepages.zoneLayout(), sys::directView));
-                session = new PciSession(pci, PciPlatforms.over(name, iova, options), context, iova, memory);
+                session = new PciSession(pci, PciPlatforms.over(name, iova, options), context, iova, memory, bus);
             }
             LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}; low-memory reserve: {4}", address, choice.driver(),
                     session.mode(), session.iommuName().map(n -> " through " + n).orElse(""),
@@ -212,9 +216,36 @@ public final class PciSession implements AutoCloseable {
     }
 
     /**
+     * {@code dma_map_resource()} of another device's BAR for this session's device: peer-to-peer DMA, such as a
+     * DMA engine writing into an NVMe controller memory buffer. In PA mode the address is the BAR's physical
+     * address (sysfs {@code resource}) plus {@code offset}, refused when the device's mask or bus limit does not
+     * reach it ({@link DmaDevice#mapResource}). In IOVA mode the pages of the BAR's CPU mapping that hold the
+     * range are mapped into this session's IOMMU domain at an IOVA within the device's mask and bus limit; VFIO
+     * type1 maps such a {@code VM_PFNMAP} range, iommufd may refuse it (the exception says so, with the errno).
+     * The peer may be open in another session (its own container): the mapping goes into this device's domain.
+     *
+     * @param peer      the device whose BAR is the DMA target; it must stay open while the mapping is used
+     * @param bar       the BAR number, 0 to 5; a memory BAR (in IOVA mode, one VFIO lets this process mmap)
+     * @param offset    the first byte of the BAR to map
+     * @param size      bytes, at least 1, inside the BAR
+     * @param direction who writes; not {@link io.dmadirect.DmaDirection#NONE}
+     * @return the mapping, holding the DMA address; close it to unmap (the session's close unmaps it too)
+     * @throws IllegalArgumentException for a BAR outside 0 to 5, a range outside the BAR, or a bad direction
+     * @throws io.dmadirect.DmaMappingException when the device cannot reach the BAR (PA mode), no IOVA within its
+     *                                          mask is free, the BAR is not mapped into this process, or the
+     *                                          IOMMU refuses the mapping
+     * @throws io.dmadirect.DmaUsageException   once the session is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_map_resource</a>
+     */
+    public BarMapping mapPeerBar(PciDevice peer, int bar, long offset, long size, io.dmadirect.DmaDirection direction) {
+        return peerBars.map(peer, bar, offset, size, direction);
+    }
+
+    /**
      * Closes everything in the one safe order, under the contract of {@link DmaPlatform#close()}:
      * <ol>
      * <li>bus mastering off, so the device starts no new DMA into memory about to go;</li>
+     * <li>the peer BARs this device mapped ({@link #mapPeerBar}) are unmapped, once calls running finish;</li>
      * <li>the platform: new DMA operations are refused, those running finish, what the driver left is freed,
      *     and the memory is unmapped from the IOMMU while the group still holds the container (once the last
      *     group leaves, VFIO drops the IOMMU and unmap fails with EINVAL), then given back; a CPU view kept
@@ -239,7 +270,11 @@ public final class PciSession implements AutoCloseable {
             } catch (RuntimeException e) {
                 LOG.log(Level.WARNING, PREFIX + "failed to stop bus mastering: " + e.getMessage());
             }
-            platform.close();
+            try {
+                peerBars.close();
+            } finally {
+                platform.close();
+            }
         } finally {
             try {
                 pci.close();

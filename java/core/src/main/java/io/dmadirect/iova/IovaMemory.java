@@ -4,6 +4,8 @@ import io.dmadirect.Addresses;
 import io.dmadirect.spi.IovaRange;
 
 import io.dmadirect.DmaAllocationException;
+import io.dmadirect.DmaMappingException;
+import io.dmadirect.DmaUsageException;
 import io.dmadirect.Sizes;
 import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.spi.IommuDomain;
@@ -13,6 +15,8 @@ import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * IOVA mode as "the same policy over IOVAs": pinned memory (hugepages, by their CPU addresses) mapped
@@ -47,6 +51,8 @@ public final class IovaMemory implements PhysicalMemory {
     public static final long GUARD = 4 * Sizes.MiB;
     private static final long DMA_TIER_MAX = 8 * Sizes.MiB;
     private static final long FOUR_GIB = 4 * Sizes.GiB;
+    /** MMIO is mapped in whole pages of the smallest size an IOMMU maps. */
+    private static final long MMIO_PAGE = 4096;
 
     private final PhysicalMemory source;
     private final IommuDomain iommu;
@@ -55,6 +61,8 @@ public final class IovaMemory implements PhysicalMemory {
     private final IovaAllocator iovas;
     private final long frameSize;
     private final List<MemoryRun> runs = new ArrayList<>();
+    /** Live MMIO mappings ({@link #mapMmio}): IOVA to size, unmapped by {@link #close()} if still there. */
+    private final TreeMap<Long, Long> mmio = new TreeMap<>();
     private final long systemMax;
     private boolean closed;
 
@@ -217,6 +225,12 @@ public final class IovaMemory implements PhysicalMemory {
         return List.copyOf(runs.subList(before, runs.size()));
     }
 
+    /** IOVAs, not physical addresses: {@code dma_map_resource()} of a physical address is refused here. */
+    @Override
+    public boolean iommuTranslated() {
+        return true;
+    }
+
     /** The last valid IOVA: what {@code dma_get_required_mask()} must cover in this domain. */
     @Override
     public long systemMaxPhysAddress() {
@@ -226,6 +240,78 @@ public final class IovaMemory implements PhysicalMemory {
     /** Whether {@code iova} lies in memory mapped by this object. */
     public synchronized boolean isMapped(long iova) {
         return iovas.isAllocated(iova);
+    }
+
+    /**
+     * The IOVA-mode half of {@code dma_map_resource()} ({@code iommu_dma_map_resource()}, an IOMMU mapping of
+     * MMIO): maps {@code size} bytes that this process has mapped at {@code cpuAddress} (another device's BAR,
+     * a {@code VM_PFNMAP} mapping) at an IOVA placed by the same allocator as the memory, whose last byte is at
+     * most {@code limit} (the device's {@code min_not_zero(mask, bus limit)}).
+     *
+     * @param cpuAddress page-aligned start of the CPU mapping
+     * @param size       bytes, a positive multiple of 4 KiB
+     * @param limit      the last IOVA the mapping may touch
+     * @return the IOVA of {@code cpuAddress}
+     * @throws IllegalArgumentException when the address or size is not page-aligned
+     * @throws DmaMappingException      when no free IOVA range below {@code limit} holds it, or the IOMMU refuses
+     *                                  the mapping (its error, with errno, is in the message)
+     * @throws DmaUsageException        once this memory is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/drivers/iommu/dma-iommu.c">iommu_dma_map_resource</a>
+     */
+    public synchronized long mapMmio(long cpuAddress, long size, long limit) {
+        if (closed) {
+            throw new DmaUsageException("failed to map MMIO through " + iommu.name() + ": the memory is closed");
+        }
+        if (size <= 0 || (size & (MMIO_PAGE - 1)) != 0 || (cpuAddress & (MMIO_PAGE - 1)) != 0) {
+            throw new IllegalArgumentException("failed to map MMIO at " + Sizes.hex(cpuAddress) + " (" + size
+                    + " bytes) through " + iommu.name() + ": address and size must be multiples of 4 KiB");
+        }
+        long iova = iovas.allocate(size, MMIO_PAGE, GUARD, limit);
+        if (iova == Addresses.NONE) {
+            throw new DmaMappingException("failed to map " + Sizes.format(size) + " of MMIO through " + iommu.name()
+                    + ": no free IOVA range of that size ends at or below " + Sizes.hex(limit) + " (the device's mask "
+                    + "and bus limit); free ranges: " + iovas.freeRanges());
+        }
+        try {
+            iommu.map(iova, cpuAddress, size);
+        } catch (RuntimeException e) {
+            iovas.free(iova, size);
+            DmaMappingException failure = new DmaMappingException("failed to map " + Sizes.format(size) + " of MMIO at "
+                    + "CPU " + Sizes.hex(cpuAddress) + " to IOVA " + Sizes.hex(iova) + " through " + iommu.name() + ": "
+                    + e.getMessage());
+            failure.initCause(e);
+            throw failure;
+        }
+        mmio.put(iova, size);
+        LOG.log(Level.DEBUG, PREFIX + "MMIO at CPU {0} ({1}) mapped at IOVA {2}", Sizes.hex(cpuAddress),
+                Sizes.format(size), Sizes.hex(iova));
+        return iova;
+    }
+
+    /**
+     * Removes a mapping made by {@link #mapMmio}.
+     *
+     * @throws DmaUsageException when {@code [iova, iova + size)} is not a live MMIO mapping (unmapped twice, never
+     *                           mapped, or unmapped by {@link #close()})
+     */
+    public synchronized void unmapMmio(long iova, long size) {
+        Long held = mmio.get(iova);
+        if (held == null || held != size) {
+            throw new DmaUsageException("failed to unmap MMIO at IOVA " + Sizes.hex(iova) + " (" + size + " bytes): "
+                    + (closed ? "the memory is closed, which unmapped it" : "it is not a live MMIO mapping"
+                    + (held == null ? "" : " of that size (held " + held + ")")));
+        }
+        mmio.remove(iova);
+        try {
+            iommu.unmap(iova, size);
+        } finally {
+            iovas.free(iova, size);
+        }
+    }
+
+    /** How many MMIO mappings ({@link #mapMmio}) are live. */
+    public synchronized int mmioMappingCount() {
+        return mmio.size();
     }
 
     /** How many IOMMU mappings this memory holds. */
@@ -258,22 +344,31 @@ public final class IovaMemory implements PhysicalMemory {
 
     private void unmapAll() {
         RuntimeException first = null;
+        for (Map.Entry<Long, Long> m : mmio.entrySet()) {
+            first = unmapRange(m.getKey(), m.getValue(), first);
+        }
+        mmio.clear();
         for (MemoryRun r : runs) {
-            try {
-                iommu.unmap(r.frameBase(), r.size());
-                iovas.free(r.frameBase(), r.size());
-            } catch (RuntimeException e) {
-                if (first == null) {
-                    first = e;
-                } else {
-                    first.addSuppressed(e);
-                }
-            }
+            first = unmapRange(r.frameBase(), r.size(), first);
         }
         runs.clear();
         if (first != null) {
             throw first;
         }
+    }
+
+    /** Unmaps and frees one range; returns the first failure so far (a later one is added to it as suppressed). */
+    private RuntimeException unmapRange(long iova, long size, RuntimeException first) {
+        try {
+            iommu.unmap(iova, size);
+            iovas.free(iova, size);
+        } catch (RuntimeException e) {
+            if (first == null) {
+                return e;
+            }
+            first.addSuppressed(e);
+        }
+        return first;
     }
 
     private long roundDown(long bytes) {

@@ -1,5 +1,7 @@
 package io.dmadirect.pci;
 
+import java.util.OptionalLong;
+
 /**
  * A device's register window (a BAR). Accesses are ordered as the device sees them: every read and
  * write is a single access of its width, in program order with the others, as {@code readl}/{@code
@@ -22,6 +24,16 @@ public interface MmioRegion {
 
     /** Whether the registers are accessed through a CPU mapping (false: one {@code pread}/{@code pwrite} per access). */
     boolean mapped();
+
+    /**
+     * Where this process has the BAR mapped: what VFIO maps into an IOMMU so that another device can DMA into
+     * this BAR ({@code io.dmadirect.host.PciSession#mapPeerBar}).
+     *
+     * @return the CPU address of offset 0, or empty when the BAR is reached by {@code pread}/{@code pwrite}
+     */
+    default OptionalLong cpuAddress() {
+        return OptionalLong.empty();
+    }
 
     int read8(long offset);
 

@@ -44,6 +44,16 @@ public interface PhysicalMemory extends AutoCloseable {
     long systemMaxPhysAddress();
 
     /** Gives all memory back. Nothing may use the runs afterwards. */
+    /**
+     * Whether the addresses of this memory are IOVAs mapped through an IOMMU (IOVA mode) rather than physical
+     * addresses; {@code dma_map_resource()} of a physical address is possible only when they are not.
+     *
+     * @return false unless the memory is mapped through an IOMMU
+     */
+    default boolean iommuTranslated() {
+        return false;
+    }
+
     @Override
     void close();
 }

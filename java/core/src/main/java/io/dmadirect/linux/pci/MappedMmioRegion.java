@@ -7,6 +7,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Objects;
+import java.util.OptionalLong;
 
 /**
  * A BAR mapped into this process: each access is one load or store of its width through a
@@ -22,6 +23,7 @@ public final class MappedMmioRegion implements MmioRegion {
     private final int index;
     private final ByteBuffer registers;
     private final Runnable unmap;
+    private final OptionalLong cpuAddress;
     private volatile boolean closed;
 
     /**
@@ -29,9 +31,28 @@ public final class MappedMmioRegion implements MmioRegion {
      * @param unmap     what releases the mapping, run by {@link #unmap()}
      */
     public MappedMmioRegion(int index, ByteBuffer registers, Runnable unmap) {
+        this(index, registers, unmap, OptionalLong.empty());
+    }
+
+    /**
+     * @param cpuAddress where the mapping lies in this process, for mapping the BAR into an IOMMU
+     *                   ({@link #cpuAddress()})
+     */
+    public MappedMmioRegion(int index, ByteBuffer registers, Runnable unmap, long cpuAddress) {
+        this(index, registers, unmap, OptionalLong.of(cpuAddress));
+    }
+
+    private MappedMmioRegion(int index, ByteBuffer registers, Runnable unmap, OptionalLong cpuAddress) {
         this.index = index;
         this.registers = Objects.requireNonNull(registers).duplicate().clear();
         this.unmap = unmap;
+        this.cpuAddress = cpuAddress;
+    }
+
+    /** Empty once unmapped: the address then holds anonymous memory, not the BAR. */
+    @Override
+    public OptionalLong cpuAddress() {
+        return closed ? OptionalLong.empty() : cpuAddress;
     }
 
     @Override

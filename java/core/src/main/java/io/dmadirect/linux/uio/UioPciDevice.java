@@ -118,7 +118,7 @@ public final class UioPciDevice extends ConfigRegionDevice {
                 | Fcntl.O_CLOEXEC, 0);
         try {
             long cpu = sys.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, 0);
-            return new MappedMmioRegion(index, sys.directView(cpu, (int) size), () -> RetiredMapping.replace(sys, cpu, size, "BAR" + index));
+            return new MappedMmioRegion(index, sys.directView(cpu, (int) size), () -> RetiredMapping.replace(sys, cpu, size, "BAR" + index), cpu);
         } finally {
             sys.close(fd); // the mapping stays valid after close
         }

@@ -160,7 +160,7 @@ public final class VfioPciDevice extends ConfigRegionDevice {
         }
         long cpu = sys.mmap(0, size, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED, fd, offset);
         ByteBuffer view = sys.directView(cpu, (int) size);
-        return new MappedMmioRegion(index, view, () -> RetiredMapping.replace(sys, cpu, size, "BAR" + index));
+        return new MappedMmioRegion(index, view, () -> RetiredMapping.replace(sys, cpu, size, "BAR" + index), cpu);
     }
 
     @Override
