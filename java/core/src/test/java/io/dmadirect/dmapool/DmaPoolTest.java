@@ -40,7 +40,7 @@ class DmaPoolTest {
 
     @BeforeEach
     void open() {
-        platform = SimulatedPlatform.builder().region(0, 16 * MiB).region(GiB, 64 * MiB).build();
+        platform = SimulatedPlatform.builder().region(0, 16 * MiB).region(GiB, 16 * MiB).build();
         device = platform.attach(DeviceProperties.simple("pooldev"));
         device.setMaskAndCoherent(DmaMask.BITS_64);
     }
