@@ -215,7 +215,8 @@ class NvmeQueueRingTest {
     }
 
     /** BAR 0 reduced to what the ring touches: the last value written to each doorbell. */
-    private static final class Doorbells implements MmioRegion {
+    /** The doorbell registers, recording what the ring wrote; also used by {@link NvmePrpListsTest}. */
+    static final class Doorbells implements MmioRegion {
         private final Map<Long, Integer> written = new HashMap<>();
 
         int get(int offset) {
