@@ -1,6 +1,7 @@
 package io.dmadirect.dmapool;
 
 import io.dmadirect.DmaBuffer;
+import io.dmadirect.memory.RawMemory;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -18,21 +19,24 @@ import java.util.Arrays;
  */
 final class PoolPages {
     static final int FRAME_SHIFT = 12;
-    static final PoolPages NONE = new PoolPages(0, new long[0], new ByteBuffer[0], new DmaBuffer[0], new long[8],
-            new int[8]);
+    static final PoolPages NONE = new PoolPages(0, new long[0], new long[0], new ByteBuffer[0], new DmaBuffer[0],
+            new long[8], new int[8]);
 
     final int count;
     private final long[] dma;
+    /** The CPU address of each page's first byte, for filling blocks without a bounds check per word; 0 if none. */
+    private final long[] cpu;
     private final ByteBuffer[] views;
     private final DmaBuffer[] buffers;
     /** Frame number + 1 (0 marks an empty slot); a power-of-two length, at most half full. */
     private final long[] frameKeys;
     private final int[] framePages;
 
-    private PoolPages(int count, long[] dma, ByteBuffer[] views, DmaBuffer[] buffers, long[] frameKeys,
+    private PoolPages(int count, long[] dma, long[] cpu, ByteBuffer[] views, DmaBuffer[] buffers, long[] frameKeys,
             int[] framePages) {
         this.count = count;
         this.dma = dma;
+        this.cpu = cpu;
         this.views = views;
         this.buffers = buffers;
         this.frameKeys = frameKeys;
@@ -43,9 +47,11 @@ final class PoolPages {
     PoolPages with(DmaBuffer buffer, ByteBuffer view, long pageDma, int allocation) {
         int n = count + 1;
         long[] d = Arrays.copyOf(dma, n);
+        long[] c = Arrays.copyOf(cpu, n);
         ByteBuffer[] v = Arrays.copyOf(views, n);
         DmaBuffer[] b = Arrays.copyOf(buffers, n);
         d[count] = pageDma;
+        c[count] = view.isDirect() ? RawMemory.addressOf(view) : 0;
         v[count] = view;
         b[count] = buffer;
         long frames = 0;
@@ -67,7 +73,7 @@ final class PoolPages {
                 pages[i] = p;
             }
         }
-        return new PoolPages(n, d, v, b, keys, pages);
+        return new PoolPages(n, d, c, v, b, keys, pages);
     }
 
     private static long framesOf(long pageDma, int allocation) {
@@ -101,6 +107,10 @@ final class PoolPages {
 
     long dma(int page) {
         return dma[page];
+    }
+
+    long cpu(int page) {
+        return cpu[page];
     }
 
     ByteBuffer view(int page) {
