@@ -32,6 +32,36 @@ class DmaPoolCloseRaceTest {
 
     @Test
     void allocAndFreeRacingPoolDestroyEndCleanlyAndLeakNoPage() throws Exception {
+        rounds("the pool is closed (destroyed)", (device, pool, round) -> destroyWhenIdle(pool));
+    }
+
+    @Test
+    void allocFreeAndDestroyRacingDeviceCloseEndCleanlyAndLeakNoPage() throws Exception {
+        rounds("is closed", (device, pool, round) -> {
+            Thread destroyer = new Thread(() -> destroyWhenIdle(pool));
+            if (round % 2 == 0) {
+                destroyer.start();
+            }
+            Thread.sleep(round % 3);
+            device.close();
+            if (round % 2 == 0) {
+                destroyer.join(TimeUnit.SECONDS.toMillis(10));
+                assertTrue(!destroyer.isAlive(), "destroy returns once the device is closed");
+            }
+        });
+    }
+
+    /** What a round does once the workers run; the workers must then end with a refusal. */
+    @FunctionalInterface
+    private interface Closer {
+        void close(DmaDevice device, DmaPool pool, int round) throws Exception;
+    }
+
+    /**
+     * {@link #ROUNDS} fresh machines, each with workers racing {@code closer}; every worker must end with a refusal
+     * naming {@code closed}, and every page must be back with the allocator.
+     */
+    private static void rounds(String closed, Closer closer) throws Exception {
         for (int round = 0; round < ROUNDS; round++) {
             try (SimulatedPlatform platform = platform()) {
                 DmaDevice device = device(platform);
@@ -40,59 +70,26 @@ class DmaPoolCloseRaceTest {
                 Race race = new Race(pool);
                 race.start();
                 race.ready.await();
-                // Destroy is refused while a worker holds a block; retry until it wins.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (true) {
-                    try {
-                        pool.close();
-                        break;
-                    } catch (DmaUsageException busy) {
-                        assertTrue(busy.getMessage().contains("busy"), busy.getMessage());
-                        assertTrue(System.nanoTime() < deadline, "destroy never found the pool idle");
-                        Thread.onSpinWait();
-                    }
-                }
+                closer.close(device, pool, round);
                 race.join();
-                race.assertOnlyClosedErrors("the pool is closed (destroyed)");
+                race.assertOnlyClosedErrors(closed);
                 platform.drainThreadCaches();
                 assertEquals(before, platform.memoryStats().available(), "round " + round + ": pages leaked");
             }
         }
     }
 
-    @Test
-    void allocFreeAndDestroyRacingDeviceCloseEndCleanlyAndLeakNoPage() throws Exception {
-        for (int round = 0; round < ROUNDS; round++) {
-            try (SimulatedPlatform platform = platform()) {
-                DmaDevice device = device(platform);
-                long before = platform.memoryStats().available();
-                DmaPool pool = device.createPool("race", 64 << (round % 4), 0, 0);
-                Race race = new Race(pool);
-                Thread destroyer = new Thread(() -> {
-                    while (true) {
-                        try {
-                            pool.close();
-                            return;
-                        } catch (DmaUsageException busy) {
-                            Thread.onSpinWait();
-                        }
-                    }
-                });
-                race.start();
-                race.ready.await();
-                if (round % 2 == 0) {
-                    destroyer.start();
-                }
-                Thread.sleep(round % 3);
-                device.close();
-                race.join();
-                if (round % 2 == 0) {
-                    destroyer.join(TimeUnit.SECONDS.toMillis(10));
-                    assertTrue(!destroyer.isAlive(), "destroy returns once the device is closed");
-                }
-                race.assertOnlyClosedErrors("is closed");
-                platform.drainThreadCaches();
-                assertEquals(before, platform.memoryStats().available(), "round " + round + ": pages leaked");
+    /** Destroy is refused while a worker holds a block ("busy"); retries until it wins or the device closed. */
+    private static void destroyWhenIdle(DmaPool pool) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                pool.close();
+                return;
+            } catch (DmaUsageException busy) {
+                assertTrue(busy.getMessage().contains("busy"), busy.getMessage());
+                assertTrue(System.nanoTime() < deadline, "destroy never found the pool idle");
+                Thread.onSpinWait();
             }
         }
     }

@@ -37,8 +37,7 @@ class NvmePrpListsTest {
     private DmaPool smallPool;
     private NvmePrpLists lists;
     private NvmeQueueRing ring;
-    private int cqTail;
-    private int cqPhase = 1;
+    private ControllerCompletions completions;
 
     @BeforeEach
     void setUp() {
@@ -51,6 +50,7 @@ class NvmePrpListsTest {
         lists = new NvmePrpLists(pagePool, smallPool, DEPTH);
         ring = new NvmeQueueRing(dma, new NvmeQueueRingTest.Doorbells(), (sqid, cid) -> "not aborted", QID, DEPTH, 4,
                 null, lists::release);
+        completions = new ControllerCompletions(ring);
     }
 
     @AfterEach
@@ -145,12 +145,6 @@ class NvmePrpListsTest {
     }
 
     private void complete(int cid) {
-        ByteBuffer cq = ring.completionQueue().cpuView().order(ByteOrder.LITTLE_ENDIAN);
-        int o = cqTail * CQE_SIZE;
-        cq.putInt(o + 12, cid | cqPhase << 16);
-        if (++cqTail == DEPTH) {
-            cqTail = 0;
-            cqPhase ^= 1;
-        }
+        completions.post(cid, 0, 0);
     }
 }
