@@ -12,7 +12,8 @@ import java.util.Optional;
  * Every method may be called from any thread at once; allocation, mapping and syncing take no lock
  * shared with other devices. Once the device (or its platform) is closed, every operation that changes
  * or uses DMA state ({@code allocCoherent}, {@code freeCoherent}, {@code allocPages}, {@code freePages},
- * {@code allocNoncontiguous}, {@code freeNoncontiguous} and the syncs and views of what they return, {@code map*}, {@code unmap},
+ * {@code allocNoncontiguous}, {@code freeNoncontiguous} and the syncs and views of what they return,
+ * {@code createPool} and its pools' operations, {@code map*}, {@code unmap},
  * {@code sync*}, {@code find*}, and the setters {@code setDmaMask}, {@code setCoherentMask},
  * {@code setMinAlignMask}) throws {@link DmaUsageException}; getters keep answering. An operation that
  * began before close completes first: {@link #close()} waits for it (see {@link DmaPlatform} for the
@@ -196,6 +197,25 @@ public interface DmaDevice extends AutoCloseable {
      * @return the buffer, or empty when no live buffer of this device holds it
      */
     Optional<DmaBuffer> findBuffer(long dmaAddress);
+
+    /**
+     * {@code dma_pool_create()}: a pool of small coherent blocks of one size for this device, such as
+     * descriptors or NVMe PRP lists (see {@link DmaPool}). The pool takes pages of coherent memory as it needs
+     * them and keeps them until it is closed; closing the device closes its pools and frees their pages.
+     *
+     * @param name     for messages
+     * @param size     bytes of each block, 1 to {@code Integer.MAX_VALUE}; raised to 16 and rounded up to
+     *                 {@code align}
+     * @param align    the blocks' alignment: a power of two, or 0 for none
+     * @param boundary a power of two, no smaller than the block, that no block may cross; 0 for none
+     * @return the pool; close it ({@code dma_pool_destroy()}) when its blocks are all freed
+     * @throws IllegalArgumentException where the kernel's {@code dma_pool_create()} returns NULL: a size out of
+     *                                  range, an alignment or boundary that is not a power of two, a boundary
+     *                                  smaller than the block
+     * @throws DmaUsageException        once the device is closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/mm/dmapool.c">dma_pool_create</a>
+     */
+    DmaPool createPool(String name, long size, long align, long boundary);
 
     /**
      * {@code dma_map_single()} of the buffer's {@code [position, limit)}, which must stay untouched by the

@@ -18,7 +18,7 @@ import org.junit.jupiter.api.Test;
  * DESIGN §3, the layers of java/core, each using only those below it:
  * <ol>
  * <li>API and SPI: {@code io.dmadirect}, {@code spi}, and the API half of PCI ({@code pci});</li>
- * <li>policy, pure Java: {@code direct}, {@code memory}, {@code pool}, {@code swiotlb}, {@code iova}, {@code sim};</li>
+ * <li>policy, pure Java: {@code direct}, {@code dmapool}, {@code memory}, {@code pool}, {@code swiotlb}, {@code iova}, {@code sim};</li>
  * <li>mechanism: {@code linux} and its subpackages (the syscall seam, JNA, hugepages, VFIO, iommufd, UIO, sysfs);</li>
  * <li>assembly: {@code host}, the one composition root that builds Linux platforms and PCI sessions.</li>
  * </ol>
@@ -50,7 +50,7 @@ class LayeringTest {
     void layersUseOnlyTheLayersBelow() {
         ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
                 .layer("API").definedBy(ROOT, ROOT + ".spi..", ROOT + ".pci..")
-                .layer("Policy").definedBy(ROOT + ".direct..", ROOT + ".memory..", ROOT + ".pool..",
+                .layer("Policy").definedBy(ROOT + ".direct..", ROOT + ".dmapool..", ROOT + ".memory..", ROOT + ".pool..",
                         ROOT + ".swiotlb..", ROOT + ".iova..", ROOT + ".sim..")
                 .layer("Mechanism").definedBy(ROOT + ".linux..")
                 .layer("Assembly").definedBy(ROOT + ".host..")
@@ -95,7 +95,7 @@ class LayeringTest {
     @Test
     void policyIsPureJava() {
         com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses().that()
-                .resideInAnyPackage(ROOT + ".direct..", ROOT + ".memory..", ROOT + ".pool..", ROOT + ".swiotlb..",
+                .resideInAnyPackage(ROOT + ".direct..", ROOT + ".dmapool..", ROOT + ".memory..", ROOT + ".pool..", ROOT + ".swiotlb..",
                         ROOT + ".iova..", ROOT + ".sim..", ROOT + ".spi..", ROOT + ".pci..")
                 .should().dependOnClassesThat().resideInAnyPackage("com.sun.jna..", ROOT + ".linux..", ROOT + ".host..")
                 .check(core);

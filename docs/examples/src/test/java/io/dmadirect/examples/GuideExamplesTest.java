@@ -6,7 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.AllocationPath;
 import io.dmadirect.AllocationReport;
+import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaDevice;
+import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
+import io.dmadirect.sim.SimulatedPlatform;
 import org.junit.jupiter.api.Test;
 
 /** Runs the guide's examples that need no hardware, and checks what the guide says they show. */
@@ -39,5 +43,14 @@ class GuideExamplesTest {
     @Test
     void streamingExamplesBehaveAsTheGuideSays() {
         assertEquals(7, TestingOnSimulation.streaming());
+    }
+
+    @Test
+    void theDmaPoolExampleLeavesNoBlockLive() {
+        try (SimulatedPlatform platform = SimulatedPlatform.builder()
+                .region(0, 16 * Sizes.MiB).build()) {
+            DmaDevice device = platform.attach(DeviceProperties.simple("pool-example"));
+            assertEquals(0, DmaPoolExamples.descriptors(device));
+        }
     }
 }

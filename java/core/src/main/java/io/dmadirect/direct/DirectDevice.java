@@ -11,6 +11,7 @@ import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaMaskUnsupportedException;
+import io.dmadirect.DmaPool;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.NoncoherentBuffer;
@@ -18,6 +19,8 @@ import io.dmadirect.NoncontiguousBuffer;
 import io.dmadirect.ScatterList;
 import io.dmadirect.Sizes;
 import io.dmadirect.Zone;
+import io.dmadirect.dmapool.BlockPool;
+import io.dmadirect.dmapool.PoolGeometry;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.pool.AtomicPools;
@@ -26,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -49,6 +54,8 @@ final class DirectDevice implements DmaDevice {
     private final Object closeLock = new Object();
     /** {@code warn_alloc()}'s limit, 10 reports in 5 s; the kernel's is global, this one per device. */
     private final RateLimit allocationWarnings = new RateLimit(10, 5_000_000_000L);
+    /** The live pools of this device ({@link #createPool}); its close closes them before it frees their pages. */
+    private final Set<BlockPool> pools = ConcurrentHashMap.newKeySet();
 
     DirectDevice(DirectPlatform platform, DeviceProperties properties) {
         this.platform = platform;
@@ -582,6 +589,24 @@ final class DirectDevice implements DmaDevice {
         return Optional.empty();
     }
 
+    /**
+     * {@code dma_pool_create()}: registered inside the gate, so that close, which waits for the gate to drain,
+     * sees every pool and closes it before it frees the pool's pages with the device's other buffers.
+     */
+    @Override
+    public DmaPool createPool(String name, long size, long align, long boundary) {
+        Objects.requireNonNull(name, "name");
+        PoolGeometry geometry = PoolGeometry.of(size, align, boundary);
+        int ticket = enter("create a DMA pool");
+        try {
+            BlockPool pool = new BlockPool(this, name, geometry, BlockPool.debugFromSystem(), pools::remove);
+            pools.add(pool);
+            return pool;
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
     // The streaming calls enter the gate inside StreamingMapper, and only on the paths that touch memory
     // (cache maintenance, bounce copies, slots): a direct mapping of a coherent device is addresses only,
     // so a read of the closed state gives it the same contract without the gate's two atomics.
@@ -754,6 +779,10 @@ final class DirectDevice implements DmaDevice {
                         + " operations still ran after " + TimeUnit.NANOSECONDS.toSeconds(Lifecycle.DEFAULT_WAIT_NANOS)
                         + " s (closed from inside one of them?); its memory is left allocated rather than freed under them");
             }
+            for (BlockPool pool : pools) {
+                pool.deviceClosed();
+            }
+            pools.clear();
             reclaim();
             platform.detach(this);
         }

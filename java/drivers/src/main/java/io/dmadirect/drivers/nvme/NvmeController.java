@@ -4,6 +4,7 @@ import static io.dmadirect.drivers.nvme.NvmeRegisters.*;
 
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaPool;
 import io.dmadirect.DmaMask;
 import io.dmadirect.pci.Interrupt;
 import io.dmadirect.pci.InterruptKind;
@@ -50,6 +51,8 @@ public final class NvmeController implements AutoCloseable {
     private final int version;
     private final int stride;
     private NvmeQueuePair admin;
+    private DmaPool prpPagePool;
+    private DmaPool prpSmallPool;
     private DmaBuffer identifyPage;
     private NvmeIdentity identity;
     private long maxTransfer;
@@ -114,6 +117,10 @@ public final class NvmeController implements AutoCloseable {
         // reset
         regs.write32(CC, 0);
         waitReady(false);
+        // PRP list pools, shared by the pairs (Linux: nvme_setup_prp_pools)
+        DmaPool[] prpPools = NvmePrpLists.createPools(dma);
+        prpPagePool = prpPools[0];
+        prpSmallPool = prpPools[1];
         // admin queues
         admin = new NvmeQueuePair(this, 0, Math.min(ADMIN_DEPTH, maxQueueEntries(cap)), stride, null,
                 options.commandTimeout());
@@ -310,6 +317,16 @@ public final class NvmeController implements AutoCloseable {
         return pci;
     }
 
+    /** The pool of 4 KiB PRP list pages (Linux: {@code prp_page_pool}). */
+    DmaPool prpPagePool() {
+        return prpPagePool;
+    }
+
+    /** The pool of 256-byte PRP lists for up to 32 entries (Linux: {@code prp_small_pool}). */
+    DmaPool prpSmallPool() {
+        return prpSmallPool;
+    }
+
     DmaDevice dma() {
         return dma;
     }
@@ -419,6 +436,16 @@ public final class NvmeController implements AutoCloseable {
         }
         if (identifyPage != null) {
             identifyPage.close();
+        }
+        for (DmaPool pool : new DmaPool[] {prpSmallPool, prpPagePool}) {
+            if (pool != null) {
+                try {
+                    pool.close();
+                } catch (RuntimeException e) {
+                    // Lists still held (a pair that failed to close): the device's close frees the pages.
+                    LOG.log(Level.WARNING, PREFIX + "PRP list pool of " + pci.address() + ": " + e.getMessage());
+                }
+            }
         }
         pci.disableBusMaster();
         if (failure != null) {

@@ -9,13 +9,13 @@ import io.dmadirect.DmaMapping;
 import io.dmadirect.Sizes;
 import io.dmadirect.pci.Interrupt;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.Objects;
 
 /**
- * A submission queue and its completion queue, both in coherent DMA memory, with one page per command
- * slot for PRP lists.
+ * A submission queue and its completion queue, both in coherent DMA memory, and the PRP lists of the commands
+ * in flight, each taken from the controller's {@code dma_pool}s when its command needs one and freed when the
+ * command completes ({@link NvmePrpLists}).
  *
  * <p><b>Thread safety is per queue pair:</b> a pair is not safe for use by several threads at once.
  * Give each thread its own pair ({@link NvmeController#queuePair(int)}); pairs are independent and run
@@ -45,22 +45,17 @@ public final class NvmeQueuePair implements AutoCloseable {
     private final NvmeController controller;
     private final DmaDevice dma;
     private final NvmeQueueRing ring;
-    private final DmaBuffer prpMemory;
-    private final ByteBuffer prp;
+    private final NvmePrpLists prpLists;
     private final Duration timeout;
 
     NvmeQueuePair(NvmeController controller, int qid, int depth, int stride, Interrupt irq, Duration timeout) {
         this.controller = controller;
         this.dma = controller.dma();
         this.timeout = timeout;
-        ring = new NvmeQueueRing(dma, controller.registers(), controller::abort, qid, depth, stride, irq);
-        try {
-            prpMemory = dma.allocCoherent((long) depth * PAGE);
-        } catch (RuntimeException e) {
-            ring.freeQueues();
-            throw e;
-        }
-        prp = prpMemory.cpuView().order(ByteOrder.LITTLE_ENDIAN);
+        // The lists exist before the ring, which frees a command's list each time it frees the command's cid.
+        prpLists = new NvmePrpLists(controller.prpPagePool(), controller.prpSmallPool(), depth);
+        ring = new NvmeQueueRing(dma, controller.registers(), controller::abort, qid, depth, stride, irq,
+                prpLists::release);
     }
 
     /** The queue identifier: 0 for the admin pair, 1 and up for I/O pairs. */
@@ -96,9 +91,14 @@ public final class NvmeQueuePair implements AutoCloseable {
         return ring.completedCount();
     }
 
-    /** The coherent buffers of this pair (SQ, CQ, PRP lists), for reports. */
+    /** The coherent buffers of this pair (SQ, CQ), for reports; its PRP lists are blocks of the controller's pools. */
     public DmaBuffer[] buffers() {
-        return new DmaBuffer[] {ring.submissionQueue(), ring.completionQueue(), prpMemory};
+        return new DmaBuffer[] {ring.submissionQueue(), ring.completionQueue()};
+    }
+
+    /** {@return PRP lists held by commands in flight} */
+    int prpListsHeld() {
+        return prpLists.held();
     }
 
     long sqAddress() {
@@ -284,29 +284,27 @@ public final class NvmeQueuePair implements AutoCloseable {
         if ((dmaAddress & 3) != 0) {
             throw new IllegalArgumentException("NVMe data must be dword aligned; DMA address " + Sizes.hex(dmaAddress));
         }
-        int cid = ring.take();
-        long prp2 = buildPrp(cid, dmaAddress, bytes);
-        ring.submit(cid, op, ns.id(), dmaAddress, prp2, (int) lba, (int) (lba >>> 32), nlb - 1, 0);
-        return cid;
+        return submitWithPrp(ring, prpLists, op, ns.id(), lba, nlb, dmaAddress, bytes);
     }
 
-    /** PRP entry 2 for a transfer: none, the second page, or a PRP list written in the slot's list page. */
-    private long buildPrp(int cid, long address, long bytes) {
-        long[] pages = prpPages(address, bytes);
-        if (pages.length == 0) {
-            return 0;
+    /**
+     * Takes a cid, describes the transfer with PRP entries (a list from the pools when it needs one) and submits
+     * it. When the entries cannot be built (a list pool is exhausted, or the transfer would need a chained list),
+     * the command is never submitted and its cid and list go back at once: before, a failed build left the cid
+     * taken until the pair closed.
+     */
+    static int submitWithPrp(NvmeQueueRing ring, NvmePrpLists lists, int op, int nsid, long lba, int nlb,
+            long dmaAddress, long bytes) {
+        int cid = ring.take();
+        long prp2;
+        try {
+            prp2 = lists.build(cid, dmaAddress, bytes);
+        } catch (RuntimeException e) {
+            ring.cancel(cid);
+            throw e;
         }
-        if (pages.length == 1) {
-            return pages[0];
-        }
-        if (pages.length > PAGE / 8) {
-            throw new IllegalArgumentException("a transfer of " + bytes + " bytes needs a chained PRP list");
-        }
-        int base = cid * PAGE;
-        for (int i = 0; i < pages.length; i++) {
-            prp.putLong(base + 8 * i, pages[i]);
-        }
-        return prpMemory.dmaAddress() + base;
+        ring.submit(cid, op, nsid, dmaAddress, prp2, (int) lba, (int) (lba >>> 32), nlb - 1, 0);
+        return cid;
     }
 
     /** The page addresses after the first that a transfer of {@code bytes} at {@code address} touches. */
@@ -338,7 +336,7 @@ public final class NvmeQueuePair implements AutoCloseable {
             return;
         }
         ring.close();
-        prpMemory.close();
+        prpLists.releaseAll();
     }
 
     @Override

@@ -12,6 +12,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
+import java.util.function.IntConsumer;
 
 /**
  * The rings of one queue pair: a submission queue (SQ) and its completion queue (CQ) in coherent DMA
@@ -56,6 +57,7 @@ final class NvmeQueueRing {
     private final ByteBuffer sq;
     private final ByteBuffer cq;
     private final Interrupt irq;
+    private final IntConsumer onRelease;
 
     private int sqTail;
     private int cqHead;
@@ -81,6 +83,16 @@ final class NvmeQueueRing {
     private boolean closed;
 
     NvmeQueueRing(DmaDevice dma, MmioRegion regs, Abort abort, int qid, int depth, int stride, Interrupt irq) {
+        this(dma, regs, abort, qid, depth, stride, irq, cid -> { });
+    }
+
+    /**
+     * @param onRelease told each time a cid is free again (its command completed, or was never submitted), after
+     *                  the cid is back in the free list, so that what the command held (its PRP list) is freed
+     */
+    NvmeQueueRing(DmaDevice dma, MmioRegion regs, Abort abort, int qid, int depth, int stride, Interrupt irq,
+            IntConsumer onRelease) {
+        this.onRelease = onRelease;
         this.regs = regs;
         this.abort = abort;
         this.qid = qid;
@@ -182,6 +194,12 @@ final class NvmeQueueRing {
 
     private void release(int cid) {
         freeCids[freeTop++] = cid;
+        onRelease.accept(cid);
+    }
+
+    /** Gives back a cid {@link #take}n for a command that was never {@link #submit}ted (building it failed). */
+    void cancel(int cid) {
+        release(cid);
     }
 
     /** Writes the command into the SQ and rings the tail doorbell. */

@@ -38,8 +38,7 @@ class NvmeQueueRingTest {
     private NvmeQueueRing ring;
     // the controller's side of the rings
     private int sqHead;
-    private int cqTail;
-    private int cqPhase = 1;
+    private ControllerCompletions completions;
 
     @BeforeEach
     void setUp() {
@@ -49,6 +48,7 @@ class NvmeQueueRingTest {
             aborts.add(sqid + "/" + cid);
             return "the controller did not abort it (it may still complete)";
         }, QID, DEPTH, STRIDE, null);
+        completions = new ControllerCompletions(ring);
     }
 
     @AfterEach
@@ -202,20 +202,12 @@ class NvmeQueueRingTest {
         return entry;
     }
 
-    /** Posts a completion entry the way the controller does: dword 3 (cid, phase, status) last. */
     private void complete(int cid, int status, int dw0) {
-        ByteBuffer cq = ring.completionQueue().cpuView().order(ByteOrder.LITTLE_ENDIAN);
-        int o = cqTail * CQE_SIZE;
-        cq.putInt(o, dw0);
-        cq.putInt(o + 12, cid | cqPhase << 16 | status << 17);
-        if (++cqTail == DEPTH) {
-            cqTail = 0;
-            cqPhase ^= 1;
-        }
+        completions.post(cid, status, dw0);
     }
 
-    /** BAR 0 reduced to what the ring touches: the last value written to each doorbell. */
-    private static final class Doorbells implements MmioRegion {
+    /** BAR 0 reduced to what the ring touches: the last value written to each doorbell; also for {@link NvmePrpListsTest}. */
+    static final class Doorbells implements MmioRegion {
         private final Map<Long, Integer> written = new HashMap<>();
 
         int get(int offset) {
