@@ -16,10 +16,19 @@ final class CpuPhysTable {
     private final long[] cpuEnd;
     private final long[] physStart;
 
-    private CpuPhysTable(long[] cpuStart, long[] cpuEnd, long[] physStart) {
+    /** The same runs sorted by physical address, for the way back ({@link #cpuOf}). */
+    private final long[] byPhysStart;
+    private final long[] byPhysEnd;
+    private final long[] byPhysCpu;
+
+    private CpuPhysTable(long[] cpuStart, long[] cpuEnd, long[] physStart, long[] byPhysStart, long[] byPhysEnd,
+            long[] byPhysCpu) {
         this.cpuStart = cpuStart;
         this.cpuEnd = cpuEnd;
         this.physStart = physStart;
+        this.byPhysStart = byPhysStart;
+        this.byPhysEnd = byPhysEnd;
+        this.byPhysCpu = byPhysCpu;
     }
 
     static CpuPhysTable of(List<MemoryRun> runs) {
@@ -35,7 +44,17 @@ final class CpuPhysTable {
             end[i] = run.cpuAddress() + run.size();
             phys[i] = run.frameBase();
         }
-        return new CpuPhysTable(start, end, phys);
+        sorted.sort(Comparator.comparingLong(MemoryRun::frameBase));
+        long[] pStart = new long[n];
+        long[] pEnd = new long[n];
+        long[] pCpu = new long[n];
+        for (int i = 0; i < n; i++) {
+            MemoryRun run = sorted.get(i);
+            pStart[i] = run.frameBase();
+            pEnd[i] = run.frameBase() + run.size();
+            pCpu[i] = run.cpuAddress();
+        }
+        return new CpuPhysTable(start, end, phys, pStart, pEnd, pCpu);
     }
 
     int size() {
@@ -47,20 +66,33 @@ final class CpuPhysTable {
      * contiguous physically; {@link Addresses#NONE} otherwise.
      */
     long physOf(long cpu, long size) {
+        return translate(cpuStart, cpuEnd, physStart, cpu, size);
+    }
+
+    /**
+     * The CPU address of {@code phys} when all of {@code [phys, phys + size)} lies in one run: the way back a
+     * non-coherent device's unmap and sync take from a DMA address to the memory to maintain.
+     */
+    long cpuOf(long phys, long size) {
+        return translate(byPhysStart, byPhysEnd, byPhysCpu, phys, size);
+    }
+
+    /** The run of sorted {@code starts} holding {@code [from, from + size)}, moved to {@code targets}; a binary search. */
+    private static long translate(long[] starts, long[] ends, long[] targets, long from, long size) {
         int lo = 0;
-        int hi = cpuStart.length - 1;
+        int hi = starts.length - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (cpuStart[mid] <= cpu) {
+            if (starts[mid] <= from) {
                 lo = mid + 1;
             } else {
                 hi = mid - 1;
             }
         }
         int i = lo - 1;
-        if (i < 0 || cpu + size > cpuEnd[i] || cpu + size < cpu) {
+        if (i < 0 || from + size > ends[i] || from + size < from) {
             return Addresses.NONE;
         }
-        return physStart[i] + (cpu - cpuStart[i]);
+        return targets[i] + (from - starts[i]);
     }
 }

@@ -77,6 +77,24 @@ public final class DirectPlatform implements DmaPlatform {
         return phys;
     }
 
+    /**
+     * The CPU address of {@code [phys, phys + size)} when it lies in one run of pinned memory, else
+     * {@link Addresses#NONE}; the table is rebuilt when the memory has grown since.
+     */
+    long physToCpu(long phys, long size) {
+        CpuPhysTable table = cpuTable;
+        long cpu = table.cpuOf(phys, size);
+        if (cpu == Addresses.NONE) {
+            java.util.List<MemoryRun> runs = parts.memory().runs();
+            if (runs.size() != table.size()) {
+                table = CpuPhysTable.of(runs);
+                cpuTable = table;
+                cpu = table.cpuOf(phys, size);
+            }
+        }
+        return cpu;
+    }
+
     /** The bounce pool (swiotlb), for its statistics; null when the platform has none. */
     public Swiotlb swiotlb() {
         return swiotlb;

@@ -27,6 +27,9 @@ import java.util.Optional;
  */
 final class StreamingMapper {
     private static final System.Logger LOG = System.getLogger("io.dmadirect.direct");
+    private static final int SKIP_CPU_SYNC = DmaAttr.flags(DmaAttr.SKIP_CPU_SYNC);
+    /** {@code DmaDirection.values()} once: the call clones the array each time. */
+    private static final DmaDirection[] DIRECTIONS = DmaDirection.values();
 
     final DirectDevice device;
     private final DirectPlatform platform;
@@ -34,6 +37,8 @@ final class StreamingMapper {
     /** {@code dev_is_dma_coherent()}: fixed by the hardware, so read once. */
     private final boolean coherent;
     private volatile long minAlignMask;
+    /** {@code dma_parms->max_segment_size}: {@code pci_device_add()} sets 64 KiB. */
+    private volatile long maxSegSize = SegmentLimits.DEFAULT_MAX_SEG_SIZE;
     /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
     private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
 
@@ -100,52 +105,87 @@ final class StreamingMapper {
         int size = buffer.remaining();
         checkSize(size);
         if (!buffer.isDirect()) {
-            if (!buffer.hasArray()) {
-                throw new IllegalArgumentException("failed to map a read-only heap ByteBuffer: the library cannot copy "
-                        + "through it; map a direct buffer, or wrap a writable array");
-            }
-            return mapArray(buffer, buffer.array(), buffer.arrayOffset() + buffer.position(), size, dir, attrs);
+            return mapArray(buffer, heapArray(buffer), buffer.arrayOffset() + buffer.position(), size, dir, attrs);
         }
-        if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
-            throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
-        }
+        checkWritable(buffer, dir);
         device.checkOpen("map a buffer");
         DevicePolicy p = device.policy();
         // No size check here: dma_max_mapping_size() is advisory, and memory the device reaches maps
         // directly at any size (dma_direct_map_phys); only a bounce is bounded, in bounce().
         long cpu = RawMemory.addressOf(buffer) + buffer.position();
         long phys = platform.cpuToPhys(cpu, size);
-        if (phys != Addresses.NONE && !forceBounce(p)) {
-            // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
-            // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
-            long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
-                    ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
-            if (DmaDirect.capable(p.dma, dma, size) && !sharesCacheLines(phys, size, dir)) {
-                if (coherent || DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
-                    // Addresses only, no memory touched: the open check above is the whole contract.
-                    return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
-                            Addresses.NO_CPU_ADDRESS);
-                }
-                int ticket = device.enter("map a buffer");
-                try {
-                    archSyncForDevice(cpu, size, dir);
-                    return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
-                            Addresses.NO_CPU_ADDRESS);
-                } finally {
-                    device.gate.exit(ticket);
-                }
-            }
+        long dma = mapDirect(p, cpu, phys, size, dir, attrs);
+        if (dma != Addresses.NONE) {
+            return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
+                    Addresses.NO_CPU_ADDRESS);
         }
-        // The kernel keeps the low bits of the physical address; where there is none, the virtual one's
-        // agree with it below the page size, which is what min_align_mask asks for.
-        long origAddr = phys != Addresses.NONE ? phys : cpu;
         int ticket = device.enter("map a buffer");
         try {
-            return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
+            long handle = bounce(p, null, buffer, cpu, origAddr(phys, cpu), size, dir, attrs);
+            return owned(new StreamingMapping(this, bounceDma(p, handle), size, dir, buffer, null, 0, cpu, handle,
+                    platform.swiotlb.cpuAddress(handle)));
         } catch (DmaMappingException e) {
             throw warned(e, attrs);
         } finally {
             device.gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@code dma_direct_map_phys()}'s direct branch: the DMA address when the device can take the memory where
+     * it lies (cache maintenance done for a non-coherent device), or {@link Addresses#NONE} when it must bounce.
+     * The open check is the caller's; only the cache maintenance, which touches memory, enters the gate.
+     */
+    private long mapDirect(DevicePolicy p, long cpu, long phys, long size, DmaDirection dir, int attrs) {
+        if (phys == Addresses.NONE || forceBounce(p)) {
+            return Addresses.NONE;
+        }
+        // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
+        // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
+        long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
+                ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
+        if (!DmaDirect.capable(p.dma, dma, size) || sharesCacheLines(phys, size, dir)) {
+            return Addresses.NONE;
+        }
+        if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
+            int ticket = device.enter("map a buffer");
+            try {
+                archSyncForDevice(cpu, size, dir);
+            } finally {
+                device.gate.exit(ticket);
+            }
+        }
+        return dma;
+    }
+
+    /**
+     * The address whose low bits a bounce keeps: the kernel keeps the physical address's; where there is none,
+     * the virtual one's agree with it below the page size, which is what min_align_mask asks for.
+     */
+    private static long origAddr(long phys, long cpu) {
+        return phys != Addresses.NONE ? phys : cpu;
+    }
+
+    private StreamingMapping owned(StreamingMapping mapping) {
+        platform.swiotlb.setOwner(mapping.tlbHandle, mapping);
+        return mapping;
+    }
+
+    private long bounceDma(DevicePolicy p, long handle) {
+        return DmaDirect.physToDmaUnencrypted(p.dma, platform.swiotlb.physAddress(handle));
+    }
+
+    private static byte[] heapArray(ByteBuffer buffer) {
+        if (!buffer.hasArray()) {
+            throw new IllegalArgumentException("failed to map a read-only heap ByteBuffer: the library cannot copy "
+                    + "through it; map a direct buffer, or wrap a writable array");
+        }
+        return buffer.array();
+    }
+
+    private static void checkWritable(ByteBuffer buffer, DmaDirection dir) {
+        if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
+            throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
         }
     }
 
@@ -161,7 +201,9 @@ final class StreamingMapper {
         int ticket = device.enter("map a buffer");
         try {
             DevicePolicy p = device.policy();
-            return bounce(p, keep, array, offset, Addresses.NO_CPU_ADDRESS, offset, length, dir, attrs);
+            long handle = bounce(p, null, array, offset, offset, length, dir, attrs);
+            return owned(new StreamingMapping(this, bounceDma(p, handle), length, dir, keep, array, offset,
+                    Addresses.NO_CPU_ADDRESS, handle, platform.swiotlb.cpuAddress(handle)));
         } catch (DmaMappingException e) {
             throw warned(e, attrs);
         } finally {
@@ -180,13 +222,13 @@ final class StreamingMapper {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_map</a>
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_max_mapping_size</a>
      */
-    private DmaMapping bounce(DevicePolicy p, Object keep, byte[] array, int arrayOffset, long origCpu, long origAddr,
-            long size, DmaDirection dir, int attrs) {
+    private long bounce(DevicePolicy p, Object owner, Object keep, long orig, long origAddr, long size,
+            DmaDirection dir, int attrs) {
+        boolean heap = keep instanceof byte[];
         Swiotlb tlb = platform.swiotlb;
         if (tlb == null) {
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS,
-                            origAddr, size, dir) + ") and the platform has no "
+                    + ": the memory must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and the platform has no "
                     + "bounce pool. Build the platform with a swiotlb pool");
         }
         if ((p.dma.guestMemEncrypt() || p.dma.encryptionMask() != 0) && !platform.parts.encryption().canShare()) {
@@ -199,8 +241,7 @@ final class StreamingMapper {
         if (size > Swiotlb.maxMappingSize(minAlign)) {
             // swiotlb_max_mapping_size(): the one bound on a streaming mapping, and only on a bounced one.
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": it must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS,
-                            origAddr, size, dir) + ") and a bounced mapping holds at most "
+                    + ": it must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and a bounced mapping holds at most "
                     + format(Swiotlb.maxMappingSize(minAlign)) + " (swiotlb_max_mapping_size: one swiotlb segment, "
                     + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
@@ -225,15 +266,12 @@ final class StreamingMapper {
                     + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (" + reach(p)
                     + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
         }
-        long tlbCpu = tlb.cpuAddress(handle);
-        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, keep, array, arrayOffset, origCpu,
-                handle, tlbCpu);
-        copyIn(tlb, mapping, 0, size);
+        tlb.record(handle, owner, keep, orig, size, dir.ordinal());
+        copyIn(tlb, handle, 0, size);
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
-            archSyncForDevice(tlbCpu, size, dir);
+            archSyncForDevice(tlb.cpuAddress(handle), size, dir);
         }
-        tlb.setOwner(handle, mapping);
-        return mapping;
+        return handle;
     }
 
     private static String reach(DevicePolicy p) {
@@ -302,9 +340,21 @@ final class StreamingMapper {
             throw new IllegalArgumentException("failed to map a scatter list: it has no buffers");
         }
         List<DmaMapping> mapped = new ArrayList<>(buffers.size());
+        long maxSeg = maxSegSize;
         for (int i = 0; i < buffers.size(); i++) {
             try {
-                mapped.add(map(buffers.get(i), dir, attrs));
+                String tooLong = SegmentLimits.tooLong(buffers.get(i).remaining(), maxSeg);
+                if (tooLong != null) {
+                    throw new DmaMappingException(tooLong);
+                }
+                DmaMapping m = map(buffers.get(i), dir, attrs);
+                String crosses = SegmentLimits.crossesBoundary(m.dmaAddress(), m.size(),
+                        device.policy().dma.segBoundaryMask());
+                if (crosses != null) {
+                    release((StreamingMapping) m, true);
+                    throw new DmaMappingException(crosses);
+                }
+                mapped.add(m);
             } catch (RuntimeException e) {
                 for (DmaMapping m : mapped) {
                     release((StreamingMapping) m, true);
@@ -397,13 +447,22 @@ final class StreamingMapper {
         if (!coherent && !skipSync) {
             archSyncForCpu(m.deviceSideCpu(), m.size, m.direction);
         }
-        if (m.tlbHandle != Swiotlb.NONE) {
-            Swiotlb tlb = platform.swiotlb;
-            if (!skipSync && copiesFromDevice(m.direction)) {
-                copyBack(tlb, m, 0, m.size);
-            }
-            tlb.release(m.tlbHandle);
+        if (m.tlbHandle != Swiotlb.NONE && platform.swiotlb.claim(m.tlbHandle)) {
+            unbounce(platform.swiotlb, m.tlbHandle, m.size, m.direction, skipSync);
         }
+    }
+
+    /**
+     * {@code swiotlb_tbl_unmap_single()} of a claimed mapping: the copy back of {@code size} bytes when the
+     * direction asks for it and the caller did not skip the sync, then the slots released.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_unmap_single</a>
+     */
+    private static void unbounce(Swiotlb tlb, long handle, long size, DmaDirection dir, boolean skipSync) {
+        if (!skipSync && copiesFromDevice(dir)) {
+            copyBack(tlb, handle, 0, size);
+        }
+        tlb.release(handle);
     }
 
     /**
@@ -426,7 +485,7 @@ final class StreamingMapper {
                 archSyncForCpu(m.deviceSideCpu() + offset, length, dir);
             }
             if (m.tlbHandle != Swiotlb.NONE && copiesFromDevice(dir)) {
-                copyBack(platform.swiotlb, m, offset, length);
+                copyBack(platform.swiotlb, m.tlbHandle, offset, length);
             }
         } finally {
             device.gate.exit(ticket);
@@ -450,7 +509,7 @@ final class StreamingMapper {
         try {
             checkSync(m, offset, length, dir, "sync for the device");
             if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
-                copyIn(platform.swiotlb, m, offset, length);
+                copyIn(platform.swiotlb, m.tlbHandle, offset, length);
             }
             if (!coherent) {
                 archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
@@ -460,22 +519,53 @@ final class StreamingMapper {
         }
     }
 
-    /** {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
-    private static void copyIn(Swiotlb tlb, StreamingMapping m, long offset, long length) {
-        if (m.array != null) {
-            tlb.bounceToDevice(m.array, m.arrayOffset + (int) offset, m.tlbCpu + offset, (int) length);
+    /**
+     * {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping, from what its
+     * slot recorded ({@code orig_addr}), as the kernel finds it from the bounce address.
+     */
+    private static void copyIn(Swiotlb tlb, long handle, long offset, long length) {
+        Object keep = tlb.keepOf(handle);
+        long orig = tlb.origOf(handle) + offset;
+        long tlbCpu = tlb.cpuAddress(handle) + offset;
+        if (keep instanceof byte[]) {
+            byte[] array = (byte[]) keep;
+            tlb.bounceToDevice(array, java.util.Objects.checkFromIndexSize((int) orig, (int) length, array.length),
+                    tlbCpu, (int) length);
         } else {
-            tlb.bounceToDevice(m.origCpu + offset, m.tlbCpu + offset, length);
+            tlb.bounceToDevice(checkKept(keep, orig, length), tlbCpu, length);
         }
     }
 
     /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
-    private static void copyBack(Swiotlb tlb, StreamingMapping m, long offset, long length) {
-        if (m.array != null) {
-            tlb.bounceFromDevice(m.tlbCpu + offset, m.array, m.arrayOffset + (int) offset, (int) length);
+    private static void copyBack(Swiotlb tlb, long handle, long offset, long length) {
+        Object keep = tlb.keepOf(handle);
+        long orig = tlb.origOf(handle) + offset;
+        long tlbCpu = tlb.cpuAddress(handle) + offset;
+        if (keep instanceof byte[]) {
+            byte[] array = (byte[]) keep;
+            tlb.bounceFromDevice(tlbCpu, array, java.util.Objects.checkFromIndexSize((int) orig, (int) length,
+                    array.length), (int) length);
         } else {
-            tlb.bounceFromDevice(m.tlbCpu + offset, m.origCpu + offset, length);
+            tlb.bounceFromDevice(tlbCpu, checkKept(keep, orig, length), length);
         }
+    }
+
+    /**
+     * The raw address a copy goes to or from, checked against the buffer the slot holds: a driver that unmaps
+     * one address on two threads at once could otherwise pair one mapping's address with another's buffer,
+     * and a copy into freed memory would crash the JVM. Pinned platform memory ({@code keep} null) lives as
+     * long as the platform, which the caller's gate holds open.
+     */
+    private static long checkKept(Object keep, long cpu, long length) {
+        if (keep instanceof ByteBuffer) {
+            ByteBuffer buffer = (ByteBuffer) keep;
+            long start = RawMemory.addressOf(buffer);
+            if (cpu < start || cpu - start > buffer.capacity() - length) {
+                throw new DmaUsageException("failed to copy a bounce buffer: its slots changed hands while it was "
+                        + "copied (an unmap or sync raced another unmap of the same address)");
+            }
+        }
+        return cpu;
     }
 
     private static boolean copiesToDevice(DmaDirection dir) {
@@ -570,10 +660,378 @@ final class StreamingMapper {
             }
         });
         for (StreamingMapping m : leftover) {
-            if (m.markUnmapped()) {
+            if (m.markUnmapped() && tlb.claim(m.tlbHandle)) {
                 tlb.release(m.tlbHandle);
             }
         }
+        // The primitive mappings (mapSingle, mapSg) are recorded with this mapper as their owner.
+        List<Long> primitive = new ArrayList<>();
+        tlb.forEachLive(this, primitive::add);
+        for (long handle : primitive) {
+            if (tlb.claim(handle)) {
+                tlb.release(handle);
+            }
+        }
+    }
+
+    // ---- The primitive streaming API: DMA addresses as longs, no object per map+unmap (see PrimitiveStreamingTest).
+
+    /**
+     * {@code dma_map_single_attrs()} of {@code [offset, offset + length)} of {@code buffer} (absolute indices,
+     * whatever its position): direct when the memory is pinned DMA memory the device reaches, else a bounce
+     * whose slot holds the buffer until the unmap. A heap buffer always bounces.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_map_single_attrs</a>
+     */
+    long mapSingle(ByteBuffer buffer, int offset, int length, DmaDirection dir, int attrs) {
+        checkDirection(dir, "map");
+        java.util.Objects.checkFromIndexSize(offset, length, buffer.capacity());
+        checkSize(length);
+        if (!buffer.isDirect()) {
+            byte[] array = heapArray(buffer);
+            int ticket = device.enter("map a buffer");
+            try {
+                DevicePolicy p = device.policy();
+                int arrayOffset = buffer.arrayOffset() + offset;
+                return bounceDma(p, bounce(p, this, array, arrayOffset, arrayOffset, length, dir, attrs));
+            } catch (DmaMappingException e) {
+                throw warned(e, attrs);
+            } finally {
+                device.gate.exit(ticket);
+            }
+        }
+        checkWritable(buffer, dir);
+        long cpu = RawMemory.addressOf(buffer) + offset;
+        return mapRaw(buffer, cpu, platform.cpuToPhys(cpu, length), length, dir, attrs);
+    }
+
+    /**
+     * {@code dma_map_phys()} of a raw CPU address, accepted only inside pinned memory the platform holds: an
+     * address it cannot check could be unmapped memory, and a bounce copying from it would crash the JVM.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_map_single_attrs</a>
+     */
+    long mapSingle(long cpuAddress, long size, DmaDirection dir, int attrs) {
+        checkDirection(dir, "map");
+        checkSize(size);
+        long phys = platform.cpuToPhys(cpuAddress, size);
+        if (phys == Addresses.NONE) {
+            throw new IllegalArgumentException("failed to map CPU address " + hex(cpuAddress) + " (" + format(size)
+                    + ") for " + device.name() + ": it does not lie in one run of the pinned memory this platform "
+                    + "holds, so it cannot be checked; map a ByteBuffer instead, or memory from allocCoherent");
+        }
+        return mapRaw(null, cpuAddress, phys, size, dir, attrs);
+    }
+
+    private long mapRaw(Object keep, long cpu, long phys, long size, DmaDirection dir, int attrs) {
+        device.checkOpen("map a buffer");
+        DevicePolicy p = device.policy();
+        long dma = mapDirect(p, cpu, phys, size, dir, attrs);
+        if (dma != Addresses.NONE) {
+            return dma;
+        }
+        int ticket = device.enter("map a buffer");
+        try {
+            return bounceDma(p, bounce(p, this, keep, cpu, origAddr(phys, cpu), size, dir, attrs));
+        } catch (DmaMappingException e) {
+            throw warned(e, attrs);
+        } finally {
+            device.gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@code dma_unmap_single_attrs()}: a bounced mapping is found from its address ({@code swiotlb_find_pool()}),
+     * copied back unless {@code SKIP_CPU_SYNC}, and its slots released; a direct mapping has no state, so its
+     * unmap is cache maintenance on a non-coherent device and nothing on a coherent one.
+     *
+     * @param size the size mapped; a bounced mapping refuses a larger one, and copies back {@code size} bytes
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_unmap_single_attrs</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_unmap_phys</a>
+     */
+    void unmapSingle(long dmaAddress, long size, DmaDirection dir, int attrs, boolean quietWhenClosed) {
+        checkDirection(dir, "unmap");
+        checkSize(size);
+        DevicePolicy p = device.policy();
+        long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
+        Swiotlb tlb = platform.swiotlb;
+        boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(attrs);
+        boolean inPool = tlb != null && phys != Addresses.NONE && tlb.contains(phys);
+        if (!inPool && (coherent || skipSync)) {
+            // dma_direct_unmap_phys() of a coherent device's direct mapping: nothing to do, no state to check.
+            if (!quietWhenClosed) {
+                device.checkOpen("unmap a DMA address");
+            }
+            return;
+        }
+        int ticket = quietWhenClosed ? device.gate.tryEnter() : device.enter("unmap a DMA address");
+        if (ticket < 0) {
+            return; // the device's close released every bounce slot
+        }
+        try {
+            if (!inPool) {
+                archSyncForCpu(cpuOf(phys, dmaAddress, size, "unmap"), size, dir);
+                return;
+            }
+            long handle = liveBounce(tlb, phys, dmaAddress, size, dir, "unmap");
+            if (tlb.physAddress(handle) != phys) {
+                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
+                        + ": it lies inside the bounced mapping at DMA " + hex(bounceDma(p, handle)) + ", and an unmap "
+                        + "takes the address the map returned");
+            }
+            if (size > tlb.mappedSize(handle)) {
+                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name() + ": "
+                        + format(size) + " is more than the " + format(tlb.mappedSize(handle)) + " mapped there");
+            }
+            if (!tlb.claim(handle)) {
+                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
+                        + ": another thread unmapped it meanwhile (double unmap)");
+            }
+            if (!coherent && !skipSync) {
+                archSyncForCpu(tlb.cpuAddress(handle), size, dir);
+            }
+            unbounce(tlb, handle, size, dir, skipSync);
+        } finally {
+            device.gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@code dma_sync_single_for_cpu()} (and {@code dma_sync_single_range_for_cpu()}: any address inside a
+     * mapping): CPU caches invalidated on a non-coherent device, then a bounce copied back.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_sync_single_for_cpu</a>
+     */
+    void syncSingleForCpu(long dmaAddress, long size, DmaDirection dir) {
+        syncSingle(dmaAddress, size, dir, true);
+    }
+
+    /**
+     * {@code dma_sync_single_for_device()} (and the range form): a bounce copied in, then CPU caches cleaned on a
+     * non-coherent device.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_sync_single_for_device</a>
+     */
+    void syncSingleForDevice(long dmaAddress, long size, DmaDirection dir) {
+        syncSingle(dmaAddress, size, dir, false);
+    }
+
+    private void syncSingle(long dmaAddress, long size, DmaDirection dir, boolean forCpu) {
+        String what = forCpu ? "sync for the CPU" : "sync for the device";
+        checkDirection(dir, what);
+        checkSize(size);
+        DevicePolicy p = device.policy();
+        long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
+        Swiotlb tlb = platform.swiotlb;
+        boolean inPool = tlb != null && phys != Addresses.NONE && tlb.contains(phys);
+        if (!inPool && coherent) {
+            device.checkOpen(what); // dma_direct_sync_single_*() of a coherent device: nothing to do
+            return;
+        }
+        int ticket = device.enter(what);
+        try {
+            if (!inPool) {
+                long cpu = cpuOf(phys, dmaAddress, size, what);
+                if (forCpu) {
+                    archSyncForCpu(cpu, size, dir);
+                } else {
+                    archSyncForDevice(cpu, size, dir);
+                }
+                return;
+            }
+            long handle = liveBounce(tlb, phys, dmaAddress, size, dir, what);
+            long offset = phys - tlb.physAddress(handle);
+            if (offset > tlb.mappedSize(handle) - size) {
+                throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
+                        + device.name() + ": it runs past the end of the bounced mapping at DMA "
+                        + hex(bounceDma(p, handle)) + " of " + format(tlb.mappedSize(handle)));
+            }
+            long tlbCpu = tlb.cpuAddress(handle) + offset;
+            if (forCpu) {
+                if (!coherent) {
+                    archSyncForCpu(tlbCpu, size, dir);
+                }
+                if (copiesFromDevice(dir)) {
+                    copyBack(tlb, handle, offset, size);
+                }
+            } else {
+                if (copiesToDevice(dir)) {
+                    copyIn(tlb, handle, offset, size);
+                }
+                if (!coherent) {
+                    archSyncForDevice(tlbCpu, size, dir);
+                }
+            }
+        } finally {
+            device.gate.exit(ticket);
+        }
+    }
+
+    /**
+     * The live bounced mapping of this device at {@code phys}, checked as dma-debug's {@code check_unmap()} and
+     * {@code check_sync()} would (the slot recorded the direction, so the check costs nothing): a free slot, a
+     * coherent buffer's, another device's or an object mapping's, or the wrong direction is a
+     * {@link DmaUsageException}, never a copy.
+     */
+    private long liveBounce(Swiotlb tlb, long phys, long dmaAddress, long size, DmaDirection dir, String what) {
+        long handle = tlb.mappedAt(phys);
+        if (handle == Swiotlb.NONE) {
+            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
+                    + device.name() + ": no live mapping holds it (unmapped already, or never mapped: a double unmap, "
+                    + "or an address from the bounce pool that is not a streaming mapping)");
+        }
+        Object owner = tlb.ownerOf(handle);
+        if (owner != this) {
+            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " on " + device.name() + ": "
+                    + (owner instanceof StreamingMapping && ((StreamingMapping) owner).mapper == this
+                            ? "it was mapped as " + owner + "; unmap and sync it through that object"
+                            : "it was mapped by another device"));
+        }
+        DmaDirection mapped = DIRECTIONS[tlb.directionOf(handle)];
+        if (mapped != DmaDirection.BIDIRECTIONAL && dir != mapped) {
+            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " on " + device.name() + " as "
+                    + dir + ": it was mapped " + mapped + " (only a BIDIRECTIONAL mapping may be synced in any "
+                    + "direction; dma-debug's check_sync, check_unmap)");
+        }
+        return handle;
+    }
+
+    /** dma → phys → cpu for a non-coherent device's direct mapping: memory the platform does not hold is refused. */
+    private long cpuOf(long phys, long dmaAddress, long size, String what) {
+        long cpu = phys == Addresses.NONE ? Addresses.NONE : platform.physToCpu(phys, size);
+        if (cpu == Addresses.NONE) {
+            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
+                    + device.name() + ": no memory this platform holds lies there, so it was never mapped by it");
+        }
+        return cpu;
+    }
+
+    /**
+     * {@code dma_map_sg_attrs()} into caller-owned arrays: each buffer's {@code [position, limit)} mapped as
+     * {@link #mapSingle(ByteBuffer, int, int, DmaDirection, int)}, its address in {@code dmaAddressesOut[i]}.
+     * A segment longer than {@link #maxSegSize()} or whose DMA range crosses the segment boundary is refused
+     * (see {@link SegmentLimits}); on any failure the segments before it are unmapped
+     * ({@code dma_direct_map_sg()}'s {@code out_unmap}) and nothing stays mapped.
+     *
+     * @return {@code nents}: dma-direct merges no segments
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_map_sg</a>
+     */
+    int mapSg(ByteBuffer[] buffers, int nents, DmaDirection dir, int attrs, long[] dmaAddressesOut) {
+        checkDirection(dir, "map a scatter list");
+        checkEntries(nents, buffers.length, dmaAddressesOut.length, "map a scatter list");
+        long maxSeg = maxSegSize;
+        for (int i = 0; i < nents; i++) {
+            ByteBuffer b = buffers[i];
+            try {
+                java.util.Objects.requireNonNull(b, "buffer");
+                String tooLong = SegmentLimits.tooLong(b.remaining(), maxSeg);
+                if (tooLong != null) {
+                    throw new DmaMappingException(tooLong);
+                }
+                long dma = mapSingle(b, b.position(), b.remaining(), dir, attrs);
+                String crosses = SegmentLimits.crossesBoundary(dma, b.remaining(), device.policy().dma.segBoundaryMask());
+                if (crosses != null) {
+                    unmapSingle(dma, b.remaining(), dir, attrs | SKIP_CPU_SYNC, true);
+                    throw new DmaMappingException(crosses);
+                }
+                dmaAddressesOut[i] = dma;
+            } catch (RuntimeException e) {
+                for (int j = 0; j < i; j++) {
+                    unmapSingle(dmaAddressesOut[j], buffers[j].remaining(), dir, attrs | SKIP_CPU_SYNC, true);
+                }
+                if (e instanceof DmaMappingException) {
+                    throw new DmaMappingException("failed to map segment " + i + " of " + nents + " of a scatter list "
+                            + "on " + device.name() + "; the " + i + " before it were unmapped: " + e.getMessage());
+                }
+                throw e;
+            }
+        }
+        return nents;
+    }
+
+    /**
+     * {@code dma_unmap_sg_attrs()}: every segment unmapped, even after one fails, so that nothing stays mapped;
+     * the first failure is thrown after the rest.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_unmap_sg</a>
+     */
+    void unmapSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection dir, int attrs) {
+        checkEntries(nents, dmaAddresses.length, lengths.length, "unmap a scatter list");
+        RuntimeException first = null;
+        for (int i = 0; i < nents; i++) {
+            try {
+                unmapSingle(dmaAddresses[i], lengths[i], dir, attrs, false);
+            } catch (RuntimeException e) {
+                first = first == null ? e : first;
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
+    /**
+     * {@code dma_sync_sg_for_cpu()} / {@code dma_sync_sg_for_device()}: each segment as a single sync.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_sync_sg_for_cpu</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_sync_sg_for_device</a>
+     */
+    void syncSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection dir, boolean forCpu) {
+        checkEntries(nents, dmaAddresses.length, lengths.length, forCpu ? "sync a scatter list for the CPU"
+                : "sync a scatter list for the device");
+        for (int i = 0; i < nents; i++) {
+            syncSingle(dmaAddresses[i], lengths[i], dir, forCpu);
+        }
+    }
+
+    private static void checkEntries(int nents, int a, int b, String what) {
+        if (nents < 1 || nents > a || nents > b) {
+            throw new IllegalArgumentException("failed to " + what + ": nents must be 1.." + Math.min(a, b)
+                    + " (the arrays' lengths), got " + nents);
+        }
+    }
+
+    /**
+     * {@code dma_need_sync()}: false only for a coherent device's direct mapping; a bounce, or any mapping of a
+     * non-coherent device, needs its syncs.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_need_sync</a>
+     */
+    boolean needSync(long dmaAddress) {
+        if (!coherent) {
+            return true;
+        }
+        Swiotlb tlb = platform.swiotlb;
+        long phys = DmaDirect.dmaToPhys(device.policy().dma, dmaAddress);
+        return tlb != null && phys != Addresses.NONE && tlb.contains(phys);
+    }
+
+    /**
+     * {@code dma_addressing_limited()}: the streaming limit falls short of the required mask, so some memory
+     * the driver maps will bounce.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_addressing_limited</a>
+     */
+    boolean addressingLimited() {
+        return addressingLimited(device.policy());
+    }
+
+    /** {@code dma_get_max_seg_size()}: 64 KiB until the driver sets it, as {@code pci_device_add()} leaves it. */
+    long maxSegSize() {
+        return maxSegSize;
+    }
+
+    /**
+     * {@code dma_set_max_seg_size()}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_set_max_seg_size</a>
+     */
+    void setMaxSegSize(long size) {
+        if (size < 1 || size > 0xffff_ffffL) {
+            throw new IllegalArgumentException("failed to set the maximum segment size of " + device.name()
+                    + ": it must be 1..0xffffffff (dma_parms->max_segment_size is an unsigned int), got " + size);
+        }
+        maxSegSize = size;
     }
 
     private StreamingMapping own(DmaMapping mapping, String what) {

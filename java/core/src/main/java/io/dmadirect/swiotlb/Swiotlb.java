@@ -508,6 +508,81 @@ public final class Swiotlb implements AutoCloseable {
         pool.setOwner(mapped, slots(handle) - pool.padSlots(mapped), owner);
     }
 
+    /**
+     * Records a streaming mapping in its slots, as {@code swiotlb_tbl_map_single()} fills {@code io_tlb_slot}
+     * ({@code orig_addr}, {@code alloc_size}), so that {@link #mappedAt} finds it again from the bounce address.
+     * Storing references into the pool's arrays allocates nothing.
+     *
+     * @param owner what {@link #ownerAt} and {@link #forEachLive} report: the mapping object, or its mapper
+     * @param keep  the memory the copies use: a {@code byte[]} (then {@code orig} is an offset into it), or
+     *              anything that must stay reachable while the bounce lives (a direct buffer), or null
+     * @param orig  the original's CPU address, or its offset in {@code keep}'s array
+     * @param dir   the mapping's direction, as {@code DmaDirection.ordinal()}
+     */
+    public void record(long handle, Object owner, Object keep, long orig, long size, int dir) {
+        SlotPool pool = pool(handle);
+        int mapped = firstSlot(handle);
+        pool.record(mapped, slots(handle) - pool.padSlots(mapped), handle, owner, keep, orig, size, (byte) dir);
+    }
+
+    /**
+     * {@code swiotlb_find_pool()} and the slot index of {@code tlb_addr}: the handle of the live streaming
+     * mapping whose bounce buffer holds {@code phys} (any byte of it), or {@link #NONE}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/swiotlb.h">swiotlb_find_pool</a>
+     */
+    public long mappedAt(long phys) {
+        for (SlotPool pool : pools) {
+            int slot = pool.slotOf(phys);
+            if (slot >= 0) {
+                long handle = pool.liveAt(slot);
+                if (handle == NONE) {
+                    return NONE;
+                }
+                long offset = phys - physAddress(handle);
+                return offset >= 0 && offset < pool.mappedSizeAt(firstSlot(handle)) ? handle : NONE;
+            }
+        }
+        return NONE;
+    }
+
+    /** Claims a live mapping for its unmap: true for exactly one caller, false when it was unmapped already. */
+    public boolean claim(long handle) {
+        return pool(handle).claim(firstSlot(handle), handle);
+    }
+
+    /** What the mapping's copies use ({@link #record}'s {@code keep}). */
+    public Object keepOf(long handle) {
+        return pool(handle).keepAt(firstSlot(handle));
+    }
+
+    /** The original's CPU address, or its offset in {@link #keepOf}'s array ({@code orig_addr}). */
+    public long origOf(long handle) {
+        return pool(handle).origAt(firstSlot(handle));
+    }
+
+    /** The mapping's size ({@code alloc_size} of its first slot). */
+    public long mappedSize(long handle) {
+        return pool(handle).mappedSizeAt(firstSlot(handle));
+    }
+
+    /** The mapping's direction as recorded. */
+    public int directionOf(long handle) {
+        return pool(handle).directionAt(firstSlot(handle));
+    }
+
+    /** What {@link #record} named as the mapping's owner. */
+    public Object ownerOf(long handle) {
+        return pool(handle).ownerAt(firstSlot(handle));
+    }
+
+    /** Each live streaming mapping recorded with {@code owner} (slow: for a device's close). */
+    public void forEachLive(Object owner, java.util.function.LongConsumer action) {
+        for (SlotPool pool : pools) {
+            pool.forEachLive(owner, action);
+        }
+    }
+
     /** {@code is_swiotlb_buffer()} and {@code swiotlb_find_pool()}: what holds the slot at {@code phys}, or null. */
     public Object ownerAt(long phys) {
         for (SlotPool pool : pools) {
