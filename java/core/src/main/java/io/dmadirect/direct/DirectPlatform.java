@@ -237,6 +237,37 @@ public final class DirectPlatform implements DmaPlatform {
      * The floor of {@code dma_direct_supported()} for one device: the DMA address of the end of the lowest
      * frame held that the device reaches, or {@link DmaDirect#DMA_MAPPING_ERROR} when it reaches none.
      */
+    /**
+     * {@code dma_direct_all_ram_mapped()}: whether the device's dma-ranges cover every byte of memory the
+     * platform holds (always, without dma-ranges), walking each run range by range as
+     * {@code check_ram_in_range_map()} walks the system RAM.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_all_ram_mapped</a>
+     */
+    boolean allRamMapped(DeviceDma dev) {
+        if (dev.ranges().isEmpty()) {
+            return true;
+        }
+        for (MemoryRun run : parts.memory().runs()) {
+            long pos = run.frameBase();
+            long end = run.frameBase() + run.size();
+            while (Long.compareUnsigned(pos, end) < 0) {
+                io.dmadirect.DmaRange covering = null;
+                for (io.dmadirect.DmaRange m : dev.ranges()) {
+                    if (Long.compareUnsigned(pos, m.cpuStart()) >= 0 && Long.compareUnsigned(pos - m.cpuStart(), m.size()) < 0) {
+                        covering = m;
+                        break;
+                    }
+                }
+                if (covering == null) {
+                    return false;
+                }
+                pos = covering.cpuStart() + covering.size();
+            }
+        }
+        return true;
+    }
+
     long lowestDmaEnd(DeviceDma dev) {
         long lowest = DmaDirect.DMA_MAPPING_ERROR;
         long frameSize = parts.memory().frameSize();

@@ -612,9 +612,13 @@ final class StreamingMapper {
         return Long.MAX_VALUE;
     }
 
-    /** {@code dma_addressing_limited()}: the streaming limit falls short of the required mask. */
+    /**
+     * {@code dma_addressing_limited()}: the streaming limit falls short of the required mask, or the device's
+     * dma-ranges leave some of the memory uncovered ({@code !dma_direct_all_ram_mapped()}, since 6.11).
+     */
     private boolean addressingLimited(DevicePolicy p) {
-        return Long.compareUnsigned(DmaDirect.streamingLimit(p.dma), device.requiredMask().value()) < 0;
+        return Long.compareUnsigned(DmaDirect.streamingLimit(p.dma), device.requiredMask().value()) < 0
+                || !platform.allRamMapped(p.dma);
     }
 
     void setMinAlignMask(long mask) {

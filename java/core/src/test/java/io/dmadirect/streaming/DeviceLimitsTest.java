@@ -11,6 +11,7 @@ import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaMask;
+import io.dmadirect.DmaRange;
 import io.dmadirect.ScatterList;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.swiotlb.Swiotlb;
@@ -69,6 +70,22 @@ class DeviceLimitsTest {
             device.setMaskAndCoherent(DmaMask.BITS_64);
             assertFalse(device.addressingLimited());
             assertEquals(Long.MAX_VALUE, device.optMappingSize(), "dma-direct has no opt_mapping_size: unlimited");
+        }
+    }
+
+    @Test
+    void dmaRangesThatLeaveMemoryUncoveredMakeTheDeviceLimitedWhateverItsMask() {
+        try (SimulatedPlatform platform = PrimitiveStreamingTest.twoZones()) {
+            long MiB = 1 << 20;
+            DmaDevice partial = platform.attach(DeviceProperties.simple("partial")
+                    .withDmaRanges(List.of(new DmaRange(0, 0, 64 * MiB))));
+            partial.setDmaMask(DmaMask.BITS_64);
+            assertTrue(partial.addressingLimited(), "dma_direct_all_ram_mapped: the memory at 8 GiB is not covered");
+            DmaDevice whole = platform.attach(DeviceProperties.simple("whole")
+                    .withDmaRanges(List.of(new DmaRange(0, 0, 32 * MiB), new DmaRange(32 * MiB, 32 * MiB, 32 * MiB),
+                            new DmaRange(8L << 30, 8L << 30, 64 * MiB))));
+            whole.setDmaMask(DmaMask.BITS_64);
+            assertFalse(whole.addressingLimited(), "two adjacent ranges and one high cover all memory");
         }
     }
 
