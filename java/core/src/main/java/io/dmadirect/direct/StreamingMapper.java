@@ -760,7 +760,8 @@ final class StreamingMapper {
         long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
         Swiotlb tlb = platform.swiotlb;
         boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(attrs);
-        boolean inPool = tlb != null && phys != Addresses.NONE && tlb.contains(phys);
+        long handle = bounceAt(tlb, phys);
+        boolean inPool = handle != Swiotlb.OUTSIDE;
         if (!inPool && (coherent || skipSync)) {
             // dma_direct_unmap_phys() of a coherent device's direct mapping: nothing to do, no state to check.
             if (!quietWhenClosed) {
@@ -777,7 +778,7 @@ final class StreamingMapper {
                 archSyncForCpu(cpuOf(phys, dmaAddress, size, "unmap"), size, dir);
                 return;
             }
-            long handle = liveBounce(tlb, phys, dmaAddress, size, dir, "unmap");
+            liveBounce(tlb, handle, dmaAddress, size, dir, "unmap");
             if (tlb.physAddress(handle) != phys) {
                 throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
                         + ": it lies inside the bounced mapping at DMA " + hex(bounceDma(p, handle)) + ", and an unmap "
@@ -827,7 +828,8 @@ final class StreamingMapper {
         DevicePolicy p = device.policy();
         long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
         Swiotlb tlb = platform.swiotlb;
-        boolean inPool = tlb != null && phys != Addresses.NONE && tlb.contains(phys);
+        long handle = bounceAt(tlb, phys);
+        boolean inPool = handle != Swiotlb.OUTSIDE;
         if (!inPool && coherent) {
             device.checkOpen(what); // dma_direct_sync_single_*() of a coherent device: nothing to do
             return;
@@ -843,7 +845,7 @@ final class StreamingMapper {
                 }
                 return;
             }
-            long handle = liveBounce(tlb, phys, dmaAddress, size, dir, what);
+            liveBounce(tlb, handle, dmaAddress, size, dir, what);
             long offset = phys - tlb.physAddress(handle);
             if (offset > tlb.mappedSize(handle) - size) {
                 throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
@@ -877,8 +879,7 @@ final class StreamingMapper {
      * coherent buffer's, another device's or an object mapping's, or the wrong direction is a
      * {@link DmaUsageException}, never a copy.
      */
-    private long liveBounce(Swiotlb tlb, long phys, long dmaAddress, long size, DmaDirection dir, String what) {
-        long handle = tlb.mappedAt(phys);
+    private void liveBounce(Swiotlb tlb, long handle, long dmaAddress, long size, DmaDirection dir, String what) {
         if (handle == Swiotlb.NONE) {
             throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
                     + device.name() + ": no live mapping holds it (unmapped already, or never mapped: a double unmap, "
@@ -897,7 +898,15 @@ final class StreamingMapper {
                     + dir + ": it was mapped " + mapped + " (only a BIDIRECTIONAL mapping may be synced in any "
                     + "direction; dma-debug's check_sync, check_unmap)");
         }
-        return handle;
+    }
+
+    /**
+     * The live bounce at {@code phys} ({@link Swiotlb#NONE} for a pool address no live mapping holds), or
+     * {@link Swiotlb#OUTSIDE} when it is no bounce address: one scan of the pools. Read before the gate; a
+     * mapping unmapped meanwhile fails its claim later, as the double unmap it is.
+     */
+    private static long bounceAt(Swiotlb tlb, long phys) {
+        return tlb == null || phys == Addresses.NONE ? Swiotlb.OUTSIDE : tlb.mappedOrOutside(phys);
     }
 
     /** dma → phys → cpu for a non-coherent device's direct mapping: memory the platform does not hold is refused. */

@@ -63,6 +63,8 @@ final class SlotPool {
     private static final class Area {
         int index;
         int used;
+        /** Runs taken in this area since the pool was made: the statistics' bounce count, kept under the lock already held. */
+        long taken;
     }
 
     SlotPool(int id, long chunkBytes, long[] chunkHandle, long[] chunkPhys, long[] chunkCpu, int requestedAreas,
@@ -239,6 +241,7 @@ final class SlotPool {
                     take(slot, n, padSlots);
                     area.index = wrap(index + n);
                     area.used += n;
+                    area.taken++;
                     return slot;
                 }
                 index = wrap(index + stride);
@@ -401,6 +404,17 @@ final class SlotPool {
             }
         }
         return used;
+    }
+
+    /** Runs taken since the pool was made, summed over the areas (each read under its lock). */
+    long taken() {
+        long taken = 0;
+        for (Area area : areas) {
+            synchronized (area) {
+                taken += area.taken;
+            }
+        }
+        return taken;
     }
 
     /** The longest free run any mapping could take now; for messages and statistics. */

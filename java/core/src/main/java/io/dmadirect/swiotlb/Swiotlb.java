@@ -74,7 +74,6 @@ public final class Swiotlb implements AutoCloseable {
     private long dynamicBytes;
     private final AtomicLong used = new AtomicLong();
     private final AtomicLong highWater = new AtomicLong();
-    private final LongAdder bounces = new LongAdder();
     private final LongAdder bytesToDevice = new LongAdder();
     private final LongAdder bytesFromDevice = new LongAdder();
     private volatile boolean closed;
@@ -448,7 +447,6 @@ public final class Swiotlb implements AutoCloseable {
         while (now > high && !highWater.compareAndSet(high, now)) {
             high = highWater.get();
         }
-        bounces.increment();
         return ((long) (pool.id + 1) << 51) | ((long) slot << 19) | ((long) n << 11) | offset;
     }
 
@@ -532,18 +530,8 @@ public final class Swiotlb implements AutoCloseable {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/swiotlb.h">swiotlb_find_pool</a>
      */
     public long mappedAt(long phys) {
-        for (SlotPool pool : pools) {
-            int slot = pool.slotOf(phys);
-            if (slot >= 0) {
-                long handle = pool.liveAt(slot);
-                if (handle == NONE) {
-                    return NONE;
-                }
-                long offset = phys - physAddress(handle);
-                return offset >= 0 && offset < pool.mappedSizeAt(firstSlot(handle)) ? handle : NONE;
-            }
-        }
-        return NONE;
+        long handle = mappedOrOutside(phys);
+        return handle == OUTSIDE ? NONE : handle;
     }
 
     /** Claims a live mapping for its unmap: true for exactly one caller, false when it was unmapped already. */
@@ -593,6 +581,28 @@ public final class Swiotlb implements AutoCloseable {
         }
         return null;
     }
+
+    /**
+     * {@link #mappedAt} for an address known to lie in some pool, or {@code -1L} (never a handle) when no pool
+     * holds it: one scan of the pools answers both questions on the unmap path.
+     */
+    public long mappedOrOutside(long phys) {
+        for (SlotPool pool : pools) {
+            int slot = pool.slotOf(phys);
+            if (slot >= 0) {
+                long handle = pool.liveAt(slot);
+                if (handle == NONE) {
+                    return NONE;
+                }
+                long offset = phys - physAddress(handle);
+                return offset >= 0 && offset < pool.mappedSizeAt(firstSlot(handle)) ? handle : NONE;
+            }
+        }
+        return OUTSIDE;
+    }
+
+    /** What {@link #mappedOrOutside} returns for an address no pool holds. */
+    public static final long OUTSIDE = -1L;
 
     /** {@code is_swiotlb_buffer()}: whether {@code phys} lies in any pool. */
     public boolean contains(long phys) {
@@ -689,11 +699,13 @@ public final class Swiotlb implements AutoCloseable {
         SlotPool[] all = pools;
         long total = 0;
         long largest = 0;
+        long bounces = 0;
         for (SlotPool pool : all) {
             total += pool.nslots;
+            bounces += pool.taken();
             largest = Math.max(largest, pool.largestFreeRun());
         }
-        return new SwiotlbStats(all.length, total, used.get(), highWater.get(), largest, bounces.sum(),
+        return new SwiotlbStats(all.length, total, used.get(), highWater.get(), largest, bounces,
                 bytesToDevice.sum(), bytesFromDevice.sum());
     }
 
