@@ -83,7 +83,9 @@ public class StreamingMapBenchmark {
 
     /** {@code size} bytes of a direct buffer starting on a page, as the bounce pool's slots do. */
     static ByteBuffer pageAligned(int size) {
-        return ByteBuffer.allocateDirect(size + 4096).alignedSlice(4096).limit(size).slice();
+        // alignedSlice() rounds the end down too, so the whole pages asked for must fit after the first page boundary.
+        int pages = (size + 4095) & -4096;
+        return ByteBuffer.allocateDirect(pages + 4096).alignedSlice(4096).limit(size).slice();
     }
 
     @TearDown(Level.Trial)
