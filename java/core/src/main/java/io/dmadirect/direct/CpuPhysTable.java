@@ -34,27 +34,24 @@ final class CpuPhysTable {
     static CpuPhysTable of(List<MemoryRun> runs) {
         List<MemoryRun> sorted = new ArrayList<>(runs);
         sorted.sort(Comparator.comparingLong(MemoryRun::cpuAddress));
-        int n = sorted.size();
-        long[] start = new long[n];
-        long[] end = new long[n];
-        long[] phys = new long[n];
-        for (int i = 0; i < n; i++) {
-            MemoryRun run = sorted.get(i);
-            start[i] = run.cpuAddress();
-            end[i] = run.cpuAddress() + run.size();
-            phys[i] = run.frameBase();
-        }
+        long[][] byCpu = columns(sorted, true);
         sorted.sort(Comparator.comparingLong(MemoryRun::frameBase));
-        long[] pStart = new long[n];
-        long[] pEnd = new long[n];
-        long[] pCpu = new long[n];
+        long[][] byPhys = columns(sorted, false);
+        return new CpuPhysTable(byCpu[0], byCpu[1], byCpu[2], byPhys[0], byPhys[1], byPhys[2]);
+    }
+
+    /** Each run's start, end and the other side's start, keyed by CPU address or by physical address. */
+    private static long[][] columns(List<MemoryRun> sorted, boolean byCpu) {
+        int n = sorted.size();
+        long[][] columns = new long[3][n];
         for (int i = 0; i < n; i++) {
             MemoryRun run = sorted.get(i);
-            pStart[i] = run.frameBase();
-            pEnd[i] = run.frameBase() + run.size();
-            pCpu[i] = run.cpuAddress();
+            long from = byCpu ? run.cpuAddress() : run.frameBase();
+            columns[0][i] = from;
+            columns[1][i] = from + run.size();
+            columns[2][i] = byCpu ? run.frameBase() : run.cpuAddress();
         }
-        return new CpuPhysTable(start, end, phys, pStart, pEnd, pCpu);
+        return columns;
     }
 
     int size() {

@@ -513,51 +513,51 @@ final class DirectDevice implements DmaDevice {
     }
 
     // ---- The primitive streaming API and the device's DMA limits (issue 17): the gate is taken inside
-    // StreamingMapper where memory is touched, as for the object API above.
+    // PrimitiveStreaming and StreamingMapper where memory is touched, as for the object API above.
 
     @Override
     public long mapSingle(ByteBuffer buffer, int offset, int length, DmaDirection direction, int attrs) {
-        return streaming.mapSingle(buffer, offset, length, direction, attrs);
+        return streaming.primitive.mapSingle(buffer, offset, length, direction, attrs);
     }
 
     @Override
     public long mapSingle(long cpuAddress, long size, DmaDirection direction, int attrs) {
-        return streaming.mapSingle(cpuAddress, size, direction, attrs);
+        return streaming.primitive.mapSingle(cpuAddress, size, direction, attrs);
     }
 
     @Override
     public void unmapSingle(long dmaAddress, long size, DmaDirection direction, int attrs) {
-        streaming.unmapSingle(dmaAddress, size, direction, attrs, false);
+        streaming.primitive.unmapSingle(dmaAddress, size, direction, attrs, false);
     }
 
     @Override
     public void syncSingleForCpu(long dmaAddress, long size, DmaDirection direction) {
-        streaming.syncSingleForCpu(dmaAddress, size, direction);
+        streaming.primitive.syncSingleForCpu(dmaAddress, size, direction);
     }
 
     @Override
     public void syncSingleForDevice(long dmaAddress, long size, DmaDirection direction) {
-        streaming.syncSingleForDevice(dmaAddress, size, direction);
+        streaming.primitive.syncSingleForDevice(dmaAddress, size, direction);
     }
 
     @Override
     public int mapSg(ByteBuffer[] buffers, int nents, DmaDirection direction, int attrs, long[] dmaAddressesOut) {
-        return streaming.mapSg(buffers, nents, direction, attrs, dmaAddressesOut);
+        return streaming.primitive.mapSg(buffers, nents, direction, attrs, dmaAddressesOut);
     }
 
     @Override
     public void unmapSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction, int attrs) {
-        streaming.unmapSg(dmaAddresses, lengths, nents, direction, attrs);
+        streaming.primitive.unmapSg(dmaAddresses, lengths, nents, direction, attrs);
     }
 
     @Override
     public void syncSgForCpu(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction) {
-        streaming.syncSg(dmaAddresses, lengths, nents, direction, true);
+        streaming.primitive.syncSg(dmaAddresses, lengths, nents, direction, true);
     }
 
     @Override
     public void syncSgForDevice(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction) {
-        streaming.syncSg(dmaAddresses, lengths, nents, direction, false);
+        streaming.primitive.syncSg(dmaAddresses, lengths, nents, direction, false);
     }
 
     @Override

@@ -64,15 +64,10 @@ public final class DirectPlatform implements DmaPlatform {
      * is rebuilt when the memory has grown since.
      */
     long cpuToPhys(long cpu, long size) {
-        CpuPhysTable table = cpuTable;
-        long phys = table.physOf(cpu, size);
+        long phys = cpuTable.physOf(cpu, size);
         if (phys == Addresses.NONE) {
-            java.util.List<MemoryRun> runs = parts.memory().runs();
-            if (runs.size() != table.size()) {
-                table = CpuPhysTable.of(runs);
-                cpuTable = table;
-                phys = table.physOf(cpu, size);
-            }
+            CpuPhysTable grown = grownTable();
+            phys = grown == null ? phys : grown.physOf(cpu, size);
         }
         return phys;
     }
@@ -82,17 +77,23 @@ public final class DirectPlatform implements DmaPlatform {
      * {@link Addresses#NONE}; the table is rebuilt when the memory has grown since.
      */
     long physToCpu(long phys, long size) {
-        CpuPhysTable table = cpuTable;
-        long cpu = table.cpuOf(phys, size);
+        long cpu = cpuTable.cpuOf(phys, size);
         if (cpu == Addresses.NONE) {
-            java.util.List<MemoryRun> runs = parts.memory().runs();
-            if (runs.size() != table.size()) {
-                table = CpuPhysTable.of(runs);
-                cpuTable = table;
-                cpu = table.cpuOf(phys, size);
-            }
+            CpuPhysTable grown = grownTable();
+            cpu = grown == null ? cpu : grown.cpuOf(phys, size);
         }
         return cpu;
+    }
+
+    /** After a miss: the table rebuilt when the platform's memory has grown since it was made, else null. */
+    private CpuPhysTable grownTable() {
+        java.util.List<MemoryRun> runs = parts.memory().runs();
+        if (runs.size() == cpuTable.size()) {
+            return null;
+        }
+        CpuPhysTable table = CpuPhysTable.of(runs);
+        cpuTable = table;
+        return table;
     }
 
     /** The bounce pool (swiotlb), for its statistics; null when the platform has none. */

@@ -27,19 +27,21 @@ import java.util.Optional;
  */
 final class StreamingMapper {
     private static final System.Logger LOG = System.getLogger("io.dmadirect.direct");
-    private static final int SKIP_CPU_SYNC = DmaAttr.flags(DmaAttr.SKIP_CPU_SYNC);
+    static final int SKIP_CPU_SYNC = DmaAttr.flags(DmaAttr.SKIP_CPU_SYNC);
     /** {@code DmaDirection.values()} once: the call clones the array each time. */
-    private static final DmaDirection[] DIRECTIONS = DmaDirection.values();
+    static final DmaDirection[] DIRECTIONS = DmaDirection.values();
 
     final DirectDevice device;
-    private final DirectPlatform platform;
+    final DirectPlatform platform;
     private final CacheMaintenance caches;
     /** {@code dev_is_dma_coherent()}: fixed by the hardware, so read once. */
-    private final boolean coherent;
+    final boolean coherent;
     private volatile long minAlignMask;
     /** {@code dma_parms->max_segment_size}: {@code pci_device_add()} sets 64 KiB. */
-    private volatile long maxSegSize = SegmentLimits.DEFAULT_MAX_SEG_SIZE;
+    volatile long maxSegSize = SegmentLimits.DEFAULT_MAX_SEG_SIZE;
     /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
+    /** The primitive streaming API over this mapper: see {@link PrimitiveStreaming}. */
+    final PrimitiveStreaming primitive;
     private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
 
     StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
@@ -47,6 +49,7 @@ final class StreamingMapper {
         this.platform = platform;
         this.caches = platform.parts.caches();
         this.coherent = coherent;
+        this.primitive = new PrimitiveStreaming(this); // last: it reads the fields above
     }
 
     /**
@@ -136,7 +139,7 @@ final class StreamingMapper {
      * it lies (cache maintenance done for a non-coherent device), or {@link Addresses#NONE} when it must bounce.
      * The open check is the caller's; only the cache maintenance, which touches memory, enters the gate.
      */
-    private long mapDirect(DevicePolicy p, long cpu, long phys, long size, DmaDirection dir, int attrs) {
+    long mapDirect(DevicePolicy p, long cpu, long phys, long size, DmaDirection dir, int attrs) {
         if (phys == Addresses.NONE || forceBounce(p)) {
             return Addresses.NONE;
         }
@@ -162,7 +165,7 @@ final class StreamingMapper {
      * The address whose low bits a bounce keeps: the kernel keeps the physical address's; where there is none,
      * the virtual one's agree with it below the page size, which is what min_align_mask asks for.
      */
-    private static long origAddr(long phys, long cpu) {
+    static long origAddr(long phys, long cpu) {
         return phys != Addresses.NONE ? phys : cpu;
     }
 
@@ -171,11 +174,11 @@ final class StreamingMapper {
         return mapping;
     }
 
-    private long bounceDma(DevicePolicy p, long handle) {
+    long bounceDma(DevicePolicy p, long handle) {
         return DmaDirect.physToDmaUnencrypted(p.dma, platform.swiotlb.physAddress(handle));
     }
 
-    private static byte[] heapArray(ByteBuffer buffer) {
+    static byte[] heapArray(ByteBuffer buffer) {
         if (!buffer.hasArray()) {
             throw new IllegalArgumentException("failed to map a read-only heap ByteBuffer: the library cannot copy "
                     + "through it; map a direct buffer, or wrap a writable array");
@@ -183,7 +186,7 @@ final class StreamingMapper {
         return buffer.array();
     }
 
-    private static void checkWritable(ByteBuffer buffer, DmaDirection dir) {
+    static void checkWritable(ByteBuffer buffer, DmaDirection dir) {
         if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
             throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
         }
@@ -222,7 +225,7 @@ final class StreamingMapper {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_map</a>
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_max_mapping_size</a>
      */
-    private long bounce(DevicePolicy p, Object owner, Object keep, long orig, long origAddr, long size,
+    long bounce(DevicePolicy p, Object owner, Object keep, long orig, long origAddr, long size,
             DmaDirection dir, int attrs) {
         boolean heap = keep instanceof byte[];
         Swiotlb tlb = platform.swiotlb;
@@ -299,7 +302,7 @@ final class StreamingMapper {
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
      */
-    private DmaMappingException warned(DmaMappingException e, int attrs) {
+    DmaMappingException warned(DmaMappingException e, int attrs) {
         if (!DmaAttr.NO_WARN.in(attrs) && warnings.allow()) {
             LOG.log(System.Logger.Level.WARNING, "direct: " + e.getMessage());
         }
@@ -458,7 +461,7 @@ final class StreamingMapper {
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_unmap_single</a>
      */
-    private static void unbounce(Swiotlb tlb, long handle, long size, DmaDirection dir, boolean skipSync) {
+    static void unbounce(Swiotlb tlb, long handle, long size, DmaDirection dir, boolean skipSync) {
         if (!skipSync && copiesFromDevice(dir)) {
             copyBack(tlb, handle, 0, size);
         }
@@ -519,32 +522,34 @@ final class StreamingMapper {
         }
     }
 
-    /**
-     * {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping, from what its
-     * slot recorded ({@code orig_addr}), as the kernel finds it from the bounce address.
-     */
-    private static void copyIn(Swiotlb tlb, long handle, long offset, long length) {
-        Object keep = tlb.keepOf(handle);
-        long orig = tlb.origOf(handle) + offset;
-        long tlbCpu = tlb.cpuAddress(handle) + offset;
-        if (keep instanceof byte[]) {
-            byte[] array = (byte[]) keep;
-            tlb.bounceToDevice(array, java.util.Objects.checkFromIndexSize((int) orig, (int) length, array.length),
-                    tlbCpu, (int) length);
-        } else {
-            tlb.bounceToDevice(checkKept(keep, orig, length), tlbCpu, length);
-        }
+    /** {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
+    static void copyIn(Swiotlb tlb, long handle, long offset, long length) {
+        bounceCopy(tlb, handle, offset, length, true);
     }
 
     /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
-    private static void copyBack(Swiotlb tlb, long handle, long offset, long length) {
+    static void copyBack(Swiotlb tlb, long handle, long offset, long length) {
+        bounceCopy(tlb, handle, offset, length, false);
+    }
+
+    /**
+     * {@code swiotlb_bounce()}: the copy between the original and the bounce buffer, from what the slot recorded
+     * ({@code orig_addr}), as the kernel finds it from the bounce address.
+     */
+    private static void bounceCopy(Swiotlb tlb, long handle, long offset, long length, boolean toDevice) {
         Object keep = tlb.keepOf(handle);
         long orig = tlb.origOf(handle) + offset;
         long tlbCpu = tlb.cpuAddress(handle) + offset;
         if (keep instanceof byte[]) {
             byte[] array = (byte[]) keep;
-            tlb.bounceFromDevice(tlbCpu, array, java.util.Objects.checkFromIndexSize((int) orig, (int) length,
-                    array.length), (int) length);
+            int at = java.util.Objects.checkFromIndexSize((int) orig, (int) length, array.length);
+            if (toDevice) {
+                tlb.bounceToDevice(array, at, tlbCpu, (int) length);
+            } else {
+                tlb.bounceFromDevice(tlbCpu, array, at, (int) length);
+            }
+        } else if (toDevice) {
+            tlb.bounceToDevice(checkKept(keep, orig, length), tlbCpu, length);
         } else {
             tlb.bounceFromDevice(tlbCpu, checkKept(keep, orig, length), length);
         }
@@ -568,16 +573,16 @@ final class StreamingMapper {
         return cpu;
     }
 
-    private static boolean copiesToDevice(DmaDirection dir) {
+    static boolean copiesToDevice(DmaDirection dir) {
         return dir == DmaDirection.TO_DEVICE || dir == DmaDirection.BIDIRECTIONAL;
     }
 
-    private static boolean copiesFromDevice(DmaDirection dir) {
+    static boolean copiesFromDevice(DmaDirection dir) {
         return dir == DmaDirection.FROM_DEVICE || dir == DmaDirection.BIDIRECTIONAL;
     }
 
     /** {@code arch_sync_dma_for_device()}: write back what the device reads, drop what it will overwrite. */
-    private void archSyncForDevice(long cpu, long size, DmaDirection dir) {
+    void archSyncForDevice(long cpu, long size, DmaDirection dir) {
         switch (dir) {
             case TO_DEVICE:
                 caches.clean(cpu, size);
@@ -592,7 +597,7 @@ final class StreamingMapper {
     }
 
     /** {@code arch_sync_dma_for_cpu()}: drop lines the CPU may have fetched while the device wrote. */
-    private void archSyncForCpu(long cpu, long size, DmaDirection dir) {
+    void archSyncForCpu(long cpu, long size, DmaDirection dir) {
         if (dir != DmaDirection.TO_DEVICE) {
             caches.invalidate(cpu, size);
         }
@@ -678,332 +683,6 @@ final class StreamingMapper {
         }
     }
 
-    // ---- The primitive streaming API: DMA addresses as longs, no object per map+unmap (see PrimitiveStreamingTest).
-
-    /**
-     * {@code dma_map_single_attrs()} of {@code [offset, offset + length)} of {@code buffer} (absolute indices,
-     * whatever its position): direct when the memory is pinned DMA memory the device reaches, else a bounce
-     * whose slot holds the buffer until the unmap. A heap buffer always bounces.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_map_single_attrs</a>
-     */
-    long mapSingle(ByteBuffer buffer, int offset, int length, DmaDirection dir, int attrs) {
-        checkDirection(dir, "map");
-        java.util.Objects.checkFromIndexSize(offset, length, buffer.capacity());
-        checkSize(length);
-        if (!buffer.isDirect()) {
-            byte[] array = heapArray(buffer);
-            int ticket = device.enter("map a buffer");
-            try {
-                DevicePolicy p = device.policy();
-                int arrayOffset = buffer.arrayOffset() + offset;
-                return bounceDma(p, bounce(p, this, array, arrayOffset, arrayOffset, length, dir, attrs));
-            } catch (DmaMappingException e) {
-                throw warned(e, attrs);
-            } finally {
-                device.gate.exit(ticket);
-            }
-        }
-        checkWritable(buffer, dir);
-        long cpu = RawMemory.addressOf(buffer) + offset;
-        return mapRaw(buffer, cpu, platform.cpuToPhys(cpu, length), length, dir, attrs);
-    }
-
-    /**
-     * {@code dma_map_phys()} of a raw CPU address, accepted only inside pinned memory the platform holds: an
-     * address it cannot check could be unmapped memory, and a bounce copying from it would crash the JVM.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_map_single_attrs</a>
-     */
-    long mapSingle(long cpuAddress, long size, DmaDirection dir, int attrs) {
-        checkDirection(dir, "map");
-        checkSize(size);
-        long phys = platform.cpuToPhys(cpuAddress, size);
-        if (phys == Addresses.NONE) {
-            throw new IllegalArgumentException("failed to map CPU address " + hex(cpuAddress) + " (" + format(size)
-                    + ") for " + device.name() + ": it does not lie in one run of the pinned memory this platform "
-                    + "holds, so it cannot be checked; map a ByteBuffer instead, or memory from allocCoherent");
-        }
-        return mapRaw(null, cpuAddress, phys, size, dir, attrs);
-    }
-
-    private long mapRaw(Object keep, long cpu, long phys, long size, DmaDirection dir, int attrs) {
-        device.checkOpen("map a buffer");
-        DevicePolicy p = device.policy();
-        long dma = mapDirect(p, cpu, phys, size, dir, attrs);
-        if (dma != Addresses.NONE) {
-            return dma;
-        }
-        int ticket = device.enter("map a buffer");
-        try {
-            return bounceDma(p, bounce(p, this, keep, cpu, origAddr(phys, cpu), size, dir, attrs));
-        } catch (DmaMappingException e) {
-            throw warned(e, attrs);
-        } finally {
-            device.gate.exit(ticket);
-        }
-    }
-
-    /**
-     * {@code dma_unmap_single_attrs()}: a bounced mapping is found from its address ({@code swiotlb_find_pool()}),
-     * copied back unless {@code SKIP_CPU_SYNC}, and its slots released; a direct mapping has no state, so its
-     * unmap is cache maintenance on a non-coherent device and nothing on a coherent one.
-     *
-     * @param size the size mapped; a bounced mapping refuses a larger one, and copies back {@code size} bytes
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_unmap_single_attrs</a>
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.h">dma_direct_unmap_phys</a>
-     */
-    void unmapSingle(long dmaAddress, long size, DmaDirection dir, int attrs, boolean quietWhenClosed) {
-        checkDirection(dir, "unmap");
-        checkSize(size);
-        DevicePolicy p = device.policy();
-        long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
-        Swiotlb tlb = platform.swiotlb;
-        boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(attrs);
-        long handle = bounceAt(tlb, phys);
-        boolean inPool = handle != Swiotlb.OUTSIDE;
-        if (!inPool && (coherent || skipSync)) {
-            // dma_direct_unmap_phys() of a coherent device's direct mapping: nothing to do, no state to check.
-            if (!quietWhenClosed) {
-                device.checkOpen("unmap a DMA address");
-            }
-            return;
-        }
-        int ticket = quietWhenClosed ? device.gate.tryEnter() : device.enter("unmap a DMA address");
-        if (ticket < 0) {
-            return; // the device's close released every bounce slot
-        }
-        try {
-            if (!inPool) {
-                archSyncForCpu(cpuOf(phys, dmaAddress, size, "unmap"), size, dir);
-                return;
-            }
-            liveBounce(tlb, handle, dmaAddress, size, dir, "unmap");
-            if (tlb.physAddress(handle) != phys) {
-                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
-                        + ": it lies inside the bounced mapping at DMA " + hex(bounceDma(p, handle)) + ", and an unmap "
-                        + "takes the address the map returned");
-            }
-            if (size > tlb.mappedSize(handle)) {
-                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name() + ": "
-                        + format(size) + " is more than the " + format(tlb.mappedSize(handle)) + " mapped there");
-            }
-            if (!tlb.claim(handle)) {
-                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
-                        + ": another thread unmapped it meanwhile (double unmap)");
-            }
-            if (!coherent && !skipSync) {
-                archSyncForCpu(tlb.cpuAddress(handle), size, dir);
-            }
-            unbounce(tlb, handle, size, dir, skipSync);
-        } finally {
-            device.gate.exit(ticket);
-        }
-    }
-
-    /**
-     * {@code dma_sync_single_for_cpu()} (and {@code dma_sync_single_range_for_cpu()}: any address inside a
-     * mapping): CPU caches invalidated on a non-coherent device, then a bounce copied back.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_sync_single_for_cpu</a>
-     */
-    void syncSingleForCpu(long dmaAddress, long size, DmaDirection dir) {
-        syncSingle(dmaAddress, size, dir, true);
-    }
-
-    /**
-     * {@code dma_sync_single_for_device()} (and the range form): a bounce copied in, then CPU caches cleaned on a
-     * non-coherent device.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_sync_single_for_device</a>
-     */
-    void syncSingleForDevice(long dmaAddress, long size, DmaDirection dir) {
-        syncSingle(dmaAddress, size, dir, false);
-    }
-
-    private void syncSingle(long dmaAddress, long size, DmaDirection dir, boolean forCpu) {
-        String what = forCpu ? "sync for the CPU" : "sync for the device";
-        checkDirection(dir, what);
-        checkSize(size);
-        DevicePolicy p = device.policy();
-        long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
-        Swiotlb tlb = platform.swiotlb;
-        long handle = bounceAt(tlb, phys);
-        boolean inPool = handle != Swiotlb.OUTSIDE;
-        if (!inPool && coherent) {
-            device.checkOpen(what); // dma_direct_sync_single_*() of a coherent device: nothing to do
-            return;
-        }
-        int ticket = device.enter(what);
-        try {
-            if (!inPool) {
-                long cpu = cpuOf(phys, dmaAddress, size, what);
-                if (forCpu) {
-                    archSyncForCpu(cpu, size, dir);
-                } else {
-                    archSyncForDevice(cpu, size, dir);
-                }
-                return;
-            }
-            liveBounce(tlb, handle, dmaAddress, size, dir, what);
-            long offset = phys - tlb.physAddress(handle);
-            if (offset > tlb.mappedSize(handle) - size) {
-                throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
-                        + device.name() + ": it runs past the end of the bounced mapping at DMA "
-                        + hex(bounceDma(p, handle)) + " of " + format(tlb.mappedSize(handle)));
-            }
-            long tlbCpu = tlb.cpuAddress(handle) + offset;
-            if (forCpu) {
-                if (!coherent) {
-                    archSyncForCpu(tlbCpu, size, dir);
-                }
-                if (copiesFromDevice(dir)) {
-                    copyBack(tlb, handle, offset, size);
-                }
-            } else {
-                if (copiesToDevice(dir)) {
-                    copyIn(tlb, handle, offset, size);
-                }
-                if (!coherent) {
-                    archSyncForDevice(tlbCpu, size, dir);
-                }
-            }
-        } finally {
-            device.gate.exit(ticket);
-        }
-    }
-
-    /**
-     * The live bounced mapping of this device at {@code phys}, checked as dma-debug's {@code check_unmap()} and
-     * {@code check_sync()} would (the slot recorded the direction, so the check costs nothing): a free slot, a
-     * coherent buffer's, another device's or an object mapping's, or the wrong direction is a
-     * {@link DmaUsageException}, never a copy.
-     */
-    private void liveBounce(Swiotlb tlb, long handle, long dmaAddress, long size, DmaDirection dir, String what) {
-        if (handle == Swiotlb.NONE) {
-            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
-                    + device.name() + ": no live mapping holds it (unmapped already, or never mapped: a double unmap, "
-                    + "or an address from the bounce pool that is not a streaming mapping)");
-        }
-        Object owner = tlb.ownerOf(handle);
-        if (owner != this) {
-            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " on " + device.name() + ": "
-                    + (owner instanceof StreamingMapping && ((StreamingMapping) owner).mapper == this
-                            ? "it was mapped as " + owner + "; unmap and sync it through that object"
-                            : "it was mapped by another device"));
-        }
-        DmaDirection mapped = DIRECTIONS[tlb.directionOf(handle)];
-        if (mapped != DmaDirection.BIDIRECTIONAL && dir != mapped) {
-            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " on " + device.name() + " as "
-                    + dir + ": it was mapped " + mapped + " (only a BIDIRECTIONAL mapping may be synced in any "
-                    + "direction; dma-debug's check_sync, check_unmap)");
-        }
-    }
-
-    /**
-     * The live bounce at {@code phys} ({@link Swiotlb#NONE} for a pool address no live mapping holds), or
-     * {@link Swiotlb#OUTSIDE} when it is no bounce address: one scan of the pools. Read before the gate; a
-     * mapping unmapped meanwhile fails its claim later, as the double unmap it is.
-     */
-    private static long bounceAt(Swiotlb tlb, long phys) {
-        return tlb == null || phys == Addresses.NONE ? Swiotlb.OUTSIDE : tlb.mappedOrOutside(phys);
-    }
-
-    /** dma → phys → cpu for a non-coherent device's direct mapping: memory the platform does not hold is refused. */
-    private long cpuOf(long phys, long dmaAddress, long size, String what) {
-        long cpu = phys == Addresses.NONE ? Addresses.NONE : platform.physToCpu(phys, size);
-        if (cpu == Addresses.NONE) {
-            throw new DmaUsageException("failed to " + what + " DMA " + hex(dmaAddress) + " (" + format(size) + ") on "
-                    + device.name() + ": no memory this platform holds lies there, so it was never mapped by it");
-        }
-        return cpu;
-    }
-
-    /**
-     * {@code dma_map_sg_attrs()} into caller-owned arrays: each buffer's {@code [position, limit)} mapped as
-     * {@link #mapSingle(ByteBuffer, int, int, DmaDirection, int)}, its address in {@code dmaAddressesOut[i]}.
-     * A segment longer than {@link #maxSegSize()} or whose DMA range crosses the segment boundary is refused
-     * (see {@link SegmentLimits}); on any failure the segments before it are unmapped
-     * ({@code dma_direct_map_sg()}'s {@code out_unmap}) and nothing stays mapped.
-     *
-     * @return {@code nents}: dma-direct merges no segments
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_map_sg</a>
-     */
-    int mapSg(ByteBuffer[] buffers, int nents, DmaDirection dir, int attrs, long[] dmaAddressesOut) {
-        checkDirection(dir, "map a scatter list");
-        checkEntries(nents, buffers.length, dmaAddressesOut.length, "map a scatter list");
-        long maxSeg = maxSegSize;
-        for (int i = 0; i < nents; i++) {
-            ByteBuffer b = buffers[i];
-            try {
-                java.util.Objects.requireNonNull(b, "buffer");
-                String tooLong = SegmentLimits.tooLong(b.remaining(), maxSeg);
-                if (tooLong != null) {
-                    throw new DmaMappingException(tooLong);
-                }
-                long dma = mapSingle(b, b.position(), b.remaining(), dir, attrs);
-                String crosses = SegmentLimits.crossesBoundary(dma, b.remaining(), device.policy().dma.segBoundaryMask());
-                if (crosses != null) {
-                    unmapSingle(dma, b.remaining(), dir, attrs | SKIP_CPU_SYNC, true);
-                    throw new DmaMappingException(crosses);
-                }
-                dmaAddressesOut[i] = dma;
-            } catch (RuntimeException e) {
-                for (int j = 0; j < i; j++) {
-                    unmapSingle(dmaAddressesOut[j], buffers[j].remaining(), dir, attrs | SKIP_CPU_SYNC, true);
-                }
-                if (e instanceof DmaMappingException) {
-                    throw new DmaMappingException("failed to map segment " + i + " of " + nents + " of a scatter list "
-                            + "on " + device.name() + "; the " + i + " before it were unmapped: " + e.getMessage());
-                }
-                throw e;
-            }
-        }
-        return nents;
-    }
-
-    /**
-     * {@code dma_unmap_sg_attrs()}: every segment unmapped, even after one fails, so that nothing stays mapped;
-     * the first failure is thrown after the rest.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_unmap_sg</a>
-     */
-    void unmapSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection dir, int attrs) {
-        checkEntries(nents, dmaAddresses.length, lengths.length, "unmap a scatter list");
-        RuntimeException first = null;
-        for (int i = 0; i < nents; i++) {
-            try {
-                unmapSingle(dmaAddresses[i], lengths[i], dir, attrs, false);
-            } catch (RuntimeException e) {
-                first = first == null ? e : first;
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    /**
-     * {@code dma_sync_sg_for_cpu()} / {@code dma_sync_sg_for_device()}: each segment as a single sync.
-     *
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_sync_sg_for_cpu</a>
-     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_sync_sg_for_device</a>
-     */
-    void syncSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection dir, boolean forCpu) {
-        checkEntries(nents, dmaAddresses.length, lengths.length, forCpu ? "sync a scatter list for the CPU"
-                : "sync a scatter list for the device");
-        for (int i = 0; i < nents; i++) {
-            syncSingle(dmaAddresses[i], lengths[i], dir, forCpu);
-        }
-    }
-
-    private static void checkEntries(int nents, int a, int b, String what) {
-        if (nents < 1 || nents > a || nents > b) {
-            throw new IllegalArgumentException("failed to " + what + ": nents must be 1.." + Math.min(a, b)
-                    + " (the arrays' lengths), got " + nents);
-        }
-    }
-
     /**
      * {@code dma_need_sync()}: false only for a coherent device's direct mapping; a bounce, or any mapping of a
      * non-coherent device, needs its syncs.
@@ -1082,14 +761,14 @@ final class StreamingMapper {
         return m;
     }
 
-    private static void checkDirection(DmaDirection dir, String what) {
+    static void checkDirection(DmaDirection dir, String what) {
         if (dir == null || dir == DmaDirection.NONE) {
             throw new IllegalArgumentException("failed to " + what + ": the direction must be TO_DEVICE, FROM_DEVICE or "
                     + "BIDIRECTIONAL, got " + dir);
         }
     }
 
-    private void checkSize(long size) {
+    void checkSize(long size) {
         if (size < 1) {
             throw new IllegalArgumentException("failed to map a buffer for " + device.name()
                     + ": a mapping needs at least 1 byte, got " + size);

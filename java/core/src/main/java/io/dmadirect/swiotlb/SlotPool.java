@@ -397,24 +397,22 @@ final class SlotPool {
 
     /** Slots in use, summed over the areas (each read under its lock). */
     long used() {
-        long used = 0;
-        for (Area area : areas) {
-            synchronized (area) {
-                used += area.used;
-            }
-        }
-        return used;
+        return sumOverAreas(area -> area.used);
     }
 
-    /** Runs taken since the pool was made, summed over the areas (each read under its lock). */
+    /** Runs taken since the pool was made, summed over the areas. */
     long taken() {
-        long taken = 0;
+        return sumOverAreas(area -> area.taken);
+    }
+
+    private long sumOverAreas(java.util.function.ToLongFunction<Area> field) {
+        long sum = 0;
         for (Area area : areas) {
             synchronized (area) {
-                taken += area.taken;
+                sum += field.applyAsLong(area);
             }
         }
-        return taken;
+        return sum;
     }
 
     /** The longest free run any mapping could take now; for messages and statistics. */
