@@ -450,7 +450,9 @@ final class StreamingMapper {
         if (!coherent && !skipSync) {
             archSyncForCpu(m.deviceSideCpu(), m.size, m.direction);
         }
-        if (m.tlbHandle != Swiotlb.NONE && platform.swiotlb.claim(m.tlbHandle)) {
+        if (m.tlbHandle != Swiotlb.NONE) {
+            // No claim: the mapping's own state made this the one release, and the primitive API refuses
+            // addresses an object owns before it claims anything.
             unbounce(platform.swiotlb, m.tlbHandle, m.size, m.direction, skipSync);
         }
     }
@@ -669,7 +671,7 @@ final class StreamingMapper {
             }
         });
         for (StreamingMapping m : leftover) {
-            if (m.markUnmapped() && tlb.claim(m.tlbHandle)) {
+            if (m.markUnmapped()) {
                 tlb.release(m.tlbHandle);
             }
         }

@@ -303,7 +303,9 @@ final class SlotPool {
             }
             pad[mapped] = 0;
             keep[mapped] = null;
-            LIVE.setVolatile(live, mapped, 0L);
+            // A primitive unmap claimed it already (live is 0); an object mapping's own state made its release
+            // the only one, so a plain store under the lock is enough to end it here.
+            LIVE.set(live, mapped, 0L);
             int segmentEnd = (slot / SEGMENT_SLOTS + 1) * SEGMENT_SLOTS;
             int count = slot + n < segmentEnd ? list[slot + n] : 0;
             for (int i = slot + n - 1; i >= slot; i--) {
@@ -339,7 +341,7 @@ final class SlotPool {
         this.orig[mapped] = orig;
         this.mappedSize[mapped] = size;
         this.direction[mapped] = dir;
-        LIVE.setVolatile(live, mapped, handle);
+        LIVE.setRelease(live, mapped, handle); // publishes the fields above to liveAt's acquiring read
     }
 
     /**
@@ -347,7 +349,7 @@ final class SlotPool {
      * stale; the caller checks the address against the handle's range.
      */
     long liveAt(int slot) {
-        return (long) LIVE.getVolatile(live, head[slot]);
+        return (long) LIVE.getAcquire(live, head[slot]);
     }
 
     /** Claims the mapping at {@code mapped} for its unmap: true for exactly one caller while it is live. */

@@ -215,10 +215,15 @@ class PrimitiveStreamingTest {
                 () -> device.syncSingleForCpu(direct, 64, DmaDirection.TO_DEVICE),
                 () -> device.syncSingleForDevice(bounced, 64, DmaDirection.TO_DEVICE),
                 () -> device.mapSg(new ByteBuffer[] {ByteBuffer.allocate(64)}, 1, DmaDirection.TO_DEVICE, 0, out),
+                () -> device.setSegBoundary(0xffff),
+                () -> device.setMaxSegSize(4096),
             };
             for (Runnable call : calls) {
                 assertThrows(DmaUsageException.class, call::run);
             }
+            assertEquals(0xffff_ffffL, device.segBoundary(), "getters keep answering after close");
+            assertEquals(65536, device.maxSegSize());
+            assertTrue(device.needSync(bounced));
         }
     }
 }
