@@ -402,6 +402,15 @@ final class SlotPool {
         return sumOverAreas(area -> area.used);
     }
 
+    /** Slots in use, read without the locks: for the high-water mark, which must not add a lock to a bounce. */
+    long usedWithoutLocks() {
+        long used = 0;
+        for (Area area : areas) {
+            used += area.used;
+        }
+        return used;
+    }
+
     /** Runs taken since the pool was made, summed over the areas. */
     long taken() {
         return sumOverAreas(area -> area.taken);

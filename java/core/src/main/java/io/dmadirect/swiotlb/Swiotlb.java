@@ -72,7 +72,6 @@ public final class Swiotlb implements AutoCloseable {
     private final Object growLock = new Object();
     private volatile SlotPool[] pools;
     private long dynamicBytes;
-    private final AtomicLong used = new AtomicLong();
     private final AtomicLong highWater = new AtomicLong();
     private final LongAdder bytesToDevice = new LongAdder();
     private final LongAdder bytesFromDevice = new LongAdder();
@@ -442,7 +441,10 @@ public final class Swiotlb implements AutoCloseable {
 
     /** The handle of a run of {@code n} slots whose first mapped slot is {@code slot}. */
     private long taken(SlotPool pool, int slot, int n, long offset) {
-        long now = used.addAndGet(n);
+        // The slots in use are the areas' own counts, kept under the locks already held; the high-water mark
+        // reads them without locks (exact on one thread, close under concurrency), so no global counter is
+        // written twice per bounce.
+        long now = usedWithoutLocks();
         long high = highWater.get();
         while (now > high && !highWater.compareAndSet(high, now)) {
             high = highWater.get();
@@ -460,7 +462,14 @@ public final class Swiotlb implements AutoCloseable {
     public void release(long handle) {
         int n = slots(handle);
         pool(handle).release(firstSlot(handle), n);
-        used.addAndGet(-n);
+    }
+
+    private long usedWithoutLocks() {
+        long sum = 0;
+        for (SlotPool pool : pools) {
+            sum += pool.usedWithoutLocks();
+        }
+        return sum;
     }
 
     /** The bounce buffer's physical address: its first slot plus the kept offset. */
@@ -705,13 +714,17 @@ public final class Swiotlb implements AutoCloseable {
             bounces += pool.taken();
             largest = Math.max(largest, pool.largestFreeRun());
         }
-        return new SwiotlbStats(all.length, total, used.get(), highWater.get(), largest, bounces,
+        return new SwiotlbStats(all.length, total, usedSlots(), highWater.get(), largest, bounces,
                 bytesToDevice.sum(), bytesFromDevice.sum());
     }
 
-    /** Slots in use now, read once. */
+    /** Slots in use now: the areas' counts, each read under its lock. */
     public long usedSlots() {
-        return used.get();
+        long used = 0;
+        for (SlotPool pool : pools) {
+            used += pool.used();
+        }
+        return used;
     }
 
     /** Areas of the first default pool (each part of it has as many). */
