@@ -64,12 +64,7 @@ public final class DirectPlatform implements DmaPlatform {
      * is rebuilt when the memory has grown since.
      */
     long cpuToPhys(long cpu, long size) {
-        long phys = cpuTable.physOf(cpu, size);
-        if (phys == Addresses.NONE) {
-            CpuPhysTable grown = grownTable();
-            phys = grown == null ? phys : grown.physOf(cpu, size);
-        }
-        return phys;
+        return translate(cpu, size, false);
     }
 
     /**
@@ -77,12 +72,20 @@ public final class DirectPlatform implements DmaPlatform {
      * {@link Addresses#NONE}; the table is rebuilt when the memory has grown since.
      */
     long physToCpu(long phys, long size) {
-        long cpu = cpuTable.cpuOf(phys, size);
-        if (cpu == Addresses.NONE) {
+        return translate(phys, size, true);
+    }
+
+    private long translate(long from, long size, boolean toCpu) {
+        long to = lookUp(cpuTable, from, size, toCpu);
+        if (to == Addresses.NONE) {
             CpuPhysTable grown = grownTable();
-            cpu = grown == null ? cpu : grown.cpuOf(phys, size);
+            to = grown == null ? to : lookUp(grown, from, size, toCpu);
         }
-        return cpu;
+        return to;
+    }
+
+    private static long lookUp(CpuPhysTable table, long from, long size, boolean toCpu) {
+        return toCpu ? table.cpuOf(from, size) : table.physOf(from, size);
     }
 
     /** After a miss: the table rebuilt when the platform's memory has grown since it was made, else null. */
