@@ -385,6 +385,169 @@ public interface DmaDevice extends AutoCloseable {
      */
     Optional<DmaMapping> findMapping(long dmaAddress);
 
+    // ---- The primitive streaming API (issue 17): dma_map_single() and friends with DMA addresses as longs.
+    // No object is allocated per map+unmap; attributes are DmaAttr.flags(...) bits. A direct mapping carries no
+    // state (its unmap on a coherent device does nothing, as in the kernel): the caller keeps the memory alive
+    // until the unmap. A bounced mapping is found again from its address; its slot holds the buffer. See
+    // docs/guide.md, "The primitive streaming API".
+
+    /**
+     * {@code dma_map_single_attrs()} of {@code [offset, offset + length)} of {@code buffer} (absolute indices; the
+     * position and limit are not read). A direct buffer in pinned DMA memory the device reaches maps directly;
+     * anything else, a heap buffer included, bounces.
+     *
+     * @param buffer    the memory: a direct buffer, or a writable heap buffer (which always bounces)
+     * @param offset    the first byte mapped, as an index into {@code buffer}
+     * @param length    the bytes mapped, at least 1
+     * @param direction who writes: {@code TO_DEVICE}, {@code FROM_DEVICE} or {@code BIDIRECTIONAL}
+     * @param attrs     {@link DmaAttr#flags} bits ({@code NO_WARN}, {@code SKIP_CPU_SYNC}, {@code ATOMIC}); 0 for none
+     * @return the DMA address to give the device
+     * @throws DmaMappingException      when the mapping cannot be made (a full bounce pool, memory out of reach)
+     * @throws IllegalArgumentException for a bad range, a {@code NONE} direction, or a read-only buffer the
+     *                                  device would write
+     * @throws DmaUsageException        once the device is closed
+     */
+    long mapSingle(ByteBuffer buffer, int offset, int length, DmaDirection direction, int attrs);
+
+    /**
+     * {@code dma_map_single_attrs()} of a raw CPU address, accepted only inside the pinned memory the platform
+     * holds (memory from {@link #allocCoherent}, a platform's own runs): an address it cannot check could crash
+     * the JVM when bounced.
+     *
+     * @param cpuAddress the first byte mapped
+     * @param size       the bytes mapped, at least 1
+     * @param direction  who writes
+     * @param attrs      {@link DmaAttr#flags} bits; 0 for none
+     * @return the DMA address to give the device
+     * @throws IllegalArgumentException when the platform holds no pinned memory at {@code [cpuAddress, +size)}
+     * @throws DmaMappingException      when the mapping cannot be made
+     * @throws DmaUsageException        once the device is closed
+     */
+    long mapSingle(long cpuAddress, long size, DmaDirection direction, int attrs);
+
+    /**
+     * {@code dma_unmap_single_attrs()}. {@code SKIP_CPU_SYNC} here skips the unmap's cache maintenance and the copy
+     * back of a bounce.
+     *
+     * @param dmaAddress the address {@code mapSingle} returned
+     * @param size       the size mapped; a bounce copies back this many bytes
+     * @param direction  the direction mapped
+     * @param attrs      the unmap's own {@link DmaAttr#flags} bits; 0 for none
+     * @throws DmaUsageException for a bounce address that is not a live mapping's start, a size larger than the
+     *                           mapping's, the wrong direction, a double unmap of a bounce, an address of no memory
+     *                           the platform holds on a non-coherent device, or once the device is closed
+     */
+    void unmapSingle(long dmaAddress, long size, DmaDirection direction, int attrs);
+
+    /**
+     * {@code dma_sync_single_for_cpu()}; any address inside a mapping may be given, as
+     * {@code dma_sync_single_range_for_cpu()} passes {@code addr + offset}.
+     *
+     * @param dmaAddress an address inside a mapping
+     * @param size       the bytes to sync from there, inside the mapping
+     * @param direction  the sync's direction (a {@code BIDIRECTIONAL} mapping may be synced either way)
+     * @throws DmaUsageException for a bounce range outside a live mapping, the wrong direction, or after close
+     */
+    void syncSingleForCpu(long dmaAddress, long size, DmaDirection direction);
+
+    /**
+     * {@code dma_sync_single_for_device()}; any address inside a mapping may be given.
+     *
+     * @param dmaAddress an address inside a mapping
+     * @param size       the bytes to sync from there, inside the mapping
+     * @param direction  the sync's direction
+     * @throws DmaUsageException for a bounce range outside a live mapping, the wrong direction, or after close
+     */
+    void syncSingleForDevice(long dmaAddress, long size, DmaDirection direction);
+
+    /**
+     * {@code dma_map_sg_attrs()} without a list object: buffer {@code i}'s {@code [position, limit)} is mapped and
+     * its DMA address written to {@code dmaAddressesOut[i]}, for {@code i < nents}. A segment longer than
+     * {@link #maxSegSize()}, or crossing the {@link #segBoundary()}, is refused; on any failure the segments
+     * mapped before it are unmapped.
+     *
+     * @param buffers         the segments
+     * @param nents           how many of {@code buffers} to map, at least 1
+     * @param direction       who writes
+     * @param attrs           {@link DmaAttr#flags} bits; 0 for none
+     * @param dmaAddressesOut receives each segment's DMA address
+     * @return {@code nents} (dma-direct merges no segments)
+     * @throws DmaMappingException naming the failing segment
+     */
+    int mapSg(ByteBuffer[] buffers, int nents, DmaDirection direction, int attrs, long[] dmaAddressesOut);
+
+    /**
+     * {@code dma_unmap_sg_attrs()}: every segment unmapped; the first failure is thrown after all were tried.
+     *
+     * @param dmaAddresses the addresses {@code mapSg} wrote
+     * @param lengths      each segment's length
+     * @param nents        the {@code nents} given to {@code mapSg}
+     * @param direction    the direction mapped
+     * @param attrs        the unmap's own {@link DmaAttr#flags} bits; 0 for none
+     */
+    void unmapSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction, int attrs);
+
+    /**
+     * {@code dma_sync_sg_for_cpu()}.
+     *
+     * @param dmaAddresses the addresses {@code mapSg} wrote
+     * @param lengths      each segment's length
+     * @param nents        the {@code nents} given to {@code mapSg}
+     * @param direction    the sync's direction
+     */
+    void syncSgForCpu(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction);
+
+    /**
+     * {@code dma_sync_sg_for_device()}.
+     *
+     * @param dmaAddresses the addresses {@code mapSg} wrote
+     * @param lengths      each segment's length
+     * @param nents        the {@code nents} given to {@code mapSg}
+     * @param direction    the sync's direction
+     */
+    void syncSgForDevice(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction);
+
+    /**
+     * {@code dma_need_sync()}: whether syncs of the mapping at {@code dmaAddress} do anything; false only for a
+     * coherent device's direct mapping. A driver may skip its syncs when false.
+     *
+     * @param dmaAddress an address a mapping of this device returned
+     * @return false when the syncs of that mapping are no-ops
+     */
+    boolean needSync(long dmaAddress);
+
+    /** {@return {@code dma_opt_mapping_size()}: for dma-direct, {@link #maxMappingSize()}} */
+    long optMappingSize();
+
+    /** {@return {@code dma_addressing_limited()}: whether the device cannot reach all memory, so mappings may bounce} */
+    boolean addressingLimited();
+
+    /** {@return {@code dma_get_cache_alignment()}: the alignment that keeps a non-coherent device's buffers off shared cache lines} */
+    long cacheAlignment();
+
+    /**
+     * {@code dma_set_seg_boundary()}: no segment of a scatter-gather mapping, and no bounce buffer, crosses a
+     * multiple of {@code mask + 1}.
+     *
+     * @param mask {@code 2^n - 1}, or -1 for none
+     * @throws IllegalArgumentException when {@code mask} is not {@code 2^n - 1}
+     */
+    void setSegBoundary(long mask);
+
+    /** {@return {@code dma_get_seg_boundary()}: {@code 0xffffffff} until set, as {@code pci_device_add()} leaves it} */
+    long segBoundary();
+
+    /**
+     * {@code dma_set_max_seg_size()}.
+     *
+     * @param size the longest segment the device takes, {@code 1..0xffffffff}
+     * @throws IllegalArgumentException unless {@code 1 <= size <= 0xffffffff}
+     */
+    void setMaxSegSize(long size);
+
+    /** {@return {@code dma_get_max_seg_size()}: 64 KiB until set, as {@code pci_device_add()} leaves it} */
+    long maxSegSize();
+
     /**
      * {@code dma_map_resource()}: the DMA address at which this device reaches {@code size} bytes of MMIO at
      * CPU physical address {@code physAddress}, typically another device's BAR (peer-to-peer). As dma-direct

@@ -31,14 +31,20 @@ import org.openjdk.jmh.annotations.Warmup;
  * Streaming map+unmap, with its anchor in the same run.
  *
  * <ul>
- *   <li>{@code directMapUnmap}: a coherent buffer's view mapped TO_DEVICE and unmapped, no bounce. The
- *       target is under 50 ns; {@code size} does not matter to it.</li>
- *   <li>{@code bounceToDevice}: an {@code allocateDirect} buffer (not DMA memory) mapped TO_DEVICE and
- *       unmapped: one copy into the pool, plus the slot search and release.</li>
- *   <li>{@code bounceFromDevice}: the same FROM_DEVICE: the copy in at map (kept from the kernel, see
+ *   <li>{@code directMapUnmap}: a coherent buffer's view mapped TO_DEVICE and unmapped through the object API
+ *       ({@code DmaMapping}), no bounce. {@code size} does not matter to it.</li>
+ *   <li>{@code primitiveDirectMapUnmap}: the same through the primitive API ({@code mapSingle} and
+ *       {@code unmapSingle} on a {@code long}): the target is 10 ns or less and 0 B/op.</li>
+ *   <li>{@code bounceToDevice}: a page-aligned {@code allocateDirect} buffer (not DMA memory) mapped TO_DEVICE
+ *       and unmapped through the object API: one copy into the pool, plus the slot search and release.</li>
+ *   <li>{@code primitiveBounceToDevice}: the same through the primitive API, 0 B/op; the target is at least
+ *       half the anchor's bandwidth at 4 KiB.</li>
+ *   <li>{@code bounceFromDevice}: the object API FROM_DEVICE: the copy in at map (kept from the kernel, see
  *       {@code StreamingMapper#bounce}) and the copy back at unmap, so two copies.</li>
- *   <li>{@code anchorCopy}: a plain copy of {@code size} bytes between two direct buffers, the same
- *       bytes {@code bounceToDevice} moves.</li>
+ *   <li>{@code anchorCopy}: a plain copy of {@code size} bytes between two page-aligned direct buffers, the
+ *       same bytes {@code bounceToDevice} moves between the same kind of memory (the bounce pool is
+ *       page-aligned too; a 16-byte aligned {@code allocateDirect} pair would make the anchor slower than the
+ *       copy it anchors).</li>
  * </ul>
  * Times are per operation; bandwidth is {@code size / time}.
  */
@@ -68,11 +74,18 @@ public class StreamingMapBenchmark {
         device.setMaskAndCoherent(DmaMask.BITS_64);
         coherent = device.allocCoherent(size);
         dmaView = coherent.cpuView();
-        source = ByteBuffer.allocateDirect(size);
-        target = ByteBuffer.allocateDirect(size);
+        source = pageAligned(size);
+        target = pageAligned(size);
         for (int i = 0; i < size; i++) {
             source.put(i, (byte) i);
         }
+    }
+
+    /** {@code size} bytes of a direct buffer starting on a page, as the bounce pool's slots do. */
+    static ByteBuffer pageAligned(int size) {
+        // alignedSlice() rounds the end down too, so the whole pages asked for must fit after the first page boundary.
+        int pages = (size + 4095) & -4096;
+        return ByteBuffer.allocateDirect(pages + 4096).alignedSlice(4096).limit(size).slice();
     }
 
     @TearDown(Level.Trial)
@@ -86,6 +99,20 @@ public class StreamingMapBenchmark {
         DmaMapping mapping = device.map(dmaView, DmaDirection.TO_DEVICE);
         long dma = mapping.dmaAddress();
         mapping.close();
+        return dma;
+    }
+
+    @Benchmark
+    public long primitiveDirectMapUnmap() {
+        long dma = device.mapSingle(dmaView, 0, size, DmaDirection.TO_DEVICE, 0);
+        device.unmapSingle(dma, size, DmaDirection.TO_DEVICE, 0);
+        return dma;
+    }
+
+    @Benchmark
+    public long primitiveBounceToDevice() {
+        long dma = device.mapSingle(source, 0, size, DmaDirection.TO_DEVICE, 0);
+        device.unmapSingle(dma, size, DmaDirection.TO_DEVICE, 0);
         return dma;
     }
 

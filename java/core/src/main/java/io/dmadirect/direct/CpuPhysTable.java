@@ -16,26 +16,42 @@ final class CpuPhysTable {
     private final long[] cpuEnd;
     private final long[] physStart;
 
-    private CpuPhysTable(long[] cpuStart, long[] cpuEnd, long[] physStart) {
+    /** The same runs sorted by physical address, for the way back ({@link #cpuOf}). */
+    private final long[] byPhysStart;
+    private final long[] byPhysEnd;
+    private final long[] byPhysCpu;
+
+    private CpuPhysTable(long[] cpuStart, long[] cpuEnd, long[] physStart, long[] byPhysStart, long[] byPhysEnd,
+            long[] byPhysCpu) {
         this.cpuStart = cpuStart;
         this.cpuEnd = cpuEnd;
         this.physStart = physStart;
+        this.byPhysStart = byPhysStart;
+        this.byPhysEnd = byPhysEnd;
+        this.byPhysCpu = byPhysCpu;
     }
 
     static CpuPhysTable of(List<MemoryRun> runs) {
         List<MemoryRun> sorted = new ArrayList<>(runs);
         sorted.sort(Comparator.comparingLong(MemoryRun::cpuAddress));
+        long[][] byCpu = columns(sorted, true);
+        sorted.sort(Comparator.comparingLong(MemoryRun::frameBase));
+        long[][] byPhys = columns(sorted, false);
+        return new CpuPhysTable(byCpu[0], byCpu[1], byCpu[2], byPhys[0], byPhys[1], byPhys[2]);
+    }
+
+    /** Each run's start, end and the other side's start, keyed by CPU address or by physical address. */
+    private static long[][] columns(List<MemoryRun> sorted, boolean byCpu) {
         int n = sorted.size();
-        long[] start = new long[n];
-        long[] end = new long[n];
-        long[] phys = new long[n];
+        long[][] columns = new long[3][n];
         for (int i = 0; i < n; i++) {
             MemoryRun run = sorted.get(i);
-            start[i] = run.cpuAddress();
-            end[i] = run.cpuAddress() + run.size();
-            phys[i] = run.frameBase();
+            long from = byCpu ? run.cpuAddress() : run.frameBase();
+            columns[0][i] = from;
+            columns[1][i] = from + run.size();
+            columns[2][i] = byCpu ? run.frameBase() : run.cpuAddress();
         }
-        return new CpuPhysTable(start, end, phys);
+        return columns;
     }
 
     int size() {
@@ -47,20 +63,33 @@ final class CpuPhysTable {
      * contiguous physically; {@link Addresses#NONE} otherwise.
      */
     long physOf(long cpu, long size) {
+        return translate(cpuStart, cpuEnd, physStart, cpu, size);
+    }
+
+    /**
+     * The CPU address of {@code phys} when all of {@code [phys, phys + size)} lies in one run: the way back a
+     * non-coherent device's unmap and sync take from a DMA address to the memory to maintain.
+     */
+    long cpuOf(long phys, long size) {
+        return translate(byPhysStart, byPhysEnd, byPhysCpu, phys, size);
+    }
+
+    /** The run of sorted {@code starts} holding {@code [from, from + size)}, moved to {@code targets}; a binary search. */
+    private static long translate(long[] starts, long[] ends, long[] targets, long from, long size) {
         int lo = 0;
-        int hi = cpuStart.length - 1;
+        int hi = starts.length - 1;
         while (lo <= hi) {
             int mid = (lo + hi) >>> 1;
-            if (cpuStart[mid] <= cpu) {
+            if (starts[mid] <= from) {
                 lo = mid + 1;
             } else {
                 hi = mid - 1;
             }
         }
         int i = lo - 1;
-        if (i < 0 || cpu + size > cpuEnd[i] || cpu + size < cpu) {
+        if (i < 0 || from + size > ends[i] || from + size < from) {
             return Addresses.NONE;
         }
-        return physStart[i] + (cpu - cpuStart[i]);
+        return targets[i] + (from - starts[i]);
     }
 }

@@ -719,6 +719,125 @@ final class DirectDevice implements DmaDevice {
         }
     }
 
+    // ---- The primitive streaming API and the device's DMA limits (issue 17): the gate is taken inside
+    // PrimitiveStreaming and StreamingMapper where memory is touched, as for the object API above.
+
+    @Override
+    public long mapSingle(ByteBuffer buffer, int offset, int length, DmaDirection direction, int attrs) {
+        return streaming.primitive.mapSingle(buffer, offset, length, direction, attrs);
+    }
+
+    @Override
+    public long mapSingle(long cpuAddress, long size, DmaDirection direction, int attrs) {
+        return streaming.primitive.mapSingle(cpuAddress, size, direction, attrs);
+    }
+
+    @Override
+    public void unmapSingle(long dmaAddress, long size, DmaDirection direction, int attrs) {
+        streaming.primitive.unmapSingle(dmaAddress, size, direction, attrs, false);
+    }
+
+    @Override
+    public void syncSingleForCpu(long dmaAddress, long size, DmaDirection direction) {
+        streaming.primitive.syncSingleForCpu(dmaAddress, size, direction);
+    }
+
+    @Override
+    public void syncSingleForDevice(long dmaAddress, long size, DmaDirection direction) {
+        streaming.primitive.syncSingleForDevice(dmaAddress, size, direction);
+    }
+
+    @Override
+    public int mapSg(ByteBuffer[] buffers, int nents, DmaDirection direction, int attrs, long[] dmaAddressesOut) {
+        return streaming.primitive.mapSg(buffers, nents, direction, attrs, dmaAddressesOut);
+    }
+
+    @Override
+    public void unmapSg(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction, int attrs) {
+        streaming.primitive.unmapSg(dmaAddresses, lengths, nents, direction, attrs);
+    }
+
+    @Override
+    public void syncSgForCpu(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction) {
+        streaming.primitive.syncSg(dmaAddresses, lengths, nents, direction, true);
+    }
+
+    @Override
+    public void syncSgForDevice(long[] dmaAddresses, int[] lengths, int nents, DmaDirection direction) {
+        streaming.primitive.syncSg(dmaAddresses, lengths, nents, direction, false);
+    }
+
+    @Override
+    public boolean needSync(long dmaAddress) {
+        return streaming.needSync(dmaAddress);
+    }
+
+    /**
+     * {@code dma_opt_mapping_size()}: {@code min(dma_max_mapping_size(), ops->opt_mapping_size())}, and dma-direct
+     * has no {@code opt_mapping_size}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_opt_mapping_size</a>
+     */
+    @Override
+    public long optMappingSize() {
+        return streaming.maxMappingSize();
+    }
+
+    @Override
+    public boolean addressingLimited() {
+        return streaming.addressingLimited();
+    }
+
+    @Override
+    public long cacheAlignment() {
+        return streaming.cacheAlignment();
+    }
+
+    /**
+     * {@code dma_set_seg_boundary()}: swaps in a new policy, as the mask setters do.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_set_seg_boundary</a>
+     */
+    @Override
+    public synchronized void setSegBoundary(long mask) {
+        int ticket = enter("set the segment boundary");
+        try {
+            policy = new DevicePolicy(policy.dma.withSegBoundary(mask), parts.zones());
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@code dma_get_seg_boundary()}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_get_seg_boundary</a>
+     */
+    @Override
+    public long segBoundary() {
+        return policy.dma.segBoundaryMask();
+    }
+
+    @Override
+    public void setMaxSegSize(long size) {
+        int ticket = enter("set the maximum segment size");
+        try {
+            streaming.setMaxSegSize(size);
+        } finally {
+            gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@code dma_get_max_seg_size()}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_get_max_seg_size</a>
+     */
+    @Override
+    public long maxSegSize() {
+        return streaming.maxSegSize();
+    }
+
     /** Enters the device's gate; refused once the device (or its platform, which closes it) is closed. */
     int enter(String what) {
         return gate.enter(what);

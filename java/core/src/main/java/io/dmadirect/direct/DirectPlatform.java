@@ -64,17 +64,39 @@ public final class DirectPlatform implements DmaPlatform {
      * is rebuilt when the memory has grown since.
      */
     long cpuToPhys(long cpu, long size) {
-        CpuPhysTable table = cpuTable;
-        long phys = table.physOf(cpu, size);
-        if (phys == Addresses.NONE) {
-            java.util.List<MemoryRun> runs = parts.memory().runs();
-            if (runs.size() != table.size()) {
-                table = CpuPhysTable.of(runs);
-                cpuTable = table;
-                phys = table.physOf(cpu, size);
-            }
+        return translate(cpu, size, false);
+    }
+
+    /**
+     * The CPU address of {@code [phys, phys + size)} when it lies in one run of pinned memory, else
+     * {@link Addresses#NONE}; the table is rebuilt when the memory has grown since.
+     */
+    long physToCpu(long phys, long size) {
+        return translate(phys, size, true);
+    }
+
+    private long translate(long from, long size, boolean toCpu) {
+        long to = lookUp(cpuTable, from, size, toCpu);
+        if (to == Addresses.NONE) {
+            CpuPhysTable grown = grownTable();
+            to = grown == null ? to : lookUp(grown, from, size, toCpu);
         }
-        return phys;
+        return to;
+    }
+
+    private static long lookUp(CpuPhysTable table, long from, long size, boolean toCpu) {
+        return toCpu ? table.cpuOf(from, size) : table.physOf(from, size);
+    }
+
+    /** After a miss: the table rebuilt when the platform's memory has grown since it was made, else null. */
+    private CpuPhysTable grownTable() {
+        java.util.List<MemoryRun> runs = parts.memory().runs();
+        if (runs.size() == cpuTable.size()) {
+            return null;
+        }
+        CpuPhysTable table = CpuPhysTable.of(runs);
+        cpuTable = table;
+        return table;
     }
 
     /** The bounce pool (swiotlb), for its statistics; null when the platform has none. */
@@ -219,6 +241,37 @@ public final class DirectPlatform implements DmaPlatform {
      * The floor of {@code dma_direct_supported()} for one device: the DMA address of the end of the lowest
      * frame held that the device reaches, or {@link DmaDirect#DMA_MAPPING_ERROR} when it reaches none.
      */
+    /**
+     * {@code dma_direct_all_ram_mapped()}: whether the device's dma-ranges cover every byte of memory the
+     * platform holds (always, without dma-ranges), walking each run range by range as
+     * {@code check_ram_in_range_map()} walks the system RAM.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_all_ram_mapped</a>
+     */
+    boolean allRamMapped(DeviceDma dev) {
+        if (dev.ranges().isEmpty()) {
+            return true;
+        }
+        for (MemoryRun run : parts.memory().runs()) {
+            long pos = run.frameBase();
+            long end = run.frameBase() + run.size();
+            while (Long.compareUnsigned(pos, end) < 0) {
+                io.dmadirect.DmaRange covering = null;
+                for (io.dmadirect.DmaRange m : dev.ranges()) {
+                    if (Long.compareUnsigned(pos, m.cpuStart()) >= 0 && Long.compareUnsigned(pos - m.cpuStart(), m.size()) < 0) {
+                        covering = m;
+                        break;
+                    }
+                }
+                if (covering == null) {
+                    return false;
+                }
+                pos = covering.cpuStart() + covering.size();
+            }
+        }
+        return true;
+    }
+
     long lowestDmaEnd(DeviceDma dev) {
         long lowest = DmaDirect.DMA_MAPPING_ERROR;
         long frameSize = parts.memory().frameSize();

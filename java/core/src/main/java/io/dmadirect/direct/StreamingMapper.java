@@ -27,14 +27,21 @@ import java.util.Optional;
  */
 final class StreamingMapper {
     private static final System.Logger LOG = System.getLogger("io.dmadirect.direct");
+    static final int SKIP_CPU_SYNC = DmaAttr.flags(DmaAttr.SKIP_CPU_SYNC);
+    /** {@code DmaDirection.values()} once: the call clones the array each time. */
+    static final DmaDirection[] DIRECTIONS = DmaDirection.values();
 
     final DirectDevice device;
-    private final DirectPlatform platform;
+    final DirectPlatform platform;
     private final CacheMaintenance caches;
     /** {@code dev_is_dma_coherent()}: fixed by the hardware, so read once. */
-    private final boolean coherent;
+    final boolean coherent;
     private volatile long minAlignMask;
+    /** {@code dma_parms->max_segment_size}: {@code pci_device_add()} sets 64 KiB. */
+    volatile long maxSegSize = SegmentLimits.DEFAULT_MAX_SEG_SIZE;
     /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
+    /** The primitive streaming API over this mapper: see {@link PrimitiveStreaming}. */
+    final PrimitiveStreaming primitive;
     private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
 
     StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
@@ -42,6 +49,7 @@ final class StreamingMapper {
         this.platform = platform;
         this.caches = platform.parts.caches();
         this.coherent = coherent;
+        this.primitive = new PrimitiveStreaming(this); // last: it reads the fields above
     }
 
     /**
@@ -100,52 +108,87 @@ final class StreamingMapper {
         int size = buffer.remaining();
         checkSize(size);
         if (!buffer.isDirect()) {
-            if (!buffer.hasArray()) {
-                throw new IllegalArgumentException("failed to map a read-only heap ByteBuffer: the library cannot copy "
-                        + "through it; map a direct buffer, or wrap a writable array");
-            }
-            return mapArray(buffer, buffer.array(), buffer.arrayOffset() + buffer.position(), size, dir, attrs);
+            return mapArray(buffer, heapArray(buffer), buffer.arrayOffset() + buffer.position(), size, dir, attrs);
         }
-        if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
-            throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
-        }
+        checkWritable(buffer, dir);
         device.checkOpen("map a buffer");
         DevicePolicy p = device.policy();
         // No size check here: dma_max_mapping_size() is advisory, and memory the device reaches maps
         // directly at any size (dma_direct_map_phys); only a bounce is bounded, in bounce().
         long cpu = RawMemory.addressOf(buffer) + buffer.position();
         long phys = platform.cpuToPhys(cpu, size);
-        if (phys != Addresses.NONE && !forceBounce(p)) {
-            // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
-            // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
-            long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
-                    ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
-            if (DmaDirect.capable(p.dma, dma, size) && !sharesCacheLines(phys, size, dir)) {
-                if (coherent || DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
-                    // Addresses only, no memory touched: the open check above is the whole contract.
-                    return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
-                            Addresses.NO_CPU_ADDRESS);
-                }
-                int ticket = device.enter("map a buffer");
-                try {
-                    archSyncForDevice(cpu, size, dir);
-                    return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
-                            Addresses.NO_CPU_ADDRESS);
-                } finally {
-                    device.gate.exit(ticket);
-                }
-            }
+        long dma = mapDirect(p, cpu, phys, size, dir, attrs);
+        if (dma != Addresses.NONE) {
+            return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
+                    Addresses.NO_CPU_ADDRESS);
         }
-        // The kernel keeps the low bits of the physical address; where there is none, the virtual one's
-        // agree with it below the page size, which is what min_align_mask asks for.
-        long origAddr = phys != Addresses.NONE ? phys : cpu;
         int ticket = device.enter("map a buffer");
         try {
-            return bounce(p, buffer, null, 0, cpu, origAddr, size, dir, attrs);
+            long handle = bounce(p, null, buffer, cpu, origAddr(phys, cpu), size, dir, attrs);
+            return owned(new StreamingMapping(this, bounceDma(p, handle), size, dir, buffer, null, 0, cpu, handle,
+                    platform.swiotlb.cpuAddress(handle)));
         } catch (DmaMappingException e) {
             throw warned(e, attrs);
         } finally {
             device.gate.exit(ticket);
+        }
+    }
+
+    /**
+     * {@code dma_direct_map_phys()}'s direct branch: the DMA address when the device can take the memory where
+     * it lies (cache maintenance done for a non-coherent device), or {@link Addresses#NONE} when it must bounce.
+     * The open check is the caller's; only the cache maintenance, which touches memory, enters the gate.
+     */
+    long mapDirect(DevicePolicy p, long cpu, long phys, long size, DmaDirection dir, int attrs) {
+        if (phys == Addresses.NONE || forceBounce(p)) {
+            return Addresses.NONE;
+        }
+        // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
+        // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
+        long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
+                ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
+        if (!DmaDirect.capable(p.dma, dma, size) || sharesCacheLines(phys, size, dir)) {
+            return Addresses.NONE;
+        }
+        if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
+            int ticket = device.enter("map a buffer");
+            try {
+                archSyncForDevice(cpu, size, dir);
+            } finally {
+                device.gate.exit(ticket);
+            }
+        }
+        return dma;
+    }
+
+    /**
+     * The address whose low bits a bounce keeps: the kernel keeps the physical address's; where there is none,
+     * the virtual one's agree with it below the page size, which is what min_align_mask asks for.
+     */
+    static long origAddr(long phys, long cpu) {
+        return phys != Addresses.NONE ? phys : cpu;
+    }
+
+    private StreamingMapping owned(StreamingMapping mapping) {
+        platform.swiotlb.setOwner(mapping.tlbHandle, mapping);
+        return mapping;
+    }
+
+    long bounceDma(DevicePolicy p, long handle) {
+        return DmaDirect.physToDmaUnencrypted(p.dma, platform.swiotlb.physAddress(handle));
+    }
+
+    static byte[] heapArray(ByteBuffer buffer) {
+        if (!buffer.hasArray()) {
+            throw new IllegalArgumentException("failed to map a read-only heap ByteBuffer: the library cannot copy "
+                    + "through it; map a direct buffer, or wrap a writable array");
+        }
+        return buffer.array();
+    }
+
+    static void checkWritable(ByteBuffer buffer, DmaDirection dir) {
+        if (buffer.isReadOnly() && dir != DmaDirection.TO_DEVICE) {
+            throw new IllegalArgumentException("failed to map a read-only buffer " + dir + ": the device would write into it");
         }
     }
 
@@ -161,7 +204,9 @@ final class StreamingMapper {
         int ticket = device.enter("map a buffer");
         try {
             DevicePolicy p = device.policy();
-            return bounce(p, keep, array, offset, Addresses.NO_CPU_ADDRESS, offset, length, dir, attrs);
+            long handle = bounce(p, null, array, offset, offset, length, dir, attrs);
+            return owned(new StreamingMapping(this, bounceDma(p, handle), length, dir, keep, array, offset,
+                    Addresses.NO_CPU_ADDRESS, handle, platform.swiotlb.cpuAddress(handle)));
         } catch (DmaMappingException e) {
             throw warned(e, attrs);
         } finally {
@@ -180,13 +225,13 @@ final class StreamingMapper {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_map</a>
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_max_mapping_size</a>
      */
-    private DmaMapping bounce(DevicePolicy p, Object keep, byte[] array, int arrayOffset, long origCpu, long origAddr,
-            long size, DmaDirection dir, int attrs) {
+    long bounce(DevicePolicy p, Object owner, Object keep, long orig, long origAddr, long size,
+            DmaDirection dir, int attrs) {
+        boolean heap = keep instanceof byte[];
         Swiotlb tlb = platform.swiotlb;
         if (tlb == null) {
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the memory must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS,
-                            origAddr, size, dir) + ") and the platform has no "
+                    + ": the memory must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and the platform has no "
                     + "bounce pool. Build the platform with a swiotlb pool");
         }
         if ((p.dma.guestMemEncrypt() || p.dma.encryptionMask() != 0) && !platform.parts.encryption().canShare()) {
@@ -199,8 +244,7 @@ final class StreamingMapper {
         if (size > Swiotlb.maxMappingSize(minAlign)) {
             // swiotlb_max_mapping_size(): the one bound on a streaming mapping, and only on a bounced one.
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": it must bounce (" + whyBounce(p, array != null || origCpu == Addresses.NO_CPU_ADDRESS,
-                            origAddr, size, dir) + ") and a bounced mapping holds at most "
+                    + ": it must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and a bounced mapping holds at most "
                     + format(Swiotlb.maxMappingSize(minAlign)) + " (swiotlb_max_mapping_size: one swiotlb segment, "
                     + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
@@ -225,15 +269,12 @@ final class StreamingMapper {
                     + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (" + reach(p)
                     + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
         }
-        long tlbCpu = tlb.cpuAddress(handle);
-        StreamingMapping mapping = new StreamingMapping(this, dma, size, dir, keep, array, arrayOffset, origCpu,
-                handle, tlbCpu);
-        copyIn(tlb, mapping, 0, size);
+        tlb.record(handle, owner, keep, orig, size, dir.ordinal());
+        copyIn(tlb, handle, 0, size);
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
-            archSyncForDevice(tlbCpu, size, dir);
+            archSyncForDevice(tlb.cpuAddress(handle), size, dir);
         }
-        tlb.setOwner(handle, mapping);
-        return mapping;
+        return handle;
     }
 
     private static String reach(DevicePolicy p) {
@@ -261,7 +302,7 @@ final class StreamingMapper {
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_map_single</a>
      */
-    private DmaMappingException warned(DmaMappingException e, int attrs) {
+    DmaMappingException warned(DmaMappingException e, int attrs) {
         if (!DmaAttr.NO_WARN.in(attrs) && warnings.allow()) {
             LOG.log(System.Logger.Level.WARNING, "direct: " + e.getMessage());
         }
@@ -280,9 +321,21 @@ final class StreamingMapper {
             throw new IllegalArgumentException("failed to map a scatter list: it has no buffers");
         }
         List<DmaMapping> mapped = new ArrayList<>(buffers.size());
+        long maxSeg = maxSegSize;
         for (int i = 0; i < buffers.size(); i++) {
             try {
-                mapped.add(map(buffers.get(i), dir, attrs));
+                String tooLong = SegmentLimits.tooLong(buffers.get(i).remaining(), maxSeg);
+                if (tooLong != null) {
+                    throw new DmaMappingException(tooLong);
+                }
+                DmaMapping m = map(buffers.get(i), dir, attrs);
+                String crosses = SegmentLimits.crossesBoundary(m.dmaAddress(), m.size(),
+                        device.policy().dma.segBoundaryMask());
+                if (crosses != null) {
+                    release((StreamingMapping) m, true);
+                    throw new DmaMappingException(crosses);
+                }
+                mapped.add(m);
             } catch (RuntimeException e) {
                 for (DmaMapping m : mapped) {
                     release((StreamingMapping) m, true);
@@ -376,12 +429,23 @@ final class StreamingMapper {
             archSyncForCpu(m.deviceSideCpu(), m.size, m.direction);
         }
         if (m.tlbHandle != Swiotlb.NONE) {
-            Swiotlb tlb = platform.swiotlb;
-            if (!skipSync && copiesFromDevice(m.direction)) {
-                copyBack(tlb, m, 0, m.size);
-            }
-            tlb.release(m.tlbHandle);
+            // No claim: the mapping's own state made this the one release, and the primitive API refuses
+            // addresses an object owns before it claims anything.
+            unbounce(platform.swiotlb, m.tlbHandle, m.size, m.direction, skipSync);
         }
+    }
+
+    /**
+     * {@code swiotlb_tbl_unmap_single()} of a claimed mapping: the copy back of {@code size} bytes when the
+     * direction asks for it and the caller did not skip the sync, then the slots released.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_unmap_single</a>
+     */
+    static void unbounce(Swiotlb tlb, long handle, long size, DmaDirection dir, boolean skipSync) {
+        if (!skipSync && copiesFromDevice(dir)) {
+            copyBack(tlb, handle, 0, size);
+        }
+        tlb.release(handle);
     }
 
     /**
@@ -404,7 +468,7 @@ final class StreamingMapper {
                 archSyncForCpu(m.deviceSideCpu() + offset, length, dir);
             }
             if (m.tlbHandle != Swiotlb.NONE && copiesFromDevice(dir)) {
-                copyBack(platform.swiotlb, m, offset, length);
+                copyBack(platform.swiotlb, m.tlbHandle, offset, length);
             }
         } finally {
             device.gate.exit(ticket);
@@ -428,7 +492,7 @@ final class StreamingMapper {
         try {
             checkSync(m, offset, length, dir, "sync for the device");
             if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
-                copyIn(platform.swiotlb, m, offset, length);
+                copyIn(platform.swiotlb, m.tlbHandle, offset, length);
             }
             if (!coherent) {
                 archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
@@ -439,38 +503,71 @@ final class StreamingMapper {
     }
 
     /** {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
-    private static void copyIn(Swiotlb tlb, StreamingMapping m, long offset, long length) {
-        if (m.array != null) {
-            tlb.bounceToDevice(m.array, m.arrayOffset + (int) offset, m.tlbCpu + offset, (int) length);
-        } else {
-            tlb.bounceToDevice(m.origCpu + offset, m.tlbCpu + offset, length);
-        }
+    static void copyIn(Swiotlb tlb, long handle, long offset, long length) {
+        bounceCopy(tlb, handle, offset, length, true);
     }
 
     /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
-    private static void copyBack(Swiotlb tlb, StreamingMapping m, long offset, long length) {
-        if (m.array != null) {
-            tlb.bounceFromDevice(m.tlbCpu + offset, m.array, m.arrayOffset + (int) offset, (int) length);
+    static void copyBack(Swiotlb tlb, long handle, long offset, long length) {
+        bounceCopy(tlb, handle, offset, length, false);
+    }
+
+    /**
+     * {@code swiotlb_bounce()}: the copy between the original and the bounce buffer, from what the slot recorded
+     * ({@code orig_addr}), as the kernel finds it from the bounce address.
+     */
+    private static void bounceCopy(Swiotlb tlb, long handle, long offset, long length, boolean toDevice) {
+        Object keep = tlb.keepOf(handle);
+        long orig = tlb.origOf(handle) + offset;
+        long tlbCpu = tlb.cpuAddress(handle) + offset;
+        if (keep instanceof byte[]) {
+            byte[] array = (byte[]) keep;
+            int at = java.util.Objects.checkFromIndexSize((int) orig, (int) length, array.length);
+            if (toDevice) {
+                tlb.bounceToDevice(array, at, tlbCpu, (int) length);
+            } else {
+                tlb.bounceFromDevice(tlbCpu, array, at, (int) length);
+            }
+        } else if (toDevice) {
+            tlb.bounceToDevice(checkKept(keep, orig, length), tlbCpu, length);
         } else {
-            tlb.bounceFromDevice(m.tlbCpu + offset, m.origCpu + offset, length);
+            tlb.bounceFromDevice(tlbCpu, checkKept(keep, orig, length), length);
         }
     }
 
-    private static boolean copiesToDevice(DmaDirection dir) {
+    /**
+     * The raw address a copy goes to or from, checked against the buffer the slot holds: a driver that unmaps
+     * one address on two threads at once could otherwise pair one mapping's address with another's buffer,
+     * and a copy into freed memory would crash the JVM. Pinned platform memory ({@code keep} null) lives as
+     * long as the platform, which the caller's gate holds open.
+     */
+    private static long checkKept(Object keep, long cpu, long length) {
+        if (keep instanceof ByteBuffer) {
+            ByteBuffer buffer = (ByteBuffer) keep;
+            long start = RawMemory.addressOf(buffer);
+            if (cpu < start || cpu - start > buffer.capacity() - length) {
+                throw new DmaUsageException("failed to copy a bounce buffer: its slots changed hands while it was "
+                        + "copied (an unmap or sync raced another unmap of the same address)");
+            }
+        }
+        return cpu;
+    }
+
+    static boolean copiesToDevice(DmaDirection dir) {
         return dir == DmaDirection.TO_DEVICE || dir == DmaDirection.BIDIRECTIONAL;
     }
 
-    private static boolean copiesFromDevice(DmaDirection dir) {
+    static boolean copiesFromDevice(DmaDirection dir) {
         return dir == DmaDirection.FROM_DEVICE || dir == DmaDirection.BIDIRECTIONAL;
     }
 
     /** {@code arch_sync_dma_for_device()}: write back what the device reads, drop what it will overwrite. */
-    private void archSyncForDevice(long cpu, long size, DmaDirection dir) {
+    void archSyncForDevice(long cpu, long size, DmaDirection dir) {
         ArchSync.forDevice(caches, cpu, size, dir);
     }
 
     /** {@code arch_sync_dma_for_cpu()}: drop lines the CPU may have fetched while the device wrote. */
-    private void archSyncForCpu(long cpu, long size, DmaDirection dir) {
+    void archSyncForCpu(long cpu, long size, DmaDirection dir) {
         ArchSync.forCpu(caches, cpu, size, dir);
     }
 
@@ -488,9 +585,13 @@ final class StreamingMapper {
         return Long.MAX_VALUE;
     }
 
-    /** {@code dma_addressing_limited()}: the streaming limit falls short of the required mask. */
+    /**
+     * {@code dma_addressing_limited()}: the streaming limit falls short of the required mask, or the device's
+     * dma-ranges leave some of the memory uncovered ({@code !dma_direct_all_ram_mapped()}, since 6.11).
+     */
     private boolean addressingLimited(DevicePolicy p) {
-        return Long.compareUnsigned(DmaDirect.streamingLimit(p.dma), device.requiredMask().value()) < 0;
+        return Long.compareUnsigned(DmaDirect.streamingLimit(p.dma), device.requiredMask().value()) < 0
+                || !platform.allRamMapped(p.dma);
     }
 
     void setMinAlignMask(long mask) {
@@ -540,6 +641,57 @@ final class StreamingMapper {
                 tlb.release(m.tlbHandle);
             }
         }
+        // The primitive mappings (mapSingle, mapSg) are recorded with this mapper as their owner.
+        List<Long> primitive = new ArrayList<>();
+        tlb.forEachLive(this, primitive::add);
+        for (long handle : primitive) {
+            if (tlb.claim(handle)) {
+                tlb.release(handle);
+            }
+        }
+    }
+
+    /**
+     * {@code dma_need_sync()}: false only for a coherent device's direct mapping; a bounce, or any mapping of a
+     * non-coherent device, needs its syncs.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_need_sync</a>
+     */
+    boolean needSync(long dmaAddress) {
+        if (!coherent) {
+            return true;
+        }
+        Swiotlb tlb = platform.swiotlb;
+        long phys = DmaDirect.dmaToPhys(device.policy().dma, dmaAddress);
+        return tlb != null && phys != Addresses.NONE && tlb.contains(phys);
+    }
+
+    /**
+     * {@code dma_addressing_limited()}: the streaming limit falls short of the required mask, so some memory
+     * the driver maps will bounce.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/mapping.c">dma_addressing_limited</a>
+     */
+    boolean addressingLimited() {
+        return addressingLimited(device.policy());
+    }
+
+    /** {@code dma_get_max_seg_size()}: 64 KiB until the driver sets it, as {@code pci_device_add()} leaves it. */
+    long maxSegSize() {
+        return maxSegSize;
+    }
+
+    /**
+     * {@code dma_set_max_seg_size()}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/dma-mapping.h">dma_set_max_seg_size</a>
+     */
+    void setMaxSegSize(long size) {
+        if (size < 1 || size > 0xffff_ffffL) {
+            throw new IllegalArgumentException("failed to set the maximum segment size of " + device.name()
+                    + ": it must be 1..0xffffffff (dma_parms->max_segment_size is an unsigned int), got " + size);
+        }
+        maxSegSize = size;
     }
 
     private StreamingMapping own(DmaMapping mapping, String what) {
@@ -577,14 +729,14 @@ final class StreamingMapper {
         return m;
     }
 
-    private static void checkDirection(DmaDirection dir, String what) {
+    static void checkDirection(DmaDirection dir, String what) {
         if (dir == null || dir == DmaDirection.NONE) {
             throw new IllegalArgumentException("failed to " + what + ": the direction must be TO_DEVICE, FROM_DEVICE or "
                     + "BIDIRECTIONAL, got " + dir);
         }
     }
 
-    private void checkSize(long size) {
+    void checkSize(long size) {
         if (size < 1) {
             throw new IllegalArgumentException("failed to map a buffer for " + device.name()
                     + ": a mapping needs at least 1 byte, got " + size);

@@ -40,6 +40,21 @@ final class SlotPool {
     private final short[] pad;
     /** The mapping (or coherent buffer) that holds each slot, for the reverse lookup; written outside the lock. */
     private final Object[] owner;
+    /**
+     * The kernel's per-slot {@code io_tlb_slot} of a streaming mapping, found from the bounce address alone as
+     * {@code swiotlb_find_pool()} and its index do: {@link #head} per mapped slot (its mapping's first mapped
+     * slot), and per first mapped slot {@link #live} (the handle, 0 once unmapped, claimed once by
+     * compare-and-set), {@link #orig} ({@code orig_addr}: a CPU address, or an offset into {@link #keep}'s
+     * array), {@link #mappedSize} ({@code alloc_size}), {@link #direction} and {@link #keep} (what the copies
+     * read and write: holding it here keeps a direct buffer from being freed while a bounce copies into it).
+     */
+    private final int[] head;
+    private final long[] live;
+    private final long[] orig;
+    private final long[] mappedSize;
+    private final byte[] direction;
+    private final Object[] keep;
+    private static final java.lang.invoke.VarHandle LIVE = java.lang.invoke.MethodHandles.arrayElementVarHandle(long[].class);
     private final Area[] areas;
     private final int areaSlots;
     private final long firstPhys;
@@ -48,6 +63,8 @@ final class SlotPool {
     private static final class Area {
         int index;
         int used;
+        /** Runs taken in this area since the pool was made: the statistics' bounce count, kept under the lock already held. */
+        long taken;
     }
 
     SlotPool(int id, long chunkBytes, long[] chunkHandle, long[] chunkPhys, long[] chunkCpu, int requestedAreas,
@@ -65,6 +82,12 @@ final class SlotPool {
         this.list = new int[nslots];
         this.pad = new short[nslots];
         this.owner = new Object[nslots];
+        this.head = new int[nslots];
+        this.live = new long[nslots];
+        this.orig = new long[nslots];
+        this.mappedSize = new long[nslots];
+        this.direction = new byte[nslots];
+        this.keep = new Object[nslots];
         for (int i = 0; i < nslots; i++) {
             list[i] = SEGMENT_SLOTS - (i % SEGMENT_SLOTS);
         }
@@ -126,6 +149,9 @@ final class SlotPool {
 
     /** The slot holding {@code phys}, or -1 when the pool does not. */
     int slotOf(long phys) {
+        if (Long.compareUnsigned(phys, firstPhys) < 0 || Long.compareUnsigned(phys, lastPhys) > 0) {
+            return -1; // most addresses a device is given are not bounce buffers: one comparison decides it
+        }
         for (int c = 0; c < chunkPhys.length; c++) {
             long offset = phys - chunkPhys[c];
             if (Long.compareUnsigned(phys, chunkPhys[c]) >= 0 && Long.compareUnsigned(offset, chunkBytes) < 0) {
@@ -215,6 +241,7 @@ final class SlotPool {
                     take(slot, n, padSlots);
                     area.index = wrap(index + n);
                     area.used += n;
+                    area.taken++;
                     return slot;
                 }
                 index = wrap(index + stride);
@@ -275,6 +302,10 @@ final class SlotPool {
                         + " of pool " + id + ": they are already free");
             }
             pad[mapped] = 0;
+            keep[mapped] = null;
+            // A primitive unmap claimed it already (live is 0); an object mapping's own state made its release
+            // the only one, so a plain store under the lock is enough to end it here.
+            LIVE.set(live, mapped, 0L);
             int segmentEnd = (slot / SEGMENT_SLOTS + 1) * SEGMENT_SLOTS;
             int count = slot + n < segmentEnd ? list[slot + n] : 0;
             for (int i = slot + n - 1; i >= slot; i--) {
@@ -297,6 +328,61 @@ final class SlotPool {
         }
     }
 
+    /**
+     * Records a streaming mapping's {@code io_tlb_slot} fields, then publishes its handle: a reader that sees the
+     * handle (a volatile read) sees the fields. Called by the mapping thread before the handle is handed out.
+     */
+    void record(int mapped, int mappedSlots, long handle, Object owner, Object keep, long orig, long size, byte dir) {
+        for (int i = mapped; i < mapped + mappedSlots; i++) {
+            head[i] = mapped;
+            this.owner[i] = owner;
+        }
+        this.keep[mapped] = keep;
+        this.orig[mapped] = orig;
+        this.mappedSize[mapped] = size;
+        this.direction[mapped] = dir;
+        LIVE.setRelease(live, mapped, handle); // publishes the fields above to liveAt's acquiring read
+    }
+
+    /**
+     * The handle of the live streaming mapping whose run holds {@code slot}, or 0. The head of a free slot may be
+     * stale; the caller checks the address against the handle's range.
+     */
+    long liveAt(int slot) {
+        return (long) LIVE.getAcquire(live, head[slot]);
+    }
+
+    /** Claims the mapping at {@code mapped} for its unmap: true for exactly one caller while it is live. */
+    boolean claim(int mapped, long handle) {
+        return LIVE.compareAndSet(live, mapped, handle, 0L);
+    }
+
+    Object keepAt(int mapped) {
+        return keep[mapped];
+    }
+
+    long origAt(int mapped) {
+        return orig[mapped];
+    }
+
+    long mappedSizeAt(int mapped) {
+        return mappedSize[mapped];
+    }
+
+    byte directionAt(int mapped) {
+        return direction[mapped];
+    }
+
+    /** Calls {@code action} with each live streaming mapping's handle whose owner is {@code owner} (slow: for close). */
+    void forEachLive(Object owner, java.util.function.LongConsumer action) {
+        for (int i = 0; i < nslots; i++) {
+            long h = (long) LIVE.getVolatile(live, i);
+            if (h != 0 && this.owner[i] == owner) {
+                action.accept(h);
+            }
+        }
+    }
+
     Object ownerAt(int slot) {
         return owner[slot];
     }
@@ -313,13 +399,31 @@ final class SlotPool {
 
     /** Slots in use, summed over the areas (each read under its lock). */
     long used() {
+        return sumOverAreas(area -> area.used);
+    }
+
+    /** Slots in use, read without the locks: for the high-water mark, which must not add a lock to a bounce. */
+    long usedWithoutLocks() {
         long used = 0;
         for (Area area : areas) {
-            synchronized (area) {
-                used += area.used;
-            }
+            used += area.used;
         }
         return used;
+    }
+
+    /** Runs taken since the pool was made, summed over the areas. */
+    long taken() {
+        return sumOverAreas(area -> area.taken);
+    }
+
+    private long sumOverAreas(java.util.function.ToLongFunction<Area> field) {
+        long sum = 0;
+        for (Area area : areas) {
+            synchronized (area) {
+                sum += field.applyAsLong(area);
+            }
+        }
+        return sum;
     }
 
     /** The longest free run any mapping could take now; for messages and statistics. */

@@ -72,9 +72,7 @@ public final class Swiotlb implements AutoCloseable {
     private final Object growLock = new Object();
     private volatile SlotPool[] pools;
     private long dynamicBytes;
-    private final AtomicLong used = new AtomicLong();
     private final AtomicLong highWater = new AtomicLong();
-    private final LongAdder bounces = new LongAdder();
     private final LongAdder bytesToDevice = new LongAdder();
     private final LongAdder bytesFromDevice = new LongAdder();
     private volatile boolean closed;
@@ -443,12 +441,14 @@ public final class Swiotlb implements AutoCloseable {
 
     /** The handle of a run of {@code n} slots whose first mapped slot is {@code slot}. */
     private long taken(SlotPool pool, int slot, int n, long offset) {
-        long now = used.addAndGet(n);
+        // The slots in use are the areas' own counts, kept under the locks already held; the high-water mark
+        // reads them without locks (exact on one thread, close under concurrency), so no global counter is
+        // written twice per bounce.
+        long now = usedWithoutLocks();
         long high = highWater.get();
         while (now > high && !highWater.compareAndSet(high, now)) {
             high = highWater.get();
         }
-        bounces.increment();
         return ((long) (pool.id + 1) << 51) | ((long) slot << 19) | ((long) n << 11) | offset;
     }
 
@@ -462,7 +462,14 @@ public final class Swiotlb implements AutoCloseable {
     public void release(long handle) {
         int n = slots(handle);
         pool(handle).release(firstSlot(handle), n);
-        used.addAndGet(-n);
+    }
+
+    private long usedWithoutLocks() {
+        long sum = 0;
+        for (SlotPool pool : pools) {
+            sum += pool.usedWithoutLocks();
+        }
+        return sum;
     }
 
     /** The bounce buffer's physical address: its first slot plus the kept offset. */
@@ -508,6 +515,71 @@ public final class Swiotlb implements AutoCloseable {
         pool.setOwner(mapped, slots(handle) - pool.padSlots(mapped), owner);
     }
 
+    /**
+     * Records a streaming mapping in its slots, as {@code swiotlb_tbl_map_single()} fills {@code io_tlb_slot}
+     * ({@code orig_addr}, {@code alloc_size}), so that {@link #mappedAt} finds it again from the bounce address.
+     * Storing references into the pool's arrays allocates nothing.
+     *
+     * @param owner what {@link #ownerAt} and {@link #forEachLive} report: the mapping object, or its mapper
+     * @param keep  the memory the copies use: a {@code byte[]} (then {@code orig} is an offset into it), or
+     *              anything that must stay reachable while the bounce lives (a direct buffer), or null
+     * @param orig  the original's CPU address, or its offset in {@code keep}'s array
+     * @param dir   the mapping's direction, as {@code DmaDirection.ordinal()}
+     */
+    public void record(long handle, Object owner, Object keep, long orig, long size, int dir) {
+        SlotPool pool = pool(handle);
+        int mapped = firstSlot(handle);
+        pool.record(mapped, slots(handle) - pool.padSlots(mapped), handle, owner, keep, orig, size, (byte) dir);
+    }
+
+    /**
+     * {@code swiotlb_find_pool()} and the slot index of {@code tlb_addr}: the handle of the live streaming
+     * mapping whose bounce buffer holds {@code phys} (any byte of it), or {@link #NONE}.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/swiotlb.h">swiotlb_find_pool</a>
+     */
+    public long mappedAt(long phys) {
+        long handle = mappedOrOutside(phys);
+        return handle == OUTSIDE ? NONE : handle;
+    }
+
+    /** Claims a live mapping for its unmap: true for exactly one caller, false when it was unmapped already. */
+    public boolean claim(long handle) {
+        return pool(handle).claim(firstSlot(handle), handle);
+    }
+
+    /** What the mapping's copies use ({@link #record}'s {@code keep}). */
+    public Object keepOf(long handle) {
+        return pool(handle).keepAt(firstSlot(handle));
+    }
+
+    /** The original's CPU address, or its offset in {@link #keepOf}'s array ({@code orig_addr}). */
+    public long origOf(long handle) {
+        return pool(handle).origAt(firstSlot(handle));
+    }
+
+    /** The mapping's size ({@code alloc_size} of its first slot). */
+    public long mappedSize(long handle) {
+        return pool(handle).mappedSizeAt(firstSlot(handle));
+    }
+
+    /** The mapping's direction as recorded. */
+    public int directionOf(long handle) {
+        return pool(handle).directionAt(firstSlot(handle));
+    }
+
+    /** What {@link #record} named as the mapping's owner. */
+    public Object ownerOf(long handle) {
+        return pool(handle).ownerAt(firstSlot(handle));
+    }
+
+    /** Each live streaming mapping recorded with {@code owner} (slow: for a device's close). */
+    public void forEachLive(Object owner, java.util.function.LongConsumer action) {
+        for (SlotPool pool : pools) {
+            pool.forEachLive(owner, action);
+        }
+    }
+
     /** {@code is_swiotlb_buffer()} and {@code swiotlb_find_pool()}: what holds the slot at {@code phys}, or null. */
     public Object ownerAt(long phys) {
         for (SlotPool pool : pools) {
@@ -518,6 +590,28 @@ public final class Swiotlb implements AutoCloseable {
         }
         return null;
     }
+
+    /**
+     * {@link #mappedAt} for an address known to lie in some pool, or {@code -1L} (never a handle) when no pool
+     * holds it: one scan of the pools answers both questions on the unmap path.
+     */
+    public long mappedOrOutside(long phys) {
+        for (SlotPool pool : pools) {
+            int slot = pool.slotOf(phys);
+            if (slot >= 0) {
+                long handle = pool.liveAt(slot);
+                if (handle == NONE) {
+                    return NONE;
+                }
+                long offset = phys - physAddress(handle);
+                return offset >= 0 && offset < pool.mappedSizeAt(firstSlot(handle)) ? handle : NONE;
+            }
+        }
+        return OUTSIDE;
+    }
+
+    /** What {@link #mappedOrOutside} returns for an address no pool holds. */
+    public static final long OUTSIDE = -1L;
 
     /** {@code is_swiotlb_buffer()}: whether {@code phys} lies in any pool. */
     public boolean contains(long phys) {
@@ -614,17 +708,23 @@ public final class Swiotlb implements AutoCloseable {
         SlotPool[] all = pools;
         long total = 0;
         long largest = 0;
+        long bounces = 0;
         for (SlotPool pool : all) {
             total += pool.nslots;
+            bounces += pool.taken();
             largest = Math.max(largest, pool.largestFreeRun());
         }
-        return new SwiotlbStats(all.length, total, used.get(), highWater.get(), largest, bounces.sum(),
+        return new SwiotlbStats(all.length, total, usedSlots(), highWater.get(), largest, bounces,
                 bytesToDevice.sum(), bytesFromDevice.sum());
     }
 
-    /** Slots in use now, read once. */
+    /** Slots in use now: the areas' counts, each read under its lock. */
     public long usedSlots() {
-        return used.get();
+        long used = 0;
+        for (SlotPool pool : pools) {
+            used += pool.used();
+        }
+        return used;
     }
 
     /** Areas of the first default pool (each part of it has as many). */
