@@ -11,11 +11,13 @@ import java.util.Optional;
  * <h2>Threads and close</h2>
  * Every method may be called from any thread at once; allocation, mapping and syncing take no lock
  * shared with other devices. Once the device (or its platform) is closed, every operation that changes
- * or uses DMA state ({@code allocCoherent}, {@code freeCoherent}, {@code allocPages}, {@code freePages},
- * {@code allocNoncontiguous}, {@code freeNoncontiguous} and the syncs and views of what they return,
- * {@code createPool} and its pools' operations, {@code map*}, {@code unmap},
- * {@code sync*}, {@code find*}, and the setters {@code setDmaMask}, {@code setCoherentMask},
- * {@code setMinAlignMask}) throws {@link DmaUsageException}; getters keep answering. An operation that
+ * or uses DMA state throws {@link DmaUsageException}: {@code alloc*} and {@code free*} (coherent, write-combined,
+ * pages, non-coherent and non-contiguous memory, and the syncs and views of what they return),
+ * {@code createPool} and its pools' allocations and frees, {@code map*} and {@code unmap*} (objects, primitive
+ * addresses, scatter lists, resources), {@code sync*}, {@code find*}, and the setters {@code setDmaMask},
+ * {@code setCoherentMask}, {@code setMinAlignMask}, {@code setSegBoundary} and {@code setMaxSegSize}.
+ * Getters ({@code dmaMask}, {@code maxSegSize}, {@code needSync}, {@code addressingLimited}, ...) keep
+ * answering. An operation that
  * began before close completes first: {@link #close()} waits for it (see {@link DmaPlatform} for the
  * whole contract).
  */
