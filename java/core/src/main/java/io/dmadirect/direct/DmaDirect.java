@@ -152,6 +152,11 @@ public final class DmaDirect {
      * {@code dma_capable()}: the same check against the streaming mask, for {@code dma_map_*}.
      */
     public static boolean capable(DeviceDma dev, long dma, long size) {
+        return withinStreamingLimit(dma, size, streamingLimit(dev));
+    }
+
+    /** {@link #capable} against a limit computed once ({@code DevicePolicy} caches it per mask). */
+    static boolean withinStreamingLimit(long dma, long size, long limit) {
         if (dma == DMA_MAPPING_ERROR) {
             return false;
         }
@@ -159,7 +164,7 @@ public final class DmaDirect {
         if (size != 0 && Long.compareUnsigned(last, dma) < 0) {
             return false;
         }
-        return Long.compareUnsigned(size == 0 ? dma : last, streamingLimit(dev)) <= 0;
+        return Long.compareUnsigned(size == 0 ? dma : last, limit) <= 0;
     }
 
     /**

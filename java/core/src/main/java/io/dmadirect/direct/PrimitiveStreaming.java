@@ -113,9 +113,9 @@ final class PrimitiveStreaming {
         StreamingMapper.checkDirection(dir, "unmap");
         mapper.checkSize(size);
         DevicePolicy p = device.policy();
-        long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
+        long phys = p.dmaToPhys(dmaAddress);
         Swiotlb tlb = platform.swiotlb;
-        boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(attrs);
+        boolean skipSync = (attrs & StreamingMapper.SKIP_CPU_SYNC) != 0;
         long handle = bounceAt(tlb, phys);
         boolean inPool = handle != Swiotlb.OUTSIDE;
         if (!inPool && (coherent || skipSync)) {
@@ -123,6 +123,10 @@ final class PrimitiveStreaming {
             if (!quietWhenClosed) {
                 device.checkOpen("unmap a DMA address");
             }
+            return;
+        }
+        if (inPool && coherent && (skipSync || !StreamingMapper.copiesFromDevice(dir))) {
+            releaseWithoutCopy(tlb, handle, phys, dmaAddress, size, dir, quietWhenClosed);
             return;
         }
         int ticket = quietWhenClosed ? device.gate.tryEnter() : device.enter("unmap a DMA address");
@@ -134,19 +138,9 @@ final class PrimitiveStreaming {
                 mapper.archSyncForCpu(cpuOf(phys, dmaAddress, size, "unmap"), size, dir);
                 return;
             }
-            liveBounce(tlb, handle, dmaAddress, size, dir, "unmap");
-            if (tlb.physAddress(handle) != phys) {
-                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
-                        + ": it lies inside the bounced mapping at DMA " + hex(mapper.bounceDma(p, handle)) + ", and an unmap "
-                        + "takes the address the map returned");
-            }
-            if (size > tlb.mappedSize(handle)) {
-                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name() + ": "
-                        + format(size) + " is more than the " + format(tlb.mappedSize(handle)) + " mapped there");
-            }
+            checkUnmap(tlb, handle, phys, dmaAddress, size, dir);
             if (!tlb.claim(handle)) {
-                throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
-                        + ": another thread unmapped it meanwhile (double unmap)");
+                throw doubleUnmap(dmaAddress);
             }
             if (!coherent && !skipSync) {
                 mapper.archSyncForCpu(tlb.cpuAddress(handle), size, dir);
@@ -155,6 +149,55 @@ final class PrimitiveStreaming {
         } finally {
             device.gate.exit(ticket);
         }
+    }
+
+    /**
+     * The unmap of a coherent device's bounce with nothing to copy back ({@code TO_DEVICE}, or
+     * {@code SKIP_CPU_SYNC}): it touches no memory, only the pool's bookkeeping (Java arrays, which the pool's
+     * close does not free), so, like the direct unmap, it takes a look at the gate instead of entering it. The
+     * claim still decides against a racing unmap or the device's close, which releases what it claims: a claim
+     * lost to the close is reported as the close, as the gate would have refused it.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_tbl_unmap_single</a>
+     */
+    private void releaseWithoutCopy(Swiotlb tlb, long handle, long phys, long dmaAddress, long size, DmaDirection dir,
+            boolean quietWhenClosed) {
+        if (device.isClosed()) {
+            if (quietWhenClosed) {
+                return; // the device's close released every bounce slot
+            }
+            device.checkOpen("unmap a DMA address");
+        }
+        checkUnmap(tlb, handle, phys, dmaAddress, size, dir);
+        if (!tlb.claim(handle)) {
+            if (device.isClosed()) {
+                if (quietWhenClosed) {
+                    return;
+                }
+                device.checkOpen("unmap a DMA address");
+            }
+            throw doubleUnmap(dmaAddress);
+        }
+        tlb.release(handle);
+    }
+
+    /** dma-debug's {@code check_unmap()} of a bounced address: live, this device's, the map's address, no larger. */
+    private void checkUnmap(Swiotlb tlb, long handle, long phys, long dmaAddress, long size, DmaDirection dir) {
+        liveBounce(tlb, handle, dmaAddress, size, dir, "unmap");
+        if (tlb.physAddress(handle) != phys) {
+            throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
+                    + ": it lies inside the bounced mapping at DMA " + hex(mapper.bounceDma(device.policy(), handle))
+                    + ", and an unmap takes the address the map returned");
+        }
+        if (size > tlb.mappedSize(handle)) {
+            throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name() + ": "
+                    + format(size) + " is more than the " + format(tlb.mappedSize(handle)) + " mapped there");
+        }
+    }
+
+    private DmaUsageException doubleUnmap(long dmaAddress) {
+        return new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()
+                + ": another thread unmapped it meanwhile (double unmap)");
     }
 
     /**
@@ -182,7 +225,7 @@ final class PrimitiveStreaming {
         StreamingMapper.checkDirection(dir, what);
         mapper.checkSize(size);
         DevicePolicy p = device.policy();
-        long phys = DmaDirect.dmaToPhys(p.dma, dmaAddress);
+        long phys = p.dmaToPhys(dmaAddress);
         Swiotlb tlb = platform.swiotlb;
         long handle = bounceAt(tlb, phys);
         boolean inPool = handle != Swiotlb.OUTSIDE;

@@ -43,12 +43,15 @@ final class StreamingMapper {
     /** The primitive streaming API over this mapper: see {@link PrimitiveStreaming}. */
     final PrimitiveStreaming primitive;
     private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
+    /** {@code swiotlb=force} of the platform's pool: fixed when the pool is made, so read once. */
+    private final boolean poolForcesBounce;
 
     StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
         this.device = device;
         this.platform = platform;
         this.caches = platform.parts.caches();
         this.coherent = coherent;
+        this.poolForcesBounce = platform.swiotlb != null && platform.swiotlb.forceBounce();
         this.primitive = new PrimitiveStreaming(this); // last: it reads the fields above
     }
 
@@ -64,9 +67,7 @@ final class StreamingMapper {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/swiotlb.h">is_swiotlb_force_bounce</a>
      */
     boolean forceBounce(DevicePolicy p) {
-        Swiotlb tlb = platform.swiotlb;
-        return (tlb != null && tlb.forceBounce()) || p.dma.restrictedPool() || p.dma.guestMemEncrypt()
-                || BounceOverrides.forced();
+        return poolForcesBounce || p.deviceForcesBounce || BounceOverrides.forced();
     }
 
     /**
@@ -145,9 +146,9 @@ final class StreamingMapper {
         }
         // Memory the platform made shared (pool memory, another device's decrypted buffer) is addressed
         // without the encryption bit, or the device reads ciphertext; only an SME platform needs the lookup.
-        long dma = p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
+        long dma = p.identity ? phys : p.dma.encryptionMask() != 0 && platform.isSharedMemory(phys)
                 ? DmaDirect.physToDmaUnencrypted(p.dma, phys) : DmaDirect.physToDma(p.dma, phys);
-        if (!DmaDirect.capable(p.dma, dma, size) || sharesCacheLines(phys, size, dir)) {
+        if (!p.capable(dma, size) || sharesCacheLines(phys, size, dir)) {
             return Addresses.NONE;
         }
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
@@ -248,7 +249,7 @@ final class StreamingMapper {
                     + format(Swiotlb.maxMappingSize(minAlign)) + " (swiotlb_max_mapping_size: one swiotlb segment, "
                     + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
-        long physLimit = DmaDirect.dmaToPhys(p.dma, DmaDirect.streamingLimit(p.dma));
+        long physLimit = p.dmaToPhys(p.streamingLimit);
         long handle = tlb.mapSingle(origAddr, size, minAlign, 0, p.dma.segBoundaryMask(), physLimit, !DmaAttr.ATOMIC.in(attrs),
                 p.physToDmaUnencrypted);
         if (handle == Swiotlb.NONE) {
@@ -263,7 +264,7 @@ final class StreamingMapper {
         }
         long tlbPhys = tlb.physAddress(handle);
         long dma = DmaDirect.physToDmaUnencrypted(p.dma, tlbPhys);
-        if (!DmaDirect.capable(p.dma, dma, size)) {
+        if (!p.capable(dma, size)) {
             tlb.release(handle);
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
                     + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (" + reach(p)
