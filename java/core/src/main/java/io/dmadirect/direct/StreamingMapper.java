@@ -39,9 +39,9 @@ final class StreamingMapper {
     private volatile long minAlignMask;
     /** {@code dma_parms->max_segment_size}: {@code pci_device_add()} sets 64 KiB. */
     volatile long maxSegSize = SegmentLimits.DEFAULT_MAX_SEG_SIZE;
-    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
     /** The primitive streaming API over this mapper: see {@link PrimitiveStreaming}. */
     final PrimitiveStreaming primitive;
+    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
     private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
 
     StreamingMapper(DirectDevice device, DirectPlatform platform, boolean coherent) {
