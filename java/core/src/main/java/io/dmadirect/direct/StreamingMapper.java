@@ -277,7 +277,8 @@ final class StreamingMapper {
         return handle;
     }
 
-    private static String reach(DevicePolicy p) {
+    /** What the device reaches, for messages: its streaming mask and bus limit. */
+    static String reach(DevicePolicy p) {
         return "mask " + p.dma.dmaMask() + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit()));
     }
 
@@ -732,7 +733,7 @@ final class StreamingMapper {
     static void checkDirection(DmaDirection dir, String what) {
         if (dir == null || dir == DmaDirection.NONE) {
             throw new IllegalArgumentException("failed to " + what + ": the direction must be TO_DEVICE, FROM_DEVICE or "
-                    + "BIDIRECTIONAL, got " + dir);
+                    + "BIDIRECTIONAL, got " + dir + " (DMA_NONE is refused, as the kernel's valid_dma_direction() does)");
         }
     }
 
