@@ -23,11 +23,7 @@ final class MmioResource {
      * so a bad call fails the same way on an open and a closed device.
      */
     static void checkArguments(long size, DmaDirection direction, String what) {
-        if (direction == null || direction == DmaDirection.NONE) {
-            throw new IllegalArgumentException("failed to " + what + ": direction " + direction
-                    + " (DMA_NONE is refused, as the kernel's valid_dma_direction() does); give TO_DEVICE, FROM_DEVICE or "
-                    + "BIDIRECTIONAL");
-        }
+        StreamingMapper.checkDirection(direction, what);
         if (size < 1) {
             throw new IllegalArgumentException("failed to " + what + ": size " + size + " (at least 1 byte)");
         }
@@ -60,9 +56,8 @@ final class MmioResource {
         long dma = phys;
         if (!DmaDirect.capable(p.dma, dma, size)) {
             throw new DmaMappingException("failed to map resource " + range + " for " + device + ": DMA address "
-                    + Sizes.hex(dma) + ".." + Sizes.hex(dma + size - 1) + " is beyond what the device reaches (mask "
-                    + p.dma.dmaMask() + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : Sizes.hex(p.dma.busDmaLimit()))
-                    + ") (dma_capable); MMIO is never bounced, so widen the device's mask (setDmaMask) if it "
+                    + Sizes.hex(dma) + ".." + Sizes.hex(dma + size - 1) + " is beyond what the device reaches ("
+                    + StreamingMapper.reach(p) + ") (dma_capable); MMIO is never bounced, so widen the device's mask (setDmaMask) if it "
                     + "drives more address bits, or use IOVA mode, where the IOMMU places the BAR within the mask");
         }
         return dma;

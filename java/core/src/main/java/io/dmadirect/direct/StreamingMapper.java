@@ -39,9 +39,9 @@ final class StreamingMapper {
     private volatile long minAlignMask;
     /** {@code dma_parms->max_segment_size}: {@code pci_device_add()} sets 64 KiB. */
     volatile long maxSegSize = SegmentLimits.DEFAULT_MAX_SEG_SIZE;
-    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
     /** The primitive streaming API over this mapper: see {@link PrimitiveStreaming}. */
     final PrimitiveStreaming primitive;
+    /** {@code dev_warn_ratelimited()}'s default: at most 10 messages in 5 seconds, per device. */
     private final RateLimit warnings = new RateLimit(10, 5_000_000_000L);
     /** {@code swiotlb=force} of the platform's pool: fixed when the pool is made, so read once. */
     private final boolean poolForcesBounce;
@@ -278,7 +278,8 @@ final class StreamingMapper {
         return handle;
     }
 
-    private static String reach(DevicePolicy p) {
+    /** What the device reaches, for messages: its streaming mask and bus limit. */
+    static String reach(DevicePolicy p) {
         return "mask " + p.dma.dmaMask() + ", bus limit " + (p.dma.busDmaLimit() == 0 ? "none" : hex(p.dma.busDmaLimit()));
     }
 
@@ -733,7 +734,7 @@ final class StreamingMapper {
     static void checkDirection(DmaDirection dir, String what) {
         if (dir == null || dir == DmaDirection.NONE) {
             throw new IllegalArgumentException("failed to " + what + ": the direction must be TO_DEVICE, FROM_DEVICE or "
-                    + "BIDIRECTIONAL, got " + dir);
+                    + "BIDIRECTIONAL, got " + dir + " (DMA_NONE is refused, as the kernel's valid_dma_direction() does)");
         }
     }
 

@@ -83,7 +83,8 @@ final class NvmeFaults {
                 throw new IllegalStateException("nvme io: " + good + " good rounds in " + attempt + " attempts: "
                         + failures);
             }
-            UsageBaseline before = UsageBaseline.of(platform);
+            // The PRP list pools keep the pages they grew (dma_pool), in a round that failed as in one that did not.
+            UsageBaseline before = UsageBaseline.of(platform, nvme.prpPoolBytes());
             try {
                 round(q, ns, dma, attempt);
                 good++;
@@ -97,7 +98,7 @@ final class NvmeFaults {
                     throw new IllegalStateException("nvme io: " + q.outstanding() + " commands left in flight after "
                             + e.getMessage());
                 }
-                before.check(platform, "after an injected failure in I/O round " + attempt);
+                before.check(platform, nvme.prpPoolBytes(), "after an injected failure in I/O round " + attempt);
                 afterFailure = true;
             }
         }

@@ -317,6 +317,21 @@ public final class NvmeController implements AutoCloseable {
         return pci;
     }
 
+    /**
+     * {@return the coherent memory the PRP list pools hold} A dma_pool keeps the pages it grew until it is
+     * closed, as the kernel's does, so this memory stays in use between commands; a caller that checks for
+     * leaks (memory in use before and after a failed command) leaves it out.
+     */
+    public long prpPoolBytes() {
+        long bytes = 0;
+        for (DmaPool pool : new DmaPool[] {prpSmallPool, prpPagePool}) {
+            if (pool != null) {
+                bytes += pool.pageCount() * pool.allocation();
+            }
+        }
+        return bytes;
+    }
+
     /** The pool of 4 KiB PRP list pages (Linux: {@code prp_page_pool}). */
     DmaPool prpPagePool() {
         return prpPagePool;
