@@ -169,7 +169,7 @@ final class PrimitiveStreaming {
             device.checkOpen("unmap a DMA address");
         }
         checkUnmap(tlb, handle, phys, dmaAddress, size, dir);
-        if (!tlb.claim(handle)) {
+        if (!tlb.claimAndRelease(handle)) {
             if (device.isClosed()) {
                 if (quietWhenClosed) {
                     return;
@@ -178,7 +178,6 @@ final class PrimitiveStreaming {
             }
             throw doubleUnmap(dmaAddress);
         }
-        tlb.release(handle);
     }
 
     /** dma-debug's {@code check_unmap()} of a bounced address: live, this device's, the map's address, no larger. */

@@ -120,14 +120,12 @@ final class StreamingMapper {
         long phys = platform.cpuToPhys(cpu, size);
         long dma = mapDirect(p, cpu, phys, size, dir, attrs);
         if (dma != Addresses.NONE) {
-            return new StreamingMapping(this, dma, size, dir, buffer, null, 0, cpu, Swiotlb.NONE,
-                    Addresses.NO_CPU_ADDRESS);
+            return StreamingMapping.direct(this, dma, size, dir, buffer, cpu);
         }
         int ticket = device.enter("map a buffer");
         try {
             long handle = bounce(p, null, buffer, cpu, origAddr(phys, cpu), size, dir, attrs);
-            return owned(new StreamingMapping(this, bounceDma(p, handle), size, dir, buffer, null, 0, cpu, handle,
-                    platform.swiotlb.cpuAddress(handle)));
+            return owned(StreamingMapping.bounced(this, bounceDma(p, handle), size, dir, buffer, handle));
         } catch (DmaMappingException e) {
             throw warned(e, attrs);
         } finally {
@@ -171,7 +169,7 @@ final class StreamingMapper {
     }
 
     private StreamingMapping owned(StreamingMapping mapping) {
-        platform.swiotlb.setOwner(mapping.tlbHandle, mapping);
+        platform.swiotlb.setOwner(mapping.tlbHandle(), mapping);
         return mapping;
     }
 
@@ -206,8 +204,7 @@ final class StreamingMapper {
         try {
             DevicePolicy p = device.policy();
             long handle = bounce(p, null, array, offset, offset, length, dir, attrs);
-            return owned(new StreamingMapping(this, bounceDma(p, handle), length, dir, keep, array, offset,
-                    Addresses.NO_CPU_ADDRESS, handle, platform.swiotlb.cpuAddress(handle)));
+            return owned(StreamingMapping.bounced(this, bounceDma(p, handle), length, dir, keep, handle));
         } catch (DmaMappingException e) {
             throw warned(e, attrs);
         } finally {
@@ -250,7 +247,7 @@ final class StreamingMapper {
                     + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
         }
         long physLimit = p.dmaToPhys(p.streamingLimit);
-        long handle = tlb.mapSingle(origAddr, size, minAlign, 0, p.dma.segBoundaryMask(), physLimit, !DmaAttr.ATOMIC.in(attrs),
+        long handle = tlb.mapBounce(origAddr, size, minAlign, p.dma.segBoundaryMask(), physLimit, !DmaAttr.ATOMIC.in(attrs),
                 p.physToDmaUnencrypted);
         if (handle == Swiotlb.NONE) {
             if (!tlb.reaches(physLimit)) {
@@ -265,13 +262,13 @@ final class StreamingMapper {
         long tlbPhys = tlb.physAddress(handle);
         long dma = DmaDirect.physToDmaUnencrypted(p.dma, tlbPhys);
         if (!p.capable(dma, size)) {
-            tlb.release(handle);
+            tlb.releaseUncopied(handle, size);
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
                     + ": the bounce buffer at DMA " + hex(dma) + " lies beyond the device's reach (" + reach(p)
                     + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
         }
         tlb.record(handle, owner, keep, orig, size, dir.ordinal());
-        copyIn(tlb, handle, 0, size);
+        bounceCopy(tlb, handle, 0, size, true, false); // counted by mapBounce
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
             archSyncForDevice(tlb.cpuAddress(handle), size, dir);
         }
@@ -396,7 +393,7 @@ final class StreamingMapper {
     void unmap(DmaMapping mapping, int attrs, boolean quietWhenClosed) {
         StreamingMapping m = own(mapping, "unmap");
         boolean skipSync = DmaAttr.SKIP_CPU_SYNC.in(attrs);
-        if (m.tlbHandle == Swiotlb.NONE && (coherent || skipSync)) {
+        if (m.tlbHandle() == Swiotlb.NONE && (coherent || skipSync)) {
             // Nothing to sync, copy or free: a state change only, so no gate (see map).
             if (device.isClosed()) {
                 if (quietWhenClosed) {
@@ -405,6 +402,28 @@ final class StreamingMapper {
                 device.checkOpen("unmap a mapping");
             }
             markUnmappedOrThrow(m);
+            return;
+        }
+        if (coherent && (skipSync || !copiesFromDevice(m.direction))) {
+            // A coherent device's bounce with nothing to copy back: only the pool's bookkeeping (Java arrays no
+            // close frees), as PrimitiveStreaming.releaseWithoutCopy; the mapping's own compare-and-set decides
+            // against the device's close, which releases what it marks.
+            if (device.isClosed()) {
+                if (quietWhenClosed) {
+                    return;
+                }
+                device.checkOpen("unmap a mapping");
+            }
+            if (!m.markUnmapped()) {
+                if (device.isClosed()) {
+                    if (quietWhenClosed) {
+                        return; // the device's close released it meanwhile
+                    }
+                    device.checkOpen("unmap a mapping");
+                }
+                throw doubleUnmap(m);
+            }
+            platform.swiotlb.release(m.tlbHandle());
             return;
         }
         int ticket = quietWhenClosed ? device.gate.tryEnter() : device.enter("unmap a mapping");
@@ -421,19 +440,23 @@ final class StreamingMapper {
 
     private static void markUnmappedOrThrow(StreamingMapping m) {
         if (!m.markUnmapped()) {
-            throw new DmaUsageException("failed to unmap " + m + ": it was already unmapped (double unmap)");
+            throw doubleUnmap(m);
         }
+    }
+
+    private static DmaUsageException doubleUnmap(StreamingMapping m) {
+        return new DmaUsageException("failed to unmap " + m + ": it was already unmapped (double unmap)");
     }
 
     private void release(StreamingMapping m, boolean skipSync) {
         m.markUnmapped();
         if (!coherent && !skipSync) {
-            archSyncForCpu(m.deviceSideCpu(), m.size, m.direction);
+            archSyncForCpu(m.deviceSideCpu(), m.size(), m.direction);
         }
-        if (m.tlbHandle != Swiotlb.NONE) {
+        if (m.tlbHandle() != Swiotlb.NONE) {
             // No claim: the mapping's own state made this the one release, and the primitive API refuses
             // addresses an object owns before it claims anything.
-            unbounce(platform.swiotlb, m.tlbHandle, m.size, m.direction, skipSync);
+            unbounce(platform.swiotlb, m.tlbHandle(), m.size(), m.direction, skipSync);
         }
     }
 
@@ -445,9 +468,11 @@ final class StreamingMapper {
      */
     static void unbounce(Swiotlb tlb, long handle, long size, DmaDirection dir, boolean skipSync) {
         if (!skipSync && copiesFromDevice(dir)) {
-            copyBack(tlb, handle, 0, size);
+            bounceCopy(tlb, handle, 0, size, false, false);
+            tlb.releaseCopiedBack(handle, size);
+        } else {
+            tlb.release(handle);
         }
-        tlb.release(handle);
     }
 
     /**
@@ -458,7 +483,7 @@ final class StreamingMapper {
      */
     void syncForCpu(DmaMapping mapping, long offset, long length, DmaDirection dir) {
         StreamingMapping m = own(mapping, "sync for the CPU");
-        if (coherent && m.tlbHandle == Swiotlb.NONE) {
+        if (coherent && m.tlbHandle() == Swiotlb.NONE) {
             device.checkOpen("sync a mapping for the CPU"); // touches no memory: see map
             checkSync(m, offset, length, dir, "sync for the CPU");
             return;
@@ -469,8 +494,8 @@ final class StreamingMapper {
             if (!coherent) {
                 archSyncForCpu(m.deviceSideCpu() + offset, length, dir);
             }
-            if (m.tlbHandle != Swiotlb.NONE && copiesFromDevice(dir)) {
-                copyBack(platform.swiotlb, m.tlbHandle, offset, length);
+            if (m.tlbHandle() != Swiotlb.NONE && copiesFromDevice(dir)) {
+                copyBack(platform.swiotlb, m.tlbHandle(), offset, length);
             }
         } finally {
             device.gate.exit(ticket);
@@ -485,7 +510,7 @@ final class StreamingMapper {
      */
     void syncForDevice(DmaMapping mapping, long offset, long length, DmaDirection dir) {
         StreamingMapping m = own(mapping, "sync for the device");
-        if (coherent && m.tlbHandle == Swiotlb.NONE) {
+        if (coherent && m.tlbHandle() == Swiotlb.NONE) {
             device.checkOpen("sync a mapping for the device"); // touches no memory: see map
             checkSync(m, offset, length, dir, "sync for the device");
             return;
@@ -493,8 +518,8 @@ final class StreamingMapper {
         int ticket = device.enter("sync a mapping for the device");
         try {
             checkSync(m, offset, length, dir, "sync for the device");
-            if (m.tlbHandle != Swiotlb.NONE && copiesToDevice(dir)) {
-                copyIn(platform.swiotlb, m.tlbHandle, offset, length);
+            if (m.tlbHandle() != Swiotlb.NONE && copiesToDevice(dir)) {
+                copyIn(platform.swiotlb, m.tlbHandle(), offset, length);
             }
             if (!coherent) {
                 archSyncForDevice(m.deviceSideCpu() + offset, length, dir);
@@ -504,21 +529,24 @@ final class StreamingMapper {
         }
     }
 
-    /** {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
+    /** A sync's {@code swiotlb_bounce(..., DMA_TO_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
     static void copyIn(Swiotlb tlb, long handle, long offset, long length) {
-        bounceCopy(tlb, handle, offset, length, true);
+        bounceCopy(tlb, handle, offset, length, true, true);
     }
 
-    /** {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
+    /** A sync's {@code swiotlb_bounce(..., DMA_FROM_DEVICE)} of {@code [offset, offset + length)} of the mapping. */
     static void copyBack(Swiotlb tlb, long handle, long offset, long length) {
-        bounceCopy(tlb, handle, offset, length, false);
+        bounceCopy(tlb, handle, offset, length, false, true);
     }
 
     /**
      * {@code swiotlb_bounce()}: the copy between the original and the bounce buffer, from what the slot recorded
      * ({@code orig_addr}), as the kernel finds it from the bounce address.
+     *
+     * @param sync a sync's copy, counted here; the map's and the unmap's are counted by their slot search and
+     *             release ({@link Swiotlb#mapBounce}, {@link Swiotlb#releaseCopiedBack})
      */
-    private static void bounceCopy(Swiotlb tlb, long handle, long offset, long length, boolean toDevice) {
+    private static void bounceCopy(Swiotlb tlb, long handle, long offset, long length, boolean toDevice, boolean sync) {
         Object keep = tlb.keepOf(handle);
         long orig = tlb.origOf(handle) + offset;
         long tlbCpu = tlb.cpuAddress(handle) + offset;
@@ -526,14 +554,26 @@ final class StreamingMapper {
             byte[] array = (byte[]) keep;
             int at = java.util.Objects.checkFromIndexSize((int) orig, (int) length, array.length);
             if (toDevice) {
-                tlb.bounceToDevice(array, at, tlbCpu, (int) length);
-            } else {
+                if (sync) {
+                    tlb.bounceToDevice(array, at, tlbCpu, (int) length);
+                } else {
+                    tlb.copyInAtMap(array, at, tlbCpu, (int) length);
+                }
+            } else if (sync) {
                 tlb.bounceFromDevice(tlbCpu, array, at, (int) length);
+            } else {
+                tlb.copyBackAtUnmap(tlbCpu, array, at, (int) length);
             }
         } else if (toDevice) {
-            tlb.bounceToDevice(checkKept(keep, orig, length), tlbCpu, length);
-        } else {
+            if (sync) {
+                tlb.bounceToDevice(checkKept(keep, orig, length), tlbCpu, length);
+            } else {
+                tlb.copyInAtMap(checkKept(keep, orig, length), tlbCpu, length);
+            }
+        } else if (sync) {
             tlb.bounceFromDevice(tlbCpu, checkKept(keep, orig, length), length);
+        } else {
+            tlb.copyBackAtUnmap(tlbCpu, checkKept(keep, orig, length), length);
         }
     }
 
@@ -619,7 +659,7 @@ final class StreamingMapper {
         if (owner instanceof StreamingMapping) {
             StreamingMapping m = (StreamingMapping) owner;
             long offset = dmaAddress - m.dmaAddress();
-            if (m.mapper == this && !m.isReleased() && offset >= 0 && offset < m.size) {
+            if (m.mapper == this && !m.isReleased() && offset >= 0 && offset < m.size()) {
                 return Optional.of(m);
             }
         }
@@ -640,7 +680,7 @@ final class StreamingMapper {
         });
         for (StreamingMapping m : leftover) {
             if (m.markUnmapped()) {
-                tlb.release(m.tlbHandle);
+                tlb.release(m.tlbHandle());
             }
         }
         // The primitive mappings (mapSingle, mapSg) are recorded with this mapper as their owner.
@@ -724,9 +764,9 @@ final class StreamingMapper {
                     + ", and a sync must name the mapping's direction (only a BIDIRECTIONAL mapping may be synced "
                     + "in any direction; dma-debug's check_sync)");
         }
-        if (offset < 0 || length < 1 || offset > m.size - length) {
+        if (offset < 0 || length < 1 || offset > m.size() - length) {
             throw new DmaUsageException("failed to " + what + " " + m + ": the range [" + offset + ", " + offset + " + "
-                    + length + ") is not inside the mapping's " + m.size + " bytes");
+                    + length + ") is not inside the mapping's " + m.size() + " bytes");
         }
         return m;
     }

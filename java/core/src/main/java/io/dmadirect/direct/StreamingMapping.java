@@ -12,17 +12,19 @@ import java.lang.invoke.VarHandle;
  * One streaming mapping: the addresses fixed at map time and a mapped/unmapped state changed by
  * compare-and-set, so that a double unmap is caught even when two threads race to unmap.
  *
- * <p>The original memory is either raw ({@link #origCpu}, a direct buffer kept reachable by
- * {@link #keepAlive}) or a heap array ({@link #array} at {@link #arrayOffset}).
+ * <p>It is the one object a map through the object API makes, so it holds only what the unmap and the
+ * syncs cannot find elsewhere, in 48 bytes (issue 18's target): a bounce's original, array offset and bounce
+ * buffer are recorded in its slots ({@code io_tlb_slot}), so a bounced mapping keeps only its handle, and a
+ * direct one only its CPU address, in the same field ({@link #where}).
  */
 final class StreamingMapping implements DmaMapping {
     private static final VarHandle STATE;
-    private static final int MAPPED = 0;
-    private static final int UNMAPPED = 1;
+    private static final byte MAPPED = 0;
+    private static final byte UNMAPPED = 1;
 
     static {
         try {
-            STATE = MethodHandles.lookup().findVarHandle(StreamingMapping.class, "state", int.class);
+            STATE = MethodHandles.lookup().findVarHandle(StreamingMapping.class, "state", byte.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -30,30 +32,42 @@ final class StreamingMapping implements DmaMapping {
 
     final StreamingMapper mapper;
     private final long dmaAddress;
-    final long size;
+    /** A bounced mapping's {@link Swiotlb} handle, or a direct mapping's CPU address: see {@link #bounced}. */
+    private final long where;
+    private final int size;
     final DmaDirection direction;
     /** The buffer or array mapped: the memory must not be freed while the device may use it. */
     final Object keepAlive;
-    final byte[] array;
-    final int arrayOffset;
-    final long origCpu;
-    /** The bounce buffer's {@link Swiotlb} handle, {@link Swiotlb#NONE} for a direct mapping. */
-    final long tlbHandle;
-    final long tlbCpu;
+    private final boolean bounced;
     @SuppressWarnings("unused") // accessed through STATE
-    private volatile int state;
+    private volatile byte state;
 
-    StreamingMapping(StreamingMapper mapper, long dmaAddress, long size, DmaDirection direction, Object keepAlive, byte[] array, int arrayOffset, long origCpu, long tlbHandle, long tlbCpu) {
+    StreamingMapping(StreamingMapper mapper, long dmaAddress, int size, DmaDirection direction, Object keepAlive,
+            long where, boolean bounced) {
         this.mapper = mapper;
         this.dmaAddress = dmaAddress;
         this.size = size;
         this.direction = direction;
         this.keepAlive = keepAlive;
-        this.array = array;
-        this.arrayOffset = arrayOffset;
-        this.origCpu = origCpu;
-        this.tlbHandle = tlbHandle;
-        this.tlbCpu = tlbCpu;
+        this.where = where;
+        this.bounced = bounced;
+    }
+
+    /** A direct mapping of {@code size} bytes at CPU address {@code cpu}. */
+    static StreamingMapping direct(StreamingMapper mapper, long dmaAddress, int size, DmaDirection direction,
+            Object keepAlive, long cpu) {
+        return new StreamingMapping(mapper, dmaAddress, size, direction, keepAlive, cpu, false);
+    }
+
+    /** A bounced mapping held by the bounce pool's {@code tlbHandle}. */
+    static StreamingMapping bounced(StreamingMapper mapper, long dmaAddress, int size, DmaDirection direction,
+            Object keepAlive, long tlbHandle) {
+        return new StreamingMapping(mapper, dmaAddress, size, direction, keepAlive, tlbHandle, true);
+    }
+
+    /** The bounce buffer's {@link Swiotlb} handle, {@link Swiotlb#NONE} for a direct mapping. */
+    long tlbHandle() {
+        return bounced ? where : Swiotlb.NONE;
     }
 
     /** Marks the mapping unmapped; false when it already was. */
@@ -63,7 +77,7 @@ final class StreamingMapping implements DmaMapping {
 
     /** The CPU address the device's data passes through: the bounce buffer, or the memory itself. */
     long deviceSideCpu() {
-        return tlbHandle == Swiotlb.NONE ? origCpu : tlbCpu;
+        return bounced ? mapper.platform.swiotlb.cpuAddress(where) : where;
     }
 
     @Override
@@ -88,7 +102,7 @@ final class StreamingMapping implements DmaMapping {
 
     @Override
     public boolean isBounced() {
-        return tlbHandle != Swiotlb.NONE;
+        return bounced;
     }
 
     /**
@@ -97,13 +111,13 @@ final class StreamingMapping implements DmaMapping {
      * closing as an unmap.
      */
     boolean isReleased() {
-        return (int) STATE.getVolatile(this) == UNMAPPED;
+        return (byte) STATE.getVolatile(this) == UNMAPPED;
     }
 
     /** True once unmapped, or once its device closed: close released every mapping, direct ones included. */
     @Override
     public boolean isUnmapped() {
-        return (int) STATE.getVolatile(this) == UNMAPPED || mapper.device.isClosed();
+        return (byte) STATE.getVolatile(this) == UNMAPPED || mapper.device.isClosed();
     }
 
     /** {@link DmaMapping#close()}: unmaps with no attributes, or does nothing once the device is closed. */

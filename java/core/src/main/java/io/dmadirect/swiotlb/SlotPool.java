@@ -15,8 +15,8 @@ import static io.dmadirect.swiotlb.Swiotlb.SLOT_SHIFT;
  *       {@code i} to the end of its segment without a used one between. A run of {@code n} slots is free
  *       at {@code i} exactly when {@code list[i] >= n}. No run crosses a segment.</li>
  *   <li>Slots {@code [a * areaSlots, (a + 1) * areaSlots)} belong to area {@code a}, whose lock guards
- *       their {@code list} entries and the area's {@code index} and {@code used}. Areas hold whole
- *       segments, so no run crosses an area.</li>
+ *       their {@code list} entries, the {@code live} claim of the mappings that start there, and the area's
+ *       {@code index}, {@code used} and byte counts. Areas hold whole segments, so no run crosses an area.</li>
  *   <li>{@code pad[i]} is the number of padding slots ({@code pad_slots}) taken in front of a mapping whose
  *       first mapped slot is {@code i}, written when the run is taken and cleared when it is released,
  *       under the area lock. A mapping's run is {@code [i - pad[i], i - pad[i] + n)}.</li>
@@ -60,11 +60,63 @@ final class SlotPool {
     private final long firstPhys;
     private final long lastPhys;
 
+    /**
+     * One area ({@code struct io_tlb_area}) and its lock ({@code area->lock}, a spinlock in the kernel too). Not a
+     * Java monitor: a monitor costs a compare-and-set to enter and another to exit, this lock one to take it and a
+     * plain release store to drop it, and a bounce takes an area's lock twice (slot search, release). A holder
+     * keeps it for one slot search or release; a waiter spins briefly, then yields, then parks, so a holder
+     * descheduled on a loaded machine is not starved by spinners.
+     */
     private static final class Area {
+        @SuppressWarnings("unused") // accessed through AREA_LOCK
+        private volatile int lock;
         int index;
         int used;
         /** Runs taken in this area since the pool was made: the statistics' bounce count, kept under the lock already held. */
         long taken;
+        /**
+         * Bytes the streaming maps copied into this area's slots and the unmaps copied out of them, counted under
+         * the lock the map and the release take anyway (the syncs' copies are counted by the pool, see
+         * {@link Swiotlb#stats}): no shared counter is written per bounce.
+         */
+        long bytesToDevice;
+        long bytesFromDevice;
+
+        void lock() {
+            if (!AREA_LOCK.compareAndSet(this, 0, 1)) {
+                lockContended();
+            }
+        }
+
+        private void lockContended() {
+            for (int round = 0; ; round++) {
+                if ((int) AREA_LOCK.getOpaque(this) == 0 && AREA_LOCK.compareAndSet(this, 0, 1)) {
+                    return;
+                }
+                if (round < 64) {
+                    Thread.onSpinWait();
+                } else if (round < 128) {
+                    Thread.yield();
+                } else {
+                    java.util.concurrent.locks.LockSupport.parkNanos(10_000);
+                }
+            }
+        }
+
+        /** A release store: everything written under the lock happens-before the next holder's acquiring CAS. */
+        void unlock() {
+            AREA_LOCK.setRelease(this, 0);
+        }
+    }
+
+    private static final java.lang.invoke.VarHandle AREA_LOCK;
+
+    static {
+        try {
+            AREA_LOCK = java.lang.invoke.MethodHandles.lookup().findVarHandle(Area.class, "lock", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 
     SlotPool(int id, long chunkBytes, long[] chunkHandle, long[] chunkPhys, long[] chunkCpu, int requestedAreas,
@@ -171,15 +223,16 @@ final class SlotPool {
      * @param boundary    the device's segment boundary mask ({@code 2^k - 1}); no run spans a multiple of it + 1
      * @param padSlots    slots in front of the mapping ({@code pad_slots}), recorded at the first mapped slot
      * @param physToDma   the device's {@code phys_to_dma_unencrypted()}, or null for DMA addresses equal to physical ones
+     * @param copyIn      bytes the caller will copy into the run (a streaming map's copy), counted with the take
      * @return the first slot of {@code n} free slots now taken (the padding included), or -1
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
      */
     int findSlots(int areaHint, long origAddr, int n, long alignMask, long keepMask, long boundary, int padSlots,
-            java.util.function.LongUnaryOperator physToDma) {
+            java.util.function.LongUnaryOperator physToDma, long copyIn) {
         int start = areaHint & (areas.length - 1);
         int a = start;
         do {
-            int index = searchArea(a, origAddr, n, alignMask, keepMask, boundary, padSlots, physToDma);
+            int index = searchArea(a, origAddr, n, alignMask, keepMask, boundary, padSlots, physToDma, copyIn);
             if (index >= 0) {
                 return index;
             }
@@ -208,13 +261,14 @@ final class SlotPool {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/iommu-helper.h">iommu_is_span_boundary</a>
      */
     private int searchArea(int a, long origAddr, int n, long alignMask, long keepMask, long boundary, int padSlots,
-            java.util.function.LongUnaryOperator physToDma) {
+            java.util.function.LongUnaryOperator physToDma, long copyIn) {
         Area area = areas[a];
         // get_max_slots(): the boundary in slots; (~0 >>> 11) + 1 does not overflow a long.
         long boundarySlotMask = boundary >>> SLOT_SHIFT;
         int stride = (int) Math.min(Integer.MAX_VALUE, (Math.max(alignMask, keepMask) >>> SLOT_SHIFT) + 1);
         int base = a * areaSlots;
-        synchronized (area) {
+        area.lock();
+        try {
             if (n > areaSlots - area.used) {
                 return -1;
             }
@@ -242,12 +296,15 @@ final class SlotPool {
                     area.index = wrap(index + n);
                     area.used += n;
                     area.taken++;
+                    area.bytesToDevice += copyIn;
                     return slot;
                 }
                 index = wrap(index + stride);
                 checked += stride;
             }
             return -1;
+        } finally {
+            area.unlock();
         }
     }
 
@@ -288,14 +345,23 @@ final class SlotPool {
      * {@code swiotlb_release_slots()}: returns the mapping's run, its padding slots in front included, to the free
      * list, merged with the free slots after it and before it inside the segment.
      *
-     * @param mapped the mapping's first mapped slot (after its padding)
-     * @param n      the slots of the whole run, padding included
+     * @param mapped   the mapping's first mapped slot (after its padding)
+     * @param n        the slots of the whole run, padding included
+     * @param claim    the handle a primitive unmap claims in the same hold of the lock ({@link #claim}), or 0 when
+     *                 the caller's own state made this the one release (an object mapping, a claimed mapping)
+     * @param toDevice added to the bytes copied in: minus the map's count when the map failed before its copy
+     * @param fromDevice bytes the caller copied back out of the run before releasing it
+     * @return false when {@code claim} was given and the mapping was not live under it (unmapped meanwhile)
      * @throws IllegalStateException when the run is not in use (a release of a release)
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_release_slots</a>
      */
-    void release(int mapped, int n) {
+    boolean release(int mapped, int n, long claim, long toDevice, long fromDevice) {
         Area area = areas[mapped / areaSlots];
-        synchronized (area) {
+        area.lock();
+        try {
+            if (claim != 0 && (long) LIVE.getAcquire(live, mapped) != claim) {
+                return false;
+            }
             int slot = mapped - pad[mapped];
             if (list[slot] != 0 || list[mapped] != 0) {
                 throw new IllegalStateException("failed to release bounce slots " + slot + ".." + (slot + n - 1)
@@ -303,9 +369,9 @@ final class SlotPool {
             }
             pad[mapped] = 0;
             keep[mapped] = null;
-            // A primitive unmap claimed it already (live is 0); an object mapping's own state made its release
-            // the only one, so a plain store under the lock is enough to end it here.
-            LIVE.set(live, mapped, 0L);
+            // A primitive unmap claimed it already (live is 0) or claims it here; an object mapping's own state
+            // made its release the only one. Either way the store is under the lock every claim takes.
+            LIVE.setRelease(live, mapped, 0L);
             int segmentEnd = (slot / SEGMENT_SLOTS + 1) * SEGMENT_SLOTS;
             int count = slot + n < segmentEnd ? list[slot + n] : 0;
             for (int i = slot + n - 1; i >= slot; i--) {
@@ -316,9 +382,14 @@ final class SlotPool {
                 list[i] = ++count;
             }
             area.used -= n;
+            area.bytesToDevice += toDevice;
+            area.bytesFromDevice += fromDevice;
             // Unlike the kernel's next-fit, the next search starts at the run just freed: its lines are
             // still in the CPU's cache, so a map/unmap loop copies into warm memory instead of walking the pool.
             area.index = slot - (slot / areaSlots) * areaSlots;
+            return true;
+        } finally {
+            area.unlock();
         }
     }
 
@@ -352,9 +423,22 @@ final class SlotPool {
         return (long) LIVE.getAcquire(live, head[slot]);
     }
 
-    /** Claims the mapping at {@code mapped} for its unmap: true for exactly one caller while it is live. */
+    /**
+     * Claims the mapping at {@code mapped} for its unmap: true for exactly one caller while it is live. Under the
+     * area's lock, as {@link #release}'s claim is, so that a claim and a release that claims never both win.
+     */
     boolean claim(int mapped, long handle) {
-        return LIVE.compareAndSet(live, mapped, handle, 0L);
+        Area area = areas[mapped / areaSlots];
+        area.lock();
+        try {
+            if ((long) LIVE.getAcquire(live, mapped) != handle) {
+                return false;
+            }
+            LIVE.setRelease(live, mapped, 0L);
+            return true;
+        } finally {
+            area.unlock();
+        }
     }
 
     Object keepAt(int mapped) {
@@ -416,11 +500,24 @@ final class SlotPool {
         return sumOverAreas(area -> area.taken);
     }
 
+    /** Bytes the streaming maps copied in, summed over the areas. */
+    long bytesToDevice() {
+        return sumOverAreas(area -> area.bytesToDevice);
+    }
+
+    /** Bytes the unmaps copied out, summed over the areas. */
+    long bytesFromDevice() {
+        return sumOverAreas(area -> area.bytesFromDevice);
+    }
+
     private long sumOverAreas(java.util.function.ToLongFunction<Area> field) {
         long sum = 0;
         for (Area area : areas) {
-            synchronized (area) {
+            area.lock();
+            try {
                 sum += field.applyAsLong(area);
+            } finally {
+                area.unlock();
             }
         }
         return sum;
@@ -430,10 +527,13 @@ final class SlotPool {
     int largestFreeRun() {
         int largest = 0;
         for (int a = 0; a < areas.length; a++) {
-            synchronized (areas[a]) {
+            areas[a].lock();
+            try {
                 for (int i = a * areaSlots; i < (a + 1) * areaSlots; i++) {
                     largest = Math.max(largest, list[i]);
                 }
+            } finally {
+                areas[a].unlock();
             }
         }
         return largest;

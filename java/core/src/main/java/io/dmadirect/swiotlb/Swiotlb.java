@@ -73,6 +73,7 @@ public final class Swiotlb implements AutoCloseable {
     private volatile SlotPool[] pools;
     private long dynamicBytes;
     private final AtomicLong highWater = new AtomicLong();
+    /** The syncs' copies; a map's and an unmap's are counted by their area, under the lock they take anyway. */
     private final LongAdder bytesToDevice = new LongAdder();
     private final LongAdder bytesFromDevice = new LongAdder();
     private volatile boolean closed;
@@ -288,6 +289,22 @@ public final class Swiotlb implements AutoCloseable {
      */
     public long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long segBoundaryMask,
             long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
+        return mapSingle(origAddr, size, minAlignMask, allocAlignMask, segBoundaryMask, physLimit, mayGrow, physToDma, 0);
+    }
+
+    /**
+     * {@code swiotlb_tbl_map_single()} for a streaming map that copies {@code size} bytes in next
+     * ({@link #copyInAtMap}): as {@link #mapSingle(long, long, long, long, long, long, boolean,
+     * java.util.function.LongUnaryOperator)}, with the copy counted in the statistics under the area lock the slot
+     * search holds anyway. A map that fails before its copy releases with {@link #releaseUncopied}.
+     */
+    public long mapBounce(long origAddr, long size, long minAlignMask, long segBoundaryMask, long physLimit,
+            boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
+        return mapSingle(origAddr, size, minAlignMask, 0, segBoundaryMask, physLimit, mayGrow, physToDma, size);
+    }
+
+    private long mapSingle(long origAddr, long size, long minAlignMask, long allocAlignMask, long segBoundaryMask,
+            long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma, long copyIn) {
         if (!isMaskOfLowBits(allocAlignMask) || !isMaskOfLowBits(segBoundaryMask)) {
             throw new IllegalArgumentException("failed to map " + size + " bytes through swiotlb: alloc_align_mask "
                     + Sizes.hex(allocAlignMask) + " and the segment boundary " + Sizes.hex(segBoundaryMask)
@@ -302,7 +319,7 @@ public final class Swiotlb implements AutoCloseable {
             return NONE;
         }
         return findSlots(origAddr, allocSize, minAlignMask, allocAlignMask, segBoundaryMask, (int) (offset >>> SLOT_SHIFT),
-                offset & (SLOT_SIZE - 1), physLimit, mayGrow, physToDma);
+                offset & (SLOT_SIZE - 1), physLimit, mayGrow, physToDma, copyIn);
     }
 
     /**
@@ -329,7 +346,7 @@ public final class Swiotlb implements AutoCloseable {
         if (align >= SEGMENT_BYTES) {
             return NONE;
         }
-        return findSlots(0, size, 0, align, segBoundaryMask, 0, 0, PageAllocator.NO_LIMIT, mayGrow, physToDma);
+        return findSlots(0, size, 0, align, segBoundaryMask, 0, 0, PageAllocator.NO_LIMIT, mayGrow, physToDma, 0);
     }
 
     /**
@@ -349,7 +366,8 @@ public final class Swiotlb implements AutoCloseable {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_find_slots</a>
      */
     private long findSlots(long origAddr, long allocSize, long minAlignMask, long allocAlignMask, long segBoundaryMask,
-            int padSlots, long offset, long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma) {
+            int padSlots, long offset, long physLimit, boolean mayGrow, java.util.function.LongUnaryOperator physToDma,
+            long copyIn) {
         int n = (int) ((allocSize + SLOT_SIZE - 1) >>> SLOT_SHIFT);
         long alignMask = searchAlignMask(allocSize, minAlignMask, allocAlignMask);
         long keepMask = minAlignMask & ~alignMask;
@@ -359,13 +377,15 @@ public final class Swiotlb implements AutoCloseable {
                 // Only pools wholly within the device's reach: slots beyond it would fail dma_capable.
                 continue;
             }
-            int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, physToDma);
+            int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, physToDma,
+                    copyIn);
             if (slot >= 0) {
                 return taken(pool, slot + padSlots, n, offset);
             }
         }
         return mayGrow && config.dynamicMaxBytes() > 0
-                ? grow(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, offset, physLimit, physToDma)
+                ? grow(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, offset, physLimit, physToDma,
+                        copyIn)
                 : NONE;
     }
 
@@ -397,13 +417,13 @@ public final class Swiotlb implements AutoCloseable {
 
     /** {@code swiotlb_dyn_alloc()}, done in the caller's thread: one more chunk below the device's limit. */
     private long grow(int hint, long origAddr, int n, long alignMask, long keepMask, long segBoundaryMask, int padSlots,
-            long offset, long physLimit, java.util.function.LongUnaryOperator physToDma) {
+            long offset, long physLimit, java.util.function.LongUnaryOperator physToDma, long copyIn) {
         synchronized (growLock) {
             for (SlotPool pool : pools) {
                 // Another thread may have grown the pool, or freed slots, while this one waited.
                 if (pool.dynamic && Long.compareUnsigned(pool.lastPhys(), physLimit) <= 0) {
                     int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots,
-                            physToDma);
+                            physToDma, copyIn);
                     if (slot >= 0) {
                         return taken(pool, slot + padSlots, n, offset);
                     }
@@ -434,7 +454,8 @@ public final class Swiotlb implements AutoCloseable {
             LOG.log(System.Logger.Level.INFO, "swiotlb: added pool " + pool.id + " of " + Sizes.format(chunkBytes) + " at "
                     + Sizes.hex(pool.firstPhys()) + " (" + Sizes.format(dynamicBytes) + " of "
                     + Sizes.format(config.dynamicMaxBytes()) + " extra)");
-            int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, physToDma);
+            int slot = pool.findSlots(hint, origAddr, n, alignMask, keepMask, segBoundaryMask, padSlots, physToDma,
+                    copyIn);
             return slot < 0 ? NONE : taken(pool, slot + padSlots, n, offset);
         }
     }
@@ -460,8 +481,28 @@ public final class Swiotlb implements AutoCloseable {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_release_slots</a>
      */
     public void release(long handle) {
-        int n = slots(handle);
-        pool(handle).release(firstSlot(handle), n);
+        pool(handle).release(firstSlot(handle), slots(handle), 0, 0, 0);
+    }
+
+    /**
+     * {@link #release} after the unmap copied {@code copiedBack} bytes out with {@link #copyBackAtUnmap}, counted
+     * under the area lock the release holds anyway.
+     */
+    public void releaseCopiedBack(long handle, long copiedBack) {
+        pool(handle).release(firstSlot(handle), slots(handle), 0, 0, copiedBack);
+    }
+
+    /** {@link #release} of a {@link #mapBounce} that failed before its copy of {@code size} bytes: uncounted again. */
+    public void releaseUncopied(long handle, long size) {
+        pool(handle).release(firstSlot(handle), slots(handle), 0, -size, 0);
+    }
+
+    /**
+     * {@link #claim} and {@link #release} in one hold of the area lock, for an unmap that copies nothing back:
+     * false, and nothing released, when the mapping was not live (unmapped meanwhile, or by the device's close).
+     */
+    public boolean claimAndRelease(long handle) {
+        return pool(handle).release(firstSlot(handle), slots(handle), handle, 0, 0);
     }
 
     private long usedWithoutLocks() {
@@ -704,18 +745,42 @@ public final class Swiotlb implements AutoCloseable {
         bytesFromDevice.add(size);
     }
 
+    /** The map's {@code swiotlb_bounce()}: as {@link #bounceToDevice(long, long, long)}, counted by {@link #mapBounce}. */
+    public void copyInAtMap(long origCpu, long tlbCpu, long size) {
+        RawMemory.copy(origCpu, tlbCpu, size);
+    }
+
+    /** The map's {@code swiotlb_bounce()} from a heap array, counted by {@link #mapBounce}. */
+    public void copyInAtMap(byte[] array, int offset, long tlbCpu, int size) {
+        RawMemory.copyFromArray(array, offset, tlbCpu, size);
+    }
+
+    /** The unmap's {@code swiotlb_bounce()}: counted by the {@link #releaseCopiedBack} that follows it. */
+    public void copyBackAtUnmap(long tlbCpu, long origCpu, long size) {
+        RawMemory.copy(tlbCpu, origCpu, size);
+    }
+
+    /** The unmap's {@code swiotlb_bounce()} into a heap array, counted by the {@link #releaseCopiedBack} after it. */
+    public void copyBackAtUnmap(long tlbCpu, byte[] array, int offset, int size) {
+        RawMemory.copyToArray(tlbCpu, array, offset, size);
+    }
+
     public SwiotlbStats stats() {
         SlotPool[] all = pools;
         long total = 0;
         long largest = 0;
         long bounces = 0;
+        // The syncs' copies are counted here; the maps' and unmaps' under the area locks they take anyway.
+        long toDevice = bytesToDevice.sum();
+        long fromDevice = bytesFromDevice.sum();
         for (SlotPool pool : all) {
             total += pool.nslots;
             bounces += pool.taken();
             largest = Math.max(largest, pool.largestFreeRun());
+            toDevice += pool.bytesToDevice();
+            fromDevice += pool.bytesFromDevice();
         }
-        return new SwiotlbStats(all.length, total, usedSlots(), highWater.get(), largest, bounces,
-                bytesToDevice.sum(), bytesFromDevice.sum());
+        return new SwiotlbStats(all.length, total, usedSlots(), highWater.get(), largest, bounces, toDevice, fromDevice);
     }
 
     /** Slots in use now: the areas' counts, each read under its lock. */
