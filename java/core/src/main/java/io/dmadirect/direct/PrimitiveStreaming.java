@@ -319,10 +319,9 @@ final class PrimitiveStreaming {
 
     /**
      * {@code dma_map_sg_attrs()} into caller-owned arrays: each buffer's {@code [position, limit)} mapped as
-     * {@link #mapSingle(ByteBuffer, int, int, DmaDirection, int)}, its address in {@code dmaAddressesOut[i]}.
-     * A segment longer than {@link #maxSegSize()} or whose DMA range crosses the segment boundary is refused
-     * (see {@link SegmentLimits}); on any failure the segments before it are unmapped
-     * ({@code dma_direct_map_sg()}'s {@code out_unmap}) and nothing stays mapped.
+     * {@link #mapSingle(ByteBuffer, int, int, DmaDirection, int)}, its address in {@code dmaAddressesOut[i]}, by
+     * the loop the object API shares ({@link StreamingMapper#mapSegments}): segment limits, and nothing stays
+     * mapped on a failure.
      *
      * @return {@code nents}: dma-direct merges no segments
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_map_sg</a>
@@ -330,33 +329,7 @@ final class PrimitiveStreaming {
     int mapSg(ByteBuffer[] buffers, int nents, DmaDirection dir, int attrs, long[] dmaAddressesOut) {
         StreamingMapper.checkDirection(dir, "map a scatter list");
         checkEntries(nents, buffers.length, dmaAddressesOut.length, "map a scatter list");
-        long maxSeg = mapper.maxSegSize;
-        for (int i = 0; i < nents; i++) {
-            ByteBuffer b = buffers[i];
-            try {
-                java.util.Objects.requireNonNull(b, "buffer");
-                String tooLong = SegmentLimits.tooLong(b.remaining(), maxSeg);
-                if (tooLong != null) {
-                    throw new DmaMappingException(tooLong);
-                }
-                long dma = mapSingle(b, b.position(), b.remaining(), dir, attrs);
-                String crosses = SegmentLimits.crossesBoundary(dma, b.remaining(), device.policy().dma.segBoundaryMask());
-                if (crosses != null) {
-                    unmapSingle(dma, b.remaining(), dir, attrs | StreamingMapper.SKIP_CPU_SYNC, true);
-                    throw new DmaMappingException(crosses);
-                }
-                dmaAddressesOut[i] = dma;
-            } catch (RuntimeException e) {
-                for (int j = 0; j < i; j++) {
-                    unmapSingle(dmaAddressesOut[j], buffers[j].remaining(), dir, attrs | StreamingMapper.SKIP_CPU_SYNC, true);
-                }
-                if (e instanceof DmaMappingException) {
-                    throw new DmaMappingException("failed to map segment " + i + " of " + nents + " of a scatter list "
-                            + "on " + device.name() + "; the " + i + " before it were unmapped: " + e.getMessage());
-                }
-                throw e;
-            }
-        }
+        mapper.mapSegments(buffers, nents, dir, attrs, dmaAddressesOut, null);
         return nents;
     }
 

@@ -309,8 +309,7 @@ final class StreamingMapper {
     }
 
     /**
-     * {@code dma_direct_map_sg()}: each buffer mapped on its own; on a failure the segments already mapped
-     * are unmapped without syncing, and the error names the segment.
+     * {@code dma_direct_map_sg()} through the object API: each buffer mapped on its own ({@link #mapSegments}).
      *
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_map_sg</a>
      */
@@ -319,34 +318,67 @@ final class StreamingMapper {
         if (buffers.isEmpty()) {
             throw new IllegalArgumentException("failed to map a scatter list: it has no buffers");
         }
-        List<DmaMapping> mapped = new ArrayList<>(buffers.size());
+        DmaMapping[] mapped = new DmaMapping[buffers.size()];
+        mapSegments(buffers.toArray(new ByteBuffer[0]), mapped.length, dir, attrs, null, mapped);
+        return new MappedScatterList(device, java.util.Arrays.asList(mapped), dir);
+    }
+
+    /**
+     * {@code dma_direct_map_sg()}'s loop, one for both APIs: each buffer's {@code [position, limit)} mapped on its
+     * own, through the primitive API ({@code mappingsOut} null: the addresses into {@code dmaOut}, nothing
+     * allocated) or the object API (the mappings into {@code mappingsOut}). A segment longer than
+     * {@link #maxSegSize} or whose DMA range crosses the segment boundary is refused (see {@link SegmentLimits});
+     * on any failure the segments before it are unmapped without syncing ({@code out_unmap}), nothing stays
+     * mapped, and the error names the segment. The limits are read once, before the first segment.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_map_sg</a>
+     */
+    void mapSegments(ByteBuffer[] buffers, int nents, DmaDirection dir, int attrs, long[] dmaOut,
+            DmaMapping[] mappingsOut) {
         long maxSeg = maxSegSize;
-        for (int i = 0; i < buffers.size(); i++) {
+        long boundary = device.policy().dma.segBoundaryMask();
+        for (int i = 0; i < nents; i++) {
             try {
-                String tooLong = SegmentLimits.tooLong(buffers.get(i).remaining(), maxSeg);
+                ByteBuffer b = java.util.Objects.requireNonNull(buffers[i], "buffer");
+                int length = b.remaining();
+                String tooLong = SegmentLimits.tooLong(length, maxSeg);
                 if (tooLong != null) {
                     throw new DmaMappingException(tooLong);
                 }
-                DmaMapping m = map(buffers.get(i), dir, attrs);
-                String crosses = SegmentLimits.crossesBoundary(m.dmaAddress(), m.size(),
-                        device.policy().dma.segBoundaryMask());
+                long dma;
+                if (mappingsOut != null) {
+                    mappingsOut[i] = map(b, dir, attrs);
+                    dma = mappingsOut[i].dmaAddress();
+                } else {
+                    dma = primitive.mapSingle(b, b.position(), length, dir, attrs);
+                    dmaOut[i] = dma;
+                }
+                String crosses = SegmentLimits.crossesBoundary(dma, length, boundary);
                 if (crosses != null) {
-                    release((StreamingMapping) m, true);
+                    undoSegment(buffers, i, dir, attrs, dmaOut, mappingsOut);
                     throw new DmaMappingException(crosses);
                 }
-                mapped.add(m);
             } catch (RuntimeException e) {
-                for (DmaMapping m : mapped) {
-                    release((StreamingMapping) m, true);
+                for (int j = 0; j < i; j++) {
+                    undoSegment(buffers, j, dir, attrs, dmaOut, mappingsOut);
                 }
                 if (e instanceof DmaMappingException) {
-                    throw new DmaMappingException("failed to map segment " + i + " of " + buffers.size()
-                            + " of a scatter list; the " + i + " before it were unmapped: " + e.getMessage());
+                    throw new DmaMappingException("failed to map segment " + i + " of " + nents + " of a scatter list "
+                            + "on " + device.name() + "; the " + i + " before it were unmapped: " + e.getMessage());
                 }
                 throw e;
             }
         }
-        return new MappedScatterList(device, mapped, dir);
+    }
+
+    /** {@code out_unmap} of one segment {@link #mapSegments} mapped: released without a sync or a copy back. */
+    private void undoSegment(ByteBuffer[] buffers, int i, DmaDirection dir, int attrs, long[] dmaOut,
+            DmaMapping[] mappingsOut) {
+        if (mappingsOut != null) {
+            release((StreamingMapping) mappingsOut[i], true);
+        } else {
+            primitive.unmapSingle(dmaOut[i], buffers[i].remaining(), dir, attrs | SKIP_CPU_SYNC, true);
+        }
     }
 
     /**
