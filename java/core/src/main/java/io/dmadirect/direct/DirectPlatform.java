@@ -120,7 +120,7 @@ public final class DirectPlatform implements DmaPlatform {
             return poolMemoryShared();
         }
         if (owner instanceof CoherentBuffer) {
-            return ((CoherentBuffer) owner).decrypted;
+            return ((CoherentBuffer) owner).decrypted();
         }
         return swiotlb != null && swiotlb.isShared(phys);
     }
