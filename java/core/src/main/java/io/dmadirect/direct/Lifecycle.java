@@ -40,6 +40,18 @@ import java.util.function.Supplier;
  * taken while cells are updated is not a snapshot; a refused enter's decrement could then cancel another
  * operation's increment in the sum and make a false zero.
  *
+ * <h2>Owned stripes: one atomic per operation instead of two (issue 18)</h2>
+ * A stripe has two counters: the shared one above, and one owned by a single thread, the first to hash to the
+ * stripe that claims it (a compare-and-set of the stripe's owner from 0 to its thread id, once; thread ids are
+ * never reused). Only the owner writes its counter, so it needs no read-modify-write: {@link #enter} writes the
+ * incremented value with a volatile write, which is the store-load barrier Dekker's pairing needs, and
+ * {@link #exit} writes the decremented one with a release write, a plain store on x86. The argument above holds
+ * unchanged, the volatile write taking the increment's place: close's volatile read of the counter either sees
+ * the increment, or the operation's read of {@code closed} sees close's write; and a release write read by
+ * close's volatile read makes everything the operation did happen-before what close does next. Threads that
+ * hash to a stripe another thread owns use its shared counter, as before, so any number of threads is served.
+ * A claimed stripe stays claimed after its owner ends: later threads there use the shared counter.
+ *
  * <h2>Close</h2>
  * Closing is idempotent and may be called from several threads: the first caller closes, the others get
  * {@code false} from {@link #close()} and return at once (the owner serializes its own close where it
@@ -53,6 +65,9 @@ public final class Lifecycle {
     public static final long DEFAULT_WAIT_NANOS = TimeUnit.SECONDS.toNanos(10);
     /** 16 longs, 128 bytes: a stripe's line and its neighbour (the adjacent-line prefetcher). */
     private static final int PAD = 16;
+    /** Within a stripe: the owned counter, and the owner's thread id (0 while unclaimed), beside the shared counter. */
+    private static final int OWNED = 1;
+    private static final int OWNER = 2;
     private static final int STRIPES = stripes(Runtime.getRuntime().availableProcessors());
 
     private final AtomicLongArray counts = new AtomicLongArray((STRIPES + 1) * PAD);
@@ -64,9 +79,12 @@ public final class Lifecycle {
         this.name = name;
     }
 
-    /** Two stripes per processor, a power of two, at least 4 and at most 256. */
+    /**
+     * Two stripes per processor, a power of two, at least 16 (so that the few threads of a small machine mostly
+     * own a stripe each) and at most 256.
+     */
     static int stripes(int processors) {
-        int wanted = Math.max(4, Math.min(256, processors * 2));
+        int wanted = Math.max(16, Math.min(256, processors * 2));
         return Integer.highestOneBit(wanted - 1) << 1;
     }
 
@@ -77,29 +95,49 @@ public final class Lifecycle {
      * @throws DmaUsageException "failed to {@code what}: ... is closed" once closed
      */
     public int enter(String what) {
-        int slot = slot();
-        counts.getAndIncrement(slot);
+        int ticket = increment();
         if (closed) {
-            counts.getAndDecrement(slot);
+            exit(ticket);
             throw new DmaUsageException("failed to " + what + ": " + name.get() + " is closed");
         }
-        return slot;
+        return ticket;
     }
 
     /** Enters unless closed; returns the ticket, or -1 when closed (for the operations that are no-ops then). */
     public int tryEnter() {
-        int slot = slot();
-        counts.getAndIncrement(slot);
+        int ticket = increment();
         if (closed) {
-            counts.getAndDecrement(slot);
+            exit(ticket);
             return -1;
         }
-        return slot;
+        return ticket;
     }
 
     /** Leaves the operation entered with {@code ticket}. */
     public void exit(int ticket) {
-        counts.getAndDecrement(ticket);
+        if ((ticket & OWNED) != 0) {
+            counts.setRelease(ticket, counts.getPlain(ticket) - 1);
+        } else {
+            counts.getAndDecrement(ticket);
+        }
+    }
+
+    /**
+     * Counts the caller in, on its stripe's owned counter when it owns the stripe (claiming it if free), else on
+     * the shared one; the ticket is the counter's index, odd for an owned counter.
+     */
+    @SuppressWarnings("deprecation") // Thread.threadId() is Java 19; getId() is the same value
+    private int increment() {
+        long id = Thread.currentThread().getId();
+        int slot = slot(id);
+        long owner = counts.getPlain(slot + OWNER);
+        if (owner == id || owner == 0 && counts.compareAndSet(slot + OWNER, 0, id)) {
+            int ticket = slot + OWNED;
+            counts.set(ticket, counts.getPlain(ticket) + 1); // volatile: the store-load barrier before reading closed
+            return ticket;
+        }
+        counts.getAndIncrement(slot);
+        return slot;
     }
 
     public boolean isClosed() {
@@ -143,15 +181,13 @@ public final class Lifecycle {
     long inFlight() {
         long sum = 0;
         for (int s = 1; s <= STRIPES; s++) {
-            sum += counts.get(s * PAD);
+            sum += counts.get(s * PAD) + counts.get(s * PAD + OWNED);
         }
         return sum;
     }
 
-    /** The calling thread's stripe: its id mixed (Fibonacci hashing), skipping the array's first line. */
-    @SuppressWarnings("deprecation") // Thread.threadId() is Java 19; getId() is the same value
-    private static int slot() {
-        long id = Thread.currentThread().getId();
+    /** The stripe of thread {@code id}: the id mixed (Fibonacci hashing), skipping the array's first line. */
+    private static int slot(long id) {
         int stripe = (int) ((id * 0x9E3779B97F4A7C15L) >>> 40) & (STRIPES - 1);
         return (stripe + 1) * PAD;
     }
