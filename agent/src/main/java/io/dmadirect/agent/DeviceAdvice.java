@@ -14,7 +14,7 @@ final class DeviceAdvice {
     private DeviceAdvice() {
     }
 
-    /** {@code allocCoherent(long, DmaAttr...)}. */
+    /** {@code allocCoherent(long, DmaAttr...)} and {@code allocCoherent(long, int)}: neither calls the other. */
     static final class Alloc {
         @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
         static Throwable enter(@Advice.This Object device, @Advice.Argument(0) long size,

@@ -104,7 +104,8 @@ final class Installer {
                 .transform((builder, type, loader, module, domain) -> {
                     builder = builder
                             .visit(Advice.to(DeviceAdvice.Alloc.class).on(named("allocCoherent")
-                                    .and(takesArguments(2)).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
+                                    .and(takesArguments(2)).and(takesArgument(1, named(DMA_ATTR_ARRAY))
+                                            .or(takesArgument(1, int.class)))))
                             .visit(Advice.to(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
                             .visit(Advice.to(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))))
                             .visit(Advice.to(StreamingAdvice.MapBuffer.class).on(named("map")

@@ -83,6 +83,17 @@ public interface DmaDevice extends AutoCloseable {
     DmaBuffer allocCoherent(long size, DmaAttr... attrs);
 
     /**
+     * {@link #allocCoherent(long, DmaAttr...)} with the attributes as {@link DmaAttr#flags} bits, as the primitive
+     * streaming calls take them: a hot loop passes a constant and no array is made per call.
+     *
+     * @param size  bytes, at least 1
+     * @param attrs {@link DmaAttr#flags} bits; 0 for none
+     * @return the buffer
+     * @throws DmaAllocationException when no memory within reach is free
+     */
+    DmaBuffer allocCoherent(long size, int attrs);
+
+    /**
      * {@code dma_free_attrs()}; the same as {@link DmaBuffer#close()} while the device is open.
      *
      * @param buffer a buffer this device allocated

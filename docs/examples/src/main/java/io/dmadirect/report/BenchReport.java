@@ -85,7 +85,9 @@ public final class BenchReport {
                 + " above say how busy it was; a 1-thread benchmark alone makes about 1). Each figure "
                 + "is the **median** of the measurement iterations, ± JMH's error (half-width of its 99.9% confidence "
                 + "interval around the mean; wide when the machine was busy). Ratios are of medians; treat "
-                + "differences under about 20% as noise. One fork, 3×1 s warm-up, 5×1 s measurement.\n\n");
+                + "differences under about 20% as noise. One fork, 3×1 s warm-up, 5×1 s measurement, with `-prof gc`: "
+                + "**B/op** is the bytes the JVM allocated per operation (`gc.alloc.rate.norm`), the garbage a hot loop "
+                + "makes (n/a when the run had no `-prof gc`).\n\n");
         alloc(md);
         streaming(md);
         threads(md);
@@ -94,6 +96,7 @@ public final class BenchReport {
         md.append("The kernel's nvme driver against ours is measured in the QEMU rig, not in this JMH run: see the "
                 + "[NVMe section](#nvme-dmadirects-userspace-driver-against-the-linux-kernels-nvme-driver) below "
                 + "(`test-rigs/hil/nvme-vs-kernel.sh`).\n\n");
+        bytesPerOperation(md);
         all(md);
         return md.toString();
     }
@@ -118,6 +121,10 @@ public final class BenchReport {
         return r.map(JmhResult::cell).orElse("n/a");
     }
 
+    private static String bytes(Optional<JmhResult> r) {
+        return r.map(JmhResult::bytesCell).orElse("n/a");
+    }
+
     private void alloc(StringBuilder md) throws IOException {
         md.append("### Coherent allocation against Netty and allocateDirect\n\n");
         List<JmhResult> rs = of(ALLOC);
@@ -127,9 +134,10 @@ public final class BenchReport {
         }
         md.append("`CoherentAllocBenchmark`: ns per allocate/free pair on the simulated platform (lower is better). "
                 + "`dmadirect` skips zeroing, as Netty does; `zeroed` zeroes as `dma_alloc_coherent()` must. "
-                + "Ratios below 1 mean dmadirect is faster than the anchor. Target: faster than Netty pooled.\n\n");
+                + "Ratios below 1 mean dmadirect is faster than the anchor. Targets (issue 18): dmadirect / Netty "
+                + "**≤ 0.5×** at every size, and **≤ 48 B/op** (the one buffer the call returns).\n\n");
         md.append("| size | dmadirect | zeroed | Netty pooled | allocateDirect | dmadirect / Netty | zeroed / Netty "
-                + "| dmadirect / allocateDirect |\n|---|---|---|---|---|---|---|---|\n");
+                + "| dmadirect / allocateDirect | dmadirect B/op | Netty B/op |\n|---|---|---|---|---|---|---|---|---|---|\n");
         List<Charts.Line> lines = new ArrayList<>();
         String[][] methods = {{"dmadirect", "dmadirect (no zeroing)"}, {"dmadirectZeroed", "dmadirect zeroed"},
                 {"nettyPooled", "Netty pooled (anchor)"}, {"allocateDirect", "allocateDirect + free (anchor)"}};
@@ -142,7 +150,8 @@ public final class BenchReport {
                     .append(" | ").append(cell(n)).append(" | ").append(cell(a)).append(" | **")
                     .append(ReportFormat.ratio(median(d) / median(n))).append("** | ")
                     .append(ReportFormat.ratio(median(z) / median(n))).append(" | ")
-                    .append(ReportFormat.ratio(median(d) / median(a))).append(" |\n");
+                    .append(ReportFormat.ratio(median(d) / median(a))).append(" | ").append(bytes(d)).append(" | ")
+                    .append(bytes(n)).append(" |\n");
         }
         for (String[] m : methods) {
             lines.add(line(ALLOC, m[0], m[1], r -> r.median(), r -> r.error()));
@@ -234,20 +243,25 @@ public final class BenchReport {
             return;
         }
         md.append("`HostMemoryBenchmark` (root): ns per virtual-to-DMA translation, and ns per 2 MiB page to open "
-                + "and close a platform. Anchors: a pagemap read (through `Pagemap`, and a bare `pread`), and an "
-                + "`mmap(MAP_HUGETLB)` + touch + `mlock` + `munmap` of the same pages.\n\n");
-        md.append("| what | dmadirect | anchor | anchor | dmadirect / anchor |\n|---|---|---|---|---|\n");
+                + "and close a platform. Anchors: one flat Java `long[]` indexed by hugepage over the same memory (the "
+                + "least a lookup costs in Java), a pagemap read (through `Pagemap`, and a bare `pread`), and an "
+                + "`mmap(MAP_HUGETLB)` + touch + `mlock` + `munmap` of the same pages. Targets (issue 18): translation "
+                + "≤ 5 ns and close to the flat table; start **≤ 1.1×** mmap+touch+mlock.\n\n");
+        md.append("| what | dmadirect | anchor | anchor | dmadirect / anchor | dmadirect B/op |\n|---|---|---|---|---|---|\n");
         Optional<JmhResult> table = find(HOST, "translateTable", -1);
+        Optional<JmhResult> flat = find(HOST, "translateFlatTable", -1);
         Optional<JmhResult> pagemap = find(HOST, "translatePagemap", -1);
         Optional<JmhResult> pread = find(HOST, "translatePagemapRawPread", -1);
-        md.append("| translation (ns) | table: ").append(cell(table)).append(" | Pagemap: ").append(cell(pagemap))
+        md.append("| translation (ns) | table: ").append(cell(table)).append(" | flat table: ").append(cell(flat))
                 .append(" | raw pread: ").append(cell(pread)).append(" | **")
-                .append(ReportFormat.ratio(median(table) / median(pread))).append("** of a raw pread |\n");
+                .append(ReportFormat.ratio(median(table) / median(flat))).append("** of the flat table, ")
+                .append(ReportFormat.ratio(median(table) / median(pread))).append(" of a raw pread (Pagemap: ")
+                .append(cell(pagemap)).append(") | ").append(bytes(table)).append(" |\n");
         Optional<JmhResult> start = find(HOST, "startPlatform", -1);
         Optional<JmhResult> raw = find(HOST, "startRawMmapTouchMlock", -1);
         md.append("| start (ns per 2 MiB page) | ").append(cell(start)).append(" | mmap+touch+mlock: ")
                 .append(cell(raw)).append(" | | **").append(ReportFormat.ratio(median(start) / median(raw)))
-                .append("** |\n\n");
+                .append("** | ").append(bytes(start)).append(" |\n\n");
     }
 
     private void agent(StringBuilder md) {
@@ -285,14 +299,51 @@ public final class BenchReport {
                 && x.size() == size).findFirst();
     }
 
+    /**
+     * Bytes allocated per operation of every benchmark in the run, one row per benchmark method and one column per
+     * size (or the only value when it has no size): the garbage each hot path makes, beside its time above.
+     */
+    private void bytesPerOperation(StringBuilder md) {
+        md.append("### Bytes allocated per operation\n\n");
+        if (results.stream().allMatch(r -> Double.isNaN(r.bytesPerOp()))) {
+            md.append("Not in this run (run JMH with `-prof gc`, as `run-benchmarks.sh` does).\n\n");
+            return;
+        }
+        TreeSet<Long> sizes = sizes(results);
+        md.append("`gc.alloc.rate.norm` of `-prof gc`, B per operation, for every benchmark of the run (a parameter "
+                + "other than the size, such as the agent mode, and the thread count are named with the method). "
+                + "Target (issue 18): the coherent allocation ≤ 48 B, the one buffer it returns.\n\n| benchmark |");
+        sizes.forEach(s -> md.append(' ').append(s < 0 ? "—" : ReportFormat.size(s)).append(" |"));
+        md.append("\n|---|").append("---|".repeat(sizes.size())).append('\n');
+        Map<String, Map<Long, JmhResult>> rows = new LinkedHashMap<>();
+        for (JmhResult r : results) {
+            rows.computeIfAbsent(rowName(r), k -> new LinkedHashMap<>()).put(r.size(), r);
+        }
+        rows.forEach((name, bySize) -> {
+            md.append("| ").append(name).append(" |");
+            sizes.forEach(s -> md.append(' ').append(bytes(Optional.ofNullable(bySize.get(s)))).append(" |"));
+            md.append('\n');
+        });
+        md.append('\n');
+    }
+
+    private static String rowName(JmhResult r) {
+        Map<String, String> others = new java.util.TreeMap<>(r.params());
+        others.remove("size");
+        return r.benchmarkClass() + "." + r.method() + (others.isEmpty() ? "" : " " + others)
+                + (r.threads() == 1 ? "" : " (" + r.threads() + " threads)");
+    }
+
     private void all(StringBuilder md) {
-        md.append("<details><summary>Every result of the run (median, ± JMH error, min–max of the iterations)"
-                + "</summary>\n\n| benchmark | params | threads | median ± error | min–max | unit |\n|---|---|---|---|---|---|\n");
+        md.append("<details><summary>Every result of the run (median, ± JMH error, min–max of the iterations, bytes "
+                + "allocated per operation)</summary>\n\n| benchmark | params | threads | median ± error | min–max | unit "
+                + "| B/op |\n|---|---|---|---|---|---|---|\n");
         for (JmhResult r : results) {
             md.append("| ").append(r.benchmarkClass()).append('.').append(r.method()).append(" | ")
                     .append(r.params().isEmpty() ? "" : r.params().toString()).append(" | ").append(r.threads())
                     .append(" | ").append(r.cell()).append(" | ").append(ReportFormat.number(r.min())).append('–')
-                    .append(ReportFormat.number(r.max())).append(" | ").append(r.unit()).append(" |\n");
+                    .append(ReportFormat.number(r.max())).append(" | ").append(r.unit()).append(" | ")
+                    .append(r.bytesCell()).append(" |\n");
         }
         md.append("\n</details>\n");
     }

@@ -12,10 +12,14 @@ import java.util.TreeMap;
 
 /**
  * One JMH result: benchmark class and method, parameters, and the measurement iterations, summarised as
- * their median, with JMH's error (the half-width of its 99.9% confidence interval) and the range.
+ * their median, with JMH's error (the half-width of its 99.9% confidence interval) and the range; and, when the
+ * run had {@code -prof gc}, the bytes the JVM allocated per operation ({@code gc.alloc.rate.norm}), NaN without.
  */
 public record JmhResult(String benchmarkClass, String method, Map<String, String> params, int threads, String unit,
-        double median, double error, double min, double max, int samples) {
+        double median, double error, double min, double max, int samples, double bytesPerOp) {
+
+    /** The secondary metric of {@code -prof gc} that gives bytes allocated per operation. */
+    static final String ALLOC_NORM = "gc.alloc.rate.norm";
 
     /** Parses the array that {@code java -jar benchmarks.jar -rf json} writes. */
     public static List<JmhResult> parse(String json) {
@@ -35,9 +39,18 @@ public record JmhResult(String benchmarkClass, String method, Map<String, String
                     ? metric.get("scoreError").getAsDouble() : Double.NaN;
             results.add(new JmhResult(owner.substring(owner.lastIndexOf('.') + 1), name.substring(dot + 1), params,
                     o.get("threads").getAsInt(), metric.get("scoreUnit").getAsString(), median(raw), error,
-                    Arrays.stream(raw).min().orElse(Double.NaN), Arrays.stream(raw).max().orElse(Double.NaN), raw.length));
+                    Arrays.stream(raw).min().orElse(Double.NaN), Arrays.stream(raw).max().orElse(Double.NaN), raw.length,
+                    bytesPerOp(o)));
         }
         return results;
+    }
+
+    private static double bytesPerOp(JsonObject result) {
+        if (!result.has("secondaryMetrics")) {
+            return Double.NaN;
+        }
+        JsonObject secondary = result.getAsJsonObject("secondaryMetrics");
+        return secondary.has(ALLOC_NORM) ? secondary.getAsJsonObject(ALLOC_NORM).get("score").getAsDouble() : Double.NaN;
     }
 
     private static double[] rawData(JsonObject metric) {
@@ -66,6 +79,11 @@ public record JmhResult(String benchmarkClass, String method, Map<String, String
     public long size() {
         String size = params.get("size");
         return size == null ? -1 : Long.parseLong(size);
+    }
+
+    /** Bytes allocated per operation, rounded to a byte ({@code -prof gc} averages over many operations); n/a without. */
+    public String bytesCell() {
+        return Double.isNaN(bytesPerOp) ? "n/a" : String.valueOf(Math.round(bytesPerOp));
     }
 
     /** {@code median ± error}, with a precision fit for the value. */

@@ -53,6 +53,20 @@ class BenchReportTest {
         assertTrue(Files.size(docs.resolve("img/bounce-bandwidth.png")) > 1000);
     }
 
+    @Test
+    void bytesPerOperationComeFromProfGcAndAreShownForEveryBenchmark(@TempDir Path docs) throws IOException {
+        String withGc = json("CoherentAllocBenchmark", "dmadirect", 64, "[[20, 21, 22]]").replaceFirst("}$",
+                ",\"secondaryMetrics\":{\"gc.alloc.rate.norm\":{\"score\":48.002,\"scoreUnit\":\"B/op\"}}}");
+        String withoutGc = json("CoherentAllocBenchmark", "nettyPooled", 64, "[[40, 41, 42]]");
+        List<JmhResult> results = JmhResult.parse("[" + withGc + "," + withoutGc + "]");
+        assertEquals(48.002, results.get(0).bytesPerOp(), 1e-9);
+        assertTrue(Double.isNaN(results.get(1).bytesPerOp()));
+        String md = new BenchReport(results, Map.of(), docs).section();
+        assertTrue(md.contains("### Bytes allocated per operation"), md);
+        assertTrue(md.contains("| CoherentAllocBenchmark.dmadirect | 48 |"), md);
+        assertTrue(md.contains("| CoherentAllocBenchmark.nettyPooled | n/a |"), md);
+    }
+
     private static String json(String owner, String method, long size, String raw) {
         return "{\"benchmark\":\"io.dmadirect.bench." + owner + "." + method + "\",\"mode\":\"avgt\",\"threads\":1,"
                 + "\"params\":{\"size\":\"" + size + "\"},\"primaryMetric\":{\"score\":1,\"scoreError\":0.5,"

@@ -1,6 +1,5 @@
 package io.dmadirect.bench;
 
-import io.dmadirect.DmaAttr;
 import io.dmadirect.memory.RawMemory;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
@@ -36,12 +35,12 @@ public class CoherentAllocBenchmark extends AllocationBenchmarkBase {
 
     @Benchmark
     public long dmadirect() {
-        return dmadirectPair(size, DmaAttr.SKIP_ZEROING);
+        return dmadirectPair(size, SKIP_ZEROING);
     }
 
     @Benchmark
     public long dmadirectZeroed() {
-        return dmadirectPair(size);
+        return dmadirectPair(size, 0);
     }
 
     @Benchmark

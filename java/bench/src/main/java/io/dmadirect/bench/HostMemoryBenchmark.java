@@ -39,8 +39,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       hugepages and its close, against the least any program pays for the same pinned hugepages: an
  *       anonymous MAP_HUGETLB mmap, a touch of each page, mlock, munmap;</li>
  *   <li><b>translation</b>, in ns per lookup: the platform's table lookup (CPU virtual address to DMA
- *       address), against a pagemap read of the same addresses, through {@link Pagemap} (FileChannel) and
- *       through a raw pread.</li>
+ *       address), against the least a lookup can cost in Java, one flat {@code long[]} indexed by hugepage over
+ *       the same memory, and against a pagemap read of the same addresses, through {@link Pagemap} (FileChannel)
+ *       and through a raw pread.</li>
  * </ul>
  * The pool is raised in {@code @Setup} and put back in {@code @TearDown}.
  */
@@ -85,6 +86,9 @@ public class HostMemoryBenchmark {
         final java.nio.ByteBuffer entry = java.nio.ByteBuffer.allocateDirect(8);
         final long[] addresses = new long[4096];
         int next;
+        /** The anchor's flat table: the physical address of each hugepage from {@code flatBase} on. */
+        long[] flat;
+        long flatBase;
 
         @Setup(Level.Trial)
         public void open(Pool pool) {
@@ -97,6 +101,12 @@ public class HostMemoryBenchmark {
             for (int i = 0; i < addresses.length; i++) {
                 MemoryRun run = runs.get(random.nextInt(runs.size()));
                 addresses[i] = run.cpuAddress() + random.nextLong(run.size());
+            }
+            flatBase = runs.stream().mapToLong(MemoryRun::cpuAddress).min().orElseThrow();
+            long flatEnd = runs.stream().mapToLong(r -> r.cpuAddress() + r.size()).max().orElseThrow();
+            flat = new long[(int) ((flatEnd - flatBase) / PAGE)];
+            for (int i = 0; i < flat.length; i++) {
+                flat[i] = platform.dmaAddress(flatBase + i * PAGE);
             }
         }
 
@@ -144,6 +154,13 @@ public class HostMemoryBenchmark {
     @Benchmark
     public long translateTable(Translation t) {
         return t.platform.dmaAddress(t.nextAddress());
+    }
+
+    /** The anchor: one flat array indexed by hugepage, with Java's bounds check and nothing else. */
+    @Benchmark
+    public long translateFlatTable(Translation t) {
+        long address = t.nextAddress();
+        return t.flat[(int) ((address - t.flatBase) >>> 21)] + (address & (PAGE - 1));
     }
 
     @Benchmark

@@ -1,6 +1,5 @@
 package io.dmadirect.bench;
 
-import io.dmadirect.DmaAttr;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -34,13 +33,13 @@ public class ThreadScalingBenchmark extends AllocationBenchmarkBase {
     @Benchmark
     @Threads(1)
     public long dmadirectThreads1() {
-        return dmadirectPair(size, DmaAttr.SKIP_ZEROING);
+        return dmadirectPair(size, SKIP_ZEROING);
     }
 
     @Benchmark
     @Threads(2)
     public long dmadirectThreads2() {
-        return dmadirectPair(size, DmaAttr.SKIP_ZEROING);
+        return dmadirectPair(size, SKIP_ZEROING);
     }
 
     @Benchmark

@@ -18,4 +18,10 @@ public interface BufferBacking {
     long cpuAddress(long handle);
 
     void free(long handle);
+
+    /**
+     * The bytes held for the allocation {@code handle}, which {@code size} bytes were asked for: worked out from
+     * the handle (or the size) alone, so that it is known after the free too and no buffer needs a field for it.
+     */
+    long byteSize(long handle, long size);
 }

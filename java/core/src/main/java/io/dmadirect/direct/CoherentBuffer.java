@@ -10,7 +10,6 @@ import io.dmadirect.Zone;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
-import java.util.List;
 
 /**
  * One coherent allocation. It holds the allocator's handle, the DMA address computed at allocation, and
@@ -21,8 +20,13 @@ import java.util.List;
  * copied in at all: the backing gives them by handle ({@link BufferBacking#physAddress},
  * {@link BufferBacking#cpuView}) on the rare paths that need them (making decrypted memory private again
  * on free, a CPU view). So no caller can swap the physical, CPU and DMA addresses, which are all
- * {@code long}s, and the buffer costs no extra object per allocation (a {@code record} of the three
- * addresses would be one, unless escape analysis removed it) and two fields fewer than before.
+ * {@code long}s.
+ *
+ * <p>It is the one object an allocation makes (issue 18), so it is kept to 48 bytes (a 12-byte header, three
+ * {@code long}s and three 4-byte fields): the small facts (which backing, zone, optimal zone, path, CPU mapping,
+ * decryption, the pages direction) are packed into one final {@code int} ({@link BufferFacts}); the allocated
+ * size is the backing's, by handle; and the fallback steps, which only an allocation that fell back has, are
+ * kept by the device beside the buffer ({@link DirectDevice#stepsOf}) rather than in a field of every buffer.
  */
 final class CoherentBuffer implements DmaBuffer {
     private static final VarHandle STATE;
@@ -38,53 +42,59 @@ final class CoherentBuffer implements DmaBuffer {
     }
 
     final DirectDevice device;
-    final BufferBacking backing;
     final long handle;
     private final long dmaAddress;
     private final long size;
-    private final long allocatedSize;
-    private final Zone zone;
-    private final Zone optimalZone;
-    private final AllocationPath path;
-    private final List<String> steps;
-    final boolean cpuMapped;
-    /** The memory was made shared with {@code dma_set_decrypted()} and must be made private on free. */
-    final boolean decrypted;
-    /**
-     * Null for memory of {@code dma_alloc_attrs()}; for memory of {@code dma_alloc_pages()} (wrapped in a
-     * {@link PagesBuffer}, which is what the caller holds), the direction its syncs use.
-     */
-    final DmaDirection pagesDirection;
+    /** {@link BufferFacts} bits: final, so a thread that finds the buffer through an owner slot reads them whole. */
+    private final int facts;
     @SuppressWarnings("unused") // accessed through STATE
     private volatile int state;
 
     /**
-     * @param handle        the {@code backing}'s handle of the allocation
-     * @param dmaAddress    what the device is given: the policy's {@code phys_to_dma()} of the memory
-     * @param size          bytes asked for
-     * @param allocatedSize bytes the backing holds for it (at least {@code size})
+     * @param handle     the backing's handle of the allocation
+     * @param dmaAddress what the device is given: the policy's {@code phys_to_dma()} of the memory
+     * @param size       bytes asked for
+     * @param facts      the rest, packed by {@link BufferFacts#of}
      */
-    CoherentBuffer(DirectDevice device, BufferBacking backing, long handle, long dmaAddress, long size,
-            long allocatedSize, Zone zone, Zone optimalZone, AllocationPath path, List<String> steps,
-            boolean cpuMapped, boolean decrypted, DmaDirection pagesDirection) {
+    CoherentBuffer(DirectDevice device, long handle, long dmaAddress, long size, int facts) {
         this.device = device;
-        this.backing = backing;
         this.handle = handle;
         this.dmaAddress = dmaAddress;
         this.size = size;
-        this.allocatedSize = allocatedSize;
-        this.zone = zone;
-        this.optimalZone = optimalZone;
-        this.path = path;
-        this.steps = steps;
-        this.cpuMapped = cpuMapped;
-        this.decrypted = decrypted;
-        this.pagesDirection = pagesDirection;
+        this.facts = facts;
+    }
+
+    /** Where the memory lives: the device's page, pool or bounce-pool backing. */
+    BufferBacking backing() {
+        return device.backing(BufferFacts.backing(facts));
+    }
+
+    /** Whether the CPU has a mapping of the memory (not {@code NO_KERNEL_MAPPING}). */
+    boolean cpuMapped() {
+        return BufferFacts.cpuMapped(facts);
+    }
+
+    /** The memory was made shared with {@code dma_set_decrypted()} and must be made private on free. */
+    boolean decrypted() {
+        return BufferFacts.decrypted(facts);
+    }
+
+    /** Whether the allocation fell back, so that the device keeps its steps. */
+    boolean hasSteps() {
+        return BufferFacts.hasSteps(facts);
+    }
+
+    /**
+     * Null for memory of {@code dma_alloc_attrs()}; for memory of {@code dma_alloc_pages()} (wrapped in a
+     * {@link PagesBuffer}, which is what the caller holds), the direction its syncs use.
+     */
+    DmaDirection pagesDirection() {
+        return BufferFacts.pagesDirection(facts);
     }
 
     /** The physical address, from the backing: only while the buffer is live. */
     long physAddress() {
-        return backing.physAddress(handle);
+        return backing().physAddress(handle);
     }
 
     /** Marks the buffer freed; false when it already was. */
@@ -109,32 +119,32 @@ final class CoherentBuffer implements DmaBuffer {
 
     @Override
     public long allocatedSize() {
-        return allocatedSize;
+        return backing().byteSize(handle, size);
     }
 
     @Override
     public Zone zone() {
-        return zone;
+        return BufferFacts.zone(facts);
     }
 
     @Override
     public AllocationPath path() {
-        return path;
+        return BufferFacts.path(facts);
     }
 
     @Override
     public AllocationReport report() {
-        return new AllocationReport(optimalZone, zone, path, steps);
+        return new AllocationReport(BufferFacts.optimalZone(facts), zone(), path(), device.stepsOf(this));
     }
 
     @Override
     public boolean hasCpuView() {
-        return cpuMapped;
+        return cpuMapped();
     }
 
     @Override
     public ByteBuffer cpuView() {
-        if (!cpuMapped) {
+        if (!cpuMapped()) {
             throw new DmaUsageException("failed to give a CPU view of " + this
                     + ": it was allocated with NO_KERNEL_MAPPING, so the CPU has no mapping of it");
         }
@@ -182,7 +192,9 @@ final class CoherentBuffer implements DmaBuffer {
 
     @Override
     public String toString() {
-        return (pagesDirection == null ? "DmaBuffer[" : "NoncoherentBuffer[" + pagesDirection + ", ") + device.name() + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, " + path
-                + " from " + zone + (isFreed() ? ", freed" : "") + "]";
+        DmaDirection pagesDirection = pagesDirection();
+        return (pagesDirection == null ? "DmaBuffer[" : "NoncoherentBuffer[" + pagesDirection + ", ") + device.name()
+                + ", dma 0x" + Long.toHexString(dmaAddress) + ", " + size + " B, " + path() + " from " + zone()
+                + (isFreed() ? ", freed" : "") + "]";
     }
 }

@@ -56,6 +56,11 @@ final class DirectDevice implements DmaDevice {
     private final RateLimit allocationWarnings = new RateLimit(10, 5_000_000_000L);
     /** The live pools of this device ({@link #createPool}); its close closes them before it frees their pages. */
     private final Set<BlockPool> pools = ConcurrentHashMap.newKeySet();
+    /**
+     * The fallback steps of the live buffers that fell back (a lower zone, low memory on demand): kept here, not
+     * in every buffer, because the fast path has none (issue 18); removed when the buffer is freed.
+     */
+    private final ConcurrentHashMap<CoherentBuffer, List<String>> fallbackSteps = new ConcurrentHashMap<>();
 
     DirectDevice(DirectPlatform platform, DeviceProperties properties) {
         this.platform = platform;
@@ -172,6 +177,45 @@ final class DirectDevice implements DmaDevice {
         return alloc(size, DmaAttr.flags(attrs));
     }
 
+    /** The same, with the attributes as {@link DmaAttr#flags} bits: no array per call. */
+    @Override
+    public DmaBuffer allocCoherent(long size, int attrs) {
+        return alloc(size, attrs);
+    }
+
+    /** The backing a {@link BufferFacts} kind names. */
+    BufferBacking backing(int kind) {
+        switch (kind) {
+            case BufferFacts.PAGES:
+                return pageBacking;
+            case BufferFacts.POOL:
+                return platform.poolBacking;
+            default:
+                return swiotlbBacking;
+        }
+    }
+
+    /** The fallback steps of {@code buffer}'s allocation; empty on the fast path, and once it is freed. */
+    List<String> stepsOf(CoherentBuffer buffer) {
+        List<String> steps = buffer.hasSteps() ? fallbackSteps.get(buffer) : null;
+        return steps == null ? List.of() : steps;
+    }
+
+    /** Builds the facts of a buffer about to be made, keeping its steps beside it when it fell back. */
+    private static int facts(int backing, Zone zone, DevicePolicy p, AllocationPath path, AllocationSteps steps,
+            boolean cpuMapped, boolean decrypted, DmaDirection pagesDir) {
+        return BufferFacts.of(backing, zone, p.zoneChoice.zone(), path, cpuMapped, decrypted,
+                steps != null && !steps.list().isEmpty(), pagesDir);
+    }
+
+    /** Registers a buffer's steps (when it fell back) before anyone but the allocating thread sees it. */
+    private CoherentBuffer withSteps(CoherentBuffer buffer, AllocationSteps steps) {
+        if (buffer.hasSteps()) {
+            fallbackSteps.put(buffer, steps.list());
+        }
+        return buffer;
+    }
+
     /**
      * {@code dma_direct_alloc()} inside the device's gate: the memory is zeroed and the buffer registered
      * with its allocator before close can collect (issue 15 findings 1 and 3).
@@ -190,19 +234,18 @@ final class DirectDevice implements DmaDevice {
         long aligned = DmaDirect.pageAlign(size, PAGE_SIZE);
         DevicePolicy p = policy;
         boolean mayBlock = !DmaAttr.ATOMIC.in(attrs);
-        AllocationSteps steps = new AllocationSteps();
 
         if (DmaDirect.allocNoMapping(p.dma, DmaAttr.NO_KERNEL_MAPPING.in(attrs))) {
-            return allocPages(p, size, aligned, mayBlock, attrs, steps, false, null);
+            return allocPages(p, size, aligned, mayBlock, attrs, false, null);
         }
         if (p.dma.restrictedPool()) {
-            return allocSwiotlb(p, size, aligned, attrs, steps, null);
+            return allocSwiotlb(p, size, aligned, attrs, null);
         }
-        checkCanShare(p, size, steps, null);
+        checkCanShare(p, size, null);
         if (DmaDirect.allocFromPool(p.dma, mayBlock)) {
-            return allocFromPool(p, size, aligned, attrs, steps, null);
+            return allocFromPool(p, size, aligned, attrs, null);
         }
-        return allocPages(p, size, aligned, mayBlock, attrs, steps, true, null);
+        return allocPages(p, size, aligned, mayBlock, attrs, true, null);
     }
 
     /**
@@ -216,31 +259,34 @@ final class DirectDevice implements DmaDevice {
         long aligned = DmaDirect.pageAlign(size, PAGE_SIZE);
         DevicePolicy p = policy;
         boolean mayBlock = !DmaAttr.ATOMIC.in(attrs);
-        AllocationSteps steps = new AllocationSteps();
 
         if (DmaDirect.allocPagesFromPool(p.dma, mayBlock)) {
-            return allocFromPool(p, size, aligned, attrs, steps, pagesDir);
+            return allocFromPool(p, size, aligned, attrs, pagesDir);
         }
         if (p.dma.restrictedPool()) {
-            return allocSwiotlb(p, size, aligned, attrs, steps, pagesDir);
+            return allocSwiotlb(p, size, aligned, attrs, pagesDir);
         }
-        checkCanShare(p, size, steps, pagesDir);
-        return allocPages(p, size, aligned, mayBlock, attrs, steps, true, pagesDir);
+        checkCanShare(p, size, pagesDir);
+        return allocPages(p, size, aligned, mayBlock, attrs, true, pagesDir);
     }
 
-    private void checkCanShare(DevicePolicy p, long size, AllocationSteps steps, DmaDirection pagesDir) {
+    private void checkCanShare(DevicePolicy p, long size, DmaDirection pagesDir) {
         if (p.forceUnencrypted && !parts.encryption().canShare()) {
             // Nothing was allocated, so nothing leaks: the kernel would have converted the pages instead.
             throw failure(pagesDir, p, size, "the device needs shared (unencrypted) memory and this "
                     + "platform cannot share memory with devices (a process cannot convert pages the way the "
-                    + "kernel's set_memory_decrypted() does)", steps, pages.stats());
+                    + "kernel's set_memory_decrypted() does)", null, pages.stats());
         }
     }
 
-    /** The failure of a coherent allocation ({@code pagesDir} null) or of a {@code dma_alloc_pages()} one. */
+    /**
+     * The failure of a coherent allocation ({@code pagesDir} null) or of a {@code dma_alloc_pages()} one;
+     * {@code steps} null when none were taken.
+     */
     private DmaAllocationException failure(DmaDirection pagesDir, DevicePolicy p, long size, String what,
             AllocationSteps steps, MemoryStats stats) {
-        return AllocationFailure.of(name(), pagesDir == null ? "coherent" : "non-coherent", p, size, what, steps, stats);
+        return AllocationFailure.of(name(), pagesDir == null ? "coherent" : "non-coherent", p, size, what,
+                steps == null ? new AllocationSteps() : steps, stats);
     }
 
     /**
@@ -264,15 +310,24 @@ final class DirectDevice implements DmaDevice {
         return pagesDir == null ? size : aligned;
     }
 
+    /**
+     * The pages of {@link DirectPages}: its first, optimistic try takes no notes, so the common allocation makes no
+     * object but the buffer; only when that try fails is the whole walk run again with its steps written down.
+     */
     private CoherentBuffer allocPages(DevicePolicy p, long size, long aligned, boolean mayBlock, int attrs,
-            AllocationSteps steps, boolean cpuMapped, DmaDirection pagesDir) {
-        long handle = DirectPages.alloc(p, pages, parts.zones(), aligned, mayBlock, steps);
-        if (handle == PageAllocator.NO_PAGES && mayBlock) {
-            handle = LowMemoryOnDemand.allocAfterObtaining(platform, p, parts.zones(), aligned, steps, name());
-        }
+            boolean cpuMapped, DmaDirection pagesDir) {
+        AllocationSteps steps = null;
+        long handle = DirectPages.firstTry(p, pages, aligned);
         if (handle == PageAllocator.NO_PAGES) {
-            throw warned(failure(pagesDir, p, size, "no memory within the device's reach is free", steps,
-                    pages.stats()), attrs);
+            steps = new AllocationSteps();
+            handle = DirectPages.alloc(p, pages, parts.zones(), aligned, mayBlock, steps);
+            if (handle == PageAllocator.NO_PAGES && mayBlock) {
+                handle = LowMemoryOnDemand.allocAfterObtaining(platform, p, parts.zones(), aligned, steps, name());
+            }
+            if (handle == PageAllocator.NO_PAGES) {
+                throw warned(failure(pagesDir, p, size, "no memory within the device's reach is free", steps,
+                        pages.stats()), attrs);
+            }
         }
         long phys = pages.physAddress(handle);
         long cpu = pages.cpuAddress(handle);
@@ -295,8 +350,8 @@ final class DirectDevice implements DmaDevice {
             parts.caches().flush(cpu, reserved);
         }
         AllocationPath path = aligned > pages.maxPagesBytes() ? AllocationPath.CONTIGUOUS : AllocationPath.PAGES;
-        CoherentBuffer buffer = new CoherentBuffer(this, pageBacking, handle, p.physToDma(phys), size, reserved,
-                pages.zone(handle), p.zoneChoice.zone(), path, steps.list(), cpuMapped, decrypted, pagesDir);
+        CoherentBuffer buffer = withSteps(new CoherentBuffer(this, handle, p.physToDma(phys), size,
+                facts(BufferFacts.PAGES, pages.zone(handle), p, path, steps, cpuMapped, decrypted, pagesDir)), steps);
         pages.setOwner(handle, buffer);
         return buffer;
     }
@@ -307,12 +362,12 @@ final class DirectDevice implements DmaDevice {
      * there (on x86, where SME exists, only forced-unencrypted ones do); here a non-coherent device is not
      * forced, so the address of memory known to be shared is made without the encryption bit, as swiotlb's is.
      */
-    private CoherentBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps,
-            DmaDirection pagesDir) {
+    private CoherentBuffer allocFromPool(DevicePolicy p, long size, long aligned, int attrs, DmaDirection pagesDir) {
         boolean shared = platform.poolMemoryShared();
         long handle = platform.pools.alloc(p.zoneChoice.zone(), aligned,
                 (phys, bytes) -> DmaDirect.withinLimit(poolDma(p, phys, shared), bytes, p.coherentLimit));
         if (handle == AtomicPools.NONE) {
+            AllocationSteps steps = new AllocationSteps();
             steps.add("atomic pools: nothing free that the device can reach within one 256 KiB run");
             throw failure(pagesDir, p, size, "the caller cannot block and the atomic pools are exhausted",
                     steps, pages.stats());
@@ -323,9 +378,8 @@ final class DirectDevice implements DmaDevice {
             RawMemory.fill(cpu, zeroedBytes(size, aligned, pagesDir), (byte) 0);
         }
         long dma = poolDma(p, phys, shared);
-        CoherentBuffer buffer = new CoherentBuffer(this, platform.poolBacking, handle, dma, size,
-                platform.pools.byteSize(handle), platform.pools.zone(handle), p.zoneChoice.zone(),
-                AllocationPath.ATOMIC_POOL, steps.list(), true, false, pagesDir);
+        CoherentBuffer buffer = new CoherentBuffer(this, handle, dma, size, facts(BufferFacts.POOL,
+                platform.pools.zone(handle), p, AllocationPath.ATOMIC_POOL, null, true, false, pagesDir));
         platform.pools.setOwner(handle, buffer);
         return buffer;
     }
@@ -348,23 +402,22 @@ final class DirectDevice implements DmaDevice {
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/direct.c">dma_direct_alloc</a>
      * @see <a href="https://elixir.bootlin.com/linux/latest/source/kernel/dma/swiotlb.c">swiotlb_alloc</a>
      */
-    private CoherentBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, int attrs, AllocationSteps steps,
-            DmaDirection pagesDir) {
+    private CoherentBuffer allocSwiotlb(DevicePolicy p, long size, long aligned, int attrs, DmaDirection pagesDir) {
         SwiotlbAllocator swiotlb = platform.swiotlbAllocator;
         if (swiotlb == null) {
             throw failure(pagesDir, p, size,
-                    "the device is restricted to a bounce pool and the platform has none", steps, pages.stats());
+                    "the device is restricted to a bounce pool and the platform has none", null, pages.stats());
         }
         long handle = swiotlb.alloc(aligned, p.physToDmaUnencrypted);
         if (handle == SwiotlbAllocator.NONE) {
-            throw failure(pagesDir, p, size, "the restricted bounce pool is full", steps, pages.stats());
+            throw failure(pagesDir, p, size, "the restricted bounce pool is full", null, pages.stats());
         }
         long phys = swiotlb.physAddress(handle);
         long dma = DmaDirect.physToDmaUnencrypted(p.dma, phys);
         if (!DmaDirect.withinLimit(dma, aligned, p.coherentLimit)) {
             swiotlb.free(handle);
             throw failure(pagesDir, p, size, "the bounce pool lies beyond the device's coherent limit",
-                    steps, pages.stats());
+                    null, pages.stats());
         }
         long cpu = swiotlb.cpuAddress(handle);
         if (!DmaAttr.SKIP_ZEROING.in(attrs)) {
@@ -374,8 +427,8 @@ final class DirectDevice implements DmaDevice {
             // arch_dma_prep_coherent(): no dirty line of the CPU's alias may later overwrite device data.
             parts.caches().flush(cpu, aligned);
         }
-        CoherentBuffer buffer = new CoherentBuffer(this, swiotlbBacking, handle, dma, size, aligned,
-                parts.zones().zoneOf(phys), p.zoneChoice.zone(), AllocationPath.SWIOTLB, steps.list(), true, false, pagesDir);
+        CoherentBuffer buffer = new CoherentBuffer(this, handle, dma, size, facts(BufferFacts.SWIOTLB,
+                parts.zones().zoneOf(phys), p, AllocationPath.SWIOTLB, null, true, false, pagesDir));
         swiotlb.setOwner(handle, buffer);
         return buffer;
     }
@@ -500,11 +553,11 @@ final class DirectDevice implements DmaDevice {
             if (properties.coherent()) {
                 return;
             }
-            long cpu = memory.backing.cpuAddress(memory.handle) + offset;
+            long cpu = memory.backing().cpuAddress(memory.handle) + offset;
             if (forDevice) {
-                ArchSync.forDevice(parts.caches(), cpu, length, memory.pagesDirection);
+                ArchSync.forDevice(parts.caches(), cpu, length, memory.pagesDirection());
             } else {
-                ArchSync.forCpu(parts.caches(), cpu, length, memory.pagesDirection);
+                ArchSync.forCpu(parts.caches(), cpu, length, memory.pagesDirection());
             }
         } finally {
             gate.exit(ticket);
@@ -518,7 +571,7 @@ final class DirectDevice implements DmaDevice {
             if (buffer.isFreed()) {
                 throw new DmaUsageException("failed to give a CPU view of " + buffer + ": it has been freed");
             }
-            return buffer.backing.cpuView(buffer.handle, (int) buffer.size());
+            return buffer.backing().cpuView(buffer.handle, (int) buffer.size());
         } finally {
             gate.exit(ticket);
         }
@@ -540,11 +593,15 @@ final class DirectDevice implements DmaDevice {
     }
 
     private void release(CoherentBuffer buffer) {
-        if (buffer.decrypted) {
+        if (buffer.hasSteps()) {
+            fallbackSteps.remove(buffer);
+        }
+        BufferBacking backing = buffer.backing();
+        if (buffer.decrypted()) {
             long phys = buffer.physAddress();
             if (!parts.encryption().setEncrypted(phys, buffer.allocatedSize())) {
                 // dma_set_encrypted() failed: the memory may still be shared, so it must never be reused.
-                if (buffer.backing == pageBacking) {
+                if (backing == pageBacking) {
                     pages.setOwner(buffer.handle, null);
                 }
                 platform.leaked(buffer.allocatedSize(), "dma_set_encrypted failed for " + Sizes.hex(phys)
@@ -552,7 +609,7 @@ final class DirectDevice implements DmaDevice {
                 return;
             }
         }
-        buffer.backing.free(buffer.handle);
+        backing.free(buffer.handle);
     }
 
     /** {@code dma_direct_to_page()} turned into the buffer that owns the page. */
@@ -581,7 +638,7 @@ final class DirectDevice implements DmaDevice {
         if (owner instanceof CoherentBuffer) {
             CoherentBuffer buffer = (CoherentBuffer) owner;
             long offset = dmaAddress - buffer.dmaAddress();
-            if (buffer.device == this && buffer.pagesDirection == null && !buffer.isFreed() && offset >= 0
+            if (buffer.device == this && buffer.pagesDirection() == null && !buffer.isFreed() && offset >= 0
                     && offset < buffer.allocatedSize()) {
                 return Optional.of(buffer);
             }

@@ -31,6 +31,28 @@ final class DirectPages {
     }
 
     /**
+     * The first, optimistic try of {@link #alloc}, without its notes: pages of the optimal zone (or, as the zonelist
+     * allows, a lower one) that are coherent_ok, for a size of at most one frame. It never grows the memory and
+     * writes no step, so the common allocation makes no object; when it returns {@link PageAllocator#NO_PAGES} the
+     * caller runs {@link #alloc}, which repeats this try with its notes and goes on from there. Memory it took
+     * beyond the limit is freed first, so the walk meets it again and says so.
+     *
+     * <p>A page from the calling thread's cache is checked here like any other: the cache is per zone, not per
+     * device, and {@code dma_coherent_ok()} on the handle is what keeps a device's mask honoured.
+     */
+    static long firstTry(DevicePolicy policy, PageAllocator pages, long size) {
+        if (size > pages.maxPagesBytes()) {
+            return PageAllocator.NO_PAGES;
+        }
+        long handle = pages.allocPages(policy.zoneChoice.zone(), size, PageAllocator.NO_LIMIT, false);
+        if (handle == PageAllocator.NO_PAGES || policy.coherentOk(pages.physAddress(handle), size)) {
+            return handle;
+        }
+        pages.free(handle);
+        return PageAllocator.NO_PAGES;
+    }
+
+    /**
      * @return a {@link PageAllocator} handle whose memory is coherent_ok for the device, or
      *         {@link PageAllocator#NO_PAGES}
      */

@@ -90,11 +90,12 @@ public final class DirectPlatform implements DmaPlatform {
 
     /** After a miss: the table rebuilt when the platform's memory has grown since it was made, else null. */
     private CpuPhysTable grownTable() {
-        java.util.List<MemoryRun> runs = parts.memory().runs();
-        if (runs.size() == cpuTable.size()) {
+        // runCount(), not runs(): a miss (an address outside the pinned memory, which bounces) is common on some
+        // drivers' paths, and runs() copies the list under the memory's lock.
+        if (parts.memory().runCount() == cpuTable.size()) {
             return null;
         }
-        CpuPhysTable table = CpuPhysTable.of(runs);
+        CpuPhysTable table = CpuPhysTable.of(parts.memory().runs());
         cpuTable = table;
         return table;
     }
@@ -120,7 +121,7 @@ public final class DirectPlatform implements DmaPlatform {
             return poolMemoryShared();
         }
         if (owner instanceof CoherentBuffer) {
-            return ((CoherentBuffer) owner).decrypted;
+            return ((CoherentBuffer) owner).decrypted();
         }
         return swiotlb != null && swiotlb.isShared(phys);
     }

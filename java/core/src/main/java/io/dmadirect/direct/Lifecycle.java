@@ -82,9 +82,12 @@ public final class Lifecycle {
         this.name = name;
     }
 
-    /** Two stripes per processor, a power of two, at least 4 and at most 256. */
+    /**
+     * Two stripes per processor, a power of two, at least 16 (so that the few threads of a small machine mostly
+     * own a stripe each) and at most 256.
+     */
     static int stripes(int processors) {
-        int wanted = Math.max(4, Math.min(256, processors * 2));
+        int wanted = Math.max(16, Math.min(256, processors * 2));
         return Integer.highestOneBit(wanted - 1) << 1;
     }
 

@@ -30,4 +30,10 @@ final class PageBacking implements BufferBacking {
     public void free(long handle) {
         pages.free(handle); // also detaches the owner
     }
+
+    /** A power-of-two number of pages or whole frames, by the handle's bits. */
+    @Override
+    public long byteSize(long handle, long size) {
+        return pages.byteSize(handle);
+    }
 }

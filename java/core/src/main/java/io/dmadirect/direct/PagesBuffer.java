@@ -51,7 +51,7 @@ final class PagesBuffer implements NoncontiguousBuffer {
 
     @Override
     public DmaDirection direction() {
-        return memory.pagesDirection;
+        return memory.pagesDirection();
     }
 
     @Override

@@ -33,4 +33,10 @@ final class PoolBacking implements BufferBacking {
     public void free(long handle) {
         pools.free(handle);
     }
+
+    /** The pool pages the handle counts. */
+    @Override
+    public long byteSize(long handle, long size) {
+        return pools.byteSize(handle);
+    }
 }

@@ -32,4 +32,10 @@ final class SwiotlbBacking implements BufferBacking {
                     + ": the pool does not know it");
         }
     }
+
+    /** {@code swiotlb_alloc()} is asked for the page-aligned size and holds exactly that. */
+    @Override
+    public long byteSize(long handle, long size) {
+        return DmaDirect.pageAlign(size, io.dmadirect.memory.PageAllocator.PAGE_SIZE);
+    }
 }

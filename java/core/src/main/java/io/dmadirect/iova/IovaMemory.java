@@ -61,6 +61,8 @@ public final class IovaMemory implements PhysicalMemory {
     private final IovaAllocator iovas;
     private final long frameSize;
     private final List<MemoryRun> runs = new ArrayList<>();
+    /** {@code runs.size()}, readable without the lock ({@link #runCount}). */
+    private volatile int runCount;
     /** Live MMIO mappings ({@link #mapMmio}): IOVA to size, unmapped by {@link #close()} if still there. */
     private final TreeMap<Long, Long> mmio = new TreeMap<>();
     private final long systemMax;
@@ -162,6 +164,7 @@ public final class IovaMemory implements PhysicalMemory {
             }
         }
         runs.add(new IovaRun(iova, size, c.cpuAddress + offset, parts, views));
+        runCount = runs.size();
     }
 
     /** Joins source runs adjacent in the CPU's view (only when views can span them). */
@@ -201,6 +204,12 @@ public final class IovaMemory implements PhysicalMemory {
     @Override
     public synchronized List<MemoryRun> runs() {
         return closed ? List.of() : List.copyOf(runs);
+    }
+
+    /** {@inheritDoc} Without the lock or a copy. */
+    @Override
+    public int runCount() {
+        return closed ? 0 : runCount;
     }
 
     /** Grows the source and maps the new memory high (above 4 GiB where valid), as later memory is. */
@@ -352,6 +361,7 @@ public final class IovaMemory implements PhysicalMemory {
             first = unmapRange(r.frameBase(), r.size(), first);
         }
         runs.clear();
+        runCount = 0;
         if (first != null) {
             throw first;
         }

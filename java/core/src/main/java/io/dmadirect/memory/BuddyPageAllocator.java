@@ -121,6 +121,9 @@ public final class BuddyPageAllocator implements PageAllocator {
         if (handle == NO_PAGES && mayGrow && grow(PAGE_SIZE << order)) {
             handle = pagesFromZonelist(zone, order, physLimit, arenaSlot);
         }
+        if (handle == NO_PAGES) {
+            caches.askLiveThreadsToDrain(); // memory is short: what other threads parked should come back
+        }
         return handle;
     }
 
@@ -170,6 +173,9 @@ public final class BuddyPageAllocator implements PageAllocator {
         }
         if (handle == NO_PAGES && mayGrow && grow(frames * frameSize)) {
             handle = contiguousFromZonelist(zone, (int) frames, physLimit);
+        }
+        if (handle == NO_PAGES) {
+            caches.askLiveThreadsToDrain();
         }
         return handle;
     }

@@ -51,6 +51,15 @@ final class ThreadCaches {
     /** Drains what this thread may touch, and asks every other live thread to drain its own. */
     void drainAll() {
         drainCurrentAndDead();
+        askLiveThreadsToDrain();
+    }
+
+    /**
+     * Asks every other live thread to drain its cache at its next allocation or free: what an allocation that
+     * found nothing does, so that memory parked there comes back while memory is short. The caches of live
+     * threads are their owners' alone (no lock on the fast path), so nothing else may take it from them.
+     */
+    void askLiveThreadsToDrain() {
         for (ThreadCache cache : registry) {
             if (!cache.ownedByCurrentThread() && cache.ownerAlive()) {
                 cache.drainRequested = true;

@@ -90,6 +90,12 @@ public final class SimulatedMemory implements PhysicalMemory {
         return List.copyOf(runs);
     }
 
+    /** {@inheritDoc} Without a copy. */
+    @Override
+    public int runCount() {
+        return runs.size();
+    }
+
     /**
      * Makes {@code [base, base + size)} memory the machine has free but the platform does not hold yet: low
      * memory on demand ({@link #growBelow}) takes from it. Frame-aligned, whole frames, apart from memory held.

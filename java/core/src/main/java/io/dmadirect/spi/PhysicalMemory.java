@@ -22,6 +22,15 @@ public interface PhysicalMemory extends AutoCloseable {
     List<MemoryRun> runs();
 
     /**
+     * How many runs {@link #runs()} would return now, without copying them: a translation that misses asks it to
+     * learn whether the memory grew since its table was made, and must not pay a locked copy of the list for
+     * that (issue 18). The default copies; an implementation whose {@code runs()} copies under a lock overrides it.
+     */
+    default int runCount() {
+        return runs().size();
+    }
+
+    /**
      * Takes more memory, at least {@code minBytes} where possible, for growth on demand. Returns only
      * the new runs: empty when the configured limit is reached or the system has no more.
      */

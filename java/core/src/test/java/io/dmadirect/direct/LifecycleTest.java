@@ -117,9 +117,10 @@ class LifecycleTest {
 
     @Test
     void stripesArePowersOfTwoWithinBounds() {
-        assertEquals(4, Lifecycle.stripes(1));
-        assertEquals(4, Lifecycle.stripes(2));
-        assertEquals(8, Lifecycle.stripes(3));
+        assertEquals(16, Lifecycle.stripes(1));
+        assertEquals(16, Lifecycle.stripes(2));
+        assertEquals(16, Lifecycle.stripes(3));
+        assertEquals(32, Lifecycle.stripes(9));
         assertEquals(16, Lifecycle.stripes(8));
         assertEquals(256, Lifecycle.stripes(1000));
     }

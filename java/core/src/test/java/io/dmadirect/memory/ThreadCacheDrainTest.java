@@ -94,6 +94,40 @@ class ThreadCacheDrainTest {
         t.interrupt();
     }
 
+    /** Memory short: an allocation that finds nothing asks live threads to give back what they parked (issue 18). */
+    @Test
+    void aFailingAllocationAsksLiveThreadsToDrainSoThatTheRetryAfterTheirNextOperationSucceeds()
+            throws InterruptedException {
+        BuddyPageAllocator a = oneFrame();
+        CountDownLatch cached = new CountDownLatch(1);
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread t = new Thread(() -> {
+            long[] handles = new long[PAGES];
+            for (int i = 0; i < PAGES; i++) {
+                handles[i] = a.allocPages(Zone.NORMAL, 4 * KiB, PageAllocator.NO_LIMIT, false);
+            }
+            for (long h : handles) {
+                a.free(h);
+            }
+            cached.countDown();
+            await(asked);
+            a.allocPages(Zone.DMA, 4 * KiB, PageAllocator.NO_LIMIT, false); // any call drains first; no ZONE_DMA here
+            done.countDown();
+            await(new CountDownLatch(1)); // stay alive
+        });
+        t.setDaemon(true);
+        t.start();
+        cached.await();
+        assertEquals(PageAllocator.NO_PAGES, a.allocPages(Zone.NORMAL, FRAME, PageAllocator.NO_LIMIT, false),
+                "the live thread's cache holds every page");
+        asked.countDown();
+        done.await();
+        assertNotEquals(PageAllocator.NO_PAGES, a.allocPages(Zone.NORMAL, FRAME, PageAllocator.NO_LIMIT, false),
+                "asked by the failure, the thread drained at its next operation");
+        t.interrupt();
+    }
+
     @Test
     void freesFromAnotherThreadGoToThatThreadsCache() throws InterruptedException {
         BuddyPageAllocator a = oneFrame();

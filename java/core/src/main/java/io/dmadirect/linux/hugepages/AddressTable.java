@@ -12,6 +12,10 @@ import java.util.Arrays;
  * added, so a lookup racing with growth sees the old or the new table, both correct for what they hold.
  * Segments are sorted by virtual base; a lookup is a binary search over the segments (one to a few) and
  * an index into that segment's per-page array.
+ *
+ * <p>The largest segment (the initial one, usually the only one) is also held in fields of its own and tried
+ * first: one subtraction, one unsigned compare and one array read, the cost of a flat table (issue 18: the
+ * search over arrays of arrays cost 1.8 times that).
  */
 final class AddressTable {
     static final AddressTable EMPTY = new AddressTable(new long[0], new long[0], new long[0][], 21);
@@ -21,6 +25,10 @@ final class AddressTable {
     private final long[][] physByPage;
     private final int pageShift;
     private final long pageMask;
+    /** The largest segment's base, length and pages: the flat table tried first. */
+    private final long hotBase;
+    private final long hotLength;
+    private final long[] hotPhys;
 
     private AddressTable(long[] base, long[] end, long[][] physByPage, int pageShift) {
         this.base = base;
@@ -28,6 +36,15 @@ final class AddressTable {
         this.physByPage = physByPage;
         this.pageShift = pageShift;
         this.pageMask = (1L << pageShift) - 1;
+        int hot = -1;
+        for (int i = 0; i < base.length; i++) {
+            if (hot < 0 || physByPage[i].length > physByPage[hot].length) {
+                hot = i;
+            }
+        }
+        this.hotBase = hot < 0 ? 0 : base[hot];
+        this.hotLength = hot < 0 ? 0 : end[hot] - base[hot];
+        this.hotPhys = hot < 0 ? new long[0] : physByPage[hot];
     }
 
     /**
@@ -52,6 +69,16 @@ final class AddressTable {
 
     /** The physical address of {@code cpuAddress}, or {@link Addresses#NONE} when no held page contains it. */
     long physAddress(long cpuAddress) {
+        long offset = cpuAddress - hotBase;
+        if (Long.compareUnsigned(offset, hotLength) < 0) {
+            long phys = hotPhys[(int) (offset >>> pageShift)];
+            return phys == Addresses.NONE ? Addresses.NONE : phys + (cpuAddress & pageMask);
+        }
+        return searched(cpuAddress);
+    }
+
+    /** The other segments: a binary search. */
+    private long searched(long cpuAddress) {
         int lo = 0;
         int hi = base.length - 1;
         while (lo <= hi) {

@@ -45,6 +45,8 @@ public final class HugepageMemory implements PhysicalMemory {
     private final long systemMaxPhysAddress;
     private final List<Segment> segments = new ArrayList<>();
     private final List<MemoryRun> runs = new ArrayList<>();
+    /** {@code runs.size()}, readable without the lock ({@link #runCount}). */
+    private volatile int runCount;
     private long generalPages;
     private LowMemoryReport lowMemoryReport;
     private final List<LowMemoryReport> onDemandReports = new ArrayList<>();
@@ -144,6 +146,12 @@ public final class HugepageMemory implements PhysicalMemory {
     @Override
     public synchronized List<MemoryRun> runs() {
         return closed ? List.of() : List.copyOf(runs);
+    }
+
+    /** {@inheritDoc} Without the lock or a copy. */
+    @Override
+    public int runCount() {
+        return closed ? 0 : runCount;
     }
 
     /**
@@ -267,6 +275,7 @@ public final class HugepageMemory implements PhysicalMemory {
         }
         segments.clear();
         runs.clear();
+        runCount = 0;
         if (first != null) {
             throw first;
         }
@@ -280,6 +289,7 @@ public final class HugepageMemory implements PhysicalMemory {
             MemoryRun run = new HugepageRun(Addresses.NONE, segment.length(), segment.address(), sys,
                     () -> closed);
             runs.add(run);
+            runCount = runs.size();
             return List.of(run);
         }
         long[] phys = new long[segment.pages()];
@@ -295,6 +305,7 @@ public final class HugepageMemory implements PhysicalMemory {
                     sys, () -> closed));
         }
         runs.addAll(added);
+        runCount = runs.size();
         return List.copyOf(added);
     }
 

@@ -85,7 +85,7 @@ final class SegmentMapper {
                 return new Segment(fd, address, pageSize, pages, null);
             }
             long[] phys = translate(address, pages, pageSize);
-            int[] byAddress = sortedByAddress(phys);
+            int[] byAddress = sortedByAddress(phys, pageSize);
             if (byAddress != null) {
                 remapInOrder(fd, address, pageSize, byAddress);
                 long[] sorted = new long[pages];
@@ -123,24 +123,37 @@ final class SegmentMapper {
     }
 
     /**
-     * The file pages in the order of their physical addresses, or null when they are in that order already.
-     * The pool hands out its pages in the order they were last freed, which is no order at all on a host
-     * that has run for a while; mapped as the file orders them, physically adjacent hugepages rarely lie at
-     * adjacent virtual addresses and a buffer of several hugepages could never be served contiguously.
+     * The file pages in the order of their physical addresses, or null when that order would join no more pages
+     * into runs than the file's order does (already sorted, or no two pages physically adjacent). The pool hands
+     * out its pages in the order they were last freed, which is no order at all on a host that has run for a
+     * while; mapped as the file orders them, physically adjacent hugepages rarely lie at adjacent virtual
+     * addresses and a buffer of several hugepages could never be served contiguously. Remapping costs a system
+     * call per page out of place (issue 18: a sixth of the start), so it is done only when it makes runs longer.
      */
-    static int[] sortedByAddress(long[] phys) {
+    static int[] sortedByAddress(long[] phys, long pageSize) {
         Integer[] order = new Integer[phys.length];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
         }
         java.util.Arrays.sort(order, (a, b) -> Long.compareUnsigned(phys[a], phys[b]));
-        boolean identity = true;
         int[] result = new int[order.length];
+        long[] sorted = new long[order.length];
         for (int i = 0; i < order.length; i++) {
             result[i] = order[i];
-            identity &= order[i] == i;
+            sorted[i] = phys[order[i]];
         }
-        return identity ? null : result;
+        return adjacentPairs(sorted, pageSize) > adjacentPairs(phys, pageSize) ? result : null;
+    }
+
+    /** How many neighbours in {@code phys} are physically adjacent pages: each joins two pages into one run. */
+    private static int adjacentPairs(long[] phys, long pageSize) {
+        int pairs = 0;
+        for (int i = 1; i < phys.length; i++) {
+            if (phys[i] == phys[i - 1] + pageSize) {
+                pairs++;
+            }
+        }
+        return pairs;
     }
 
     /**
