@@ -102,6 +102,11 @@ public final class RigCommand implements Callable<Integer> {
                     + "the copy packed in its jar, extracted to ~/.cache/dmadirect-rig/scripts.")
     Path scripts;
 
+    @Option(names = "--no-crash-log-option",
+            description = "Do not set JAVA_TOOL_OPTIONS=-XX:ErrorFile=<results>/hs_err_%%p.log for the command's JVMs "
+                    + "(for a command that places its crash logs itself: every JVM prints 'Picked up JAVA_TOOL_OPTIONS').")
+    boolean noCrashLogOption;
+
     @Option(names = "--quiet", description = "Do not stream the command's output (it is still in the results).")
     boolean quiet;
 
@@ -144,6 +149,6 @@ public final class RigCommand implements Callable<Integer> {
             parsed.add(d);
         }
         return new RigLaunch.Plan(located, variant, driver, parsed, nvmeCmb, eduDmaMask, mem, hugepages, timeout,
-                results, env, cwd, junit, selectPackages, selectClasses, includeTags, launcher, quiet, command);
+                results, env, cwd, !noCrashLogOption, junit, selectPackages, selectClasses, includeTags, launcher, quiet, command);
     }
 }

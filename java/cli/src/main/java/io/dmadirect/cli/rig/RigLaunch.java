@@ -31,6 +31,7 @@ public final class RigLaunch {
     /** Everything {@code dmadirect rig} was asked for, checked. */
     public record Plan(RigScripts.Located scripts, String variant, String bind, List<RigDevice> devices, boolean nvmeCmb,
             String eduDmaMask, String mem, int hugepages, int timeout, Path results, List<String> env, Path cwd,
+            boolean crashLogOption,
             String junit, List<String> selectPackages, List<String> selectClasses, List<String> includeTags,
             Path launcher, boolean quiet, List<String> command) {
     }
@@ -103,7 +104,7 @@ public final class RigLaunch {
             argv.addAll(List.of("--env", e));
         }
         boolean ownToolOptions = plan.env().stream().anyMatch(e -> e.equals("JAVA_TOOL_OPTIONS") || e.startsWith("JAVA_TOOL_OPTIONS="));
-        if (plan.junit() == null && !ownToolOptions) {
+        if (plan.junit() == null && plan.crashLogOption() && !ownToolOptions) {
             // Any JVM the user's command starts leaves its crash log with the evidence.
             argv.addAll(List.of("--env", "JAVA_TOOL_OPTIONS=-XX:ErrorFile=" + results + "/hs_err_%p.log"
                     + (System.getenv("JAVA_TOOL_OPTIONS") == null ? "" : " " + System.getenv("JAVA_TOOL_OPTIONS"))));
