@@ -26,7 +26,7 @@ class EduEchoRigTest {
                 + System.getenv("DMADIRECT_RIG_EDU_DMA_MASK"));
         EchoDriver driver = new EchoDriver(dma, new EduEngine(pci));
         for (int round = 0; round < 4; round++) {
-            byte[] data = new byte[4096];
+            byte[] data = new byte[EduEngine.MAX_LENGTH];
             new Random(round).nextBytes(data);
             assertArrayEquals(data, driver.roundTrip(data), "round " + round);
         }
