@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname -- "${BASH_SOURCE[0]}")"
 DMADIRECT=${DMADIRECT:-../../../dmadirect}
-mvn -B -q -o test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
+mvn -B -q test-compile dependency:build-classpath -Dmdep.outputFile=target/classpath.txt >/dev/null
 CP="$PWD/target/test-classes:$PWD/target/classes:$(cat target/classpath.txt)"
 rm -rf target/rig-results
 exec "$DMADIRECT" rig --device 'edu,dma_mask=0xffffff' --device 'nvme,mdts=3,namespaces=2' --hugepages 160 \
