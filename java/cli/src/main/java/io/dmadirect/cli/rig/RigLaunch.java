@@ -67,7 +67,7 @@ public final class RigLaunch {
         if (plan.junit() != null && rc != 124 && rc != 125) {
             rc = junitVerdict(results.resolve("junit"), rc);
         }
-        List<Path> hsErr = hsErrFiles(results);
+        List<Path> hsErr = files(results, "hs_err_*.log");
         if (!hsErr.isEmpty()) {
             System.err.println("rig: the JVM crashed: " + hsErr);
             rc = rc == 0 ? 1 : rc;
@@ -226,14 +226,7 @@ public final class RigLaunch {
 
     /** With --junit: no report is a failure whatever the exit code; otherwise the launcher's code stands. */
     static int junitVerdict(Path junitDir, int rc) {
-        List<Path> reports = new ArrayList<>();
-        if (Files.isDirectory(junitDir)) {
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(junitDir, "*.xml")) {
-                s.forEach(reports::add);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+        List<Path> reports = files(junitDir, "*.xml");
         if (reports.isEmpty()) {
             System.err.println("rig: FAIL: no JUnit XML report in " + junitDir);
             return rc == 0 ? 1 : rc;
@@ -254,10 +247,11 @@ public final class RigLaunch {
         return rc;
     }
 
-    private static List<Path> hsErrFiles(Path results) {
+    /** The files in {@code dir} matching {@code glob}; none when {@code dir} does not exist. */
+    private static List<Path> files(Path dir, String glob) {
         List<Path> out = new ArrayList<>();
-        if (Files.isDirectory(results)) {
-            try (DirectoryStream<Path> s = Files.newDirectoryStream(results, "hs_err_*.log")) {
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, glob)) {
                 s.forEach(out::add);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
