@@ -107,6 +107,9 @@ public final class RigCommand implements Callable<Integer> {
                     + "(for a command that places its crash logs itself: every JVM prints 'Picked up JAVA_TOOL_OPTIONS').")
     boolean noCrashLogOption;
 
+    @Option(names = "--dry-run", description = "Print where the scripts come from and the boot's command line; boot nothing.")
+    boolean dryRun;
+
     @Option(names = "--quiet", description = "Do not stream the command's output (it is still in the results).")
     boolean quiet;
 
@@ -149,6 +152,6 @@ public final class RigCommand implements Callable<Integer> {
             parsed.add(d);
         }
         return new RigLaunch.Plan(located, variant, driver, parsed, nvmeCmb, eduDmaMask, mem, hugepages, timeout,
-                results, env, cwd, !noCrashLogOption, junit, selectPackages, selectClasses, includeTags, launcher, quiet, command);
+                results, env, cwd, !noCrashLogOption, dryRun, junit, selectPackages, selectClasses, includeTags, launcher, quiet, command);
     }
 }

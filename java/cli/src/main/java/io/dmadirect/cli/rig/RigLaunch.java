@@ -31,7 +31,7 @@ public final class RigLaunch {
     /** Everything {@code dmadirect rig} was asked for, checked. */
     public record Plan(RigScripts.Located scripts, String variant, String bind, List<RigDevice> devices, boolean nvmeCmb,
             String eduDmaMask, String mem, int hugepages, int timeout, Path results, List<String> env, Path cwd,
-            boolean crashLogOption,
+            boolean crashLogOption, boolean dryRun,
             String junit, List<String> selectPackages, List<String> selectClasses, List<String> includeTags,
             Path launcher, boolean quiet, List<String> command) {
     }
@@ -47,6 +47,10 @@ public final class RigLaunch {
         List<String> argv = runGuestArgs(plan, results);
         System.err.println("rig: scripts from " + plan.scripts().origin() + " (" + plan.scripts().dir() + ")");
         System.err.println("rig: " + plan.variant() + ", devices " + describe(plan) + ", results in " + results);
+        if (plan.dryRun()) {
+            System.out.println(String.join(" ", argv));
+            return 0;
+        }
         createDisks(plan.devices());
         ProcessBuilder pb = new ProcessBuilder(argv).inheritIO();
         long t0 = System.nanoTime();

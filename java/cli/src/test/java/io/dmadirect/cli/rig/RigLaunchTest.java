@@ -16,7 +16,7 @@ class RigLaunchTest {
 
     private RigLaunch.Plan plan(List<RigDevice> devices, String bind, List<String> command, String junit) {
         return new RigLaunch.Plan(new RigScripts.Located(Path.of("/rig"), "test"), "iommufd", bind, devices, false, null,
-                "1G", 80, 300, tmp, List.of("FOO=bar"), null, true, junit, List.of("com.acme"), List.of(), List.of("rig"),
+                "1G", 80, 300, tmp, List.of("FOO=bar"), null, true, false, junit, List.of("com.acme"), List.of(), List.of("rig"),
                 Path.of("/l.jar"), false, command);
     }
 
