@@ -29,6 +29,10 @@
 #                      PATH JAVA_HOME CI and every DMADIRECT_* variable.
 #   --quiet            do not stream the command's output (it is still in
 #                      DIR/stdout.log and DIR/stderr.log)
+# --- issue 20 (hil-kit): the user's devices, for `dmadirect rig` ---------------
+#   --qemu-device STR  one more QEMU -device (repeatable), e.g. 'e1000e,addr=0x7'
+#   --qemu-drive STR   one more QEMU -drive (repeatable), e.g. an NVMe namespace's image
+# --- end issue 20 ----------------------------------------------------------------
 #
 # Exit status: the command's own, read from DIR/exit-code; 124 on timeout;
 # 125 when the rig itself failed (no exit-code: the guest never finished).
@@ -49,6 +53,7 @@ source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 IOMMU=1 IOMMUFD=0 MEM=1536M HUGEPAGES=64 EDU_MASK='' NVME_CMB=0 TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
 declare -a ENV_NAMES=() ENV_VALUES=()
+declare -a EXTRA_QEMU=()   # issue 20 (hil-kit): --qemu-device / --qemu-drive, in the order given
 add_env() {   # add_env NAME VALUE (later entries override earlier ones)
     [[ $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || rig_die "bad variable name: $1"
     ENV_NAMES+=("$1"); ENV_VALUES+=("$2")
@@ -73,6 +78,10 @@ while [ $# -gt 0 ]; do
                else [ -n "${!2+x}" ] || rig_die "--env $2: not set"; add_env "$2" "${!2}"; fi
                shift ;;
         --quiet) QUIET=1 ;;
+        # --- issue 20 (hil-kit) ---
+        --qemu-device) EXTRA_QEMU+=(-device "$2"); shift ;;
+        --qemu-drive) EXTRA_QEMU+=(-drive "$2"); shift ;;
+        # --- end issue 20 ---
         --) shift; break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) rig_die "unknown option: $1 (the command goes after --)" ;;
@@ -163,6 +172,9 @@ QEMU+=(-kernel "$(qarg "$VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND
 # QEMU 7.2 hw/nvme: the CMB is BAR2 (64-bit, prefetchable); without legacy-cmb its CMBLOC/CMBSZ read 0
 # until CMBMSC.CRE is set, but the BAR decodes from the start (nvme_cmb_ops read and write the buffer).
 [ "$NVME_CMB" = 1 ] && QEMU+=(-device nvme,serial=dmadirect-cmb,addr=0x6,cmb_size_mb=1)
+# --- issue 20 (hil-kit): the user's devices (dmadirect rig --device), after the rig's own ---
+[ ${#EXTRA_QEMU[@]} -gt 0 ] && QEMU+=("${EXTRA_QEMU[@]}")
+# --- end issue 20 ---
 
 # One guest at a time on this shared machine.
 exec 9>"$RIG_CACHE/qemu.lock"

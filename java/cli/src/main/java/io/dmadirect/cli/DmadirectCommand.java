@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dmadirect", mixinStandardHelpOptions = true, version = "dmadirect 0.1.0",
         description = "DMA memory for userspace PCIe drivers, with the Linux kernel's dma-direct policy.",
         subcommands = {InfoCommand.class, DoctorCommand.class, BindCommand.class, UnbindCommand.class,
-                HugepagesCommand.class, BenchCommand.class, DemoCommand.class, AgentCommand.class,
+                HugepagesCommand.class, BenchCommand.class, DemoCommand.class, AgentCommand.class, RigCommand.class,
                 CommandLine.HelpCommand.class})
 public final class DmadirectCommand implements Runnable {
 

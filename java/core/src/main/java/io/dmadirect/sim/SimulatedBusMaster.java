@@ -26,14 +26,16 @@ public final class SimulatedBusMaster {
 
     private final SimulatedMemory memory;
     private final SimulatedEncryption encryption;
+    private final SimulatedIommu iommu;
     private final DeviceProperties properties;
     private final DmaMask hardwareMask;
     private final List<String> faults = new CopyOnWriteArrayList<>();
 
-    SimulatedBusMaster(SimulatedMemory memory, SimulatedEncryption encryption, DeviceProperties properties,
-            int addressBits) {
+    SimulatedBusMaster(SimulatedMemory memory, SimulatedEncryption encryption, SimulatedIommu iommu,
+            DeviceProperties properties, int addressBits) {
         this.memory = memory;
         this.encryption = encryption;
+        this.iommu = iommu;
         this.properties = properties;
         this.hardwareMask = DmaMask.bits(addressBits);
     }
@@ -72,6 +74,16 @@ public final class SimulatedBusMaster {
 
     private Target resolve(long dmaAddress, int length, String what) {
         long onWire = dmaAddress & hardwareMask.value();
+        if (iommu != null) {
+            // Behind an IOMMU the address on the wire is an IOVA: translated, or a fault (0).
+            long cpu = iommu.translate(onWire, length);
+            if (cpu == 0) {
+                faults.add(String.format("%s of %d bytes at IOVA 0x%x (0x%x on the wire): IOMMU fault", what, length,
+                        dmaAddress, onWire));
+                return null;
+            }
+            return new Target(cpu, false);
+        }
         long encryptionBit = encryption.encryptionMask();
         boolean encryptedAccess = (onWire & encryptionBit) != 0;
         long busAddress = onWire & ~encryptionBit;

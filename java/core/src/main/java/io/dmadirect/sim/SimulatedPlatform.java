@@ -7,8 +7,10 @@ import io.dmadirect.direct.DirectPlatform;
 import io.dmadirect.direct.ForwardingPlatform;
 import io.dmadirect.direct.PlatformParts;
 import io.dmadirect.direct.SwiotlbAllocator;
+import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.PageAllocators;
+import io.dmadirect.spi.PhysicalMemory;
 import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.spi.SwiotlbConfig;
 import java.util.ArrayList;
@@ -36,10 +38,12 @@ public final class SimulatedPlatform extends ForwardingPlatform {
     private final SimulatedMemory memory;
     private final SimulatedEncryption encryption;
     private final RecordingCaches caches;
+    private final SimulatedIommu iommu;
 
     private SimulatedPlatform(Builder builder, SimulatedMemory memory, SimulatedEncryption encryption,
             RecordingCaches caches) {
         super(directPlatform(builder, memory, encryption, caches));
+        this.iommu = builder.iommu;
         this.memory = memory;
         this.encryption = encryption;
         this.caches = caches;
@@ -57,8 +61,11 @@ public final class SimulatedPlatform extends ForwardingPlatform {
     private static DirectPlatform directPlatform(Builder builder, SimulatedMemory memory, SimulatedEncryption encryption,
             RecordingCaches caches) {
         ZoneLayout zones = new ZoneLayout(builder.zoneDmaBits);
-        PageAllocator pages = builder.pageAllocator.apply(memory, zones);
-        return new DirectPlatform(new PlatformParts(builder.name, memory, pages, zones, encryption,
+        // IOVA mode: the policy allocates IOVAs the simulated IOMMU translates, as on a VFIO type1 host.
+        PhysicalMemory dmaMemory = builder.iommu == null ? memory : IovaMemory.map(memory, builder.iommu, zones, null);
+        PageAllocator pages = builder.iommu == null ? builder.pageAllocator.apply(memory, zones)
+                : PageAllocators.standard(dmaMemory, zones);
+        return new DirectPlatform(new PlatformParts(builder.name, dmaMemory, pages, zones, encryption,
                 builder.confidentialGuest, caches, builder.swiotlb, builder.atomicPoolBytes, builder.atomicPoolMaxBytes,
                 builder.bounce));
     }
@@ -72,7 +79,7 @@ public final class SimulatedPlatform extends ForwardingPlatform {
      * edu device), whatever mask its driver sets.
      */
     public SimulatedBusMaster busMaster(DmaDevice device, int addressBits) {
-        return new SimulatedBusMaster(memory, encryption, device.properties(), addressBits);
+        return new SimulatedBusMaster(memory, encryption, iommu, device.properties(), addressBits);
     }
 
     public void drainThreadCaches() {
@@ -81,6 +88,16 @@ public final class SimulatedPlatform extends ForwardingPlatform {
 
     public long leakedBytes() {
         return direct.leakedBytes();
+    }
+
+    /** Bounce-pool slots (2 KiB each) in use now: streaming mappings that bounced and are still mapped. */
+    public long bounceSlotsInUse() {
+        return direct.swiotlb() == null ? 0 : direct.swiotlb().usedSlots();
+    }
+
+    /** The IOMMU the devices' DMA goes through ({@link Builder#iommu}), if any. */
+    public java.util.Optional<SimulatedIommu> iommu() {
+        return java.util.Optional.ofNullable(iommu);
     }
 
     public SimulatedMemory memory() {
@@ -122,6 +139,7 @@ public final class SimulatedPlatform extends ForwardingPlatform {
         private SwiotlbAllocator swiotlb;
         private SwiotlbConfig bounce = SwiotlbConfig.defaults().withBytes(DEFAULT_BOUNCE_BYTES);
         private BiFunction<SimulatedMemory, ZoneLayout, PageAllocator> pageAllocator = PageAllocators::standard;
+        private SimulatedIommu iommu;
 
         private Builder() {
         }
@@ -205,6 +223,16 @@ public final class SimulatedPlatform extends ForwardingPlatform {
         /** Replaces the page allocator, for comparing implementations. */
         public Builder pageAllocator(BiFunction<SimulatedMemory, ZoneLayout, PageAllocator> factory) {
             this.pageAllocator = Objects.requireNonNull(factory);
+            return this;
+        }
+
+        /**
+         * IOVA mode: all memory is mapped through {@code value} (for example
+         * {@link SimulatedIommu#likeIntelIommu()}) and DMA addresses are IOVAs placed below each device's mask,
+         * as on a host with VFIO type1; bus masters translate through it. Replaces {@link #pageAllocator}.
+         */
+        public Builder iommu(SimulatedIommu value) {
+            this.iommu = Objects.requireNonNull(value);
             return this;
         }
 
