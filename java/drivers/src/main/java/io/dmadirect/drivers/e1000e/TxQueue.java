@@ -4,6 +4,7 @@ import static io.dmadirect.drivers.e1000e.E1000eRegisters.*;
 
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
+import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.pci.MmioRegion;
 import java.lang.invoke.VarHandle;
@@ -26,8 +27,7 @@ final class TxQueue {
     private final PacketPool pool;
     private final DescriptorRing ring;
     private final int[] slots;
-    private final long[] mappedAddress;
-    private final int[] mappedLength;
+    private final DmaMapping[] mapped;
     private final int[] done;
     private int clean;
     private int tail;
@@ -40,8 +40,7 @@ final class TxQueue {
         this.pool = pool;
         this.ring = new DescriptorRing(dma, size);
         this.slots = new int[size];
-        this.mappedAddress = new long[size];
-        this.mappedLength = new int[size];
+        this.mapped = new DmaMapping[size];
         this.done = new int[size];
     }
 
@@ -83,7 +82,7 @@ final class TxQueue {
 
     /**
      * Sends {@code [offset, offset + length)} of {@code frame} without copying: the bytes are mapped for the
-     * device ({@code dma_map_single}) and unmapped once sent. Returns false, with nothing held, when the ring is
+     * device ({@link DmaDevice#map}, {@code dma_map_single}) and unmapped once sent. Returns false, with nothing held, when the ring is
      * full or the mapping fails (counted in {@link #mappingFailures}): the frame is dropped.
      */
     boolean transmitMapped(ByteBuffer frame, int offset, int length) {
@@ -92,17 +91,17 @@ final class TxQueue {
         if (ring.free(clean, tail) == 0) {
             return false;
         }
-        long address;
+        DmaMapping m;
         try {
-            address = dma.mapSingle(frame, offset, length, DmaDirection.TO_DEVICE, 0);
+            // the mapping object is this path's cost per frame; the pool's buffers have none
+            m = dma.map(frame.slice(offset, length), DmaDirection.TO_DEVICE);
         } catch (DmaMappingException e) {
             mappingFailures++;
             return false;
         }
-        ring.putTx(tail, address, length);
+        ring.putTx(tail, m.dmaAddress(), length);
         slots[tail] = MAPPED;
-        mappedAddress[tail] = address;
-        mappedLength[tail] = length;
+        mapped[tail] = m;
         tail = ring.next(tail);
         ringTail();
         return true;
@@ -128,7 +127,7 @@ final class TxQueue {
         while (clean != tail && ring.txDone(clean)) {
             int h = slots[clean];
             if (h == MAPPED) {
-                dma.unmapSingle(mappedAddress[clean], mappedLength[clean], DmaDirection.TO_DEVICE, 0);
+                unmap(clean);
             } else {
                 done[freed++] = h;
             }
@@ -140,6 +139,12 @@ final class TxQueue {
         }
         sent += n;
         return n;
+    }
+
+    private void unmap(int slot) {
+        DmaMapping m = mapped[slot];
+        mapped[slot] = null;
+        m.close();
     }
 
     /** Descriptors queued and not yet reclaimed. */
@@ -167,7 +172,7 @@ final class TxQueue {
         try {
             while (clean != tail) {
                 if (slots[clean] == MAPPED) {
-                    dma.unmapSingle(mappedAddress[clean], mappedLength[clean], DmaDirection.TO_DEVICE, 0);
+                    unmap(clean);
                 }
                 clean = ring.next(clean);
             }
