@@ -22,8 +22,8 @@ import java.util.Optional;
  * allocates nothing per frame. Memory that is not a coherent buffer (a bounced {@link E1000eNic#transmitMapped}
  * frame) is read through the platform's bus master.
  *
- * <p>Counters follow QEMU's model: received octets without the CRC (the driver sets RCTL.SECRC), sent octets
- * with it. Not thread-safe: the driver calls it under its lock, and a pair is for one thread.
+ * <p>Counters follow QEMU 7.2's model as the rig measured it (NicPairTest): received octets count the 4 CRC
+ * bytes although RCTL.SECRC strips them from the buffer, sent octets do not (QEMU added them in 2023). Not thread-safe: the driver calls it under its lock, and a pair is for one thread.
  */
 public final class SimulatedE1000e implements MmioRegion {
     private static final int BAR_BYTES = 128 * 1024;
@@ -159,7 +159,7 @@ public final class SimulatedE1000e implements MmioRegion {
             // the frame went out (or onto no wire): counted as sent either way, as hardware does
             reg[GPTC / 4]++;
             reg[TPT / 4]++;
-            long octets = (reg[GOTCL / 4] & 0xffffffffL | (long) reg[GOTCH / 4] << 32) + length + 4;
+            long octets = (reg[GOTCL / 4] & 0xffffffffL | (long) reg[GOTCH / 4] << 32) + length;
             reg[GOTCL / 4] = (int) octets;
             reg[GOTCH / 4] = (int) (octets >>> 32);
             if ((cmd & TXD_CMD_RS) != 0) {
@@ -198,7 +198,7 @@ public final class SimulatedE1000e implements MmioRegion {
         reg[RDH / 4] = head + 1 == size ? 0 : head + 1;
         reg[GPRC / 4]++;
         reg[TPR / 4]++;
-        long octets = (reg[GORCL / 4] & 0xffffffffL | (long) reg[GORCH / 4] << 32) + stored;
+        long octets = (reg[GORCL / 4] & 0xffffffffL | (long) reg[GORCH / 4] << 32) + stored + 4;
         reg[GORCL / 4] = (int) octets;
         reg[GORCH / 4] = (int) (octets >>> 32);
     }

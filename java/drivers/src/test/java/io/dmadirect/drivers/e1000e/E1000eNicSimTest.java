@@ -55,9 +55,9 @@ class E1000eNicSimTest {
         E1000eStats tx = pair.a().stats();
         E1000eStats rx = pair.b().stats();
         assertEquals(lengths.length, tx.goodPacketsSent());
-        assertEquals(bytes + 4L * lengths.length, tx.goodOctetsSent(), "sent octets count the CRC");
+        assertEquals(bytes, tx.goodOctetsSent(), "sent octets: QEMU 7.2 leaves the CRC out");
         assertEquals(lengths.length, rx.goodPacketsReceived());
-        assertEquals(bytes, rx.goodOctetsReceived(), "received octets: RCTL.SECRC strips the CRC");
+        assertEquals(bytes + 4L * lengths.length, rx.goodOctetsReceived(), "received octets count the CRC");
         assertEquals(lengths.length, rx.driverReceived());
         assertEquals(0, rx.missedPackets());
         assertEquals(64 - 32, pair.a().pool().available(), "every sent buffer came back to the sender's pool");
