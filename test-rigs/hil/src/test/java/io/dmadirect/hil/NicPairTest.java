@@ -51,7 +51,9 @@ class NicPairTest {
         assertEquals("525400123401", HexFormat.of().formatHex(rig.a.macAddress()));
         assertEquals("525400123402", HexFormat.of().formatHex(rig.b.macAddress()));
         Rig.note("nic: " + rig.a + " and " + rig.b + " on " + rig.sessionA.pci().driver() + ", " + rig.sessionA.mode()
-                + " mode, links up");
+                + " mode, links up, BAR0 " + (rig.a.registersMapped() ? "mapped (no system call per batch)"
+                : "reached by pread/pwrite"));
+        assertTrue(rig.a.registersMapped() && rig.b.registersMapped(), "BAR0 is mmap-able on the 82574L (MSI-X is in BAR3)");
     }
 
     @Test

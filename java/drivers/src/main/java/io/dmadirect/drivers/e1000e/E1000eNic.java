@@ -270,6 +270,14 @@ public final class E1000eNic implements AutoCloseable {
         return name;
     }
 
+    /**
+     * {@return whether BAR0 is mapped into this process} When it is not (a BAR reached by {@code pread}/{@code
+     * pwrite}), each batch's tail write is one system call.
+     */
+    public boolean registersMapped() {
+        return regs.mapped();
+    }
+
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException(PREFIX + name + " is closed");
