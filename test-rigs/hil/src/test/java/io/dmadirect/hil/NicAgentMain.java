@@ -11,9 +11,10 @@ import java.util.Arrays;
 /**
  * [nic] issue 22: the child JVM of {@link NicAgentTest}, run under the javaagent. {@code debug}: the NIC traffic of
  * {@link NicPairTest} in brief (pool frames in batches, mapped frames, a dry pool), for the agent's debug checks.
- * {@code inject}: attaches until an attach gets through the injected allocation and mapping failures, then sends
- * frames from heap memory through streaming mappings, some of whose mappings fail: each such frame is dropped and
- * counted, and none leaks. Prints {@code nic agent: ...} lines and exits 0; anything else exits 3.
+ * {@code inject} (what the test runs, with the agent's debug checks on as well): attaches until an attach gets
+ * through the injected allocation and mapping failures, sends pool frames in batches of 32, then frames from heap
+ * memory through streaming mappings, some of whose mappings fail: each such frame is dropped and counted, and none
+ * leaks. Prints {@code nic agent: ...} lines and exits 0; anything else exits 3.
  */
 public final class NicAgentMain {
     static final int MAPPED_FRAMES = 200;
@@ -75,6 +76,12 @@ public final class NicAgentMain {
             if (!r.linksUp(Duration.ofSeconds(20))) {
                 throw new IllegalStateException("links down");
             }
+            // pool frames first: no DMA-API call per frame, so nothing to inject; the debug checks watch the rest
+            FrameExchange.Result pool = FrameExchange.exchange(r.a, r.b, FrameExchange.lengths(64, 1514, 7), 32, 31, LIMIT);
+            if (!pool.allVerified()) {
+                throw new IllegalStateException("pool frames: " + pool);
+            }
+            System.out.println("nic agent: pool: " + pool);
             int poolBefore = r.a.pool().available();
             int verified = sendMapped(r, MAPPED_FRAMES, 33);
             E1000eStats s = r.a.stats();

@@ -13,38 +13,24 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Lab notebook, issue 22 [nic]: the e1000e driver under the javaagent, in a child JVM ({@link NicAgentMain}) that
- * has the NICs to itself.
- * Debug mode ({@code mode=debug}): pool frames in batches of 32 and mapped frames; the agent's report at exit has
- * zero findings. Inject mode ({@code mode=trace+debug+inject, failRate=0.1, failOps=alloc+map}): attach retried
- * until it gets through, then 200 frames from heap memory through streaming mappings.
- * Seen: every injected failure is the agent's own, at attach an exception, in the send path a dropped frame that
- * the driver counts (injected = attach exceptions + mapping failures counted); no leak (report errors 0); every
- * frame that was sent arrived byte-identical; the pool ends as full as it began.
+ * Lab notebook, issue 22 [nic]: the e1000e driver under the javaagent, in a child JVM ({@link NicAgentMain} inject)
+ * that has the NICs to itself, with {@code mode=trace+debug+inject, failRate=0.1, failOps=alloc+map}: the debug
+ * checks watch a run that attaches (retried until an attach gets through the injected failures), sends pool
+ * frames of 64 to 1514 bytes in batches of 32, then 200 frames from heap memory through streaming mappings.
+ * Seen: the debug checks find nothing (report errors 0, "debug: 0 errors: clean"); every injected failure is the
+ * agent's own, at attach an exception, in the send path a dropped frame that the driver counts (injected = attach
+ * exceptions + mapping failures counted); every frame sent arrived byte-identical; the pool ends as full as it began.
+ * One child JVM for both (debug alone and debug with injection cost ~90 s each under TCG: the CI budget of issue 22
+ * is 3 min); {@code NicAgentMain debug} is the debug-only run, for a manual check. Runs in iommu-vfio only (tag
+ * nic-agent, excluded in noiommu-uio, which CI runs on two JDKs).
  */
 @Tag("nic")
+@Tag("nic-agent")
 class NicAgentTest {
     private static final long SEED = 22;
 
     @Test
-    void aDebugModeRunHasZeroFindings() throws Exception {
-        Path report = AgentRig.results().resolve("agent-nic-debug");
-        String options = "mode=debug,packages=io.dmadirect.drivers:io.dmadirect.hil,failOnError=true,report=" + report;
-        long t0 = System.nanoTime();
-        RigProcess.Result child = AgentRig.childWithAgent("agent-nic-debug", options, NicAgentMain.class, List.of("debug"), 300);
-        child.assertExit(0);
-        String text = Files.readString(Path.of(report + ".txt"), StandardCharsets.UTF_8);
-        String json = Files.readString(Path.of(report + ".json"), StandardCharsets.UTF_8);
-        assertEquals(0, AgentReport.number(json, "errors"), text);
-        assertTrue(text.contains("debug: 0 errors: clean"), text);
-        String done = child.line("nic agent: done: ");
-        Rig.note("agent debug nic: " + done.substring("nic agent: ".length()) + "; report: "
-                + text.lines().filter(l -> l.startsWith("debug:")).toList() + " in "
-                + (System.nanoTime() - t0) / 1_000_000 + " ms");
-    }
-
-    @Test
-    void injectedFailuresDropFramesCleanlyAndLeakNothing() throws Exception {
+    void underDebugChecksAndInjectedFailuresFramesDropCleanlyAndNothingIsFound() throws Exception {
         Path report = AgentRig.results().resolve("agent-nic-faults");
         String options = "mode=trace+debug+inject,packages=io.dmadirect.drivers:io.dmadirect.hil,failRate=0.1,seed=" + SEED
                 + ",failOps=alloc+map,failOnError=true,report=" + report;
@@ -57,6 +43,8 @@ class NicAgentTest {
         assertEquals(seen, AgentReport.number(json, "injected"), "every injected failure is an attach exception or a"
                 + " dropped frame the driver counted (report " + json + ")");
         assertEquals(0, AgentReport.number(json, "errors"), text);
+        assertTrue(text.contains("debug: 0 errors: clean"), "the debug checks found something: " + text);
+        assertTrue(child.line("nic agent: pool: ").contains("verified byte for byte"), child.describe());
         String mapped = child.line("nic agent: mapped: ");
         assertTrue(number(mapped, "(\\d+) mapping failures") > 0, "no mapping failure was injected: " + mapped);
         Rig.note("agent inject nic: " + child.line("nic agent: attach: ").substring("nic agent: ".length()) + "; "
