@@ -21,6 +21,8 @@
 # fresh JVM with its reports in junit/<n>/, and says how many launches passed. DMADIRECT_HIL_GUEST_ARGS adds
 # run-guest.sh options (e.g. "--edu-dma-mask 0xffffffff", for PeerBarDmaTest's PA-mode round trip).
 #
+# Tags ([nic], issue 22): tests tagged nic need the two e1000e of run-guest.sh --nic-pair (iommu-vfio, noiommu-uio);
+# nic-agent (the NIC under the javaagent, a ~90 s child JVM) runs in iommu-vfio only.
 # Tags: tests tagged cmb need the CMB NVMe (run-guest.sh --nvme-cmb: iommu-vfio, iommufd, noiommu-vfio);
 # tests tagged iommu or nvme run only in the IOMMU variants; tests tagged highmem only in the highmem
 # variants (every other variant excludes them), which also run every other PA-mode test.
@@ -141,6 +143,15 @@ run_variant() {   # run_variant NAME -> 0 on pass
                       tags="$pa_tags --exclude-tag cmb"; checks_as=noiommu-vfio ;;
         *) log "unknown variant $name"; return 2 ;;
     esac
+    # --- [nic] issue 22: two e1000e on one hub in iommu-vfio (vfio-pci, IOVA) and noiommu-uio (uio_pci_generic,
+    # PA); the tests tagged nic run only there ---
+    case "$name" in
+        iommu-vfio)  iommu+=" --nic-pair"; bind+=" && $RIG/bind.sh e1000e vfio-pci" ;;
+        # the agent's NIC run (a ~90 s child JVM) once, in iommu-vfio: noiommu-uio runs on both JDKs in CI
+        noiommu-uio) iommu+=" --nic-pair"; bind+=" && $RIG/bind.sh e1000e uio_pci_generic"; tags+=" --exclude-tag nic-agent" ;;
+        *)           tags+=" --exclude-tag nic" ;;
+    esac
+    # --- end [nic] ---
     results=$(new_run_dir "$name")
     CURRENT_RUN=$results
     # Issue 8: the CLI and udev checks run first, on the devices as booted; their verdict is cli-udev.rc.

@@ -2,7 +2,7 @@
 # Runs inside the rig guest: binds PCI devices to a userspace driver.
 #
 #   bind.sh DEVICE DRIVER
-#     DEVICE  edu | nvme | VVVV:DDDD (vendor:device) | class:0xCCSSPP | a BDF
+#     DEVICE  edu | nvme | e1000e | VVVV:DDDD (vendor:device) | class:0xCCSSPP | a BDF
 #     DRIVER  vfio-pci | uio_pci_generic | none (unbind only)
 #
 # For each matching device it prints one line, for scripts to parse:
@@ -17,6 +17,7 @@ SEL=$1 DRV=$2
 case "$SEL" in
     edu)  SEL=1234:11e8 ;;
     nvme) SEL=class:0x010802 ;;
+    e1000e) SEL=8086:10d3 ;;   # [nic] issue 22: the Intel 82574L pair of run-guest.sh --nic-pair
 esac
 case "$DRV" in vfio-pci|uio_pci_generic|none) ;; *) usage ;; esac
 

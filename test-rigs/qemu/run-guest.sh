@@ -19,6 +19,9 @@
 #                      use is its 1 MiB controller memory buffer (BAR2): the peer-to-peer DMA
 #                      target of PeerBarDmaTest. Off by default, so that the kernel nvme driver of
 #                      nvme-vs-kernel.sh sees only the rig's first NVMe (nvme0n1 stays its disk)
+#   --nic-pair         [nic, issue 22] add two e1000e (Intel 82574L) NICs at 00:07.0 and 00:08.0 on one
+#                      QEMU hub (-netdev hubport): what one sends, the other receives. Exported as
+#                      DMADIRECT_RIG_NIC_A_BDF / DMADIRECT_RIG_NIC_B_BDF. Off by default
 #   --timeout SECS     host-side limit for the whole boot (default 600); QEMU is
 #                      killed and we exit 124 when it is reached
 #   --results DIR      results directory (default: a fresh one under the cache);
@@ -47,11 +50,13 @@
 #   DMADIRECT_RIG_EDU_BDF=0000:00:04.0  DMADIRECT_RIG_NVME_BDF=0000:00:05.0
 #   DMADIRECT_RIG_NVME_CMB_BDF=0000:00:06.0 (with --nvme-cmb only)
 #   DMADIRECT_RIG_EDU_DMA_MASK=M (with --edu-dma-mask only)
+#   DMADIRECT_RIG_NIC_A_BDF=0000:00:07.0 DMADIRECT_RIG_NIC_B_BDF=0000:00:08.0 (with --nic-pair only)
 # shellcheck disable=SC2054,SC2317  # commas are QEMU syntax; cleanup runs from a trap
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
 IOMMU=1 IOMMUFD=0 MEM=1536M HUGEPAGES=64 EDU_MASK='' NVME_CMB=0 TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
+NIC_PAIR=0   # [nic] issue 22: --nic-pair
 declare -a ENV_NAMES=() ENV_VALUES=()
 declare -a EXTRA_QEMU=()   # issue 20 (hil-kit): --qemu-device / --qemu-drive, in the order given
 add_env() {   # add_env NAME VALUE (later entries override earlier ones)
@@ -71,6 +76,7 @@ while [ $# -gt 0 ]; do
         --hugepages) HUGEPAGES=$2; shift ;;
         --edu-dma-mask) EDU_MASK=$2; shift ;;
         --nvme-cmb) NVME_CMB=1 ;;
+        --nic-pair) NIC_PAIR=1 ;;   # [nic] issue 22
         --timeout) TIMEOUT=$2; shift ;;
         --results) RESULTS=$2; shift ;;
         --cwd) CWD=$2; shift ;;
@@ -141,6 +147,8 @@ add_env DMADIRECT_RIG_EDU_BDF "$EDU_BDF"
 add_env DMADIRECT_RIG_NVME_BDF "$NVME_BDF"
 [ "$NVME_CMB" = 1 ] && add_env DMADIRECT_RIG_NVME_CMB_BDF "$NVME_CMB_BDF"
 [ -n "$EDU_MASK" ] && add_env DMADIRECT_RIG_EDU_DMA_MASK "$EDU_MASK"
+# [nic] issue 22: the two e1000e of --nic-pair (added to QEMU below)
+[ "$NIC_PAIR" = 1 ] && add_env DMADIRECT_RIG_NIC_A_BDF 0000:00:07.0 && add_env DMADIRECT_RIG_NIC_B_BDF 0000:00:08.0
 
 # The command as a bash script: every value quoted with printf %q, so any
 # argument or value (spaces, quotes, newlines) arrives unchanged.
@@ -175,6 +183,14 @@ QEMU+=(-kernel "$(qarg "$VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND
 # --- issue 20 (hil-kit): the user's devices (dmadirect rig --device), after the rig's own ---
 [ ${#EXTRA_QEMU[@]} -gt 0 ] && QEMU+=("${EXTRA_QEMU[@]}")
 # --- end issue 20 ---
+# --- [nic] issue 22: two e1000e on one hub ------------------------------------------------------
+# QEMU 7.2's hub forwards a frame from one port to every other port, so the NICs form a wire: what
+# 00:07.0 sends, 00:08.0 receives and back. No host network is involved (no tap, no user netdev).
+if [ "$NIC_PAIR" = 1 ]; then
+    QEMU+=(-netdev hubport,id=nica,hubid=22 -device e1000e,netdev=nica,addr=0x7,mac=52:54:00:12:34:01
+           -netdev hubport,id=nicb,hubid=22 -device e1000e,netdev=nicb,addr=0x8,mac=52:54:00:12:34:02)
+fi
+# --- end [nic] -----------------------------------------------------------------------------------
 
 # One guest at a time on this shared machine.
 exec 9>"$RIG_CACHE/qemu.lock"

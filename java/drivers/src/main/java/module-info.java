@@ -3,5 +3,6 @@ module io.dmadirect.drivers {
     requires transitive io.dmadirect.core;
 
     exports io.dmadirect.drivers.edu;
+    exports io.dmadirect.drivers.e1000e;
     exports io.dmadirect.drivers.nvme;
 }

@@ -4,6 +4,9 @@ import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.Sizes;
+import io.dmadirect.drivers.e1000e.E1000eBench;
+import io.dmadirect.drivers.e1000e.E1000eNic;
+import io.dmadirect.drivers.e1000e.FrameExchange;
 import io.dmadirect.drivers.edu.EduDriver;
 import io.dmadirect.drivers.nvme.NvmeBench;
 import io.dmadirect.drivers.nvme.NvmeController;
@@ -25,12 +28,16 @@ import java.util.SplittableRandom;
 
 /**
  * The demo on real devices bound to vfio-pci or uio_pci_generic: the edu driver under its 28-bit
- * mask, and the NVMe driver (identify, write, read, verify, throughput). Runs on the host when such
+ * mask, the NVMe driver (identify, write, read, verify, throughput), and two e1000e NICs on one wire
+ * (frames sent by one, received by the other, verified byte for byte; packets per second). Runs on the host when such
  * devices are bound, and inside the QEMU rig otherwise ({@link RigDemo}).
  */
 final class DeviceDemo {
     static final int EDU_VENDOR = 0x1234;
     static final int EDU_DEVICE = 0x11e8;
+    /** [nic] issue 22: the Intel 82574L, QEMU's e1000e. */
+    static final int E1000E_VENDOR = 0x8086;
+    static final int E1000E_DEVICE = 0x10d3;
 
     /** A bound device the demo knows how to drive. */
     record Found(PciAddress address, String kind, String driver) {
@@ -53,7 +60,8 @@ final class DeviceDemo {
                 continue;
             }
             String kind = d.vendor() == EDU_VENDOR && d.device() == EDU_DEVICE ? "edu"
-                    : d.classCode() == NvmeController.CLASS_NVME ? "nvme" : null;
+                    : d.classCode() == NvmeController.CLASS_NVME ? "nvme"
+                    : d.vendor() == E1000E_VENDOR && d.device() == E1000E_DEVICE ? "nic" : null;
             if (kind != null) {
                 found.add(new Found(PciAddress.parse(d.address()), kind, driver));
             }
@@ -64,7 +72,12 @@ final class DeviceDemo {
 
     boolean run(List<Found> devices) {
         out.println("dmadirect demo: userspace drivers on real devices, DMA memory from the dma-direct policy");
+        List<Found> nics = new ArrayList<>();
         for (Found f : devices) {
+            if (f.kind().equals("nic")) {
+                nics.add(f);
+                continue;
+            }
             out.println();
             try {
                 if (f.kind().equals("edu")) {
@@ -75,6 +88,18 @@ final class DeviceDemo {
             } catch (RuntimeException e) {
                 fail(f.kind() + " " + f.address() + ": " + e);
             }
+        }
+        if (nics.size() >= 2) {
+            out.println();
+            try {
+                nics(nics.get(0), nics.get(1));
+            } catch (RuntimeException e) {
+                fail("e1000e " + nics.get(0).address() + " -> " + nics.get(1).address() + ": " + e);
+            }
+        } else if (nics.size() == 1) {
+            out.println();
+            out.println("e1000e " + nics.get(0).address() + ": one NIC alone; the demo sends from one to another on the"
+                    + " same wire, so it needs two");
         }
         out.println();
         out.println("summary:");
@@ -192,6 +217,31 @@ final class DeviceDemo {
             for (int qd : new int[] {1, 32}) {
                 out.println("  " + NvmeBench.randomRead(c, q, ns, 4096, ns.bytes(), qd, t));
             }
+        }
+    }
+
+    /**
+     * [nic] issue 22: two e1000e on one wire (the rig's QEMU hub): frames of 64 to 1514 bytes from the first to
+     * the second, verified byte for byte, then a second of packets per second at batch 32.
+     */
+    private void nics(Found a, Found b) {
+        HugepageOptions memory = HugepageOptions.DEFAULTS.withInitialBytes(6 * Sizes.MiB);
+        try (PciSession sa = PciSession.open(a.address(), memory.withName("demo-nic-a"));
+                PciSession sb = PciSession.open(b.address(), memory.withName("demo-nic-b"));
+                E1000eNic tx = E1000eNic.attach(sa.pci(), sa.dma());
+                E1000eNic rx = E1000eNic.attach(sb.pci(), sb.dma())) {
+            out.println("e1000e " + a.address() + " -> " + b.address() + " on " + a.driver() + ", " + sa.mode() + " mode"
+                    + through(sa) + ": " + tx + ", " + rx + ", pool " + tx.pool());
+            boolean up = tx.awaitLink(Duration.ofSeconds(10)) && rx.awaitLink(Duration.ofSeconds(10));
+            out.println("  link " + (up ? "up" : "DOWN"));
+            int[] lengths = FrameExchange.lengths(64, 1514, 10);
+            FrameExchange.Result r = FrameExchange.exchange(tx, rx, lengths, 32, 22, Duration.ofSeconds(60));
+            out.println("  frames of 64 to 1514 bytes, batches of 32: " + r);
+            verdict(up && r.allVerified(), "e1000e " + a.address() + " -> " + b.address() + " (" + sa.mode() + "): "
+                    + r.sent() + " packets sent, " + r.received() + " received, " + r.verified() + " byte-identical");
+            out.println("  " + E1000eBench.run(tx, rx, 32, Duration.ofSeconds(1)) + " (under TCG: QEMU's speed)");
+            out.println("  sender:   " + tx.stats());
+            out.println("  receiver: " + rx.stats());
         }
     }
 

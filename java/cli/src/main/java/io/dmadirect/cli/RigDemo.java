@@ -63,15 +63,18 @@ final class RigDemo {
             return false;
         }
         out.printf("      prepared in %.0f s%n", (System.nanoTime() - t0) / 1e9);
-        out.println("[2/3] booting the guest: q35 + intel-iommu, edu (28-bit DMA) and NVMe (serial dmadirect-rig), "
+        out.println("[2/3] booting the guest: q35 + intel-iommu, edu (28-bit DMA), NVMe (serial dmadirect-rig) "
+                + "and two e1000e on one hub, "
                 + "under TCG: 10-60 s");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String cp = System.getProperty("java.class.path");
         String cmd = "set -e; ulimit -l unlimited; " + q(rig.resolve("bind.sh")) + " edu vfio-pci >/dev/null; "
-                + q(rig.resolve("bind.sh")) + " nvme vfio-pci >/dev/null; echo '[3/3] guest up, devices bound to vfio-pci; "
+                + q(rig.resolve("bind.sh")) + " nvme vfio-pci >/dev/null; "
+                + q(rig.resolve("bind.sh")) + " e1000e vfio-pci >/dev/null; " // [nic] issue 22: the --nic-pair NICs
+                + "echo '[3/3] guest up, devices bound to vfio-pci; "
                 + "running the demo in it'; exec " + q(java) + " -XX:+UnlockDiagnosticVMOptions "
                 + "-XX:ArchiveRelocationMode=0 -XX:TieredStopAtLevel=1 -cp " + q(cp) + " io.dmadirect.cli.DmadirectCommand demo";
-        List<String> argv = List.of(rig.resolve("run-guest.sh").toString(), "--iommu", "--mem", "1536M", "--hugepages",
+        List<String> argv = List.of(rig.resolve("run-guest.sh").toString(), "--iommu", "--nic-pair", "--mem", "1536M", "--hugepages",
                 "64", "--timeout", "600", "--", "bash", "-c", cmd);
         int rc = exec(argv, "boot", "[3/3]");
         if (rc != 0) {
