@@ -1,0 +1,137 @@
+package io.dmadirect.hil;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaUsageException;
+import io.dmadirect.Sizes;
+import io.dmadirect.direct.DirectPlatform;
+import io.dmadirect.drivers.nvme.NvmeController;
+import io.dmadirect.drivers.nvme.NvmeNamespace;
+import io.dmadirect.drivers.nvme.NvmeOptions;
+import io.dmadirect.drivers.nvme.NvmeQueuePair;
+import io.dmadirect.drivers.nvme.NvmeResetReport;
+import io.dmadirect.host.PciSession;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lab notebook (issue 21, reset and recovery): the rig's NVMe (QEMU 1b36:0010, reset method {@code flr}) on
+ * vfio-pci in IOVA mode, the driver with two I/O pairs and MSI-X, DMA memory mapped through the IOMMU.
+ * Action: write a pattern, fill both pairs with 512 KiB reads in flight, reset the function ({@code VFIO_DEVICE_RESET})
+ * through {@link NvmeController#reset()}; then write and read again on the same session, and reset once more
+ * with nothing in flight. The edu, which has no reset method, is asked too.
+ * Seen: the reset report names the FLR and its time; every read in flight completes with "Host Aborted Command";
+ * the data written before the reset reads back byte for byte after it (the namespace keeps it); the memory,
+ * bounce slots and eventfds in use are what they were before (nothing re-allocated, nothing leaked); the
+ * edu's reset fails with an exception naming the missing reset method.
+ */
+@Tag("nvme")
+@Tag("reset")
+class NvmeResetTest {
+    @Test
+    void aFunctionLevelResetUnderALiveSessionAbortsWhatIsInFlightAndTheDriverComesBack() {
+        try (PciSession session = NvmeRig.open("hil-nvme-reset", false)) {
+            DirectPlatform platform = (DirectPlatform) session.platform();
+            assertTrue(session.pci().canReset(), "the rig's NVMe has reset_method flr");
+            NvmeController nvme = NvmeController.attach(session.pci(), session.dma(),
+                    NvmeOptions.DEFAULTS.withIoQueuePairs(2).withInterrupts(true));
+            try {
+                NvmeNamespace ns = nvme.namespace(1);
+                int block = ns.blockSize();
+                byte[] data = NvmeRig.pattern(16 * block, 21);
+                int readBytes = (int) Math.min(nvme.maxTransferBytes(), 512 * Sizes.KiB);
+                try (DmaBuffer out = session.dma().allocCoherent(data.length);
+                        DmaBuffer in = session.dma().allocCoherent(readBytes)) {
+                    out.cpuView().put(data);
+                    nvme.queuePair(0).write(ns, 0, out, 0, data.length);
+                    UsageBaseline before = UsageBaseline.of(platform, nvme.prpPoolBytes());
+
+                    // As many large reads as the pairs hold, submitted and not waited for: QEMU's controller cannot
+                    // finish them all before the FLR that follows at once, and it drops what it has not finished.
+                    Map<Integer, Integer> statuses = new HashMap<>();
+                    int submitted = 0;
+                    for (int p = 0; p < 2; p++) {
+                        NvmeQueuePair q = nvme.queuePair(p);
+                        for (int i = 0; i < q.capacity(); i++) {
+                            q.submitRead(ns, (long) i * readBytes / block % (ns.blocks() - readBytes / block),
+                                    in.dmaAddress(), readBytes);
+                            submitted++;
+                        }
+                    }
+                    NvmeResetReport report = nvme.reset();
+                    assertTrue(report.functionLevelReset(), report.toString());
+                    int aborted = 0;
+                    int completedFirst = 0;
+                    for (int p = 0; p < 2; p++) {
+                        NvmeQueuePair q = nvme.queuePair(p);
+                        q.poll((cid, status) -> statuses.merge(status, 1, Integer::sum));
+                        assertEquals(0, q.outstanding(), "pair " + p + " has nothing left in flight");
+                    }
+                    aborted = statuses.getOrDefault(NvmeQueuePair.STATUS_HOST_ABORTED, 0);
+                    completedFirst = statuses.getOrDefault(0, 0);
+                    assertEquals(submitted, aborted + completedFirst, "every read either completed before the reset "
+                            + "or was aborted by it: " + statuses);
+                    assertEquals(report.commandsAborted(), aborted, report.toString());
+                    assertTrue(aborted > 0, "the reset found commands in flight: " + report);
+                    assertEquals(Map.of(), withoutKnown(statuses), "no other status");
+
+                    // The same session, the same queues: the data is still there and new I/O works.
+                    byte[] back = new byte[data.length];
+                    nvme.queuePair(1).read(ns, 0, back, 0, back.length);
+                    NvmeRig.assertSameBytes(data, back, "after the reset");
+                    byte[] more = NvmeRig.pattern(8 * block, 2121);
+                    nvme.queuePair(0).write(ns, 64, more, 0, more.length);
+                    byte[] moreBack = new byte[more.length];
+                    nvme.queuePair(0).read(ns, 64, moreBack, 0, moreBack.length);
+                    NvmeRig.assertSameBytes(more, moreBack, "written after the reset");
+                    NvmeResetReport idle = nvme.reset();
+                    assertEquals(0, idle.commandsAborted(), idle.toString());
+                    nvme.queuePair(1).read(ns, 0, back, 0, back.length);
+                    NvmeRig.assertSameBytes(data, back, "after the second reset");
+                    before.check(platform, nvme.prpPoolBytes(), "after two resets");
+                    Rig.note("nvme reset: " + report + " (" + completedFirst + " of " + submitted
+                            + " reads had completed before it, " + aborted + " completed with '"
+                            + NvmeQueuePair.describeStatus(NvmeQueuePair.STATUS_HOST_ABORTED) + "'); idle reset: " + idle
+                            + "; data intact, usage unchanged: " + before + "; queues SQ/CQ at "
+                            + nvme.queuePair(0) + ", " + nvme.queuePair(1));
+                }
+            } finally {
+                nvme.close();
+            }
+        }
+    }
+
+    @Test
+    void aClosedControllerAndADeviceWithoutAResetMethodRefuseClearly() {
+        try (PciSession session = NvmeRig.open("hil-nvme-reset-closed", false)) {
+            NvmeController nvme = NvmeController.attach(session.pci(), session.dma());
+            nvme.close();
+            IllegalStateException closed = assertThrows(IllegalStateException.class, nvme::reset);
+            assertTrue(closed.getMessage().contains("cannot reset a closed controller"), closed.getMessage());
+        }
+        PciSession edu = Rig.eduSession();
+        if (Rig.numa()) {
+            // Behind a pxb-pcie root port the edu has a bus reset (reset_method "bus"); on bus 0 it has none.
+            assertTrue(edu.pci().canReset(), "the edu behind a root port reports VFIO_DEVICE_FLAGS_RESET");
+            Rig.note("reset: edu " + edu.pci().address() + " behind a root port can reset (bus reset)");
+            return;
+        }
+        DmaUsageException e = assertThrows(DmaUsageException.class, () -> edu.pci().reset());
+        assertTrue(e.getMessage().contains("no reset method"), e.getMessage());
+        assertFalse(edu.pci().canReset());
+        Rig.note("reset refused: closed NVMe controller; edu " + edu.pci().address() + ": " + e.getMessage());
+    }
+
+    private static Map<Integer, Integer> withoutKnown(Map<Integer, Integer> statuses) {
+        Map<Integer, Integer> rest = new HashMap<>(statuses);
+        rest.remove(0);
+        rest.remove(NvmeQueuePair.STATUS_HOST_ABORTED);
+        return rest;
+    }
+}
