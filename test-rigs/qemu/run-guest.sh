@@ -34,7 +34,8 @@
 #                      for --iommu/--iommufd; exported as DMADIRECT_RIG_IOMMU_MODEL
 #   --aw-bits N        intel-iommu's address width (39 or 48; QEMU's default 39);
 #                      exported as DMADIRECT_RIG_IOMMU_AW_BITS
-#   --kernel-args S    more guest kernel command line, e.g. "hugepagesz=1G hugepages=1"
+#   --kernel-args S    more guest kernel command line, e.g. "memmap=..."
+#   --gigantic-pages N N 1 GiB hugepages reserved at boot (hugepagesz=1G hugepages=N)
 #   --numa             two NUMA nodes (half the RAM and one CPU each); with it the edu and
 #                      the NVMe sit behind a pxb-pcie expander bridge on node 1 (bus 0x80,
 #                      DMADIRECT_RIG_EDU_BDF=0000:81:00.0, DMADIRECT_RIG_NVME_BDF=0000:82:00.0)
@@ -89,6 +90,8 @@ while [ $# -gt 0 ]; do
         --iommu-model) IOMMU_MODEL=$2; shift ;;
         --aw-bits) AW_BITS=$2; shift ;;
         --kernel-args) KERNEL_ARGS=$2; shift ;;
+        --gigantic-pages) [[ $2 =~ ^[0-9]+$ ]] || rig_die "--gigantic-pages wants a number"
+                          KERNEL_ARGS+="${KERNEL_ARGS:+ }hugepagesz=1G hugepages=$2"; shift ;;
         --numa) NUMA=1 ;;
         # --- end issue 21 ---
         --) shift; break ;;
