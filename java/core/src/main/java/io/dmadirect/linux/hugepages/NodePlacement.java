@@ -17,7 +17,8 @@ public record NodePlacement(int preferredNode, Map<Integer, Integer> pagesByNode
     public static final NodePlacement NONE = new NodePlacement(HugepageOptions.ANY_NODE, Map.of());
 
     public NodePlacement {
-        pagesByNode = Map.copyOf(pagesByNode);
+        // Sorted by node, so that the report reads the same every time.
+        pagesByNode = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(pagesByNode));
     }
 
     /** {@return the placement of pages whose nodes are {@code nodes}, asked from {@code preferred}} */
