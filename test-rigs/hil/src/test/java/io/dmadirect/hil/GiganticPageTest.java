@@ -14,10 +14,12 @@ import io.dmadirect.linux.hugepages.HugepageSize;
 import io.dmadirect.pci.PciAddress;
 import io.dmadirect.spi.MemoryRun;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -106,11 +108,14 @@ class GiganticPageTest {
 
     /** The page frame number of a virtual address of this process ({@code /proc/self/pagemap}; root sees it). */
     private static long pfn(long virtualAddress) throws IOException {
-        try (RandomAccessFile pagemap = new RandomAccessFile("/proc/self/pagemap", "r")) {
-            pagemap.seek(virtualAddress / 4096 * 8);
-            long entry = Long.reverseBytes(pagemap.readLong());
-            assertTrue(entry < 0, "page present: entry " + Long.toHexString(entry));
-            return entry & ((1L << 55) - 1);
+        // pagemap answers only reads of whole 8-byte entries (a byte-wise read gets EINVAL): one pread of 8 bytes.
+        try (FileChannel pagemap = FileChannel.open(Path.of("/proc/self/pagemap"), StandardOpenOption.READ)) {
+            ByteBuffer entry = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+            pagemap.read(entry, virtualAddress / 4096 * 8);
+            assertEquals(8, entry.position(), "one pagemap entry");
+            long e = entry.getLong(0);
+            assertTrue(e < 0, "page present: entry " + Long.toHexString(e));
+            return e & ((1L << 55) - 1);
         }
     }
 }

@@ -62,7 +62,9 @@ class NumaPlacementTest {
                 .withInitialBytes(2 * 2 * Sizes.MiB).withNode(0).withName("hil-numa-node0"))) {
             NodePlacement p = session.numaPlacement();
             assertEquals(0, p.preferredNode());
-            assertEquals(2, p.pagesOn(0), p.toString());
+            // The session may take more than the 2 pages asked (IOVA mode rounds its chunks up); all on node 0.
+            assertTrue(p.pagesOn(0) >= 2, p.toString());
+            assertEquals(java.util.Set.of(0), p.pagesByNode().keySet(), p.toString());
             assertFalse(p.fellBack(), p.toString());
             explicit = p.toString();
         }
