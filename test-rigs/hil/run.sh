@@ -148,11 +148,13 @@ run_variant() {   # run_variant NAME -> 0 on pass
                       bind="$RIG/bind.sh \$DMADIRECT_RIG_EDU_BDF vfio-pci && $RIG/bind.sh \$DMADIRECT_RIG_NVME_BDF vfio-pci"
                       tags="--exclude-tag highmem --exclude-tag cmb"; checks_as=''
                       rb_classes="EduBasicsTest NvmeDriverTest NvmeResetTest GiganticPageTest IommuWidthTest NumaPlacementTest" ;;
-        # amd-iommu: QEMU's AMD-Vi (IVRS), the IOVA-mode subset through VFIO type1 on Debian's 6.1
+        # amd-iommu: QEMU's AMD-Vi (IVRS), the IOVA-mode subset through VFIO type1 on Debian's 6.1. Not
+        # IommuIsolationTest: QEMU 7.2's AMD-Vi logs no IO_PAGE_FAULT event for a DMA to an unmapped IOVA
+        # (the canary stays untouched, but the test needs the kernel's fault line; docs/limits.md)
         amd-iommu)    iommu="--iommu --iommu-model amd"; mem=1536M; pages=80
                       bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="--exclude-tag highmem --exclude-tag cmb"; checks_as=''
-                      rb_classes="EduBasicsTest EduMaskHonouredTest EduBounceTest EduInterruptTest IommuIsolationTest NvmeDriverTest NvmeResetTest IommuReservedRegionsTest" ;;
+                      rb_classes="EduBasicsTest EduMaskHonouredTest EduBounceTest EduInterruptTest NvmeDriverTest NvmeResetTest IommuReservedRegionsTest" ;;
         # --- end issue 21 ---
         *) log "unknown variant $name"; return 2 ;;
     esac

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaMask;
 import io.dmadirect.Sizes;
 import io.dmadirect.host.PciSession;
 import io.dmadirect.iova.IovaMemory;
@@ -21,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * reports the MSI window 0xfee00000-0xfeefffff and the HyperTransport range 0xfd00000000-0xffffffffff as reserved;
  * intel-iommu the MSI window).
  * Action: read the device's group's {@code reserved_regions} and the valid IOVA ranges VFIO type1 gave the session
- * ({@code VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE}); open a session and allocate coherent buffers up to 64 MiB.
+ * ({@code VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE}); open a session and allocate eight 2 MiB coherent buffers with the NVMe's 64-bit mask.
  * Seen: VFIO's valid ranges leave out every reserved region; no IOVA run of the session and no buffer overlaps a
  * reserved region, and every one lies within a valid range.
  */
@@ -53,7 +54,9 @@ class IommuReservedRegionsTest {
             }
             List<DmaBuffer> held = new ArrayList<>();
             try {
-                for (int i = 0; i < 32; i++) {
+                // The NVMe's own mask: a 32-bit one would confine the buffers to ZONE_DMA32's few megabytes.
+                session.dma().setMaskAndCoherent(DmaMask.bits(64));
+                for (int i = 0; i < 8; i++) {
                     held.add(session.dma().allocCoherent(2 * Sizes.MiB));
                 }
                 List<String> runs = new ArrayList<>();
