@@ -36,6 +36,17 @@
 #   --qemu-device STR  one more QEMU -device (repeatable), e.g. 'e1000e,addr=0x7'
 #   --qemu-drive STR   one more QEMU -drive (repeatable), e.g. an NVMe namespace's image
 # --- end issue 20 ----------------------------------------------------------------
+# --- issue 21 (rig-breadth) options ---
+#   --iommu-model M    intel (default), amd (amd-iommu, AMD-Vi) or virtio (virtio-iommu-pci)
+#                      for --iommu/--iommufd; exported as DMADIRECT_RIG_IOMMU_MODEL
+#   --aw-bits N        intel-iommu's address width (39 or 48; QEMU's default 39);
+#                      exported as DMADIRECT_RIG_IOMMU_AW_BITS
+#   --kernel-args S    more guest kernel command line, e.g. "memmap=..."
+#   --gigantic-pages N N 1 GiB hugepages reserved at boot (hugepagesz=1G hugepages=N)
+#   --numa             two NUMA nodes (half the RAM and one CPU each); with it the edu and
+#                      the NVMe sit behind a pxb-pcie expander bridge on node 1 (bus 0x80,
+#                      DMADIRECT_RIG_EDU_BDF=0000:81:00.0, DMADIRECT_RIG_NVME_BDF=0000:82:00.0)
+# --- end issue 21 ---
 #
 # Exit status: the command's own, read from DIR/exit-code; 124 on timeout;
 # 125 when the rig itself failed (no exit-code: the guest never finished).
@@ -55,6 +66,8 @@
 set -euo pipefail
 source "$(dirname -- "${BASH_SOURCE[0]}")/lib.sh"
 
+# issue 21 (rig-breadth): IOMMU model, address width, extra kernel arguments, NUMA
+IOMMU_MODEL=intel AW_BITS='' KERNEL_ARGS='' NUMA=0
 IOMMU=1 IOMMUFD=0 MEM=1536M HUGEPAGES=64 EDU_MASK='' NVME_CMB=0 TIMEOUT=600 RESULTS='' CWD=$PWD QUIET=0
 NIC_PAIR=0   # [nic] issue 22: --nic-pair
 declare -a ENV_NAMES=() ENV_VALUES=()
@@ -88,6 +101,14 @@ while [ $# -gt 0 ]; do
         --qemu-device) EXTRA_QEMU+=(-device "$2"); shift ;;
         --qemu-drive) EXTRA_QEMU+=(-drive "$2"); shift ;;
         # --- end issue 20 ---
+        # --- issue 21 (rig-breadth) ---
+        --iommu-model) IOMMU_MODEL=$2; shift ;;
+        --aw-bits) AW_BITS=$2; shift ;;
+        --kernel-args) KERNEL_ARGS=$2; shift ;;
+        --gigantic-pages) [[ $2 =~ ^[0-9]+$ ]] || rig_die "--gigantic-pages wants a number"
+                          KERNEL_ARGS+="${KERNEL_ARGS:+ }hugepagesz=1G hugepages=$2"; shift ;;
+        --numa) NUMA=1 ;;
+        # --- end issue 21 ---
         --) shift; break ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) rig_die "unknown option: $1 (the command goes after --)" ;;
@@ -97,6 +118,12 @@ done
 [ $# -gt 0 ] || rig_die "no command given (usage: run-guest.sh [options] -- command...)"
 [[ $HUGEPAGES =~ ^[0-9]+$ ]] || rig_die "--hugepages wants a number"
 [[ $TIMEOUT =~ ^[0-9]+$ ]] || rig_die "--timeout wants seconds"
+# --- issue 21 (rig-breadth) ---
+case "$IOMMU_MODEL" in intel|amd|virtio) ;; *) rig_die "--iommu-model wants intel, amd or virtio, not $IOMMU_MODEL" ;; esac
+[ -z "$AW_BITS" ] || [ "$AW_BITS" = 39 ] || [ "$AW_BITS" = 48 ] || rig_die "--aw-bits wants 39 or 48 (QEMU 7.2's intel-iommu)"
+[ -z "$AW_BITS" ] || [ "$IOMMU_MODEL" = intel ] || rig_die "--aw-bits is intel-iommu's option"
+[[ $KERNEL_ARGS != *$'\n'* ]] || rig_die "--kernel-args: no newlines"
+# --- end issue 21 ---
 
 [ -f "$RIG_CACHE/rig.env" ] || rig_die "rig not prepared: run test-rigs/qemu/prepare.sh (as root)"
 # shellcheck source=/dev/null
@@ -111,7 +138,8 @@ if [ "$IOMMUFD" = 1 ]; then
 fi
 if [ "$IOMMU" = 1 ]; then
     MACHINE=q35,kernel-irqchip=split
-    APPEND+=" intel_iommu=on"
+    # issue 21: AMD-Vi is on by default once the kernel finds an IVRS table; virtio-iommu needs nothing
+    [ "$IOMMU_MODEL" = intel ] && APPEND+=" intel_iommu=on"
 else
     MACHINE=q35
     if [ -n "${RIG_INITRD_NOIOMMU:-}" ] && [ -f "$RIG_INITRD_NOIOMMU" ]; then
@@ -139,6 +167,13 @@ printf '%s\n' "$RESULTS" > "$RESULTS/.rig/guest-path"
 : > "$RESULTS/stdout.log"; : > "$RESULTS/stderr.log"
 
 EDU_BDF=0000:00:04.0 NVME_BDF=0000:00:05.0 NVME_CMB_BDF=0000:00:06.0
+# --- issue 21 (rig-breadth) ---
+[ -n "$KERNEL_ARGS" ] && APPEND+=" $KERNEL_ARGS"
+if [ "$NUMA" = 1 ]; then EDU_BDF=0000:81:00.0 NVME_BDF=0000:82:00.0; fi
+if [ "$IOMMU" = 1 ]; then add_env DMADIRECT_RIG_IOMMU_MODEL "$IOMMU_MODEL"; fi
+[ -n "$AW_BITS" ] && add_env DMADIRECT_RIG_IOMMU_AW_BITS "$AW_BITS"
+[ "$NUMA" = 1 ] && add_env DMADIRECT_RIG_NUMA 1
+# --- end issue 21 ---
 add_env DMADIRECT_RIG 1
 add_env DMADIRECT_RIG_IOMMU "$IOMMU"
 add_env DMADIRECT_RIG_IOMMUFD "$IOMMUFD"
@@ -166,17 +201,39 @@ EDU=edu,addr=0x4
 QEMU=(qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot
       -machine "$MACHINE" -accel tcg,thread=multi -cpu max -smp 2 -m "$MEM")
 # intel-iommu has to come before the PCI devices it translates for.
-[ "$IOMMU" = 1 ] && QEMU+=(-device intel-iommu,intremap=on,caching-mode=on)
+# --- issue 21 (rig-breadth): the IOMMU model and width, NUMA nodes ---
+if [ "$IOMMU" = 1 ]; then
+    case "$IOMMU_MODEL" in
+        intel) QEMU+=(-device "intel-iommu,intremap=on,caching-mode=on${AW_BITS:+,aw-bits=$AW_BITS}") ;;
+        # QEMU 7.2's AMD-Vi has no caching mode: VFIO cannot use it unless the guest kernel accepts that
+        amd)   QEMU+=(-device amd-iommu,intremap=on) ;;
+        virtio) QEMU+=(-device virtio-iommu-pci,addr=0x7) ;;
+    esac
+fi
+if [ "$NUMA" = 1 ]; then
+    QEMU+=(-object "memory-backend-ram,id=m0,size=$(( $(numfmt --from=iec "$MEM") / 2 ))"
+           -object "memory-backend-ram,id=m1,size=$(( $(numfmt --from=iec "$MEM") / 2 ))"
+           -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1)
+fi
+# --- end issue 21 ---
 QEMU+=(-kernel "$(qarg "$VMLINUZ")" -initrd "$(qarg "$INITRD")" -append "$APPEND"
        -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap
        -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot,addr=0x2
        -fsdev "local,id=rigresults,path=$(qarg "$RESULTS"),security_model=none,multidevs=remap"
        -device virtio-9p-pci,fsdev=rigresults,mount_tag=rigresults,addr=0x3
-       -device "$EDU"
        -drive "file=$(qarg "$RIG_NVME_IMG"),if=none,id=nvme0,format=raw,snapshot=on"
-       -device nvme,serial=dmadirect-rig,drive=nvme0,addr=0x5
        -serial "file:$(qarg "$RESULTS/console.log")" -monitor none
        -pidfile "$(qarg "$RESULTS/.rig/qemu.pid")")
+# --- issue 21 (rig-breadth): with --numa the edu and NVMe sit behind a pxb-pcie on node 1, each on a root port ---
+if [ "$NUMA" = 1 ]; then
+    QEMU+=(-device pxb-pcie,id=pxb1,bus_nr=0x80,numa_node=1,bus=pcie.0,addr=0x8
+           -device pcie-root-port,id=rp1,bus=pxb1,chassis=1,slot=1,addr=0x1
+           -device pcie-root-port,id=rp2,bus=pxb1,chassis=2,slot=2,addr=0x2
+           -device "edu,bus=rp1,addr=0x0${EDU_MASK:+,dma_mask=$EDU_MASK}" -device nvme,serial=dmadirect-rig,drive=nvme0,id=nvme0dev,bus=rp2,addr=0x0)
+else
+    QEMU+=(-device "$EDU" -device nvme,serial=dmadirect-rig,drive=nvme0,id=nvme0dev,addr=0x5)
+fi
+# --- end issue 21 ---
 # QEMU 7.2 hw/nvme: the CMB is BAR2 (64-bit, prefetchable); without legacy-cmb its CMBLOC/CMBSZ read 0
 # until CMBMSC.CRE is set, but the BAR decodes from the start (nvme_cmb_ops read and write the buffer).
 [ "$NVME_CMB" = 1 ] && QEMU+=(-device nvme,serial=dmadirect-cmb,addr=0x6,cmb_size_mb=1)

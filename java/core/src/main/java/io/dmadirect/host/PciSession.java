@@ -22,6 +22,7 @@ import io.dmadirect.linux.headers.Capability;
 import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.linux.sysfs.HostTree;
 import io.dmadirect.linux.sysfs.PciBus;
+import io.dmadirect.linux.sysfs.PciFunction;
 import io.dmadirect.spi.SwiotlbConfig;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
@@ -74,6 +75,25 @@ public final class PciSession implements AutoCloseable {
         this.peerBars = new PeerBars(pci.address().toString(), dma, iovaMemory, bus);
     }
 
+    /**
+     * Issue 21: memory for a device comes from the device's NUMA node first, as the kernel's {@code dev_to_node}
+     * gives it for DMA memory, unless the options name a node; a device without one (numa_node -1) changes nothing.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/include/linux/device.h">dev_to_node</a>
+     */
+    static HugepageOptions onDeviceNode(HugepageOptions hugepages, PciBus bus, PciAddress address) {
+        if (hugepages.node() != HugepageOptions.ANY_NODE) {
+            return hugepages;
+        }
+        int node = bus.device(address.toString()).map(PciFunction::numaNode).orElse(-1);
+        return node < 0 ? hugepages : hugepages.withNode(node);
+    }
+
+    /** Where the session's hugepages lie by NUMA node, against the node they were asked from (the device's). */
+    public io.dmadirect.linux.hugepages.NodePlacement numaPlacement() {
+        return memory.placement();
+    }
+
     /** Opens {@code address} with the real system calls and {@code /sys}, and {@link PciPlatforms#defaults()}. */
     public static PciSession open(PciAddress address, HugepageOptions memory) {
         return open(address, PciPlatforms.defaults().withHugepages(memory));
@@ -112,11 +132,11 @@ public final class PciSession implements AutoCloseable {
         HostTree tree = HostTree.of(sysfs, dev);
         IommuChoice.Choice choice = IommuChoice.choose(options.iommu(), tree, address, IommuChoice::openable);
         requireCapabilities(choice, caps, address);
-        HugepageOptions hugepages = options.hugepages();
         List<AutoCloseable> opened = new ArrayList<>();
         try {
             // Tracked in this order so that a failure closes the device before the context it was opened in.
             PciBus bus = new PciBus(tree);
+            HugepageOptions hugepages = onDeviceNode(options.hugepages(), bus, address);
             IommuContext context = track(opened, choice.open(sys, bus));
             PciDevice pci = track(opened, context.openDevice(address));
             LOG.log(Level.DEBUG, PREFIX + "{0} opened in {1}: {2}", address, context.name(), choice.why());

@@ -100,4 +100,25 @@ public interface Syscalls {
      * @throws IllegalArgumentException for a heap buffer, which has no stable address
      */
     long addressOf(ByteBuffer directBuffer);
+
+    // --- NUMA memory policy (issue 21) ---
+
+    /**
+     * {@code set_mempolicy(2)} for the calling thread: {@code mode} one of {@code MPOL_*} ({@link
+     * io.dmadirect.linux.headers.Mempolicy}), {@code nodeMask} a bit set of nodes 0 to 63. The default does nothing:
+     * a kernel without NUMA policies (fakes) places memory as it would anyway.
+     */
+    default void setMempolicy(int mode, long nodeMask) {
+    }
+
+    /**
+     * {@code move_pages(2)} with no target nodes: the NUMA node of the page at each address of this process, or a
+     * negative errno for a page that is not present. The default, for a kernel without NUMA, says -1 (unknown) for
+     * every page.
+     */
+    default int[] pageNodes(long[] addresses) {
+        int[] unknown = new int[addresses.length];
+        java.util.Arrays.fill(unknown, -1);
+        return unknown;
+    }
 }

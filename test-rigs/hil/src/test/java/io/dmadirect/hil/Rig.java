@@ -61,6 +61,11 @@ final class Rig {
         return "1".equals(System.getenv("DMADIRECT_RIG_IOMMUFD"));
     }
 
+    /** Issue 21: the guest has two NUMA nodes and the devices behind a pxb-pcie on node 1 (run-guest.sh --numa). */
+    static boolean numa() {
+        return "1".equals(System.getenv("DMADIRECT_RIG_NUMA"));
+    }
+
     static String variant() {
         return System.getenv().getOrDefault("DMADIRECT_HIL_VARIANT", "unknown");
     }

@@ -44,6 +44,8 @@ public final class HugepageMemory implements PhysicalMemory {
     private final long maxPages;
     private final long systemMaxPhysAddress;
     private final List<Segment> segments = new ArrayList<>();
+    /** Issue 21: the pages' NUMA nodes against the node asked for, over all segments. */
+    private NodePlacement placement = NodePlacement.NONE;
     private final List<MemoryRun> runs = new ArrayList<>();
     /** {@code runs.size()}, readable without the lock ({@link #runCount}). */
     private volatile int runCount;
@@ -127,9 +129,10 @@ public final class HugepageMemory implements PhysicalMemory {
             }
             throw e;
         }
-        LOG.log(Level.INFO, PREFIX + "holding {0} in {1} pages, {2} runs, for {3}; low-memory reserve: {4}",
+        LOG.log(Level.INFO, PREFIX + "holding {0} in {1} pages, {2} runs, for {3}; low-memory reserve: {4}; NUMA: {5}",
                 Sizes.format(memory.heldBytes()), memory.options.pageSize(), memory.runs.size(),
-                memory.addressing == HugepageAddressing.PHYSICAL ? "PA mode" : "an IOMMU", memory.lowMemoryReport);
+                memory.addressing == HugepageAddressing.PHYSICAL ? "PA mode" : "an IOMMU", memory.lowMemoryReport,
+                memory.placement());
         return memory;
     }
 
@@ -244,6 +247,14 @@ public final class HugepageMemory implements PhysicalMemory {
         return lowMemoryReport;
     }
 
+    /**
+     * {@return where the pages lie by NUMA node, against {@link HugepageOptions#node()}} Asked only when a node was
+     * ({@link NodePlacement#NONE} otherwise); a fallback to other nodes is named there.
+     */
+    public synchronized NodePlacement placement() {
+        return placement;
+    }
+
     /** Bytes held in all segments, reserve included. */
     public synchronized long heldBytes() {
         long held = 0;
@@ -283,6 +294,7 @@ public final class HugepageMemory implements PhysicalMemory {
 
     private synchronized List<MemoryRun> addSegment(Segment segment) {
         segments.add(segment);
+        placement = placement.plus(mapper.placementOf(segment.address(), segment.pages()));
         long pageSize = options.pageSize().bytes();
         if (!segment.translated()) {
             // One run by virtual address: the IOMMU maps it as one chunk whatever the physical layout.

@@ -9,6 +9,7 @@ import io.dmadirect.Sizes;
 import io.dmadirect.linux.headers.Errno;
 import io.dmadirect.linux.headers.Fcntl;
 import io.dmadirect.linux.headers.MemfdFlags;
+import io.dmadirect.linux.headers.Mempolicy;
 import io.dmadirect.linux.headers.Mman;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
@@ -171,6 +172,10 @@ final class SegmentMapper {
 
     private long mmapPopulated(int fd, int pages, long bytes) {
         try {
+            if (options.node() != HugepageOptions.ANY_NODE) {
+                return onPreferredNode(() -> sys.mmap(0, bytes, Mman.PROT_READ | Mman.PROT_WRITE,
+                        Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0));
+            }
             return sys.mmap(0, bytes, Mman.PROT_READ | Mman.PROT_WRITE, Mman.MAP_SHARED | Mman.MAP_POPULATE, fd, 0);
         } catch (LinuxException e) {
             // A hugetlb MAP_SHARED mapping reserves its pages at mmap time: ENOMEM here means the pool
@@ -182,6 +187,42 @@ final class SegmentMapper {
             }
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code populate} (the mmap that faults the pages in, on this thread) under {@code MPOL_PREFERRED} for the
+     * options' node, then gives the thread its default policy back. A hugetlb fault takes the task's policy when the
+     * mapping has none ({@code huge_node()}), so the pages come from that node first and from the others when it
+     * has too few free: the kernel's {@code dev_to_node} preference for DMA memory, with its fallback.
+     *
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/mm/mempolicy.c">huge_node</a>
+     */
+    private long onPreferredNode(java.util.function.LongSupplier populate) {
+        int node = options.node();
+        try {
+            sys.setMempolicy(Mempolicy.MPOL_PREFERRED, 1L << node);
+        } catch (LinuxException e) {
+            throw new IllegalArgumentException("cannot prefer NUMA node " + node + " for hugepages: " + e.getMessage()
+                    + "; see /sys/devices/system/node for the nodes of this host, or use HugepageOptions.ANY_NODE", e);
+        }
+        try {
+            return populate.getAsLong();
+        } finally {
+            sys.setMempolicy(Mempolicy.MPOL_DEFAULT, 0);
+        }
+    }
+
+    /** The node of each page of a segment (move_pages), for the allocation report; only asked when a node was. */
+    NodePlacement placementOf(long address, int pages) {
+        if (options.node() == HugepageOptions.ANY_NODE) {
+            return NodePlacement.NONE;
+        }
+        long pageSize = options.pageSize().bytes();
+        long[] addresses = new long[pages];
+        for (int i = 0; i < pages; i++) {
+            addresses[i] = address + i * pageSize;
+        }
+        return NodePlacement.of(options.node(), sys.pageNodes(addresses));
     }
 
     private void adviseNoDump(long address, long bytes) {

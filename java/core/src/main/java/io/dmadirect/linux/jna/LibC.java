@@ -59,5 +59,8 @@ final class LibC {
 
     static native long sysconf(int name);
 
+    /** {@code syscall(2)} with six integer arguments: variadic in C, the same registers as a fixed call on LP64 Linux. */
+    static native long syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6);
+
     static native int getpid();
 }

@@ -9,6 +9,7 @@ import io.dmadirect.linux.LinuxException;
 import io.dmadirect.linux.Rlimit;
 import io.dmadirect.linux.Syscalls;
 import io.dmadirect.linux.headers.Errno;
+import io.dmadirect.linux.headers.Mempolicy;
 import io.dmadirect.linux.headers.Mman;
 import io.dmadirect.linux.headers.Unistd;
 import java.nio.ByteBuffer;
@@ -262,6 +263,42 @@ public final class LinuxSyscalls implements Syscalls {
             throw new IllegalArgumentException("a heap buffer has no native address");
         }
         return Pointer.nativeValue(Native.getDirectBufferPointer(directBuffer));
+    }
+
+    @Override
+    public void setMempolicy(int mode, long nodeMask) {
+        // The mask is one word: maxnode 64 covers nodes 0..63 (the kernel reads maxnode - 1 bits, hence 65).
+        try (Memory mask = new Memory(8)) {
+            mask.setLong(0, nodeMask);
+            long address = nodeMask == 0 ? 0 : Pointer.nativeValue(mask);
+            if (LibC.syscall(Mempolicy.setMempolicyNumber(System.getProperty("os.arch")), mode, address,
+                    nodeMask == 0 ? 0 : 65, 0, 0, 0) < 0) {
+                throw fail("set_mempolicy", "mode " + mode + " nodes 0x" + Long.toHexString(nodeMask));
+            }
+        }
+    }
+
+    @Override
+    public int[] pageNodes(long[] addresses) {
+        int n = addresses.length;
+        if (n == 0) {
+            return new int[0];
+        }
+        try (Memory pages = new Memory(8L * n); Memory status = new Memory(4L * n)) {
+            for (int i = 0; i < n; i++) {
+                pages.setLong(8L * i, addresses[i]);
+            }
+            // pid 0: this process; nodes NULL: only ask where each page is (status), move nothing.
+            if (LibC.syscall(Mempolicy.movePagesNumber(System.getProperty("os.arch")), 0, n, Pointer.nativeValue(pages),
+                    0, Pointer.nativeValue(status), 0) < 0) {
+                throw fail("move_pages", n + " pages from " + Long.toHexString(addresses[0]));
+            }
+            int[] nodes = new int[n];
+            for (int i = 0; i < n; i++) {
+                nodes[i] = status.getInt(4L * i);
+            }
+            return nodes;
+        }
     }
 
     private static LinuxException fail(String syscall, String detail) {

@@ -170,6 +170,7 @@ public final class VfioPciDevice extends ConfigRegionDevice {
 
     @Override
     public void reset() {
+        checkOpen();
         if (!canReset()) {
             throw new DmaUsageException("failed to reset " + address + ": VFIO reports no reset method for it");
         }

@@ -124,11 +124,7 @@ public final class NvmeController implements AutoCloseable {
         // admin queues
         admin = new NvmeQueuePair(this, 0, Math.min(ADMIN_DEPTH, maxQueueEntries(cap)), stride, null,
                 options.commandTimeout());
-        regs.write32(AQA, (admin.depth() - 1) << 16 | (admin.depth() - 1));
-        write64(ASQ, admin.sqAddress());
-        write64(ACQ, admin.cqAddress());
-        regs.write32(CC, CC_EN | CC_ENTRY_SIZES);
-        waitReady(true);
+        enableWithAdminQueue();
 
         identifyPage = dma.allocCoherent(PAGE);
         ByteBuffer id = identifyController();
@@ -149,12 +145,38 @@ public final class NvmeController implements AutoCloseable {
                 ioPairs.size(), maxTransfer);
     }
 
-    private void createIoQueues() {
-        int wanted = options.ioQueuePairs();
-        // Set Features, Number of Queues: 0-based counts of SQs and CQs; the answer is what was granted.
+    /** Gives a disabled controller the admin queue pair's memory and enables it (Linux: nvme_pci_configure_admin_queue). */
+    private void enableWithAdminQueue() {
+        regs.write32(AQA, (admin.depth() - 1) << 16 | (admin.depth() - 1));
+        write64(ASQ, admin.sqAddress());
+        write64(ACQ, admin.cqAddress());
+        regs.write32(CC, CC_EN | CC_ENTRY_SIZES);
+        waitReady(true);
+    }
+
+    /** Set Features, Number of Queues: asks for {@code wanted} pairs; returns how many the controller granted. */
+    private int negotiateQueueCount(int wanted) {
+        // 0-based counts of SQs and CQs; the answer is what was granted.
         int granted = admin.execute(ADMIN_SET_FEATURES, 0, 0, 0, FEATURE_NUMBER_OF_QUEUES,
                 (wanted - 1) << 16 | (wanted - 1), 0, 0, options.commandTimeout());
-        int n = Math.min(wanted, Math.min((granted & 0xffff) + 1, (granted >>> 16) + 1));
+        return Math.min(wanted, Math.min((granted & 0xffff) + 1, (granted >>> 16) + 1));
+    }
+
+    /** Tells the controller about pair {@code p}'s CQ, then its SQ (Linux: adapter_alloc_cq, adapter_alloc_sq). */
+    private void createQueuesOf(NvmeQueuePair p) {
+        int q = p.id();
+        int depth = p.depth();
+        // CQ first: physically contiguous (PC = 1), interrupts enabled (IEN) on vector q when the pair has one
+        admin.execute(ADMIN_CREATE_CQ, 0, p.cqAddress(), 0, (depth - 1) << 16 | q,
+                (p.interrupts() ? q << 16 | 2 : 0) | 1, 0, 0, options.commandTimeout());
+        // SQ bound to CQ q, contiguous, medium priority
+        admin.execute(ADMIN_CREATE_SQ, 0, p.sqAddress(), 0, (depth - 1) << 16 | q, q << 16 | 1, 0, 0,
+                options.commandTimeout());
+    }
+
+    private void createIoQueues() {
+        int wanted = options.ioQueuePairs();
+        int n = negotiateQueueCount(wanted);
         if (n < wanted) {
             LOG.log(Level.WARNING, PREFIX + "asked for {0} I/O queue pairs, the controller granted {1}", wanted, n);
         }
@@ -166,12 +188,7 @@ public final class NvmeController implements AutoCloseable {
                 Interrupt irq = irqs ? vectors[q] : null;
                 NvmeQueuePair p = new NvmeQueuePair(this, q, depth, stride, irq, options.commandTimeout());
                 ioPairs.add(p);
-                // CQ first: physically contiguous (PC = 1), interrupts enabled (IEN) on vector q when asked
-                admin.execute(ADMIN_CREATE_CQ, 0, p.cqAddress(), 0, (depth - 1) << 16 | q,
-                        (irqs ? q << 16 | 2 : 0) | 1, 0, 0, options.commandTimeout());
-                // SQ bound to CQ q, contiguous, medium priority
-                admin.execute(ADMIN_CREATE_SQ, 0, p.sqAddress(), 0, (depth - 1) << 16 | q, q << 16 | 1, 0, 0,
-                        options.commandTimeout());
+                createQueuesOf(p);
             }
         } catch (RuntimeException e) {
             // A pair owns its vector once it is constructed (close() closes it); the vectors of the pairs that
@@ -299,6 +316,53 @@ public final class NvmeController implements AutoCloseable {
 
     private static String hex(long v) {
         return "0x" + Long.toHexString(v);
+    }
+
+    /**
+     * Resets the controller under a live session and brings it back with the same queues, as the kernel's
+     * {@code nvme_reset_work} does after {@code nvme_dev_disable}: a function-level reset through the
+     * {@link PciDevice} ({@code VFIO_DEVICE_RESET}) when the function has a reset method, else a controller reset
+     * (CC.EN 0); then the admin queue, the number of queues and the I/O queue pairs again, on the memory and
+     * MSI-X vectors they had, so nothing is allocated or freed and the DMA session is untouched. Every command
+     * in flight completes with {@link NvmeQueuePair#STATUS_HOST_ABORTED}: an asynchronous one through the
+     * pair's next {@code poll}.
+     *
+     * <p>Call it while no other thread uses the queue pairs (as {@link #close}): a pair is not thread-safe.
+     *
+     * @throws IllegalStateException when the controller is closed, or does not come back ready (the message
+     *                               names CSTS); the driver must then be closed
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/drivers/nvme/host/pci.c">nvme_reset_work</a>
+     */
+    public synchronized NvmeResetReport reset() {
+        if (closed) {
+            throw new IllegalStateException(PREFIX + pci.address() + ": cannot reset a closed controller; attach again");
+        }
+        long t0 = System.nanoTime();
+        boolean flr = pci.canReset();
+        if (flr) {
+            pci.reset();
+        }
+        long resetNanos = System.nanoTime() - t0;
+        // After an FLR the controller is disabled already; without one this is the reset.
+        pci.enableBusMaster();
+        regs.write32(CC, 0);
+        waitReady(false);
+        int aborted = admin.restartAfterReset();
+        for (NvmeQueuePair p : ioPairs) {
+            aborted += p.restartAfterReset();
+        }
+        enableWithAdminQueue();
+        int granted = negotiateQueueCount(ioPairs.size());
+        if (granted < ioPairs.size()) {
+            throw new IllegalStateException(PREFIX + pci.address() + ": after the reset the controller grants "
+                    + granted + " I/O queue pairs, not the " + ioPairs.size() + " it had; close and attach again");
+        }
+        for (NvmeQueuePair p : ioPairs) {
+            createQueuesOf(p);
+        }
+        NvmeResetReport report = new NvmeResetReport(flr, aborted, resetNanos, System.nanoTime() - t0);
+        LOG.log(Level.INFO, PREFIX + "{0}: {1}", pci.address(), report);
+        return report;
     }
 
     /** Asks the controller to abort command {@code cid} of submission queue {@code sqid}; returns what happened, for messages. */

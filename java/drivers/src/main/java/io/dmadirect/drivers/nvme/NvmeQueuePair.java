@@ -42,6 +42,12 @@ public final class NvmeQueuePair implements AutoCloseable {
         void completed(int cid, int status);
     }
 
+    /**
+     * The status a command in flight completes with when {@link NvmeController#reset} resets the controller
+     * under it: SCT 3 (path related) SC 0x71, Host Aborted Command, as the kernel's {@code NVME_SC_HOST_ABORTED_CMD}.
+     */
+    public static final int STATUS_HOST_ABORTED = 0x371;
+
     private final NvmeController controller;
     private final DmaDevice dma;
     private final NvmeQueueRing ring;
@@ -327,6 +333,16 @@ public final class NvmeQueuePair implements AutoCloseable {
         int cid = ring.take();
         ring.submit(cid, op, ns, prp1, prp2, cdw10, cdw11, cdw12, cdw13);
         return ring.await(cid, limit);
+    }
+
+    /** After a controller reset: see {@link NvmeQueueRing#restartAfterReset()}; returns the commands aborted. */
+    int restartAfterReset() {
+        return ring.restartAfterReset();
+    }
+
+    /** Names a completion status, e.g. {@link #STATUS_HOST_ABORTED}'s "Host Aborted Command", for messages. */
+    public static String describeStatus(int status) {
+        return NvmeStatus.describe(status);
     }
 
     /** Frees the pair's memory (the controller deletes the queues first) and its interrupt. */

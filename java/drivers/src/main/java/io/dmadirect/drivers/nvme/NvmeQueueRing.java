@@ -253,6 +253,11 @@ final class NvmeQueueRing {
 
     /** Takes what the controller has completed off the CQ; returns how many entries. */
     private int reap() {
+        return reap(true);
+    }
+
+    /** As {@link #reap()}; {@code ringDoorbell} false when the controller is being reset and has no queues to tell. */
+    private int reap(boolean ringDoorbell) {
         int n = 0;
         for (;;) {
             int o = cqHead * CQE_SIZE;
@@ -284,7 +289,7 @@ final class NvmeQueueRing {
                 ready[readyCount++] = cid;
             }
         }
-        if (n > 0) {
+        if (n > 0 && ringDoorbell) {
             regs.write32(cqDoorbell, cqHead);
         }
         return n;
@@ -365,6 +370,54 @@ final class NvmeQueueRing {
 
     boolean closed() {
         return closed;
+    }
+
+    /**
+     * Starts the rings again after the controller was reset, on the same memory, as the kernel's
+     * {@code nvme_init_queue} does: the controller forgot both queues, so the tail, head and phase start over and
+     * the CQ is cleared (an old entry with phase 1 would read as new). Every command in flight is completed
+     * with {@link NvmeQueuePair#STATUS_HOST_ABORTED} (the kernel's {@code nvme_cancel_request}), after the
+     * completions the controller posted before the reset are taken (they keep their status): an
+     * asynchronous one is handed to the next {@link #poll}, and a timed-out one, whose completion can no longer
+     * come, frees its cid (and its PRP list) now.
+     *
+     * @return the commands that were in flight
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/drivers/nvme/host/pci.c">nvme_init_queue</a>
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/drivers/nvme/host/core.c">nvme_cancel_request</a>
+     */
+    int restartAfterReset() {
+        if (closed) {
+            throw new IllegalStateException("NVMe queue pair " + qid + " is closed");
+        }
+        // What the controller completed before the reset is in the CQ still (Linux: nvme_reap_pending_cqes).
+        reap(false);
+        boolean[] free = new boolean[freeCids.length];
+        for (int i = 0; i < freeTop; i++) {
+            free[freeCids[i]] = true;
+        }
+        int inFlight = 0;
+        for (int cid = 0; cid < freeCids.length; cid++) {
+            if (free[cid] || done[cid]) {
+                continue; // free, or completed before the reset and waiting for poll(): its status stands
+            }
+            inFlight++;
+            if (abandoned[cid]) {
+                abandoned[cid] = false;
+                release(cid);
+                continue;
+            }
+            status[cid] = NvmeQueuePair.STATUS_HOST_ABORTED;
+            result[cid] = 0;
+            done[cid] = true;
+            if (!sync[cid]) {
+                ready[readyCount++] = cid;
+            }
+        }
+        cq.put(0, new byte[cq.capacity()]);
+        sqTail = 0;
+        cqHead = 0;
+        phase = 1;
+        return inFlight;
     }
 
     /** Refuses further commands and frees the interrupt and the queue memory. */

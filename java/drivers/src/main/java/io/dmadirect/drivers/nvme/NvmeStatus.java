@@ -63,7 +63,8 @@ final class NvmeStatus {
             };
         }
         if (sct == 3) {
-            return "path related status";
+            return sc == 0x71 ? "Host Aborted Command: the driver reset the controller while it was in flight"
+                    : "path related status";
         }
         return sct == 7 ? "vendor specific" : "reserved status code type";
     }

@@ -189,6 +189,47 @@ class NvmeQueueRingTest {
     }
 
     @Test
+    void aResetAbortsWhatIsInFlightKeepsWhatCompletedAndStartsTheRingsOver() {
+        int inFlight = ring.take();
+        ring.submit(inFlight, IO_READ, 1, 0x10000, 0, 1, 0, 0, 0);
+        int completedBefore = ring.take();
+        ring.submit(completedBefore, IO_WRITE, 1, 0x11000, 0, 2, 0, 0, 0);
+        complete(completedBefore, 0, 0); // posted before the reset, never reaped
+        int timedOut = ring.take();
+        ring.submit(timedOut, IO_READ, 1, 0x12000, 0, 3, 0, 0, 0);
+        assertThrows(NvmeTimeoutException.class, () -> ring.await(timedOut, Duration.ofMillis(1)));
+        // a completion the controller posted before the reset would otherwise be read again after it
+        int doorbellsBefore = doorbells.writes();
+
+        assertEquals(2, ring.restartAfterReset(), "the read in flight and the timed-out one");
+
+        assertEquals(doorbellsBefore, doorbells.writes(), "no doorbell of a controller being reset is rung");
+        Map<Integer, Integer> polled = new HashMap<>();
+        assertEquals(2, ring.poll(polled::put));
+        assertEquals(Map.of(inFlight, NvmeQueuePair.STATUS_HOST_ABORTED, completedBefore, 0), polled);
+        assertTrue(NvmeQueuePair.describeStatus(NvmeQueuePair.STATUS_HOST_ABORTED).contains("Host Aborted Command"),
+                NvmeQueuePair.describeStatus(NvmeQueuePair.STATUS_HOST_ABORTED));
+        assertEquals(0, ring.outstanding(), "the timed-out cid is free: its completion can no longer come");
+        // the controller starts over too: SQ slot 0, CQ entry 0 with phase 1
+        sqHead = 0;
+        completions = new ControllerCompletions(ring);
+        int next = ring.take();
+        ring.submit(next, IO_READ, 1, 0x13000, 0, 4, 0, 0, 0);
+        assertEquals(1, doorbells.get(submissionDoorbell(QID, STRIDE)), "the tail starts at 0 again");
+        assertEquals(IO_READ | next << 16, nextSubmission().getInt(0));
+        complete(next, 0, 0x55);
+        assertEquals(0x55, ring.await(next, Duration.ofSeconds(1)));
+        assertEquals(1, doorbells.get(completionDoorbell(QID, STRIDE)), "the head starts at 0 again");
+    }
+
+    @Test
+    void aClosedRingCannotBeRestarted() {
+        ring.close();
+        assertEquals("NVMe queue pair 1 is closed",
+                assertThrows(IllegalStateException.class, ring::restartAfterReset).getMessage());
+    }
+
+    @Test
     void describesItselfAsItsPair() {
         assertEquals("I/O queue pair 1 (depth 4, polled, SQ " + Sizes.hex(ring.submissionQueue().dmaAddress())
                 + ", CQ " + Sizes.hex(ring.completionQueue().dmaAddress()) + ")", ring.toString());
@@ -209,6 +250,7 @@ class NvmeQueueRingTest {
     /** BAR 0 reduced to what the ring touches: the last value written to each doorbell; also for {@link NvmePrpListsTest}. */
     static final class Doorbells implements MmioRegion {
         private final Map<Long, Integer> written = new HashMap<>();
+        private int writes;
 
         int get(int offset) {
             return written.getOrDefault((long) offset, -1);
@@ -262,6 +304,12 @@ class NvmeQueueRingTest {
         @Override
         public void write32(long offset, int value) {
             written.put(offset, value);
+            writes++;
+        }
+
+        /** {@return how many doorbell writes there were} */
+        int writes() {
+            return writes;
         }
 
         @Override

@@ -1,0 +1,96 @@
+package io.dmadirect.hil;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.dmadirect.Sizes;
+import io.dmadirect.host.PciSession;
+import io.dmadirect.linux.hugepages.HugepageOptions;
+import io.dmadirect.linux.hugepages.NodePlacement;
+import io.dmadirect.pci.PciAddress;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Lab notebook (issue 21, NUMA): a guest with two nodes (half the RAM and 32 of the 64 hugepages each) and the edu
+ * and NVMe behind a pxb-pcie expander bridge on node 1.
+ * Action: read the devices' numa_node; open a session on the NVMe asking 4 pages more than node 1 has free (the
+ * default options: the device's node first); then one that names node 0; run {@code dmadirect info --json} and
+ * {@code dmadirect hugepages}.
+ * Seen: both devices are on node 1; the first session takes every free page of node 1 and the 4 others from node 0,
+ * and its allocation report says it fell back (and /proc/self/numa_maps agrees); the second lies on node 0 alone;
+ * info reports numaNode 1 for the NVMe, hugepages a row per node.
+ */
+@Tag("rig-breadth")
+@Tag("numa")
+class NumaPlacementTest {
+    private static final Path NODES = Path.of("/sys/devices/system/node");
+
+    @Test
+    void memoryForADeviceComesFromItsNodeFirstAndTheFallbackIsReported() throws Exception {
+        Rig.require(Rig.numa() && Rig.iommu(), "the numa variant (run-guest.sh --numa)");
+        String nvme = System.getenv("DMADIRECT_RIG_NVME_BDF");
+        for (String bdf : new String[] {System.getenv("DMADIRECT_RIG_EDU_BDF"), nvme}) {
+            assertEquals("1", Files.readString(Path.of("/sys/bus/pci/devices", bdf, "numa_node")).trim(), bdf);
+        }
+        long free0 = free(0);
+        long free1 = free(1);
+        Rig.require(free0 >= 6, "node 0 has " + free0 + " free hugepages; the test takes 6");
+        HugepageOptions more = HugepageOptions.DEFAULTS.withInitialBytes((free1 + 4) * 2 * Sizes.MiB)
+                .withName("hil-numa-fallback");
+        String fallback;
+        String numaMaps;
+        try (PciSession session = PciSession.open(PciAddress.parse(nvme), more)) {
+            NodePlacement p = session.numaPlacement();
+            assertEquals(1, p.preferredNode(), "the device's node: " + p);
+            assertEquals(free1, p.pagesOn(1), p.toString());
+            assertEquals(4, p.pagesOn(0), p.toString());
+            assertTrue(p.fellBack(), p.toString());
+            numaMaps = numaMapsOf("hil-numa-fallback");
+            assertTrue(numaMaps.contains("N0=4") && (free1 == 0 || numaMaps.contains("N1=" + free1)), numaMaps);
+            fallback = p.toString();
+        }
+        assertEquals(free1, free(1), "node 1's pages are free again");
+        String explicit;
+        try (PciSession session = PciSession.open(PciAddress.parse(nvme), HugepageOptions.DEFAULTS
+                .withInitialBytes(2 * 2 * Sizes.MiB).withNode(0).withName("hil-numa-node0"))) {
+            NodePlacement p = session.numaPlacement();
+            assertEquals(0, p.preferredNode());
+            // The session may take more than the 2 pages asked (IOVA mode rounds its chunks up); all on node 0.
+            assertTrue(p.pagesOn(0) >= 2, p.toString());
+            assertEquals(java.util.Set.of(0), p.pagesByNode().keySet(), p.toString());
+            assertFalse(p.fellBack(), p.toString());
+            explicit = p.toString();
+        }
+        RigProcess.Result info = AgentRig.cli("numa-info", "info", "--json");
+        Matcher m = Pattern.compile("\"" + Pattern.quote(nvme) + "\"[^}]*\"numaNode\"\\s*:\\s*(-?\\d+)").matcher(info.output());
+        assertTrue(m.find(), "no numaNode for " + nvme + " in\n" + info.describe());
+        assertEquals("1", m.group(1));
+        RigProcess.Result pools = AgentRig.cli("numa-hugepages", "hugepages");
+        // Rows: size (e.g. "2 MiB"), node, total, free.
+        assertTrue(pools.output().lines().anyMatch(l -> l.matches("\\s*2 MiB\\s+1\\s+32\\s+\\d+\\s*")),
+                "a 2 MiB row for node 1 with 32 pages in\n" + pools.describe());
+        Rig.note("numa: edu and NVMe on node 1 (sysfs numa_node); free hugepages before: node 0 " + free0 + ", node 1 "
+                + free1 + "; default session of " + (free1 + 4) + " pages: " + fallback + " (numa_maps: "
+                + numaMaps.trim() + "); node 0 asked: " + explicit + "; info: numaNode " + m.group(1)
+                + " for " + nvme + "; hugepages: " + pools.output().lines().filter(l -> l.contains("2 MiB"))
+                        .map(String::trim).toList());
+    }
+
+    private static long free(int node) throws IOException {
+        return Long.parseLong(Files.readString(NODES.resolve("node" + node + "/hugepages/hugepages-2048kB/free_hugepages"))
+                .trim());
+    }
+
+    /** The numa_maps line of this process's memfd mapping named {@code name}. */
+    private static String numaMapsOf(String name) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/numa_maps")).stream().filter(l -> l.contains("/memfd:" + name))
+                .findFirst().orElse("(no numa_maps line for /memfd:" + name + ")");
+    }
+}
