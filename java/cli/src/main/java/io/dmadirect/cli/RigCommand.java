@@ -59,6 +59,26 @@ public final class RigCommand implements Callable<Integer> {
     @Option(names = "--edu-dma-mask", paramLabel = "M", description = "The edu's DMA mask (also: --device edu,dma_mask=M).")
     String eduDmaMask;
 
+    // The rig's other shapes (issues 21 and 22): run-guest.sh options, checked here and passed on as they are.
+    @Option(names = "--nic-pair", description = "Two e1000e at 00:07.0 and 00:08.0 on one QEMU hub, a wire between them "
+            + "(DMADIRECT_RIG_NIC_A_BDF, DMADIRECT_RIG_NIC_B_BDF); --device extras then start at 00:09.0.")
+    boolean nicPair;
+
+    @Option(names = "--iommu-model", paramLabel = "MODEL", description = "The guest's IOMMU: intel (default), amd or virtio.")
+    String iommuModel;
+
+    @Option(names = "--aw-bits", paramLabel = "BITS", description = "intel-iommu's address width: 39 (QEMU's default) or 48.")
+    Integer awBits;
+
+    @Option(names = "--numa", description = "Two NUMA nodes; the edu and the NVMe sit behind a pxb-pcie expander on node 1.")
+    boolean numa;
+
+    @Option(names = "--gigantic-pages", paramLabel = "N", description = "1 GiB hugepages the guest reserves at boot.")
+    Integer giganticPages;
+
+    @Option(names = "--kernel-args", paramLabel = "ARGS", description = "More guest kernel command line.")
+    String kernelArgs;
+
     @Option(names = "--mem", paramLabel = "SIZE", description = "Guest RAM (default 1536M).")
     String mem = "1536M";
 
@@ -141,17 +161,68 @@ public final class RigCommand implements Callable<Integer> {
         if (!List.of("vfio-pci", "uio_pci_generic", "none").contains(driver)) {
             throw new IllegalArgumentException("--bind " + driver + ": expected vfio-pci, uio_pci_generic or none");
         }
+        List<String> guestOptions = guestOptions();
         RigScripts.Located located = RigScripts.locate(scripts);
         List<RigDevice> parsed = new ArrayList<>();
-        int slot = RigDevice.FIRST_EXTRA_SLOT;
+        int slot = freeSlotFrom(nicPair ? NIC_PAIR_SLOTS_END : RigDevice.FIRST_EXTRA_SLOT);
         for (String spec : devices) {
             RigDevice d = RigDevice.parse(spec, slot, RigLaunch.diskDir().toString());
             if (d.extra()) {
-                slot++;
+                slot = freeSlotFrom(slot + 1);
             }
             parsed.add(d);
         }
-        return new RigLaunch.Plan(located, variant, driver, parsed, nvmeCmb, eduDmaMask, mem, hugepages, timeout,
-                results, env, cwd, !noCrashLogOption, dryRun, junit, selectPackages, selectClasses, includeTags, launcher, quiet, command);
+        return new RigLaunch.Plan(located, variant, driver, parsed, nvmeCmb, eduDmaMask, guestOptions, mem, hugepages,
+                timeout, results, env, cwd, !noCrashLogOption, dryRun, junit, selectPackages, selectClasses, includeTags,
+                launcher, quiet, command);
+    }
+
+    /** The slot after the NIC pair's two (00:07.0 and 00:08.0). */
+    private static final int NIC_PAIR_SLOTS_END = 9;
+    /** With --numa, run-guest.sh puts the pxb-pcie expander at 00:08.0. */
+    private static final int NUMA_EXPANDER_SLOT = 8;
+
+    private int freeSlotFrom(int slot) {
+        return numa && slot == NUMA_EXPANDER_SLOT ? slot + 1 : slot;
+    }
+
+    /** The rig shapes of issues 21 and 22 as run-guest.sh options, refused here when they cannot be booted. */
+    private List<String> guestOptions() {
+        List<String> options = new ArrayList<>();
+        if (nicPair) {
+            if (numa) {
+                throw new IllegalArgumentException("--nic-pair and --numa both need slot 00:08.0 (the NICs and the "
+                        + "pxb-pcie expander): give one of them");
+            }
+            options.add("--nic-pair");
+        }
+        if (iommuModel != null) {
+            if (!List.of("intel", "amd", "virtio").contains(iommuModel)) {
+                throw new IllegalArgumentException("--iommu-model " + iommuModel + ": expected intel, amd or virtio");
+            }
+            if (variant.equals("no-iommu")) {
+                throw new IllegalArgumentException("--iommu-model needs an IOMMU: use --variant iommu or iommufd");
+            }
+            options.addAll(List.of("--iommu-model", iommuModel));
+        }
+        if (awBits != null) {
+            if (awBits != 39 && awBits != 48) {
+                throw new IllegalArgumentException("--aw-bits " + awBits + ": intel-iommu supports 39 or 48");
+            }
+            options.addAll(List.of("--aw-bits", awBits.toString()));
+        }
+        if (numa) {
+            options.add("--numa");
+        }
+        if (giganticPages != null) {
+            if (giganticPages < 0) {
+                throw new IllegalArgumentException("--gigantic-pages " + giganticPages + ": a count of 1 GiB pages, 0 or more");
+            }
+            options.addAll(List.of("--gigantic-pages", giganticPages.toString()));
+        }
+        if (kernelArgs != null) {
+            options.addAll(List.of("--kernel-args", kernelArgs));
+        }
+        return options;
     }
 }

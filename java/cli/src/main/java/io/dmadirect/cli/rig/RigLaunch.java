@@ -30,7 +30,7 @@ public final class RigLaunch {
 
     /** Everything {@code dmadirect rig} was asked for, checked. */
     public record Plan(RigScripts.Located scripts, String variant, String bind, List<RigDevice> devices, boolean nvmeCmb,
-            String eduDmaMask, String mem, int hugepages, int timeout, Path results, List<String> env, Path cwd,
+            String eduDmaMask, List<String> guestOptions, String mem, int hugepages, int timeout, Path results, List<String> env, Path cwd,
             boolean crashLogOption, boolean dryRun,
             String junit, List<String> selectPackages, List<String> selectClasses, List<String> includeTags,
             Path launcher, boolean quiet, List<String> command) {
@@ -90,6 +90,7 @@ public final class RigLaunch {
         if (plan.eduDmaMask() != null) {
             argv.addAll(List.of("--edu-dma-mask", plan.eduDmaMask()));
         }
+        argv.addAll(plan.guestOptions());
         argv.addAll(List.of("--mem", plan.mem(), "--hugepages", Integer.toString(plan.hugepages()), "--timeout",
                 Integer.toString(plan.timeout()), "--results", results.toString()));
         if (plan.cwd() != null) {

@@ -16,7 +16,7 @@ class RigLaunchTest {
 
     private RigLaunch.Plan plan(List<RigDevice> devices, String bind, List<String> command, String junit) {
         return new RigLaunch.Plan(new RigScripts.Located(Path.of("/rig"), "test"), "iommufd", bind, devices, false, null,
-                "1G", 80, 300, tmp, List.of("FOO=bar"), null, true, false, junit, List.of("com.acme"), List.of(), List.of("rig"),
+                List.of("--aw-bits", "48"), "1G", 80, 300, tmp, List.of("FOO=bar"), null, true, false, junit, List.of("com.acme"), List.of(), List.of("rig"),
                 Path.of("/l.jar"), false, command);
     }
 
@@ -24,9 +24,9 @@ class RigLaunchTest {
     void theGuestBindsEachDeviceThenExecsTheCommandUnparsed() {
         List<RigDevice> devices = List.of(RigDevice.parse("edu,dma_mask=0xffffff", 7, "/d"), RigDevice.parse("e1000e", 7, "/d"));
         List<String> argv = RigLaunch.runGuestArgs(plan(devices, "vfio-pci", List.of("echo", "a b", "$HOME"), null), tmp);
-        assertEquals(List.of("bash", "/rig/run-guest.sh", "--iommufd", "--mem", "1G", "--hugepages", "80", "--timeout", "300",
+        assertEquals(List.of("bash", "/rig/run-guest.sh", "--iommufd", "--aw-bits", "48", "--mem", "1G", "--hugepages", "80", "--timeout", "300",
                 "--results", tmp.toString(), "--edu-dma-mask", "0xffffff", "--qemu-device", "e1000e,addr=0x7",
-                "--env", "DMADIRECT_RIG_E1000E_07_BDF=0000:00:07.0", "--env", "FOO=bar"), argv.subList(0, 19));
+                "--env", "DMADIRECT_RIG_E1000E_07_BDF=0000:00:07.0", "--env", "FOO=bar"), argv.subList(0, 21));
         int dashes = argv.indexOf("--");
         assertTrue(argv.get(dashes - 1).startsWith("JAVA_TOOL_OPTIONS=-XX:ErrorFile=" + tmp + "/hs_err_%p.log"), argv.toString());
         assertEquals(List.of("bash", "-c", "set -e; ulimit -l unlimited; bash '/rig/bind.sh' 0000:00:04.0 vfio-pci; "
