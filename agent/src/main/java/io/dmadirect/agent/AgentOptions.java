@@ -14,7 +14,7 @@ import java.util.Map;
  */
 final class AgentOptions {
     static final String USAGE = "options: mode=trace|debug|inject (combine with +), packages=p1:p2, failOnError=true,"
-            + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>,"
+            + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>, quarantineBytes=<n>[k|m],"
             + " failEvery=<n>, failRate=<0..1>, seed=<n>, failSites=<substring>, failOps=alloc+map,"
             + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, dump=<file>";
 
@@ -27,6 +27,7 @@ final class AgentOptions {
     final boolean stackPerAllocation;
     final boolean poison;
     final int quarantine;
+    final long quarantineBytes;
     final long failEvery;
     final double failRate;
     final long seed;
@@ -62,6 +63,9 @@ final class AgentOptions {
         // debug feature), and filling and checking freed buffers costs more than all the other checks together.
         poison = bool(m, "poison", false);
         quarantine = (int) number(m, "quarantine", 16);
+        // Capped by bytes too: 16 freed 6 MiB buffers held back would exhaust a 24-bit device's 16 MiB zone.
+        // A buffer larger than the cap is freed at once, unpoisoned; an allocation that fails drains it all.
+        quarantineBytes = m.containsKey("quarantineBytes") ? bytes(m, "quarantineBytes") : 1024 * 1024;
         failEvery = number(m, "failEvery", 0);
         failRate = Double.parseDouble(m.getOrDefault("failRate", "0"));
         if (failRate < 0 || failRate > 1) {

@@ -60,6 +60,8 @@ final class DebugChecks {
     private final ReleaseHistory history;
     private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
     private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
+    /** Bytes held in quarantine: capped by {@code quarantineBytes=}, so poisoning cannot exhaust a small zone. */
+    private long quarantinedBytes;
 
     /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
     DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
@@ -105,25 +107,50 @@ final class DebugChecks {
         entry.freeStack = site == 0 ? Stacks.capture() : null;
         history.add(thread, buffer, entry);
         if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
-                || buffer.size() > Integer.MAX_VALUE) {
+                || buffer.size() > options.quarantineBytes) {
             return null;
         }
         ByteBuffer view = buffer.cpuView().order(ByteOrder.nativeOrder());
         fill(view);
         entry.poisoned = view;
-        Entry evicted = null;
+        List<Entry> evicted = new ArrayList<>();
         synchronized (quarantine) {
             quarantine.addLast(entry);
             quarantined.put(buffer, entry);
-            if (quarantine.size() > options.quarantine) {
-                evicted = quarantine.removeFirst();
-                quarantined.remove(evicted.buffer);
+            quarantinedBytes += buffer.size();
+            while (quarantine.size() > options.quarantine || quarantinedBytes > options.quarantineBytes) {
+                Entry e = quarantine.removeFirst();
+                quarantined.remove(e.buffer);
+                quarantinedBytes -= e.buffer.size();
+                evicted.add(e);
             }
         }
-        if (evicted != null) {
-            release(evicted);
+        for (Entry e : evicted) {
+            release(e);
         }
         return DmaHooks.SKIP;
+    }
+
+    /**
+     * An allocation failed: frees everything in quarantine, so that memory the driver has freed is free again
+     * (the agent must not make a correct driver run out). True when something was freed, and the allocation
+     * is worth trying again.
+     */
+    boolean drainQuarantine() {
+        List<Entry> all;
+        synchronized (quarantine) {
+            if (quarantine.isEmpty()) {
+                return false;
+            }
+            all = new ArrayList<>(quarantine);
+            quarantine.clear();
+            quarantined.clear();
+            quarantinedBytes = 0;
+        }
+        for (Entry e : all) {
+            release(e);
+        }
+        return true;
     }
 
     private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {
@@ -245,6 +272,7 @@ final class DebugChecks {
                 if (entry.device == device) {
                     mine.add(entry);
                     quarantined.remove(entry.buffer);
+                    quarantinedBytes -= entry.buffer.size();
                     return true;
                 }
                 return false;

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
+import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -83,7 +84,10 @@ final class Installer {
                 .and(hasSuperType(named(DMA_DEVICE)));
         ElementMatcher<TypeDescription> driverCode = type -> options.isDriverClass(type.getName());
         boolean flagNonDma = options.debug && options.nonDmaMemory && !options.packages.isEmpty();
-        new AgentBuilder.Default()
+        // Byte Buddy by default leaves synthetic methods out of every transformation; a lambda's body is one
+        // (lambda$main$0), so its DMA calls would get no call-site number and its handlers no catch hook.
+        // Nothing is added to any method but what the visitors below emit, so instrumenting them is safe.
+        new AgentBuilder.Default(new ByteBuddy().ignore(ElementMatchers.none()))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 // Should anything still load a class during the retransformation (below), look again until the
@@ -116,7 +120,25 @@ final class Installer {
                                     .and(takesArguments(1).or(takesArguments(2).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
                                     .and(takesArgument(0, named(DMA_MAPPING)))))
                             .visit(Advice.to(StreamingAdvice.Sync.class).on(SYNC.and(takesArguments(2))))
-                            .visit(Advice.to(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))));
+                            .visit(Advice.to(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))))
+                            .visit(Advice.to(PrimitiveAdvice.MapSingleBuffer.class).on(named("mapSingle")
+                                    .and(takesArguments(5)).and(takesArgument(0, named(BYTE_BUFFER)))))
+                            .visit(Advice.to(PrimitiveAdvice.MapSingleAddress.class).on(named("mapSingle")
+                                    .and(takesArguments(4)).and(takesArgument(0, long.class))))
+                            .visit(Advice.to(PrimitiveAdvice.UnmapSingle.class).on(named("unmapSingle")
+                                    .and(takesArguments(4))))
+                            .visit(Advice.to(PrimitiveAdvice.SyncSingle.class).on(ElementMatchers.namedOneOf(
+                                    "syncSingleForCpu", "syncSingleForDevice").and(takesArguments(3))))
+                            .visit(Advice.to(PrimitiveAdvice.MapSgArray.class).on(named("mapSg").and(takesArguments(5))
+                                    .and(takesArgument(0, named(BYTE_BUFFER + "[]")))))
+                            .visit(Advice.to(PrimitiveAdvice.UnmapSgArray.class).on(named("unmapSg")
+                                    .and(takesArguments(5))))
+                            .visit(Advice.to(PrimitiveAdvice.SyncSgArray.class).on(ElementMatchers.namedOneOf(
+                                    "syncSgForCpu", "syncSgForDevice").and(takesArguments(4))))
+                            .visit(Advice.to(PrimitiveAdvice.MapResource.class).on(named("mapResource")
+                                    .and(takesArguments(4))))
+                            .visit(Advice.to(PrimitiveAdvice.UnmapResource.class).on(named("unmapResource")
+                                    .and(takesArguments(4))));
                     if (options.inject && options.maskBits > 0) {
                         builder = builder.visit(Advice.to(DeviceAdvice.Mask.class).on(
                                 ElementMatchers.namedOneOf("setDmaMask", "setCoherentMask")
@@ -147,6 +169,7 @@ final class Installer {
             if (d.debug != null) {
                 d.debug.atExit();
                 d.streaming.atExit();
+                d.primitive.atExit();
             }
             String text = Reports.text(d);
             System.err.print(text);
