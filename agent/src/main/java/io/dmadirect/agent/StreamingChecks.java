@@ -93,6 +93,9 @@ final class StreamingChecks {
             DmaMapping m = (DmaMapping) result;
             Entry entry = new Entry(m, device, false, site, stack);
             live.put(m, entry);
+            if (m.direction() == io.dmadirect.DmaDirection.TO_DEVICE) {
+                return; // never indexed: skip finding the memory (the common transmit path stays cheap)
+            }
             if (what instanceof ByteBuffer) {
                 ByteBuffer b = (ByteBuffer) what;
                 entry.span = overlaps.add(device, BufferMemory.base(b), BufferMemory.start(b, b.position()), m.size(),
