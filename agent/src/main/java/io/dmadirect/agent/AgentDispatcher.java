@@ -16,6 +16,7 @@ final class AgentDispatcher implements Dispatcher {
     final DebugChecks debug;
     final StreamingChecks streaming;
     final PrimitiveChecks primitive;
+    final PoolChecks pools;
     private final ReleaseHistory history;
     final Injector injector;
     final Findings findings;
@@ -31,6 +32,7 @@ final class AgentDispatcher implements Dispatcher {
         this.debug = options.debug ? new DebugChecks(options, findings, trackedFromStart, history) : null;
         this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart, history) : null;
         this.primitive = options.debug ? new PrimitiveChecks(options, findings, trackedFromStart, streaming) : null;
+        this.pools = options.debug ? new PoolChecks(findings, trackedFromStart, streaming) : null;
         this.injector = options.inject ? new Injector(options) : null;
     }
 
@@ -92,6 +94,7 @@ final class AgentDispatcher implements Dispatcher {
             debug.beforeClose(device, site);
             streaming.beforeClose(device, site);
             primitive.beforeClose(device, site);
+            pools.beforeClose(device, site);
             history.forget(entry -> entry instanceof DebugChecks.Entry && ((DebugChecks.Entry) entry).device == device
                     || entry instanceof StreamingChecks.Entry && ((StreamingChecks.Entry) entry).device == device);
         }
@@ -363,6 +366,36 @@ final class AgentDispatcher implements Dispatcher {
             for (int i = 0; i < n; i++) {
                 primitive.beforeSync(device, addresses[i], lengths[i], direction, forCpu, site, thread);
             }
+        }
+    }
+
+    // ---- DmaPool blocks.
+
+    @Override
+    public void afterPoolAlloc(Object pool, long dma, int site) {
+        if (pools != null) {
+            pools.allocated(pool, dma, site);
+        }
+    }
+
+    @Override
+    public void afterPoolAllocBlock(Object pool, Object block, int site) {
+        if (pools != null && block instanceof io.dmadirect.DmaPool.Block) {
+            pools.allocated(pool, ((io.dmadirect.DmaPool.Block) block).dmaAddress(), site);
+        }
+    }
+
+    @Override
+    public void beforePoolFree(Object pool, long dma, int site) {
+        if (pools != null) {
+            pools.beforeFree(pool, dma, site);
+        }
+    }
+
+    @Override
+    public void beforePoolDestroy(Object pool, int site) {
+        if (pools != null) {
+            pools.beforeDestroy(pool, site);
         }
     }
 

@@ -21,10 +21,12 @@ import net.bytebuddy.pool.TypePool;
 final class CallSiteVisitor implements AsmVisitorWrapper.ForDeclaredMethods.MethodVisitorWrapper {
     private static final String HOOKS = "io/dmadirect/agent/bootstrap/DmaHooks";
     private static final Set<String> API_TYPES = Set.of("io/dmadirect/DmaDevice", "io/dmadirect/DmaBuffer",
-            "io/dmadirect/DmaMapping", "io/dmadirect/DmaPlatform", "io/dmadirect/ScatterList");
+            "io/dmadirect/DmaMapping", "io/dmadirect/DmaPlatform", "io/dmadirect/ScatterList", "io/dmadirect/DmaPool",
+            "io/dmadirect/DmaPool$Block");
     private static final Set<String> API_METHODS = Set.of("allocCoherent", "freeCoherent", "close", "map", "mapSg",
             "unmap", "syncForCpu", "syncForDevice", "mapSingle", "unmapSingle", "syncSingleForCpu",
-            "syncSingleForDevice", "unmapSg", "syncSgForCpu", "syncSgForDevice", "mapResource", "unmapResource");
+            "syncSingleForDevice", "unmapSg", "syncSgForCpu", "syncSgForDevice", "mapResource", "unmapResource", "alloc", "zalloc", "free", "allocBlock",
+            "zallocBlock");
     private static final Set<String> UNSAFE = Set.of("sun/misc/Unsafe", "jdk/internal/misc/Unsafe");
 
     /** Catch types that can catch a {@code DmaMappingException}; {@code finally} blocks (no type) are not handlers of it. */

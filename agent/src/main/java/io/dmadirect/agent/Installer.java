@@ -44,6 +44,7 @@ final class Installer {
                     .or(named("closeWith").and(takesArguments(1)).and(takesArgument(0, named(DMA_ATTR_ARRAY))));
     private static final String DMA_MAPPING = "io.dmadirect.DmaMapping";
     private static final String SCATTER_LIST = "io.dmadirect.ScatterList";
+    private static final String DMA_POOL = "io.dmadirect.DmaPool";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
     private static final ElementMatcher.Junction<MethodDescription> SYNC = ElementMatchers.namedOneOf("syncForCpu",
             "syncForDevice");
@@ -146,6 +147,15 @@ final class Installer {
                     }
                     return builder;
                 })
+                .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(DMA_POOL))))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(Advice.to(PoolAdvice.Alloc.class).on(ElementMatchers.namedOneOf("alloc", "zalloc")
+                                .and(takesArguments(1)).and(takesArgument(0, int.class))))
+                        .visit(Advice.to(PoolAdvice.AllocBlock.class).on(ElementMatchers.namedOneOf("allocBlock",
+                                "zallocBlock").and(takesArguments(1))))
+                        .visit(Advice.to(PoolAdvice.Free.class).on(named("free").and(takesArguments(1))
+                                .and(takesArgument(0, long.class))))
+                        .visit(Advice.to(PoolAdvice.Destroy.class).on(named("close").and(takesArguments(0)))))
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(DMA_MAPPING))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
                         Advice.to(StreamingAdvice.MappingClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))

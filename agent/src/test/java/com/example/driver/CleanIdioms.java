@@ -9,6 +9,7 @@ import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaMask;
+import io.dmadirect.DmaPool;
 import io.dmadirect.sim.SimulatedPlatform;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -202,6 +203,13 @@ final class CleanIdioms {
         nic.mapSg(segments, 2, DmaDirection.FROM_DEVICE, 0, addresses);
         nic.syncSgForCpu(addresses, lengths, 2, DmaDirection.FROM_DEVICE);
         nic.unmapSg(addresses, lengths, 2, DmaDirection.FROM_DEVICE, 0);
+        try (DmaPool pool = nic.createPool("desc", 64, 64, 0)) {
+            long d = pool.zalloc(0);
+            try (DmaPool.Block block = pool.allocBlock()) {
+                block.cpuView().putLong(0, d);
+            }
+            pool.free(d);
+        }
         try {
             nic.mapSingle(buffer(TOO_LARGE), 0, TOO_LARGE, DmaDirection.TO_DEVICE, 0);
         } catch (DmaMappingException e) {

@@ -44,6 +44,9 @@ public final class Corpus {
             case "sync-direction-primitive" -> (p, d) -> DebugPlanted.syncDirectionPrimitive(d);
             case "unmap-sg-wrong-function" -> (p, d) -> DebugPlanted.sgUnmappedAsSingle(d);
             case "primitive-leak-at-close" -> (p, d) -> DebugPlanted.primitiveLeakAtClose(p);
+            case "pool-double-free" -> (p, d) -> DebugPlanted.poolDoubleFree(d);
+            case "pool-free-not-allocated" -> (p, d) -> DebugPlanted.poolFreeNotAllocated(d);
+            case "pool-leak" -> (p, d) -> DebugPlanted.poolBlocksLeakAtClose(p);
             case "clean-refill" -> (p, d) -> CleanIdioms.refillLoops(d);
             case "clean-retry" -> (p, d) -> CleanIdioms.retries(d);
             case "clean-lambdas" -> (p, d) -> CleanIdioms.lambdasAndStreams(d);

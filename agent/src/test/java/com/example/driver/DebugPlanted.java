@@ -5,6 +5,7 @@ import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
+import io.dmadirect.DmaPool;
 import io.dmadirect.sim.SimulatedPlatform;
 import java.nio.ByteBuffer;
 
@@ -125,6 +126,42 @@ final class DebugPlanted {
     static void primitiveLeakAtClose(SimulatedPlatform platform) {
         DmaDevice edu = platform.attach(DeviceProperties.simple("edu0"));
         edu.mapSingle(rx(8192), 0, 8192, DmaDirection.FROM_DEVICE, 0); // BUG: the remove path forgets it
+        edu.close();
+    }
+
+    static void poolDoubleFree(DmaDevice nic) {
+        DmaPool pool = nic.createPool("rx-desc", 64, 64, 0);
+        long a = pool.alloc(0);
+        pool.free(a);
+        try {
+            pool.free(a); // BUG: freed twice
+        } catch (RuntimeException e) {
+            System.out.println("pool-double-free: the library refused");
+        }
+        pool.close();
+    }
+
+    static void poolFreeNotAllocated(DmaDevice nic) {
+        DmaPool pool = nic.createPool("rx-desc", 64, 64, 0);
+        long a = pool.alloc(0);
+        try {
+            pool.free(a + 8); // BUG: not an address the pool handed out
+        } catch (RuntimeException e) {
+            System.out.println("pool-free-not-allocated: the library refused");
+        }
+        pool.free(a);
+        pool.close();
+    }
+
+    static void poolBlocksLeakAtClose(SimulatedPlatform platform) {
+        DmaDevice edu = platform.attach(DeviceProperties.simple("edu0"));
+        DmaPool pool = edu.createPool("cmd", 128, 64, 0);
+        pool.allocBlock(); // BUG: never freed
+        try {
+            pool.close();
+        } catch (RuntimeException e) {
+            System.out.println("pool-leak: the library refused the destroy");
+        }
         edu.close();
     }
 }

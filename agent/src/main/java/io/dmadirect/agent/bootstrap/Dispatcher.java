@@ -115,6 +115,22 @@ public interface Dispatcher {
         return null;
     }
 
+    /** After a {@code DmaPool}'s {@code alloc}/{@code zalloc}. */
+    default void afterPoolAlloc(Object pool, long dma, int site) {
+    }
+
+    /** After a {@code DmaPool}'s {@code allocBlock}/{@code zallocBlock}. */
+    default void afterPoolAllocBlock(Object pool, Object block, int site) {
+    }
+
+    /** Before a {@code DmaPool}'s {@code free}. */
+    default void beforePoolFree(Object pool, long dma, int site) {
+    }
+
+    /** Before a {@code DmaPool}'s {@code close()} ({@code dma_pool_destroy}). */
+    default void beforePoolDestroy(Object pool, int site) {
+    }
+
     Dispatcher NONE = new Dispatcher() {
         @Override
         public Throwable beforeAlloc(Object device, long size, int site) {
