@@ -16,7 +16,7 @@ final class AgentOptions {
     static final String USAGE = "options: mode=trace|debug|inject (combine with +), packages=p1:p2, failOnError=true,"
             + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>, quarantineBytes=<n>[k|m],"
             + " failEvery=<n>, failRate=<0..1>, seed=<n>, failSites=<substring>, failOps=alloc+map,"
-            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, dump=<file>";
+            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, staleReads=true, dump=<file>";
 
     final boolean trace;
     final boolean debug;
@@ -37,6 +37,7 @@ final class AgentOptions {
     final int maskBits;
     final boolean forceBounce;
     final boolean nonDmaMemory;
+    final boolean staleReads;
     final long bounceBytes;
     final String dump;
 
@@ -85,6 +86,8 @@ final class AgentOptions {
         // kernel's kmalloc() + dma_map_single() is, so allocateDirect is not a bug in itself.
         nonDmaMemory = bool(m, "nonDmaMemory", false);
         bounceBytes = bytes(m, "bounceBytes");
+        // Opt-in: it writes the driver's receive buffers (see StaleReads), which nothing else of the agent does.
+        staleReads = bool(m, "staleReads", false);
         dump = m.get("dump");
         List<String> injecting = new ArrayList<>();
         for (String key : List.of("failEvery", "failRate", "maskBits", "forceBounce", "bounceBytes")) {

@@ -93,6 +93,9 @@ final class StreamingChecks {
             DmaMapping m = (DmaMapping) result;
             Entry entry = new Entry(m, device, false, site, stack);
             live.put(m, entry);
+            if (options.staleReads) {
+                StaleReads.poisonBeforeSync(what, m);
+            }
             if (m.direction() == io.dmadirect.DmaDirection.TO_DEVICE) {
                 return; // never indexed: skip finding the memory (the common transmit path stays cheap)
             }

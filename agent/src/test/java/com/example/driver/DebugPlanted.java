@@ -164,4 +164,15 @@ final class DebugPlanted {
         }
         edu.close();
     }
+
+    static void staleRead(DmaDevice nic) {
+        ByteBuffer buffer = rx(256);
+        for (int i = 0; i < 256; i++) {
+            buffer.put(i, (byte) 0x11);
+        }
+        DmaMapping m = nic.map(buffer, DmaDirection.FROM_DEVICE);
+        int early = buffer.get(7) & 0xff; // BUG: read before syncForCpu
+        m.close();
+        System.out.printf("stale-read: before the sync 0x%02x, after the unmap 0x%02x%n", early, buffer.get(7) & 0xff);
+    }
 }
