@@ -126,8 +126,8 @@ final class Installer {
                                     .and(takesArguments(5)).and(takesArgument(0, named(BYTE_BUFFER)))))
                             .visit(Advice.to(PrimitiveAdvice.MapSingleAddress.class).on(named("mapSingle")
                                     .and(takesArguments(4)).and(takesArgument(0, long.class))))
-                            .visit(Advice.to(PrimitiveAdvice.UnmapSingle.class).on(named("unmapSingle")
-                                    .and(takesArguments(4))))
+                            .visit(Advice.to(PrimitiveAdvice.UnmapAddress.class).on(ElementMatchers.namedOneOf(
+                                    "unmapSingle", "unmapResource").and(takesArguments(4))))
                             .visit(Advice.to(PrimitiveAdvice.SyncSingle.class).on(ElementMatchers.namedOneOf(
                                     "syncSingleForCpu", "syncSingleForDevice").and(takesArguments(3))))
                             .visit(Advice.to(PrimitiveAdvice.MapSgArray.class).on(named("mapSg").and(takesArguments(5))
@@ -137,8 +137,6 @@ final class Installer {
                             .visit(Advice.to(PrimitiveAdvice.SyncSgArray.class).on(ElementMatchers.namedOneOf(
                                     "syncSgForCpu", "syncSgForDevice").and(takesArguments(4))))
                             .visit(Advice.to(PrimitiveAdvice.MapResource.class).on(named("mapResource")
-                                    .and(takesArguments(4))))
-                            .visit(Advice.to(PrimitiveAdvice.UnmapResource.class).on(named("unmapResource")
                                     .and(takesArguments(4))));
                     if (options.inject && options.maskBits > 0) {
                         builder = builder.visit(Advice.to(DeviceAdvice.Mask.class).on(

@@ -12,10 +12,7 @@ final class PoolAdvice {
     static final class Alloc {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static int enter() {
-            DmaHooks.PerThread thread = DmaHooks.thread();
-            int site = thread.site;
-            thread.site = 0;
-            return site;
+            return DmaHooks.takeSite();
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
@@ -31,10 +28,7 @@ final class PoolAdvice {
     static final class AllocBlock {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static int enter() {
-            DmaHooks.PerThread thread = DmaHooks.thread();
-            int site = thread.site;
-            thread.site = 0;
-            return site;
+            return DmaHooks.takeSite();
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
@@ -49,12 +43,8 @@ final class PoolAdvice {
     /** {@code free(long)}: a block given back (a {@code Block}'s {@code close()} passes here too). */
     static final class Free {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static int enter(@Advice.This Object pool, @Advice.Argument(0) long dma) {
-            DmaHooks.PerThread thread = DmaHooks.thread();
-            int site = thread.site;
-            thread.site = 0;
-            DmaHooks.dispatcher.beforePoolFree(pool, dma, site);
-            return site;
+        static void enter(@Advice.This Object pool, @Advice.Argument(0) long dma) {
+            DmaHooks.dispatcher.beforePoolFree(pool, dma, DmaHooks.takeSite());
         }
     }
 
@@ -62,10 +52,7 @@ final class PoolAdvice {
     static final class Destroy {
         @Advice.OnMethodEnter(suppress = Throwable.class)
         static void enter(@Advice.This Object pool) {
-            DmaHooks.PerThread thread = DmaHooks.thread();
-            int site = thread.site;
-            thread.site = 0;
-            DmaHooks.dispatcher.beforePoolDestroy(pool, site);
+            DmaHooks.dispatcher.beforePoolDestroy(pool, DmaHooks.takeSite());
         }
     }
 }

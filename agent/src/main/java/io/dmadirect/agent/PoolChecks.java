@@ -27,14 +27,7 @@ final class PoolChecks {
     /** A pool's blocks, and the addresses freed last (to tell a double free from a bad address). */
     private static final class PoolEntries {
         final Map<Long, Block> live = new LinkedHashMap<>();
-        final Map<Long, Integer> freed = new LinkedHashMap<>(16, 0.75f, false) {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Integer> eldest) {
-                return size() > GONE;
-            }
-        };
+        final Map<Long, Integer> freed = Bounded.map(GONE);
     }
 
     private final Findings findings;

@@ -69,38 +69,19 @@ final class PrimitiveAdvice {
         }
     }
 
-    /** {@code unmapSingle(long, long, DmaDirection, int)}. */
-    static final class UnmapSingle {
+    /** {@code unmapSingle(long, long, DmaDirection, int)} and {@code unmapResource(long, long, DmaDirection, DmaAttr...)}. */
+    static final class UnmapAddress {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) long dma, @Advice.Argument(1) long size,
+        static void enter(@Advice.This Object device, @Advice.Origin("#m") String method, @Advice.Argument(0) long dma,
+                @Advice.Argument(1) long size,
                 @Advice.Argument(2) Object direction, @Advice.Local("thread") DmaHooks.PerThread thread,
                 @Advice.Local("site") int site, @Advice.Local("t0") long t0, @Advice.Local("entry") Object entry) {
             thread = DmaHooks.thread();
             site = thread.site;
             thread.site = 0;
             t0 = DmaHooks.startTime(thread);
-            entry = DmaHooks.dispatcher.beforeUnmapAddress(device, dma, size, direction, 0, site, thread);
-        }
-
-        @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.Argument(1) long size, @Advice.Thrown Throwable thrown,
-                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("site") int site,
-                @Advice.Local("t0") long t0, @Advice.Local("entry") Object entry) {
-            DmaHooks.dispatcher.afterUnmapAddress(entry, size, thrown, site, t0, thread);
-        }
-    }
-
-    /** {@code unmapResource(long, long, DmaDirection, DmaAttr...)}. */
-    static final class UnmapResource {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) long dma, @Advice.Argument(1) long size,
-                @Advice.Argument(2) Object direction, @Advice.Local("thread") DmaHooks.PerThread thread,
-                @Advice.Local("site") int site, @Advice.Local("t0") long t0, @Advice.Local("entry") Object entry) {
-            thread = DmaHooks.thread();
-            site = thread.site;
-            thread.site = 0;
-            t0 = DmaHooks.startTime(thread);
-            entry = DmaHooks.dispatcher.beforeUnmapAddress(device, dma, size, direction, 2, site, thread);
+            entry = DmaHooks.dispatcher.beforeUnmapAddress(device, dma, size, direction,
+                    method.equals("unmapResource") ? 2 : 0, site, thread);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)

@@ -4,7 +4,6 @@ import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -73,14 +72,7 @@ final class PrimitiveChecks {
     /** A device's live entries by address (several may share one: the same memory mapped twice directly). */
     private static final class DeviceEntries {
         final TreeMap<Long, List<Entry>> live = new TreeMap<>();
-        final Map<Long, Entry> gone = new LinkedHashMap<>(16, 0.75f, false) {
-            private static final long serialVersionUID = 1L;
-
-            @Override
-            protected boolean removeEldestEntry(Map.Entry<Long, Entry> eldest) {
-                return size() > GONE;
-            }
-        };
+        final Map<Long, Entry> gone = Bounded.map(GONE);
     }
 
     private final AgentOptions options;

@@ -75,6 +75,14 @@ public final class DmaHooks {
     private DmaHooks() {
     }
 
+    /** The call site the caller announced, taken (reset to 0) so that a nested call does not see it. */
+    public static int takeSite() {
+        PerThread t = thread();
+        int site = t.site;
+        t.site = 0;
+        return site;
+    }
+
     /** Called by rewritten driver code just before it calls the DMA API. */
     public static void site(int id) {
         thread().site = id;
