@@ -54,7 +54,7 @@ final class AgentDispatcher implements Dispatcher {
             tracer.alloc(device, size, buffer, site, startNanos, thread);
         }
         if (debug != null && buffer != null) {
-            debug.allocated(device, buffer, site);
+            debug.allocated(device, buffer, site, thread.pool == null ? null : pools.creation(thread.pool));
         }
     }
 
@@ -370,6 +370,13 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     // ---- DmaPool blocks.
+
+    @Override
+    public void afterCreatePool(Object pool, int site) {
+        if (pools != null) {
+            pools.created(pool, site);
+        }
+    }
 
     @Override
     public void afterPoolAlloc(Object pool, long dma, int site) {

@@ -25,7 +25,7 @@ final class CallSiteVisitor implements AsmVisitorWrapper.ForDeclaredMethods.Meth
             "io/dmadirect/DmaPool$Block");
     private static final Set<String> API_METHODS = Set.of("allocCoherent", "freeCoherent", "close", "map", "mapSg",
             "unmap", "syncForCpu", "syncForDevice", "mapSingle", "unmapSingle", "syncSingleForCpu",
-            "syncSingleForDevice", "unmapSg", "syncSgForCpu", "syncSgForDevice", "mapResource", "unmapResource", "alloc", "zalloc", "free", "allocBlock",
+            "syncSingleForDevice", "unmapSg", "syncSgForCpu", "syncSgForDevice", "mapResource", "unmapResource", "alloc", "zalloc", "free", "allocBlock", "createPool",
             "zallocBlock");
     private static final Set<String> UNSAFE = Set.of("sun/misc/Unsafe", "jdk/internal/misc/Unsafe");
 

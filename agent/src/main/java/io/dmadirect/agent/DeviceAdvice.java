@@ -81,6 +81,21 @@ final class DeviceAdvice {
         }
     }
 
+    /** {@code createPool(...)}: the pool's creation site, to which its pages are attributed. */
+    static final class CreatePool {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static int enter() {
+            return DmaHooks.takeSite();
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        static void exit(@Advice.Enter int site, @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object pool) {
+            if (pool != null) {
+                DmaHooks.dispatcher.afterCreatePool(pool, site);
+            }
+        }
+    }
+
     /** {@code close()} of a device: the leak check at release. */
     static final class Close {
         @Advice.OnMethodEnter(suppress = Throwable.class)

@@ -112,6 +112,7 @@ final class Installer {
                                     .and(takesArguments(2)).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
                             .visit(Advice.to(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
                             .visit(Advice.to(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))))
+                            .visit(Advice.to(DeviceAdvice.CreatePool.class).on(named("createPool")))
                             .visit(Advice.to(StreamingAdvice.MapBuffer.class).on(named("map")
                                     .and(takesArgument(0, named(BYTE_BUFFER)))))
                             .visit(Advice.to(StreamingAdvice.MapArray.class).on(named("map").and(takesArguments(5))

@@ -11,13 +11,14 @@ final class PoolAdvice {
     /** {@code alloc(int)}, {@code zalloc(int)}: the block's DMA address. */
     static final class Alloc {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static int enter() {
-            return DmaHooks.takeSite();
+        static int enter(@Advice.This Object pool) {
+            return DmaHooks.enterPool(pool);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
         static void exit(@Advice.This Object pool, @Advice.Enter int site, @Advice.Return long dma,
                 @Advice.Thrown Throwable thrown) {
+            DmaHooks.thread().pool = null;
             if (thrown == null) {
                 DmaHooks.dispatcher.afterPoolAlloc(pool, dma, site);
             }
@@ -27,13 +28,14 @@ final class PoolAdvice {
     /** {@code allocBlock(DmaAttr...)}, {@code zallocBlock(DmaAttr...)}: the block object. */
     static final class AllocBlock {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static int enter() {
-            return DmaHooks.takeSite();
+        static int enter(@Advice.This Object pool) {
+            return DmaHooks.enterPool(pool);
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
         static void exit(@Advice.This Object pool, @Advice.Enter int site, @Advice.Return Object block,
                 @Advice.Thrown Throwable thrown) {
+            DmaHooks.thread().pool = null;
             if (thrown == null && block != null) {
                 DmaHooks.dispatcher.afterPoolAllocBlock(pool, block, site);
             }

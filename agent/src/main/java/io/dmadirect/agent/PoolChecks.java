@@ -24,6 +24,13 @@ final class PoolChecks {
         }
     }
 
+    /** Where the driver created a pool ({@code dma_pool_create}): its pages are attributed to this site. */
+    record Creation(Object pool, String site, StackTraceElement[] stack) {
+        String name() {
+            return PoolChecks.name(pool);
+        }
+    }
+
     /** A pool's blocks, and the addresses freed last (to tell a double free from a bad address). */
     private static final class PoolEntries {
         final Map<Long, Block> live = new LinkedHashMap<>();
@@ -34,6 +41,7 @@ final class PoolChecks {
     private final boolean trackedFromStart;
     private final StreamingChecks streaming;
     private final ConcurrentHashMap<Object, PoolEntries> pools = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Object, Creation> created = new ConcurrentHashMap<>();
 
     PoolChecks(Findings findings, boolean trackedFromStart, StreamingChecks streaming) {
         this.findings = findings;
@@ -43,6 +51,18 @@ final class PoolChecks {
 
     private PoolEntries of(Object pool) {
         return pools.computeIfAbsent(pool, p -> new PoolEntries());
+    }
+
+    /** {@code dma_pool_create()}: remembers where, for the pool's pages. */
+    void created(Object pool, int site) {
+        StackTraceElement[] stack = streaming.stackOf(site);
+        created.put(pool, new Creation(pool, site != 0 ? CallSites.text(site) : Stacks.siteOf(stack), stack));
+    }
+
+    /** The creation of the pool whose block allocation is allocating a page. */
+    Creation creation(Object pool) {
+        return created.computeIfAbsent(pool, p -> new Creation(p, "createPool before the agent attached",
+                Stacks.capture()));
     }
 
     void allocated(Object pool, long dma, int site) {
@@ -91,6 +111,7 @@ final class PoolChecks {
                     + " allocated", site, "free every block of the pool before destroying it");
         } else {
             pools.remove(pool);
+            created.remove(pool);
         }
     }
 
@@ -102,6 +123,7 @@ final class PoolChecks {
                 closing.add(pool);
             }
         }
+        created.keySet().removeIf(pool -> pool instanceof DmaPool && ((DmaPool) pool).device() == device);
         for (Object pool : closing) {
             PoolEntries p = pools.remove(pool);
             List<Block> leaked;
@@ -123,7 +145,7 @@ final class PoolChecks {
         findings.report(check, message, DebugChecks.siteText(site), Stacks.capture(), remedy);
     }
 
-    private static String name(Object pool) {
+    static String name(Object pool) {
         return pool instanceof DmaPool ? ((DmaPool) pool).name() : String.valueOf(pool);
     }
 }

@@ -247,4 +247,23 @@ final class CleanIdioms {
         firmware.close();
         dev.close();
     }
+
+    /**
+     * A pool that grows to three pages, has its blocks freed and is destroyed before its device closes: its
+     * pages, allocated inside the pool's alloc and freed by its destroy, are neither the driver's leak nor its
+     * free.
+     */
+    static void poolOfManyPages(SimulatedPlatform platform) {
+        DmaDevice dev = platform.attach(DeviceProperties.simple("nvme0"));
+        dev.setMaskAndCoherent(DmaMask.BITS_64);
+        try (DmaPool pool = dev.createPool("prp-list", 1024, 64, 0)) {
+            List<DmaPool.Block> blocks = new ArrayList<>();
+            for (int i = 0; i < 12; i++) {
+                blocks.add(pool.allocBlock());
+            }
+            blocks.forEach(DmaPool.Block::close);
+            System.out.println("pool: 12 blocks over 3 pages freed, pool destroyed");
+        }
+        dev.close();
+    }
 }

@@ -47,6 +47,8 @@ public final class Corpus {
             case "pool-double-free" -> (p, d) -> DebugPlanted.poolDoubleFree(d);
             case "pool-free-not-allocated" -> (p, d) -> DebugPlanted.poolFreeNotAllocated(d);
             case "pool-leak" -> (p, d) -> DebugPlanted.poolBlocksLeakAtClose(p);
+            case "pool-not-destroyed" -> (p, d) -> DebugPlanted.poolNotDestroyed(p);
+            case "clean-pool" -> (p, d) -> CleanIdioms.poolOfManyPages(p);
             case "stale-read" -> (p, d) -> DebugPlanted.staleRead(d);
             case "clean-refill" -> (p, d) -> CleanIdioms.refillLoops(d);
             case "clean-retry" -> (p, d) -> CleanIdioms.retries(d);

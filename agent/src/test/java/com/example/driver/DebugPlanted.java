@@ -165,6 +165,19 @@ final class DebugPlanted {
         edu.close();
     }
 
+    static void poolNotDestroyed(SimulatedPlatform platform) {
+        DmaDevice edu = platform.attach(DeviceProperties.simple("edu1"));
+        DmaPool pool = edu.createPool("sq-entries", 1024, 64, 0); // BUG: never destroyed
+        long[] blocks = new long[12]; // three pages of four blocks each
+        for (int i = 0; i < blocks.length; i++) {
+            blocks[i] = pool.alloc(0);
+        }
+        for (long b : blocks) {
+            pool.free(b);
+        }
+        edu.close();
+    }
+
     static void staleRead(DmaDevice nic) {
         ByteBuffer buffer = rx(256);
         for (int i = 0; i < 256; i++) {

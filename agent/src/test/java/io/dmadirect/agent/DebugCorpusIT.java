@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class DebugCorpusIT {
     private static final String DEBUG = "mode=debug,packages=com.example.driver";
     private static final List<String> CLEAN = List.of("clean-refill", "clean-retry", "clean-lambdas", "clean-classes",
-            "clean-primitive", "clean-bidirectional", "clean-reload");
+            "clean-primitive", "clean-bidirectional", "clean-reload", "clean-pool");
 
     record Run(int exit, String stdout, String stderr) {
     }
@@ -90,7 +90,8 @@ class DebugCorpusIT {
         Run r = run(DEBUG + ",staleReads=true", List.of("stale-read", "overlap-rx", "overlap-primitive", "lambda-swallowed", "lambda-double-unmap",
                 "unmap-size", "unmap-direction", "unmap-never-mapped", "double-unmap-primitive",
                 "sync-outside-primitive", "sync-direction-primitive", "unmap-sg-wrong-function",
-                "primitive-leak-at-close", "pool-double-free", "pool-free-not-allocated", "pool-leak"));
+                "primitive-leak-at-close", "pool-double-free", "pool-free-not-allocated", "pool-leak",
+                "pool-not-destroyed"));
         String e = r.stderr();
         // The receive buffer read before its sync shows the pattern (without the agent it reads the 0x11 the
         // program wrote); after the unmap it holds what it held, as without the agent.
@@ -120,15 +121,22 @@ class DebugCorpusIT {
                 + "  call site: com.example.driver.DebugPlanted.poolBlocksLeakAtClose("), e);
         assertTrue(e.contains("DMA-API [leak-at-close]: device driver has pending DMA pool blocks while released from"
                 + " device [pool=cmd] [count=1]"), e);
+        // A pool never destroyed: its three pages reported once, at its createPool line, not at the alloc that
+        // happened to need a page; the refused destroy of pool-leak leaves its pool undestroyed too.
+        assertFinding(e, "pool-not-destroyed", "poolNotDestroyed", "DMA pool sq-entries was never destroyed",
+                "[pages=3] [bytes=12288]", "[device=edu1]");
+        assertTrue(e.contains("DMA-API [pool-not-destroyed]: device driver has pending DMA allocations while released from"
+                + " device [device=edu0]: DMA pool cmd was never destroyed"), e);
         for (String block : e.substring(0, e.indexOf("dmadirect-agent report")).split("dmadirect-agent: ")) {
+            assertTrue(!block.contains("not rewritten"), "every call site is rewritten:\n" + block);
             assertTrue(!block.contains("call site: com.example.driver.DebugPlanted.lambda$")
                     || !block.contains("not rewritten"), "a lambda's call site is"
                     + " rewritten:\n" + block);
         }
         // One finding per planted bug, and: the second segment unmapped as single too; the leaked pool block is
-        // busy at the destroy and leaked at the close, where the pool's page (its coherent allocation, which the
-        // refused destroy kept) is pending too, as dma-debug reports a pool's page at unbind.
-        assertTrue(e.contains("debug: 18 errors"), e);
+        // busy at the destroy and leaked at the close, where its pool (whose page the refused destroy kept) is
+        // not destroyed, as dma-debug reports a pool's page at unbind.
+        assertTrue(e.contains("debug: 19 errors"), e);
         assertEquals(0, r.exit(), e);
     }
 

@@ -115,6 +115,10 @@ public interface Dispatcher {
         return null;
     }
 
+    /** After a device's {@code createPool} ({@code dma_pool_create}): the pool and the driver's call site. */
+    default void afterCreatePool(Object pool, int site) {
+    }
+
     /** After a {@code DmaPool}'s {@code alloc}/{@code zalloc}. */
     default void afterPoolAlloc(Object pool, long dma, int site) {
     }

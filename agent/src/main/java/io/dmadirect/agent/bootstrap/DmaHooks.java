@@ -33,6 +33,8 @@ public final class DmaHooks {
         public boolean releasing;
         /** The call site of the scatter list's close in {@link #sgUnmap}. */
         public int sgSite;
+        /** The {@code DmaPool} whose block allocation runs on this thread: a page it allocates is the pool's. */
+        public Object pool;
         /** The agent's per-thread counters. */
         public Object agent;
         /** The agent's per-thread record of recent frees and unmaps (debug mode). */
@@ -78,6 +80,18 @@ public final class DmaHooks {
     /** The call site the caller announced, taken (reset to 0) so that a nested call does not see it. */
     public static int takeSite() {
         PerThread t = thread();
+        int site = t.site;
+        t.site = 0;
+        return site;
+    }
+
+    /**
+     * A pool's block allocation begins: the pages it may allocate on this thread are the pool's, not its
+     * caller's. Returns the call site the caller announced, taken as {@link #takeSite()} does.
+     */
+    public static int enterPool(Object pool) {
+        PerThread t = thread();
+        t.pool = pool;
         int site = t.site;
         t.site = 0;
         return site;
