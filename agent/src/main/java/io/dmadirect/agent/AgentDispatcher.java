@@ -372,6 +372,11 @@ final class AgentDispatcher implements Dispatcher {
     // ---- DmaPool blocks.
 
     @Override
+    public void agentFault(Throwable fault) {
+        findings.agentFault(fault);
+    }
+
+    @Override
     public void afterCreatePool(Object pool, int site) {
         if (pools != null) {
             pools.created(pool, site);

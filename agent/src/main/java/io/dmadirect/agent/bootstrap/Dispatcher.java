@@ -115,6 +115,10 @@ public interface Dispatcher {
         return null;
     }
 
+    /** A fault inside the agent's own bookkeeping, which the advice suppressed: report it, never throw. */
+    default void agentFault(Throwable fault) {
+    }
+
     /** After a device's {@code createPool} ({@code dma_pool_create}): the pool and the driver's call site. */
     default void afterCreatePool(Object pool, int site) {
     }

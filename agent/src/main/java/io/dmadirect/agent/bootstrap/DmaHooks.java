@@ -146,6 +146,18 @@ public final class DmaHooks {
         }
     }
 
+    /**
+     * The advice's exception handler: a fault inside the agent's bookkeeping, suppressed so that the driver's
+     * call goes on as without the agent, and handed to the dispatcher to report. Never throws.
+     */
+    public static void agentFault(Throwable fault) {
+        try {
+            dispatcher.agentFault(fault);
+        } catch (Throwable ignored) {
+            // Reporting the fault failed too: the driver's call must still go on.
+        }
+    }
+
     /** Called by rewritten driver code just before {@code ByteBuffer.allocateDirect} or {@code Unsafe.allocateMemory}. */
     public static void nonDmaAllocation(int site, String what) {
         dispatcher.nonDmaAllocation(site, what);
