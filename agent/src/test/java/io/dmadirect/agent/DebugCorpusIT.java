@@ -146,15 +146,20 @@ class DebugCorpusIT {
         assertEquals(0, bare.exit(), bare.stderr());
         assertTrue(bare.stdout().contains("reload 4: ok") && bare.stdout().contains("refill with return: stopped at"),
                 bare.stdout());
-        // debug with poison on, its quarantine's default cap and a cap the 6 MiB reloads fill (drained when an
-        // allocation fails); trace, debug and inject at rate 0 together.
-        for (String mode : List.of("mode=trace", DEBUG + ",failOnError=true,poison=true",
-                DEBUG + ",failOnError=true,poison=true,quarantineBytes=64m,staleReads=true",
-                "mode=trace+debug+inject,packages=com.example.driver,failRate=0,failOnError=true")) {
+        // Four child JVMs in all (CI budget 90 s): the planted bugs; the bare run, the reference output; trace,
+        // debug with poison at its quarantine's default cap and inject at rate 0 together, which proves every
+        // advice at once leaves a correct program's output alone (a trace-only run proved nothing more, and a
+        // debug-only run with the default cap is this one minus trace and inject); and debug with a quarantine
+        // cap the 6 MiB reloads fill (drained when an allocation fails) plus staleReads=true, the options that
+        // touch a correct program's memory.
+        for (String mode : List.of(
+                "mode=trace+debug+inject,packages=com.example.driver,failRate=0,failOnError=true,poison=true",
+                DEBUG + ",failOnError=true,poison=true,quarantineBytes=64m,staleReads=true")) {
             Run r = run(mode, CLEAN);
             assertEquals(bare.stdout(), r.stdout(), "stdout differs under " + mode + "; stderr:\n" + r.stderr());
             assertEquals(0, r.exit(), mode + ":\n" + r.stderr());
-            assertTrue(!r.stderr().contains("DMA-API ["), mode + ":\n" + r.stderr());
+            assertTrue(!r.stderr().contains("DMA-API [") && !r.stderr().contains("internal fault"),
+                    mode + ":\n" + r.stderr());
             if (mode.contains("debug")) {
                 assertTrue(r.stderr().contains("debug: 0 errors: clean"), mode + ":\n" + r.stderr());
             }
