@@ -17,6 +17,7 @@ final class AgentDispatcher implements Dispatcher {
     final StreamingChecks streaming;
     final PrimitiveChecks primitive;
     final PoolChecks pools;
+    final PageChecks pages;
     private final ReleaseHistory history;
     final Injector injector;
     final Findings findings;
@@ -33,6 +34,7 @@ final class AgentDispatcher implements Dispatcher {
         this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart, history) : null;
         this.primitive = options.debug ? new PrimitiveChecks(options, findings, trackedFromStart, streaming) : null;
         this.pools = options.debug ? new PoolChecks(findings, trackedFromStart, streaming) : null;
+        this.pages = options.debug ? new PageChecks(findings, trackedFromStart, streaming) : null;
         this.injector = options.inject ? new Injector(options) : null;
     }
 
@@ -95,6 +97,7 @@ final class AgentDispatcher implements Dispatcher {
             streaming.beforeClose(device, site);
             primitive.beforeClose(device, site);
             pools.beforeClose(device, site);
+            pages.beforeClose(device, site);
             history.forget(entry -> entry instanceof DebugChecks.Entry && ((DebugChecks.Entry) entry).device == device
                     || entry instanceof StreamingChecks.Entry && ((StreamingChecks.Entry) entry).device == device);
         }
@@ -370,6 +373,20 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     // ---- DmaPool blocks.
+
+    @Override
+    public void afterAllocPages(Object device, Object buffer, int site) {
+        if (pages != null) {
+            pages.allocated(device, buffer, site);
+        }
+    }
+
+    @Override
+    public void beforeFreePages(Object device, Object buffer, int site) {
+        if (pages != null) {
+            pages.beforeFree(device, buffer, site);
+        }
+    }
 
     @Override
     public void agentFault(Throwable fault) {

@@ -26,6 +26,7 @@ final class CallSiteVisitor implements AsmVisitorWrapper.ForDeclaredMethods.Meth
     private static final Set<String> API_METHODS = Set.of("allocCoherent", "freeCoherent", "close", "map", "mapSg",
             "unmap", "syncForCpu", "syncForDevice", "mapSingle", "unmapSingle", "syncSingleForCpu",
             "syncSingleForDevice", "unmapSg", "syncSgForCpu", "syncSgForDevice", "mapResource", "unmapResource", "alloc", "zalloc", "free", "allocBlock", "createPool",
+            "allocPages", "allocNoncontiguous", "allocNoncoherent", "freePages", "freeNoncontiguous", "freeNoncoherent",
             "zallocBlock");
     private static final Set<String> UNSAFE = Set.of("sun/misc/Unsafe", "jdk/internal/misc/Unsafe");
 

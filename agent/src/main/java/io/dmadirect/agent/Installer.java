@@ -113,6 +113,10 @@ final class Installer {
                             .visit(AdviceFaults.guarded(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
                             .visit(AdviceFaults.guarded(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))))
                             .visit(AdviceFaults.guarded(DeviceAdvice.CreatePool.class).on(named("createPool")))
+                            .visit(AdviceFaults.guarded(PagesAdvice.Alloc.class).on(ElementMatchers.namedOneOf(
+                                    "allocPages", "allocNoncontiguous").and(takesArguments(3))))
+                            .visit(AdviceFaults.guarded(PagesAdvice.Free.class).on(ElementMatchers.namedOneOf(
+                                    "freePages", "freeNoncontiguous").and(takesArguments(1))))
                             .visit(AdviceFaults.guarded(StreamingAdvice.MapBuffer.class).on(named("map")
                                     .and(takesArgument(0, named(BYTE_BUFFER)))))
                             .visit(AdviceFaults.guarded(StreamingAdvice.MapArray.class).on(named("map").and(takesArguments(5))
@@ -179,6 +183,7 @@ final class Installer {
                 d.debug.atExit();
                 d.streaming.atExit();
                 d.primitive.atExit();
+                d.pages.atExit();
             }
             String text = Reports.text(d);
             System.err.print(text);

@@ -10,6 +10,7 @@ import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaMask;
 import io.dmadirect.DmaPool;
+import io.dmadirect.NoncoherentBuffer;
 import io.dmadirect.sim.SimulatedPlatform;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -265,5 +266,17 @@ final class CleanIdioms {
             System.out.println("pool: 12 blocks over 3 pages freed, pool destroyed");
         }
         dev.close();
+    }
+
+    /** dma_alloc_pages() memory freed each way: freePages, close(), try-with-resources, freeNoncoherent. */
+    static void pages(DmaDevice nic) {
+        NoncoherentBuffer a = nic.allocPages(4096, DmaDirection.FROM_DEVICE);
+        nic.freePages(a);
+        nic.allocPages(8192, DmaDirection.TO_DEVICE).close();
+        try (NoncoherentBuffer c = nic.allocNoncoherent(4096, DmaDirection.BIDIRECTIONAL)) {
+            c.cpuView().put(0, (byte) 1);
+        }
+        nic.freeNoncoherent(nic.allocNoncoherent(4096, DmaDirection.TO_DEVICE));
+        System.out.println("pages: four buffers freed");
     }
 }

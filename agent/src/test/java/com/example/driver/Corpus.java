@@ -49,6 +49,9 @@ public final class Corpus {
             case "pool-leak" -> (p, d) -> DebugPlanted.poolBlocksLeakAtClose(p);
             case "pool-not-destroyed" -> (p, d) -> DebugPlanted.poolNotDestroyed(p);
             case "clean-pool" -> (p, d) -> CleanIdioms.poolOfManyPages(p);
+            case "pages-double-free" -> (p, d) -> DebugPlanted.pagesDoubleFree(d);
+            case "pages-leak" -> (p, d) -> DebugPlanted.pagesLeakAtClose(p);
+            case "clean-pages" -> (p, d) -> CleanIdioms.pages(d);
             case "stale-read" -> (p, d) -> DebugPlanted.staleRead(d);
             case "clean-refill" -> (p, d) -> CleanIdioms.refillLoops(d);
             case "clean-retry" -> (p, d) -> CleanIdioms.retries(d);

@@ -6,6 +6,7 @@ import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaPool;
+import io.dmadirect.NoncoherentBuffer;
 import io.dmadirect.sim.SimulatedPlatform;
 import java.nio.ByteBuffer;
 
@@ -175,6 +176,22 @@ final class DebugPlanted {
         for (long b : blocks) {
             pool.free(b);
         }
+        edu.close();
+    }
+
+    static void pagesDoubleFree(DmaDevice nic) {
+        NoncoherentBuffer b = nic.allocPages(8192, DmaDirection.FROM_DEVICE);
+        nic.freePages(b);
+        try {
+            nic.freePages(b); // BUG: freed twice
+        } catch (RuntimeException e) {
+            System.out.println("pages-double-free: the library refused");
+        }
+    }
+
+    static void pagesLeakAtClose(SimulatedPlatform platform) {
+        DmaDevice edu = platform.attach(DeviceProperties.simple("edu2"));
+        edu.allocNoncoherent(4096, DmaDirection.TO_DEVICE); // BUG: the remove path forgets it
         edu.close();
     }
 

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class DebugCorpusIT {
     private static final String DEBUG = "mode=debug,packages=com.example.driver";
     private static final List<String> CLEAN = List.of("clean-refill", "clean-retry", "clean-lambdas", "clean-classes",
-            "clean-primitive", "clean-bidirectional", "clean-reload", "clean-pool");
+            "clean-primitive", "clean-bidirectional", "clean-reload", "clean-pool", "clean-pages");
 
     record Run(int exit, String stdout, String stderr) {
     }
@@ -91,7 +91,7 @@ class DebugCorpusIT {
                 "unmap-size", "unmap-direction", "unmap-never-mapped", "double-unmap-primitive",
                 "sync-outside-primitive", "sync-direction-primitive", "unmap-sg-wrong-function",
                 "primitive-leak-at-close", "pool-double-free", "pool-free-not-allocated", "pool-leak",
-                "pool-not-destroyed"));
+                "pool-not-destroyed", "pages-double-free", "pages-leak"));
         String e = r.stderr();
         // The receive buffer read before its sync shows the pattern (without the agent it reads the 0x11 the
         // program wrote); after the unmap it holds what it held, as without the agent.
@@ -127,6 +127,10 @@ class DebugCorpusIT {
                 "[pages=3] [bytes=12288]", "[device=edu1]");
         assertTrue(e.contains("DMA-API [pool-not-destroyed]: device driver has pending DMA allocations while released from"
                 + " device [device=edu0]: DMA pool cmd was never destroyed"), e);
+        // dma_alloc_pages() memory, tracked as dma-debug tracks it: a double free, a leak at the device's close.
+        assertFinding(e, "pages-double-free", "pagesDoubleFree", "already freed (double free)");
+        assertFinding(e, "leak-at-close", "pagesLeakAtClose", "pending DMA allocations (dma_alloc_pages) while"
+                + " released from device [device=edu2] [count=1]");
         for (String block : e.substring(0, e.indexOf("dmadirect-agent report")).split("dmadirect-agent: ")) {
             assertTrue(!block.contains("not rewritten"), "every call site is rewritten:\n" + block);
             assertTrue(!block.contains("call site: com.example.driver.DebugPlanted.lambda$")
@@ -136,7 +140,7 @@ class DebugCorpusIT {
         // One finding per planted bug, and: the second segment unmapped as single too; the leaked pool block is
         // busy at the destroy and leaked at the close, where its pool (whose page the refused destroy kept) is
         // not destroyed, as dma-debug reports a pool's page at unbind.
-        assertTrue(e.contains("debug: 19 errors"), e);
+        assertTrue(e.contains("debug: 21 errors"), e);
         assertEquals(0, r.exit(), e);
     }
 

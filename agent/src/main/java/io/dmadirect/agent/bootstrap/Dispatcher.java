@@ -119,6 +119,14 @@ public interface Dispatcher {
     default void agentFault(Throwable fault) {
     }
 
+    /** After {@code allocPages} or {@code allocNoncontiguous}: the buffer. */
+    default void afterAllocPages(Object device, Object buffer, int site) {
+    }
+
+    /** Before {@code freePages} or {@code freeNoncontiguous}. */
+    default void beforeFreePages(Object device, Object buffer, int site) {
+    }
+
     /** After a device's {@code createPool} ({@code dma_pool_create}): the pool and the driver's call site. */
     default void afterCreatePool(Object pool, int site) {
     }
