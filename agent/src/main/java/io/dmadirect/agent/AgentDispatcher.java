@@ -1,7 +1,9 @@
 package io.dmadirect.agent;
 
+import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
+import io.dmadirect.ScatterList;
 import io.dmadirect.agent.bootstrap.Dispatcher;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.nio.ByteBuffer;
@@ -13,6 +15,10 @@ final class AgentDispatcher implements Dispatcher {
     final Tracer tracer;
     final DebugChecks debug;
     final StreamingChecks streaming;
+    final PrimitiveChecks primitive;
+    final PoolChecks pools;
+    final PageChecks pages;
+    private final ReleaseHistory history;
     final Injector injector;
     final Findings findings;
     /** False after a dynamic attach: buffers allocated before it exist, and the driver frees them too. */
@@ -23,15 +29,20 @@ final class AgentDispatcher implements Dispatcher {
         this.findings = findings;
         this.trackedFromStart = trackedFromStart;
         this.tracer = options.trace ? new Tracer() : null;
-        ReleaseHistory history = options.debug ? new ReleaseHistory() : null;
+        history = options.debug ? new ReleaseHistory() : null;
         this.debug = options.debug ? new DebugChecks(options, findings, trackedFromStart, history) : null;
         this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart, history) : null;
+        this.primitive = options.debug ? new PrimitiveChecks(options, findings, trackedFromStart, streaming) : null;
+        this.pools = options.debug ? new PoolChecks(findings, trackedFromStart, streaming) : null;
+        this.pages = options.debug ? new PageChecks(findings, trackedFromStart, streaming) : null;
         this.injector = options.inject ? new Injector(options) : null;
     }
 
     @Override
     public Throwable beforeAlloc(Object device, long size, int site) {
-        Throwable injected = injector == null ? null : injector.allocation(device, size, site);
+        // The agent's own retry after draining the quarantine is not a call of the driver's to fail.
+        Throwable injected = injector == null || DmaHooks.thread().releasing ? null
+                : injector.allocation(device, size, site);
         if (injected != null && tracer != null) {
             tracer.injected.increment();
         }
@@ -45,7 +56,24 @@ final class AgentDispatcher implements Dispatcher {
             tracer.alloc(device, size, buffer, site, startNanos, thread);
         }
         if (debug != null && buffer != null) {
-            debug.allocated(device, buffer, site);
+            debug.allocated(device, buffer, site, thread.pool == null ? null : pools.creation(thread.pool));
+        }
+    }
+
+    @Override
+    public Object retryAlloc(Object device, long size, Object attrs, Throwable thrown, DmaHooks.PerThread thread) {
+        if (debug == null || thread.releasing || !(thrown instanceof io.dmadirect.DmaAllocationException)
+                || !debug.drainQuarantine()) {
+            return null;
+        }
+        thread.releasing = true;
+        try {
+            return ((io.dmadirect.DmaDevice) device).allocCoherent(size,
+                    attrs instanceof DmaAttr[] ? (DmaAttr[]) attrs : new DmaAttr[0]);
+        } catch (RuntimeException stillFailing) {
+            return null; // the driver gets its own failure, as it would have without the agent
+        } finally {
+            thread.releasing = false;
         }
     }
 
@@ -67,6 +95,11 @@ final class AgentDispatcher implements Dispatcher {
         if (debug != null) {
             debug.beforeClose(device, site);
             streaming.beforeClose(device, site);
+            primitive.beforeClose(device, site);
+            pools.beforeClose(device, site);
+            pages.beforeClose(device, site);
+            history.forget(entry -> entry instanceof DebugChecks.Entry && ((DebugChecks.Entry) entry).device == device
+                    || entry instanceof StreamingChecks.Entry && ((StreamingChecks.Entry) entry).device == device);
         }
     }
 
@@ -102,14 +135,15 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     @Override
-    public void afterMap(Object device, Object what, long size, Object result, Throwable thrown, int site,
-            long startNanos, DmaHooks.PerThread thread) {
+    public void afterMap(Object device, Object what, int offset, long size, Object attrs, Object result,
+            Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
         if (tracer != null) {
             tracer.map(device, size >= 0 || result != null ? size : bytesOf(what), result, site, startNanos, thread);
         }
         if (streaming != null) {
             if (result != null) {
-                streaming.mapped(device, result, site);
+                streaming.mapped(device, what, offset, attrs instanceof DmaAttr[] ? DmaAttr.flags((DmaAttr[]) attrs) : 0,
+                        result, site);
             } else if (thrown instanceof DmaMappingException) {
                 pendingMapError(thrown, site, thread);
             }
@@ -151,8 +185,9 @@ final class AgentDispatcher implements Dispatcher {
     @Override
     public void afterUnmap(Object device, Object mapping, Throwable thrown, int site, long startNanos,
             DmaHooks.PerThread thread) {
-        if (tracer != null) {
-            int s = thread.sgUnmap != null ? thread.sgSite : site;
+        // A scatter list's segments: its close counts once, in afterUnmapSg, as its mapSg counted once.
+        if (tracer != null && thread.sgUnmap == null) {
+            int s = site;
             tracer.streaming(Tracer.UNMAP, "unmap", mapping, thrown == null ? ((DmaMapping) mapping).size() : 0,
                     thrown != null, s, startNanos, thread);
         }
@@ -197,6 +232,199 @@ final class AgentDispatcher implements Dispatcher {
     public void mapErrorHandled(DmaHooks.PerThread thread) {
         if (streaming != null) {
             streaming.mapErrorHandled(thread);
+        }
+    }
+
+    @Override
+    public void afterUnmapSg(Object list, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            long bytes = thrown == null && list instanceof ScatterList ? ((ScatterList) list).totalSize() : 0;
+            tracer.counted(Tracer.UNMAP, bytes, thrown != null, site, startNanos, thread);
+        }
+    }
+
+    // ---- The primitive streaming API and mapResource.
+
+    @Override
+    public void afterMapSingle(Object device, Object buffer, long start, long size, Object direction, int attrs,
+            long dma, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            tracer.counted(Tracer.MAP, thrown == null ? size : 0, thrown != null, site, startNanos, thread);
+        }
+        if (primitive != null) {
+            if (thrown == null) {
+                ByteBuffer b = buffer instanceof ByteBuffer ? (ByteBuffer) buffer : null;
+                primitive.mapped(device, b == null ? null : BufferMemory.base(b),
+                        b == null ? start : BufferMemory.start(b, start), dma, size, direction, attrs,
+                        PrimitiveChecks.SINGLE, site);
+            } else if (thrown instanceof DmaMappingException) {
+                pendingMapError(thrown, site, thread);
+            }
+        }
+    }
+
+    @Override
+    public Object beforeUnmapAddress(Object device, long dma, long size, Object direction, int kind, int site,
+            DmaHooks.PerThread thread) {
+        return primitive == null ? null : primitive.beforeUnmap(device, dma, size, direction,
+                kind == 2 ? PrimitiveChecks.RESOURCE : PrimitiveChecks.SINGLE, site, thread);
+    }
+
+    @Override
+    public void afterUnmapAddress(Object entry, long size, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            tracer.counted(Tracer.UNMAP, thrown == null ? size : 0, thrown != null, site, startNanos, thread);
+        }
+        if (primitive != null && entry != null && thrown != null) {
+            primitive.unmapFailed((PrimitiveChecks.Entry) entry);
+        }
+    }
+
+    @Override
+    public void afterMapResource(Object device, long size, Object direction, long dma, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            tracer.counted(Tracer.MAP, thrown == null ? size : 0, thrown != null, site, startNanos, thread);
+        }
+        if (primitive != null && thrown == null) {
+            primitive.mapped(device, null, -1, dma, size, direction, 0, PrimitiveChecks.RESOURCE, site);
+        }
+    }
+
+    @Override
+    public void beforeSyncAddress(Object device, long dma, long size, Object direction, boolean forCpu, int site,
+            DmaHooks.PerThread thread) {
+        if (primitive != null) {
+            primitive.beforeSync(device, dma, size, direction, forCpu, site, thread);
+        }
+    }
+
+    @Override
+    public void afterSyncAddress(long bytes, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            tracer.counted(Tracer.SYNC, thrown == null ? bytes : 0, thrown != null, site, startNanos, thread);
+        }
+    }
+
+    @Override
+    public void afterMapSgArray(Object device, Object buffers, int nents, Object direction, int attrs, long[] out,
+            Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+        ByteBuffer[] list = buffers instanceof ByteBuffer[] ? (ByteBuffer[]) buffers : new ByteBuffer[0];
+        int n = Math.min(nents, Math.min(list.length, out == null ? 0 : out.length));
+        if (tracer != null) {
+            long bytes = 0;
+            for (int i = 0; i < n && thrown == null; i++) {
+                bytes += list[i].remaining();
+            }
+            tracer.counted(Tracer.MAP, bytes, thrown != null, site, startNanos, thread);
+        }
+        if (primitive != null) {
+            if (thrown == null) {
+                for (int i = 0; i < n; i++) {
+                    ByteBuffer b = list[i];
+                    primitive.mapped(device, BufferMemory.base(b), BufferMemory.start(b, b.position()), out[i],
+                            b.remaining(), direction, attrs, PrimitiveChecks.SG, site);
+                }
+            } else if (thrown instanceof DmaMappingException) {
+                pendingMapError(thrown, site, thread);
+            }
+        }
+    }
+
+    @Override
+    public Object beforeUnmapSgArray(Object device, long[] addresses, int[] lengths, int nents, Object direction,
+            int site, DmaHooks.PerThread thread) {
+        if (primitive == null) {
+            return null;
+        }
+        int n = Math.min(nents, Math.min(addresses.length, lengths.length));
+        PrimitiveChecks.Entry[] entries = new PrimitiveChecks.Entry[n];
+        for (int i = 0; i < n; i++) {
+            entries[i] = primitive.beforeUnmap(device, addresses[i], lengths[i], direction, PrimitiveChecks.SG, site,
+                    thread);
+        }
+        return entries;
+    }
+
+    @Override
+    public void afterUnmapSgArray(Object entries, int[] lengths, int nents, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread) {
+        if (tracer != null) {
+            long bytes = 0;
+            for (int i = 0; i < nents && i < lengths.length && thrown == null; i++) {
+                bytes += lengths[i];
+            }
+            tracer.counted(Tracer.UNMAP, bytes, thrown != null, site, startNanos, thread);
+        }
+        // The library unmaps every segment it can and throws the first failure after: only the ones it refused
+        // stay mapped, and it does not say which; the agent keeps them unmapped rather than guess.
+    }
+
+    @Override
+    public void beforeSyncSgArray(Object device, long[] addresses, int[] lengths, int nents, Object direction,
+            boolean forCpu, int site, DmaHooks.PerThread thread) {
+        if (primitive != null) {
+            int n = Math.min(nents, Math.min(addresses.length, lengths.length));
+            for (int i = 0; i < n; i++) {
+                primitive.beforeSync(device, addresses[i], lengths[i], direction, forCpu, site, thread);
+            }
+        }
+    }
+
+    // ---- DmaPool blocks.
+
+    @Override
+    public void afterAllocPages(Object device, Object buffer, int site) {
+        if (pages != null) {
+            pages.allocated(device, buffer, site);
+        }
+    }
+
+    @Override
+    public void beforeFreePages(Object device, Object buffer, int site) {
+        if (pages != null) {
+            pages.beforeFree(device, buffer, site);
+        }
+    }
+
+    @Override
+    public void agentFault(Throwable fault) {
+        findings.agentFault(fault);
+    }
+
+    @Override
+    public void afterCreatePool(Object pool, int site) {
+        if (pools != null) {
+            pools.created(pool, site);
+        }
+    }
+
+    @Override
+    public void afterPoolAlloc(Object pool, long dma, int site) {
+        if (pools != null) {
+            pools.allocated(pool, dma, site);
+        }
+    }
+
+    @Override
+    public void afterPoolAllocBlock(Object pool, Object block, int site) {
+        if (pools != null && block instanceof io.dmadirect.DmaPool.Block) {
+            pools.allocated(pool, ((io.dmadirect.DmaPool.Block) block).dmaAddress(), site);
+        }
+    }
+
+    @Override
+    public void beforePoolFree(Object pool, long dma, int site) {
+        if (pools != null) {
+            pools.beforeFree(pool, dma, site);
+        }
+    }
+
+    @Override
+    public void beforePoolDestroy(Object pool, int site) {
+        if (pools != null) {
+            pools.beforeDestroy(pool, site);
         }
     }
 

@@ -14,9 +14,9 @@ import java.util.Map;
  */
 final class AgentOptions {
     static final String USAGE = "options: mode=trace|debug|inject (combine with +), packages=p1:p2, failOnError=true,"
-            + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>,"
+            + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>, quarantineBytes=<n>[k|m],"
             + " failEvery=<n>, failRate=<0..1>, seed=<n>, failSites=<substring>, failOps=alloc+map,"
-            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, dump=<file>";
+            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, staleReads=true, dump=<file>";
 
     final boolean trace;
     final boolean debug;
@@ -27,6 +27,7 @@ final class AgentOptions {
     final boolean stackPerAllocation;
     final boolean poison;
     final int quarantine;
+    final long quarantineBytes;
     final long failEvery;
     final double failRate;
     final long seed;
@@ -36,6 +37,7 @@ final class AgentOptions {
     final int maskBits;
     final boolean forceBounce;
     final boolean nonDmaMemory;
+    final boolean staleReads;
     final long bounceBytes;
     final String dump;
 
@@ -62,6 +64,9 @@ final class AgentOptions {
         // debug feature), and filling and checking freed buffers costs more than all the other checks together.
         poison = bool(m, "poison", false);
         quarantine = (int) number(m, "quarantine", 16);
+        // Capped by bytes too: 16 freed 6 MiB buffers held back would exhaust a 24-bit device's 16 MiB zone.
+        // A buffer larger than the cap is freed at once, unpoisoned; an allocation that fails drains it all.
+        quarantineBytes = m.containsKey("quarantineBytes") ? bytes(m, "quarantineBytes") : 1024 * 1024;
         failEvery = number(m, "failEvery", 0);
         failRate = Double.parseDouble(m.getOrDefault("failRate", "0"));
         if (failRate < 0 || failRate > 1) {
@@ -81,6 +86,8 @@ final class AgentOptions {
         // kernel's kmalloc() + dma_map_single() is, so allocateDirect is not a bug in itself.
         nonDmaMemory = bool(m, "nonDmaMemory", false);
         bounceBytes = bytes(m, "bounceBytes");
+        // Opt-in: it writes the driver's receive buffers (see StaleReads), which nothing else of the agent does.
+        staleReads = bool(m, "staleReads", false);
         dump = m.get("dump");
         List<String> injecting = new ArrayList<>();
         for (String key : List.of("failEvery", "failRate", "maskBits", "forceBounce", "bounceBytes")) {

@@ -9,6 +9,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -32,19 +33,22 @@ final class DebugChecks {
         final Object device;
         final int site;
         final StackTraceElement[] stack;
+        /** The pool this is a page of, null for the driver's own allocation. */
+        final PoolChecks.Creation pool;
         int freeSite;
         StackTraceElement[] freeStack;
         ByteBuffer poisoned;
 
-        Entry(DmaBuffer buffer, Object device, int site, StackTraceElement[] stack) {
+        Entry(DmaBuffer buffer, Object device, int site, StackTraceElement[] stack, PoolChecks.Creation pool) {
             this.buffer = buffer;
             this.device = device;
             this.site = site;
             this.stack = stack;
+            this.pool = pool;
         }
 
         String allocSite() {
-            return site != 0 ? CallSites.text(site) : Stacks.siteOf(stack);
+            return pool != null ? pool.site() : site != 0 ? CallSites.text(site) : Stacks.siteOf(stack);
         }
 
         String describe() {
@@ -60,6 +64,8 @@ final class DebugChecks {
     private final ReleaseHistory history;
     private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
     private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
+    /** Bytes held in quarantine: capped by {@code quarantineBytes=}, so poisoning cannot exhaust a small zone. */
+    private long quarantinedBytes;
 
     /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
     DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
@@ -69,11 +75,14 @@ final class DebugChecks {
         this.history = history;
     }
 
-    void allocated(Object device, Object result, int site) {
+    /** @param pool the creation of the pool this is a page of, or null for the driver's own allocation */
+    void allocated(Object device, Object result, int site, PoolChecks.Creation pool) {
         DmaBuffer buffer = (DmaBuffer) result;
         StackTraceElement[] stack;
         CallSites.Site s = CallSites.get(site);
-        if (s == null || options.stackPerAllocation) {
+        if (pool != null) {
+            stack = pool.stack();
+        } else if (s == null || options.stackPerAllocation) {
             stack = Stacks.capture();
         } else {
             stack = s.stack;
@@ -82,7 +91,7 @@ final class DebugChecks {
                 s.stack = stack;
             }
         }
-        live.put(buffer, new Entry(buffer, device, site, stack));
+        live.put(buffer, new Entry(buffer, device, site, stack, pool));
     }
 
     /** Before {@code freeCoherent}: null to let it run, {@link DmaHooks#SKIP} for quarantine, or an exception. */
@@ -105,25 +114,50 @@ final class DebugChecks {
         entry.freeStack = site == 0 ? Stacks.capture() : null;
         history.add(thread, buffer, entry);
         if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
-                || buffer.size() > Integer.MAX_VALUE) {
+                || buffer.size() > options.quarantineBytes) {
             return null;
         }
         ByteBuffer view = buffer.cpuView().order(ByteOrder.nativeOrder());
         fill(view);
         entry.poisoned = view;
-        Entry evicted = null;
+        List<Entry> evicted = new ArrayList<>();
         synchronized (quarantine) {
             quarantine.addLast(entry);
             quarantined.put(buffer, entry);
-            if (quarantine.size() > options.quarantine) {
-                evicted = quarantine.removeFirst();
-                quarantined.remove(evicted.buffer);
+            quarantinedBytes += buffer.size();
+            while (quarantine.size() > options.quarantine || quarantinedBytes > options.quarantineBytes) {
+                Entry e = quarantine.removeFirst();
+                quarantined.remove(e.buffer);
+                quarantinedBytes -= e.buffer.size();
+                evicted.add(e);
             }
         }
-        if (evicted != null) {
-            release(evicted);
+        for (Entry e : evicted) {
+            release(e);
         }
         return DmaHooks.SKIP;
+    }
+
+    /**
+     * An allocation failed: frees everything in quarantine, so that memory the driver has freed is free again
+     * (the agent must not make a correct driver run out). True when something was freed, and the allocation
+     * is worth trying again.
+     */
+    boolean drainQuarantine() {
+        List<Entry> all;
+        synchronized (quarantine) {
+            if (quarantine.isEmpty()) {
+                return false;
+            }
+            all = new ArrayList<>(quarantine);
+            quarantine.clear();
+            quarantined.clear();
+            quarantinedBytes = 0;
+        }
+        for (Entry e : all) {
+            release(e);
+        }
+        return true;
     }
 
     private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {
@@ -209,8 +243,10 @@ final class DebugChecks {
         for (Entry entry : leaked) {
             live.remove(entry.buffer);
         }
+        String where = siteText(site);
+        leaked = undestroyedPools(leaked, "while released from device [device=" + ((DmaDevice) device).name() + "]", where);
         reportLeaks(leaked, "device driver has pending DMA allocations while released from device [device="
-                + ((DmaDevice) device).name() + "] [count=" + leaked.size() + "]", siteText(site));
+                + ((DmaDevice) device).name() + "] [count=" + leaked.size() + "]", where);
     }
 
     /** At exit: what is still allocated, and the poison of what is still in quarantine. */
@@ -222,9 +258,40 @@ final class DebugChecks {
         for (Entry entry : held) {
             checkPoison(entry);
         }
-        List<Entry> leaked = new ArrayList<>(live.values());
+        List<Entry> leaked = undestroyedPools(new ArrayList<>(live.values()), "at exit", "exit of the JVM");
         reportLeaks(leaked, "device driver has pending DMA allocations at exit [count=" + leaked.size() + "]",
                 "exit of the JVM");
+    }
+
+    /**
+     * The pages of pools never destroyed, reported once per pool at its {@code createPool} call site (the
+     * kernel's dma-debug sees a pool's pages as its coherent allocations pending at unbind; they were allocated
+     * inside {@code dma_pool_alloc()}, not by the driver's line that happened to need a new page). Returns the
+     * driver's own allocations, the rest.
+     */
+    private List<Entry> undestroyedPools(List<Entry> leaked, String when, String where) {
+        Map<PoolChecks.Creation, List<Entry>> byPool = new LinkedHashMap<>();
+        List<Entry> own = new ArrayList<>();
+        for (Entry entry : leaked) {
+            if (entry.pool == null) {
+                own.add(entry);
+            } else {
+                byPool.computeIfAbsent(entry.pool, p -> new ArrayList<>()).add(entry);
+            }
+        }
+        byPool.forEach((pool, pages) -> {
+            long bytes = 0;
+            for (Entry page : pages) {
+                bytes += page.buffer.size();
+            }
+            findings.report(where.equals("exit of the JVM") ? "pool-not-destroyed-at-exit" : "pool-not-destroyed",
+                    "device driver has pending DMA allocations " + when + ": DMA pool " + pool.name()
+                    + " was never destroyed (dma_pool_destroy) [pages=" + pages.size() + "] [bytes=" + bytes + "]\n"
+                    + "  first page: " + pages.get(0).describe() + "\n  released at: " + where, pool.site(),
+                    pool.stack(), "destroy the pool (DmaPool.close(), after freeing its blocks) on the driver's"
+                    + " remove path, or own it in try-with-resources");
+        });
+        return own;
     }
 
     private void reportLeaks(List<Entry> leaked, String what, String where) {
@@ -245,6 +312,7 @@ final class DebugChecks {
                 if (entry.device == device) {
                     mine.add(entry);
                     quarantined.remove(entry.buffer);
+                    quarantinedBytes -= entry.buffer.size();
                     return true;
                 }
                 return false;

@@ -3,6 +3,7 @@ package io.dmadirect.agent;
 import io.dmadirect.DmaMask;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
 
 /**
  * Advice inlined into every {@code DmaDevice} implementation. Each body only hands its arguments to
@@ -28,13 +29,26 @@ final class DeviceAdvice {
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.This Object device, @Advice.Argument(0) long size,
-                @Advice.Enter Throwable injected, @Advice.Return Object buffer,
+        static void exit(@Advice.This Object device, @Advice.Argument(0) long size, @Advice.Argument(1) Object attrs,
+                @Advice.Enter Throwable injected,
+                @Advice.Return(readOnly = false, typing = Assigner.Typing.DYNAMIC) Object buffer,
                 @Advice.Thrown(readOnly = false) Throwable thrown, @Advice.Local("thread") DmaHooks.PerThread thread,
                 @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
             if (injected != null) {
                 thrown = injected;
                 return;
+            }
+            if (thrown != null) {
+                // The agent's quarantine may hold the memory this needed: let it go and try once more. The
+                // retry passes through this advice again and is counted there.
+                thread.site = site;
+                Object retried = DmaHooks.dispatcher.retryAlloc(device, size, attrs, thrown, thread);
+                thread.site = 0;
+                if (retried != null) {
+                    buffer = retried;
+                    thrown = null;
+                    return;
+                }
             }
             DmaHooks.dispatcher.afterAlloc(device, size, buffer, thrown, site, t0, thread);
         }
@@ -64,6 +78,21 @@ final class DeviceAdvice {
             }
             // SKIP: the free went to quarantine; for the driver it happened, so it is counted.
             DmaHooks.dispatcher.afterFree(device, buffer, thrown, site, t0, thread);
+        }
+    }
+
+    /** {@code createPool(...)}: the pool's creation site, to which its pages are attributed. */
+    static final class CreatePool {
+        @Advice.OnMethodEnter(suppress = Throwable.class)
+        static int enter() {
+            return DmaHooks.takeSite();
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class)
+        static void exit(@Advice.Enter int site, @Advice.Return(typing = Assigner.Typing.DYNAMIC) Object pool) {
+            if (pool != null) {
+                DmaHooks.dispatcher.afterCreatePool(pool, site);
+            }
         }
     }
 

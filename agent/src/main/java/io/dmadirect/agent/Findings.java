@@ -31,6 +31,9 @@ final class Findings {
     private final List<Finding> kept = new ArrayList<>();
     private final AtomicLong count = new AtomicLong();
     private final AtomicLong outsidePackages = new AtomicLong();
+    private final AtomicLong agentFaults = new AtomicLong();
+    /** The checks whose fault was printed already: each is printed once, then counted. */
+    private final java.util.Set<String> faultyChecks = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     Findings(AgentOptions options, PrintStream out) {
         this.options = options;
@@ -59,6 +62,39 @@ final class Findings {
         }
         out.print("dmadirect-agent: " + finding.render());
         out.flush();
+    }
+
+    /**
+     * A fault inside the agent's own bookkeeping (the driver's call went on without that check): printed once
+     * per check, named by the agent method it happened in, and counted every time.
+     */
+    void agentFault(Throwable fault) {
+        agentFaults.incrementAndGet();
+        String check = checkOf(fault);
+        if (faultyChecks.add(check)) {
+            out.print("dmadirect-agent: internal fault in the agent's " + check + " (that check is unreliable from"
+                    + " here on; the driver's call went on as without the agent): " + fault + "\n"
+                    + "  at " + (fault.getStackTrace().length > 0 ? fault.getStackTrace()[0] : "?") + "\n"
+                    + "  please report it to the dmadirect project; later faults of this check are only counted\n");
+            out.flush();
+        }
+    }
+
+    /** The innermost agent method on the fault's stack, {@code Class.method}, or its first frame. */
+    static String checkOf(Throwable fault) {
+        StackTraceElement[] stack = fault.getStackTrace();
+        for (StackTraceElement frame : stack) {
+            String c = frame.getClassName();
+            if (c.startsWith("io.dmadirect.agent.") && !c.startsWith("io.dmadirect.agent.bootstrap.")
+                    && !c.startsWith("io.dmadirect.agent.shaded.")) {
+                return c.substring(c.lastIndexOf('.') + 1) + "." + frame.getMethodName();
+            }
+        }
+        return stack.length > 0 ? stack[0].getClassName() + "." + stack[0].getMethodName() : fault.getClass().getName();
+    }
+
+    long agentFaults() {
+        return agentFaults.get();
     }
 
     private boolean inPackages(StackTraceElement[] stack) {

@@ -8,12 +8,20 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Mode {@code inject}: fails every Nth allocation or mapping, or a share of them chosen by a seeded hash
- * of the call's number (the same seed fails the same calls in a single-threaded run), optionally only
+ * of the call's number, each kind of call in its own sequence (the same seed fails the same calls in a single-threaded run), optionally only
  * at call sites whose text contains {@code failSites=}. Mask narrowing and forced bouncing are set in
  * {@code DmaHooks} and applied by the advice itself.
  */
 final class Injector {
     private final AgentOptions options;
+    /**
+     * Each kind of failure draws from its own sequence: with one sequence for both, allocation n and mapping n
+     * failed together, so in a driver that allocates then maps, "allocated, then the mapping failed" never
+     * happened alone. The allocation stream is the seed itself (what earlier runs with a seed reproduce).
+     */
+    static final long ALLOC_STREAM = 0;
+    /** The mapping stream: the seed xor a constant with no relation to the hash's own (the fractional bits of sqrt 2). */
+    static final long MAP_STREAM = 0x6A09E667F3BCC908L;
     private final AtomicLong allocCalls = new AtomicLong();
     private final AtomicLong mapCalls = new AtomicLong();
     private final ConcurrentHashMap<Integer, Boolean> siteMatches = new ConcurrentHashMap<>();
@@ -28,7 +36,7 @@ final class Injector {
             return null;
         }
         long n = allocCalls.incrementAndGet();
-        if (!fails(n)) {
+        if (!fails(ALLOC_STREAM, n)) {
             return null;
         }
         return new DmaAllocationException("failed to allocate " + size + " bytes of coherent DMA memory for "
@@ -42,7 +50,7 @@ final class Injector {
             return null;
         }
         long n = mapCalls.incrementAndGet();
-        if (!fails(n)) {
+        if (!fails(MAP_STREAM, n)) {
             return null;
         }
         return new DmaMappingException("failed to map " + size + " bytes for " + ((DmaDevice) device).name()
@@ -50,11 +58,11 @@ final class Injector {
                 + "); the driver must handle it as it would a full bounce pool");
     }
 
-    private boolean fails(long n) {
+    private boolean fails(long stream, long n) {
         if (options.failEvery > 0 && n % options.failEvery == 0) {
             return true;
         }
-        return options.failRate > 0 && unit(options.seed, n) < options.failRate;
+        return options.failRate > 0 && unit(options.seed ^ stream, n) < options.failRate;
     }
 
     /** A number in [0, 1) from the seed and the call's number (SplitMix64's finalizer). */

@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
+import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
@@ -43,6 +44,7 @@ final class Installer {
                     .or(named("closeWith").and(takesArguments(1)).and(takesArgument(0, named(DMA_ATTR_ARRAY))));
     private static final String DMA_MAPPING = "io.dmadirect.DmaMapping";
     private static final String SCATTER_LIST = "io.dmadirect.ScatterList";
+    private static final String DMA_POOL = "io.dmadirect.DmaPool";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
     private static final ElementMatcher.Junction<MethodDescription> SYNC = ElementMatchers.namedOneOf("syncForCpu",
             "syncForDevice");
@@ -83,7 +85,10 @@ final class Installer {
                 .and(hasSuperType(named(DMA_DEVICE)));
         ElementMatcher<TypeDescription> driverCode = type -> options.isDriverClass(type.getName());
         boolean flagNonDma = options.debug && options.nonDmaMemory && !options.packages.isEmpty();
-        new AgentBuilder.Default()
+        // Byte Buddy by default leaves synthetic methods out of every transformation; a lambda's body is one
+        // (lambda$main$0), so its DMA calls would get no call-site number and its handlers no catch hook.
+        // Nothing is added to any method but what the visitors below emit, so instrumenting them is safe.
+        new AgentBuilder.Default(new ByteBuddy().ignore(ElementMatchers.none()))
                 .disableClassFormatChanges()
                 .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
                 // Should anything still load a class during the retransformation (below), look again until the
@@ -103,34 +108,64 @@ final class Installer {
                 .type(devices)
                 .transform((builder, type, loader, module, domain) -> {
                     builder = builder
-                            .visit(Advice.to(DeviceAdvice.Alloc.class).on(named("allocCoherent")
+                            .visit(AdviceFaults.guarded(DeviceAdvice.Alloc.class).on(named("allocCoherent")
                                     .and(takesArguments(2)).and(takesArgument(1, named(DMA_ATTR_ARRAY))
                                             .or(takesArgument(1, int.class)))))
-                            .visit(Advice.to(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
-                            .visit(Advice.to(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))))
-                            .visit(Advice.to(StreamingAdvice.MapBuffer.class).on(named("map")
+                            .visit(AdviceFaults.guarded(DeviceAdvice.Free.class).on(named("freeCoherent").and(takesArguments(1))))
+                            .visit(AdviceFaults.guarded(DeviceAdvice.Close.class).on(named("close").and(takesArguments(0))))
+                            .visit(AdviceFaults.guarded(DeviceAdvice.CreatePool.class).on(named("createPool")))
+                            .visit(AdviceFaults.guarded(PagesAdvice.Alloc.class).on(ElementMatchers.namedOneOf(
+                                    "allocPages", "allocNoncontiguous").and(takesArguments(3))))
+                            .visit(AdviceFaults.guarded(PagesAdvice.Free.class).on(ElementMatchers.namedOneOf(
+                                    "freePages", "freeNoncontiguous").and(takesArguments(1))))
+                            .visit(AdviceFaults.guarded(StreamingAdvice.MapBuffer.class).on(named("map")
                                     .and(takesArgument(0, named(BYTE_BUFFER)))))
-                            .visit(Advice.to(StreamingAdvice.MapArray.class).on(named("map").and(takesArguments(5))
+                            .visit(AdviceFaults.guarded(StreamingAdvice.MapArray.class).on(named("map").and(takesArguments(5))
                                     .and(takesArgument(0, byte[].class))))
-                            .visit(Advice.to(StreamingAdvice.MapSg.class).on(named("mapSg").and(takesArguments(3))))
-                            .visit(Advice.to(StreamingAdvice.Unmap.class).on(named("unmap")
+                            .visit(AdviceFaults.guarded(StreamingAdvice.MapSg.class).on(named("mapSg").and(takesArguments(3))))
+                            .visit(AdviceFaults.guarded(StreamingAdvice.Unmap.class).on(named("unmap")
                                     .and(takesArguments(1).or(takesArguments(2).and(takesArgument(1, named(DMA_ATTR_ARRAY)))))
                                     .and(takesArgument(0, named(DMA_MAPPING)))))
-                            .visit(Advice.to(StreamingAdvice.Sync.class).on(SYNC.and(takesArguments(2))))
-                            .visit(Advice.to(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))));
+                            .visit(AdviceFaults.guarded(StreamingAdvice.Sync.class).on(SYNC.and(takesArguments(2))))
+                            .visit(AdviceFaults.guarded(StreamingAdvice.SyncRange.class).on(SYNC.and(takesArguments(4))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.MapSingleBuffer.class).on(named("mapSingle")
+                                    .and(takesArguments(5)).and(takesArgument(0, named(BYTE_BUFFER)))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.MapSingleAddress.class).on(named("mapSingle")
+                                    .and(takesArguments(4)).and(takesArgument(0, long.class))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.UnmapAddress.class).on(ElementMatchers.namedOneOf(
+                                    "unmapSingle", "unmapResource").and(takesArguments(4))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.SyncSingle.class).on(ElementMatchers.namedOneOf(
+                                    "syncSingleForCpu", "syncSingleForDevice").and(takesArguments(3))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.MapSgArray.class).on(named("mapSg").and(takesArguments(5))
+                                    .and(takesArgument(0, named(BYTE_BUFFER + "[]")))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.UnmapSgArray.class).on(named("unmapSg")
+                                    .and(takesArguments(5))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.SyncSgArray.class).on(ElementMatchers.namedOneOf(
+                                    "syncSgForCpu", "syncSgForDevice").and(takesArguments(4))))
+                            .visit(AdviceFaults.guarded(PrimitiveAdvice.MapResource.class).on(named("mapResource")
+                                    .and(takesArguments(4))));
                     if (options.inject && options.maskBits > 0) {
-                        builder = builder.visit(Advice.to(DeviceAdvice.Mask.class).on(
+                        builder = builder.visit(AdviceFaults.guarded(DeviceAdvice.Mask.class).on(
                                 ElementMatchers.namedOneOf("setDmaMask", "setCoherentMask")
                                         .and(takesArguments(1)).and(takesArgument(0, named(DMA_MASK)))));
                     }
                     return builder;
                 })
+                .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(DMA_POOL))))
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(AdviceFaults.guarded(PoolAdvice.Alloc.class).on(ElementMatchers.namedOneOf("alloc", "zalloc")
+                                .and(takesArguments(1)).and(takesArgument(0, int.class))))
+                        .visit(AdviceFaults.guarded(PoolAdvice.AllocBlock.class).on(ElementMatchers.namedOneOf("allocBlock",
+                                "zallocBlock").and(takesArguments(1))))
+                        .visit(AdviceFaults.guarded(PoolAdvice.Free.class).on(named("free").and(takesArguments(1))
+                                .and(takesArgument(0, long.class))))
+                        .visit(AdviceFaults.guarded(PoolAdvice.Destroy.class).on(named("close").and(takesArguments(0)))))
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(DMA_MAPPING))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
-                        Advice.to(StreamingAdvice.MappingClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
+                        AdviceFaults.guarded(StreamingAdvice.MappingClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(SCATTER_LIST))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
-                        Advice.to(StreamingAdvice.SgClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
+                        AdviceFaults.guarded(StreamingAdvice.SgClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
                 .type(driverCode)
                 // invokable, not method: constructors call the DMA API too (the NVMe driver's queue pairs allocate in theirs)
                 .transform((builder, type, loader, module, domain) -> builder.visit(
@@ -148,6 +183,8 @@ final class Installer {
             if (d.debug != null) {
                 d.debug.atExit();
                 d.streaming.atExit();
+                d.primitive.atExit();
+                d.pages.atExit();
             }
             String text = Reports.text(d);
             System.err.print(text);

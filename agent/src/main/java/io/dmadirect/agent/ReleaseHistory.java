@@ -61,6 +61,23 @@ final class ReleaseHistory {
     }
 
     /**
+     * Forgets the releases whose entry {@code matches}: at a device's close, so that the history does not keep
+     * the closed device, and through it its platform and all the platform's memory, reachable. A ring's owner
+     * may write a slot meanwhile; the worst outcome is one release forgotten or kept too many.
+     */
+    void forget(java.util.function.Predicate<Object> matches) {
+        for (Ring ring : rings) {
+            for (int i = 0; i < PER_THREAD; i++) {
+                Object entry = ring.entries[i];
+                if (entry != null && matches.test(entry)) {
+                    ring.keys[i] = null;
+                    ring.entries[i] = null;
+                }
+            }
+        }
+    }
+
+    /**
      * A ring for this thread. The rings of threads that have ended are dropped here, so a driver that
      * starts a thread per request does not accumulate them; their releases are forgotten.
      */

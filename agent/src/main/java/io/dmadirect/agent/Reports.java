@@ -14,13 +14,18 @@ final class Reports {
     static String text(AgentDispatcher d) {
         StringBuilder b = new StringBuilder();
         b.append("dmadirect-agent report (mode=").append(d.options.modeName()).append(")\n");
+        long faults = d.findings.agentFaults();
+        if (faults > 0) {
+            b.append("agent: ").append(faults).append(" internal fault(s) in its own bookkeeping (printed above, once"
+                    + " per check): the checks are incomplete\n");
+        }
         if (d.debug != null) {
             List<Findings.Finding> list = d.findings.list();
             b.append("debug: ").append(d.findings.count()).append(d.findings.count() == 1 ? " error" : " errors");
             if (d.findings.outsidePackages() > 0) {
                 b.append(" (").append(d.findings.outsidePackages()).append(" more outside packages=, not reported)");
             }
-            b.append(list.isEmpty() ? ": clean\n" : "\n");
+            b.append(!list.isEmpty() ? "\n" : faults == 0 ? ": clean\n" : ": none found, but the agent faulted\n");
             for (Findings.Finding f : list) {
                 b.append(f.render());
             }
@@ -89,6 +94,7 @@ final class Reports {
     static String json(AgentDispatcher d) {
         StringBuilder b = new StringBuilder();
         b.append("{\"mode\":").append(str(d.options.modeName()));
+        b.append(",\"agentFaults\":").append(d.findings.agentFaults());
         if (d.debug != null) {
             b.append(",\"errors\":").append(d.findings.count());
             b.append(",\"outsidePackages\":").append(d.findings.outsidePackages());

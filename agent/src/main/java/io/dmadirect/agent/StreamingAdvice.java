@@ -30,14 +30,14 @@ final class StreamingAdvice {
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
         static void exit(@Advice.This Object device, @Advice.Argument(0) ByteBuffer buffer,
-                @Advice.Enter Throwable injected, @Advice.Return Object result,
+                @Advice.Argument(value = 2, optional = true) Object attrs, @Advice.Enter Throwable injected, @Advice.Return Object result,
                 @Advice.Thrown(readOnly = false) Throwable thrown, @Advice.Local("thread") DmaHooks.PerThread thread,
                 @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
             if (injected != null) {
                 thrown = injected;
                 return;
             }
-            DmaHooks.dispatcher.afterMap(device, buffer, -1, result, thrown, site, t0, thread);
+            DmaHooks.dispatcher.afterMap(device, buffer, 0, -1, attrs, result, thrown, site, t0, thread);
         }
     }
 
@@ -55,15 +55,15 @@ final class StreamingAdvice {
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.This Object device, @Advice.Argument(0) Object array, @Advice.Argument(2) int length,
-                @Advice.Enter Throwable injected, @Advice.Return Object result,
+        static void exit(@Advice.This Object device, @Advice.Argument(0) Object array, @Advice.Argument(1) int offset,
+                @Advice.Argument(2) int length, @Advice.Argument(4) Object attrs, @Advice.Enter Throwable injected, @Advice.Return Object result,
                 @Advice.Thrown(readOnly = false) Throwable thrown, @Advice.Local("thread") DmaHooks.PerThread thread,
                 @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
             if (injected != null) {
                 thrown = injected;
                 return;
             }
-            DmaHooks.dispatcher.afterMap(device, array, length, result, thrown, site, t0, thread);
+            DmaHooks.dispatcher.afterMap(device, array, offset, length, attrs, result, thrown, site, t0, thread);
         }
     }
 
@@ -82,14 +82,14 @@ final class StreamingAdvice {
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
         static void exit(@Advice.This Object device, @Advice.Argument(0) Object buffers,
-                @Advice.Enter Throwable injected, @Advice.Return Object result,
+                @Advice.Argument(2) Object attrs, @Advice.Enter Throwable injected, @Advice.Return Object result,
                 @Advice.Thrown(readOnly = false) Throwable thrown, @Advice.Local("thread") DmaHooks.PerThread thread,
                 @Advice.Local("site") int site, @Advice.Local("t0") long t0) {
             if (injected != null) {
                 thrown = injected;
                 return;
             }
-            DmaHooks.dispatcher.afterMap(device, buffers, -1, result, thrown, site, t0, thread);
+            DmaHooks.dispatcher.afterMap(device, buffers, 0, -1, attrs, result, thrown, site, t0, thread);
         }
     }
 
@@ -137,19 +137,24 @@ final class StreamingAdvice {
     /** {@code close()} of a scatter list ({@code dma_unmap_sg}): its segments' closes are scatter-gather unmaps. */
     static final class SgClose {
         @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object list, @Advice.Local("thread") DmaHooks.PerThread thread) {
+        static void enter(@Advice.This Object list, @Advice.Local("thread") DmaHooks.PerThread thread,
+                @Advice.Local("t0") long t0) {
             thread = DmaHooks.thread();
             int site = thread.site;
             thread.site = 0;
+            t0 = DmaHooks.startTime(thread);
             DmaHooks.dispatcher.beforeUnmapSg(list, site, thread);
             thread.sgUnmap = list;
             thread.sgSite = site;
         }
 
         @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
-        static void exit(@Advice.Local("thread") DmaHooks.PerThread thread) {
+        static void exit(@Advice.This Object list, @Advice.Thrown Throwable thrown,
+                @Advice.Local("thread") DmaHooks.PerThread thread, @Advice.Local("t0") long t0) {
+            int site = thread.sgSite;
             thread.sgUnmap = null;
             thread.sgSite = 0;
+            DmaHooks.dispatcher.afterUnmapSg(list, thrown, site, t0, thread);
         }
     }
 

@@ -4,6 +4,7 @@ import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.ScatterList;
 import io.dmadirect.agent.bootstrap.DmaHooks;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StreamingChecks {
     /** One live mapping (a single mapping, or one segment of a scatter list). */
-    static final class Entry {
+    static final class Entry implements OverlapCheck.Described {
         final DmaMapping mapping;
         final Object device;
         final boolean sg;
@@ -33,6 +34,8 @@ final class StreamingChecks {
         final StackTraceElement[] stack;
         int unmapSite;
         StackTraceElement[] unmapStack;
+        /** Its first cache line in the overlap index, null when not indexed. */
+        ActiveCacheLines.Span span;
 
         Entry(DmaMapping mapping, Object device, boolean sg, int site, StackTraceElement[] stack) {
             this.mapping = mapping;
@@ -42,11 +45,18 @@ final class StreamingChecks {
             this.stack = stack;
         }
 
-        String mapSite() {
+        @Override
+        public String mapSite() {
             return site != 0 ? CallSites.text(site) : Stacks.siteOf(stack);
         }
 
-        String describe() {
+        @Override
+        public boolean bounced() {
+            return mapping.isBounced();
+        }
+
+        @Override
+        public String describe() {
             return "[device=" + ((DmaDevice) device).name() + "] [device address=0x"
                     + Long.toHexString(mapping.dmaAddress()) + "] [size=" + mapping.size() + " bytes] [mapped as "
                     + (sg ? "scatter-gather" : "single") + "] [" + mapping.direction() + "] ["
@@ -63,27 +73,56 @@ final class StreamingChecks {
     private final boolean trackedFromStart;
     final Map<DmaMapping, Entry> live = new ConcurrentHashMap<>();
     private final ReleaseHistory history;
+    final OverlapCheck overlaps;
 
     StreamingChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
         this.options = options;
         this.findings = findings;
         this.trackedFromStart = trackedFromStart;
         this.history = history;
+        this.overlaps = new OverlapCheck(findings);
     }
 
-    void mapped(Object device, Object result, int site) {
+    /**
+     * {@code debug_dma_map_page()} and {@code debug_dma_map_sg()}: an entry per mapping or segment, and its first
+     * cache line indexed. {@code what} is what was mapped (a buffer, an array from {@code offset}, a list of buffers).
+     */
+    void mapped(Object device, Object what, int offset, int attrs, Object result, int site) {
         StackTraceElement[] stack = stackOf(site);
         if (result instanceof DmaMapping) {
             DmaMapping m = (DmaMapping) result;
-            live.put(m, new Entry(m, device, false, site, stack));
+            Entry entry = new Entry(m, device, false, site, stack);
+            live.put(m, entry);
+            if (options.staleReads) {
+                StaleReads.poisonBeforeSync(what, m);
+            }
+            if (m.direction() == io.dmadirect.DmaDirection.TO_DEVICE) {
+                return; // never indexed: skip finding the memory (the common transmit path stays cheap)
+            }
+            if (what instanceof ByteBuffer) {
+                ByteBuffer b = (ByteBuffer) what;
+                entry.span = overlaps.add(device, BufferMemory.base(b), BufferMemory.start(b, b.position()), m.size(),
+                        m.direction(), attrs, entry, site);
+            } else if (what instanceof byte[]) {
+                entry.span = overlaps.add(device, what, offset, m.size(), m.direction(), attrs, entry, site);
+            }
         } else if (result instanceof ScatterList) {
-            for (DmaMapping m : ((ScatterList) result).segments()) {
-                live.put(m, new Entry(m, device, true, site, stack));
+            List<DmaMapping> segments = ((ScatterList) result).segments();
+            List<?> buffers = what instanceof List ? (List<?>) what : List.of();
+            for (int i = 0; i < segments.size(); i++) {
+                DmaMapping m = segments.get(i);
+                Entry entry = new Entry(m, device, true, site, stack);
+                live.put(m, entry);
+                if (segments.size() == buffers.size() && buffers.get(i) instanceof ByteBuffer) {
+                    ByteBuffer b = (ByteBuffer) buffers.get(i);
+                    entry.span = overlaps.add(device, BufferMemory.base(b), BufferMemory.start(b, b.position()),
+                            m.size(), m.direction(), attrs, entry, site);
+                }
             }
         }
     }
 
-    private StackTraceElement[] stackOf(int site) {
+    StackTraceElement[] stackOf(int site) {
         CallSites.Site s = CallSites.get(site);
         if (s == null || options.stackPerAllocation) {
             return Stacks.capture();
@@ -120,6 +159,7 @@ final class StreamingChecks {
                     Stacks.capture(), "unmap a scatter list as a whole with ScatterList.close() (dma_unmap_sg),"
                     + " never one of its segments");
         }
+        overlaps.remove(entry.span);
         entry.unmapSite = site;
         entry.unmapStack = site == 0 ? Stacks.capture() : null;
         history.add(thread, mapping, entry);
@@ -226,6 +266,14 @@ final class StreamingChecks {
         return carriedOn;
     }
 
+    /** The primitive API's form of {@link #beforeStreamingUse}: an address no live mapping holds. */
+    void reportCarriedOn(DmaHooks.PerThread t, String op, String what, int site) {
+        reportUnchecked(t.mapError, t.mapErrorSite, t.mapErrorCaught, "then went on to " + op + " at "
+                + siteText(site) + " " + what + ", which no live mapping holds, as if the map had given it",
+                Stacks.capture());
+        mapErrorHandled(t);
+    }
+
     private void reportUnchecked(Throwable error, int mapSite, int handlerSite, String then,
             StackTraceElement[] stack) {
         findings.report("map-error-not-checked", "device driver failed to check map error: the DmaMappingException"
@@ -245,6 +293,7 @@ final class StreamingChecks {
         }
         for (Entry entry : leaked) {
             live.remove(entry.mapping);
+            overlaps.remove(entry.span);
         }
         reportLeaks(leaked, "device driver has pending DMA mappings while released from device [device="
                 + name(device) + "] [count=" + leaked.size() + "]", siteText(site), "leak-at-close");

@@ -155,6 +155,18 @@ final class Tracer {
         jfrMapping(op, null, bytes, (DmaMapping) mapping, site, elapsed);
     }
 
+    /** A call of the primitive API, or a scatter list's unmap: counted, no JFR event (no mapping object to describe). */
+    void counted(int kind, long bytes, boolean failed, int site, long startNanos, DmaHooks.PerThread t) {
+        long[] s = of(t).site(site);
+        int i = site * SLOTS + kind;
+        time(s, i, startNanos);
+        if (failed) {
+            s[i + FAILURES]++;
+        } else {
+            s[i + BYTES] += bytes;
+        }
+    }
+
     /** Counts the call and, when it was timed, its latency; the latency, or 0. */
     private static long time(long[] s, int i, long startNanos) {
         s[i + CALLS]++;

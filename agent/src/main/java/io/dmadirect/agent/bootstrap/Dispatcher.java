@@ -34,7 +34,7 @@ public interface Dispatcher {
     Throwable beforeMap(Object device, Object what, long size, int site, DmaHooks.PerThread thread);
 
     /** After {@code map} or {@code mapSg}: {@code result} is the mapping or the scatter list, null when it threw. */
-    void afterMap(Object device, Object what, long size, Object result, Throwable thrown, int site, long startNanos,
+    void afterMap(Object device, Object what, int offset, long size, Object attrs, Object result, Throwable thrown, int site, long startNanos,
             DmaHooks.PerThread thread);
 
     /** Before an unmap, by {@code device.unmap(mapping)} or {@code mapping.close()} (then {@code device} is null). */
@@ -60,6 +60,93 @@ public interface Dispatcher {
     void mapErrorHandled(DmaHooks.PerThread thread);
 
     /** Does nothing: the state before the agent installs its dispatcher. */
+    // ---- The primitive streaming API and mapResource (addresses as longs), and the scatter list's unmap as one
+    // call. Defaults do nothing, so NONE needs no change.
+
+    /** After {@code mapSingle}: {@code buffer} null for the raw-address form, where {@code start} is the CPU address. */
+    default void afterMapSingle(Object device, Object buffer, long start, long size, Object direction, int attrs,
+            long dma, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+    }
+
+    /** Before {@code unmapSingle} ({@code kind} 0) or {@code unmapResource} (2); what {@link #afterUnmapAddress} gets back. */
+    default Object beforeUnmapAddress(Object device, long dma, long size, Object direction, int kind, int site,
+            DmaHooks.PerThread thread) {
+        return null;
+    }
+
+    default void afterUnmapAddress(Object entry, long size, Throwable thrown, int site, long startNanos,
+            DmaHooks.PerThread thread) {
+    }
+
+    default void afterMapResource(Object device, long size, Object direction, long dma, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread) {
+    }
+
+    default void beforeSyncAddress(Object device, long dma, long size, Object direction, boolean forCpu, int site,
+            DmaHooks.PerThread thread) {
+    }
+
+    default void afterSyncAddress(long bytes, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+    }
+
+    default void afterMapSgArray(Object device, Object buffers, int nents, Object direction, int attrs, long[] out,
+            Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+    }
+
+    default Object beforeUnmapSgArray(Object device, long[] addresses, int[] lengths, int nents, Object direction,
+            int site, DmaHooks.PerThread thread) {
+        return null;
+    }
+
+    default void afterUnmapSgArray(Object entries, int[] lengths, int nents, Throwable thrown, int site,
+            long startNanos, DmaHooks.PerThread thread) {
+    }
+
+    default void beforeSyncSgArray(Object device, long[] addresses, int[] lengths, int nents, Object direction,
+            boolean forCpu, int site, DmaHooks.PerThread thread) {
+    }
+
+    /** After a scatter list's {@code close()}: one {@code dma_unmap_sg} call, as its map was one call. */
+    default void afterUnmapSg(Object list, Throwable thrown, int site, long startNanos, DmaHooks.PerThread thread) {
+    }
+
+    /** After {@code allocCoherent} failed: a buffer to return instead (the agent's quarantine let go), or null. */
+    default Object retryAlloc(Object device, long size, Object attrs, Throwable thrown, DmaHooks.PerThread thread) {
+        return null;
+    }
+
+    /** A fault inside the agent's own bookkeeping, which the advice suppressed: report it, never throw. */
+    default void agentFault(Throwable fault) {
+    }
+
+    /** After {@code allocPages} or {@code allocNoncontiguous}: the buffer. */
+    default void afterAllocPages(Object device, Object buffer, int site) {
+    }
+
+    /** Before {@code freePages} or {@code freeNoncontiguous}. */
+    default void beforeFreePages(Object device, Object buffer, int site) {
+    }
+
+    /** After a device's {@code createPool} ({@code dma_pool_create}): the pool and the driver's call site. */
+    default void afterCreatePool(Object pool, int site) {
+    }
+
+    /** After a {@code DmaPool}'s {@code alloc}/{@code zalloc}. */
+    default void afterPoolAlloc(Object pool, long dma, int site) {
+    }
+
+    /** After a {@code DmaPool}'s {@code allocBlock}/{@code zallocBlock}. */
+    default void afterPoolAllocBlock(Object pool, Object block, int site) {
+    }
+
+    /** Before a {@code DmaPool}'s {@code free}. */
+    default void beforePoolFree(Object pool, long dma, int site) {
+    }
+
+    /** Before a {@code DmaPool}'s {@code close()} ({@code dma_pool_destroy}). */
+    default void beforePoolDestroy(Object pool, int site) {
+    }
+
     Dispatcher NONE = new Dispatcher() {
         @Override
         public Throwable beforeAlloc(Object device, long size, int site) {
@@ -95,7 +182,7 @@ public interface Dispatcher {
         }
 
         @Override
-        public void afterMap(Object device, Object what, long size, Object result, Throwable thrown, int site,
+        public void afterMap(Object device, Object what, int offset, long size, Object attrs, Object result, Throwable thrown, int site,
                 long startNanos, DmaHooks.PerThread thread) {
         }
 

@@ -33,6 +33,8 @@ public final class DmaHooks {
         public boolean releasing;
         /** The call site of the scatter list's close in {@link #sgUnmap}. */
         public int sgSite;
+        /** The {@code DmaPool} whose block allocation runs on this thread: a page it allocates is the pool's. */
+        public Object pool;
         /** The agent's per-thread counters. */
         public Object agent;
         /** The agent's per-thread record of recent frees and unmaps (debug mode). */
@@ -73,6 +75,26 @@ public final class DmaHooks {
     private static final PerThread[] CACHE = new PerThread[STRIPES];
 
     private DmaHooks() {
+    }
+
+    /** The call site the caller announced, taken (reset to 0) so that a nested call does not see it. */
+    public static int takeSite() {
+        PerThread t = thread();
+        int site = t.site;
+        t.site = 0;
+        return site;
+    }
+
+    /**
+     * A pool's block allocation begins: the pages it may allocate on this thread are the pool's, not its
+     * caller's. Returns the call site the caller announced, taken as {@link #takeSite()} does.
+     */
+    public static int enterPool(Object pool) {
+        PerThread t = thread();
+        t.pool = pool;
+        int site = t.site;
+        t.site = 0;
+        return site;
     }
 
     /** Called by rewritten driver code just before it calls the DMA API. */
@@ -121,6 +143,18 @@ public final class DmaHooks {
                     return;
                 }
             }
+        }
+    }
+
+    /**
+     * The advice's exception handler: a fault inside the agent's bookkeeping, suppressed so that the driver's
+     * call goes on as without the agent, and handed to the dispatcher to report. Never throws.
+     */
+    public static void agentFault(Throwable fault) {
+        try {
+            dispatcher.agentFault(fault);
+        } catch (Throwable ignored) {
+            // Reporting the fault failed too: the driver's call must still go on.
         }
     }
 
