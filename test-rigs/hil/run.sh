@@ -37,7 +37,8 @@
 # DMADIRECT_HIL_KEEP_RUNS run directories are kept (default 24), older ones are deleted.
 # QEMU exits 0 whatever happened, so the verdict comes from the exit code the guest wrote (run-guest.sh)
 # and the JUnit XML; no XML is a failure. A JVM that crashed (signal, hs_err) or a QEMU that crashed
-# (run-guest.sh's qemu-crashed file) is retried once, and this script says so. The intel-iommu variant must also
+# (run-guest.sh's qemu-crashed file), or whose guest kernel panicked while booting before the command printed
+# anything, is retried once, and this script says so. The intel-iommu variant must also
 # show a DMAR fault in console.log.
 set -euo pipefail
 HERE=$(cd "$(dirname -- "${BASH_SOURCE[0]}")" && pwd -P)
@@ -218,6 +219,15 @@ org.junit.platform.console.ConsoleLauncher execute $select $tags --fail-if-no-te
         if [ "$attempt" = 1 ] && [ -f "$results/qemu-crashed" ]; then
             log "RETRY: $name: QEMU crashed (exit $(cat "$results/qemu-crashed")) before the guest finished; keeping its logs in $results/crash-1 and retrying once"
             mkdir -p "$results/crash-1"; mv "$results/qemu-crashed" "$results/console.log" "$results/qemu.log" "$results/junit" "$results/crash-1/" 2>/dev/null || true
+            continue
+        fi
+        # A guest kernel that panics while booting, before the command printed anything, is the emulator's or the
+        # guest kernel's failure, not the suite's (seen once under TCG on a doubly loaded machine: "Fatal exception
+        # in interrupt" 1.3 s into boot); retried once like a crashed QEMU. A panic after the command started fails.
+        if [ "$attempt" = 1 ] && [ "$rc" = 125 ] && ! [ -s "$results/stdout.log" ] \
+                && grep -q 'Kernel panic - not syncing' "$results/console.log" 2>/dev/null; then
+            log "RETRY: $name: the guest kernel panicked while booting, before the command started; keeping its logs in $results/crash-1 and retrying once"
+            mkdir -p "$results/crash-1"; mv "$results/console.log" "$results/qemu.log" "$results/stdout.log" "$results/stderr.log" "$results/crash-1/" 2>/dev/null || true
             continue
         fi
         if [ "$attempt" = 1 ] && { [ "$rc" -ge 128 ] && [ "$rc" -lt 160 ] || compgen -G "$results/hs_err_*.log" >/dev/null; }; then
