@@ -67,7 +67,25 @@ public enum DmaAttr {
      * large chunks, with {@code VFIO_IOMMU_MAP_DMA} or {@code IOMMU_IOAS_MAP}, whose flags have no privileged
      * bit. See docs/kernel-map.md, "Where dmadirect differs".
      */
-    PRIVILEGED;
+    PRIVILEGED,
+    /**
+     * {@code DMA_ATTR_REQUIRE_COHERENT} (Linux 7.1): the caller needs the device to see the CPU's memory as it is,
+     * continuously, with no copy and no cache maintenance in between. A streaming mapping with it fails with
+     * {@link DmaMappingException} instead of bouncing (a heap buffer, memory beyond the device's reach, forced
+     * bouncing for a confidential guest) and on a device that is not cache-coherent, as the kernel's
+     * {@code dma_map_phys()}/{@code dma_map_sg()} return {@code DMA_MAPPING_ERROR} where swiotlb or cache flushing
+     * would otherwise be substituted. A shared memory ring polled by both sides, or memory the driver hands to
+     * another process, is the userspace case. It also tells dma-debug (the agent) that the mapping may share
+     * cache lines. Accepted and ignored by the allocation calls, which are coherent by definition.
+     */
+    REQUIRE_COHERENT,
+    /**
+     * {@code DMA_ATTR_DEBUGGING_IGNORE_CACHELINES} (Linux 7.1; briefly {@code DMA_ATTR_CPU_CACHE_CLEAN}): the
+     * caller promises the CPU will not dirty a cache line this {@code FROM_DEVICE}/{@code BIDIRECTIONAL} mapping
+     * shares with another while it is mapped, so dma-debug does not report the overlap. Only the agent's
+     * overlapping-mappings check reads it; the library accepts and ignores it, as the kernel's mapping code does.
+     */
+    DEBUGGING_IGNORE_CACHELINES;
 
     final int bit() {
         return 1 << ordinal();

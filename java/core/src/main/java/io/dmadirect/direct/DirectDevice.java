@@ -668,6 +668,11 @@ final class DirectDevice implements DmaDevice {
     // (cache maintenance, bounce copies, slots): a direct mapping of a coherent device is addresses only,
     // so a read of the closed state gives it the same contract without the gate's two atomics.
 
+    /** The attributes of a map call, refused up front where the kernel's {@code dma_map_phys()} refuses them. */
+    private int mapAttrs(int attrs) {
+        return (attrs & RequireCoherent.BIT) == 0 ? attrs : RequireCoherent.checkDevice(streaming.coherent, attrs, name());
+    }
+
     @Override
     public DmaMapping map(ByteBuffer buffer, DmaDirection direction) {
         return streaming.map(buffer, direction, 0);
@@ -675,19 +680,19 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public DmaMapping map(ByteBuffer buffer, DmaDirection direction, DmaAttr... attrs) {
-        return streaming.map(buffer, direction, DmaAttr.flags(attrs));
+        return streaming.map(buffer, direction, mapAttrs(DmaAttr.flags(attrs)));
     }
 
     @Override
     public DmaMapping map(byte[] array, int offset, int length, DmaDirection direction, DmaAttr... attrs) {
-        return streaming.map(array, offset, length, direction, DmaAttr.flags(attrs));
+        return streaming.map(array, offset, length, direction, mapAttrs(DmaAttr.flags(attrs)));
     }
 
     @Override
     public ScatterList mapSg(List<ByteBuffer> buffers, DmaDirection direction, DmaAttr... attrs) {
         int ticket = enter("map a scatter list");
         try {
-            return streaming.mapSg(buffers, direction, DmaAttr.flags(attrs));
+            return streaming.mapSg(buffers, direction, mapAttrs(DmaAttr.flags(attrs)));
         } finally {
             gate.exit(ticket);
         }
@@ -781,12 +786,12 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public long mapSingle(ByteBuffer buffer, int offset, int length, DmaDirection direction, int attrs) {
-        return streaming.primitive.mapSingle(buffer, offset, length, direction, attrs);
+        return streaming.primitive.mapSingle(buffer, offset, length, direction, mapAttrs(attrs));
     }
 
     @Override
     public long mapSingle(long cpuAddress, long size, DmaDirection direction, int attrs) {
-        return streaming.primitive.mapSingle(cpuAddress, size, direction, attrs);
+        return streaming.primitive.mapSingle(cpuAddress, size, direction, mapAttrs(attrs));
     }
 
     @Override
@@ -806,7 +811,7 @@ final class DirectDevice implements DmaDevice {
 
     @Override
     public int mapSg(ByteBuffer[] buffers, int nents, DmaDirection direction, int attrs, long[] dmaAddressesOut) {
-        return streaming.primitive.mapSg(buffers, nents, direction, attrs, dmaAddressesOut);
+        return streaming.primitive.mapSg(buffers, nents, direction, mapAttrs(attrs), dmaAddressesOut);
     }
 
     @Override

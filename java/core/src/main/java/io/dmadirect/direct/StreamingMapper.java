@@ -226,6 +226,9 @@ final class StreamingMapper {
     long bounce(DevicePolicy p, Object owner, Object keep, long orig, long origAddr, long size,
             DmaDirection dir, int attrs) {
         boolean heap = keep instanceof byte[];
+        if ((attrs & RequireCoherent.BIT) != 0) {
+            throw RequireCoherent.bounceRefused(device.name(), whyBounce(p, heap, origAddr, size, dir));
+        }
         Swiotlb tlb = platform.swiotlb;
         if (tlb == null) {
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
