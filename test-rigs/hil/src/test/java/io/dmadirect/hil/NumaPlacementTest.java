@@ -4,14 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dmadirect.AllocationReport;
+import io.dmadirect.DmaAllocationException;
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaMask;
 import io.dmadirect.Sizes;
 import io.dmadirect.host.PciSession;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.hugepages.NodePlacement;
+import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.pci.PciAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -46,12 +55,14 @@ class NumaPlacementTest {
                 .withName("hil-numa-fallback");
         String fallback;
         String numaMaps;
+        String buffers;
         try (PciSession session = PciSession.open(PciAddress.parse(nvme), more)) {
             NodePlacement p = session.numaPlacement();
             assertEquals(1, p.preferredNode(), "the device's node: " + p);
             assertEquals(free1, p.pagesOn(1), p.toString());
             assertEquals(4, p.pagesOn(0), p.toString());
             assertTrue(p.fellBack(), p.toString());
+            buffers = buffersNameTheirNode(session);
             numaMaps = numaMapsOf("hil-numa-fallback");
             assertTrue(numaMaps.contains("N0=4") && (free1 == 0 || numaMaps.contains("N1=" + free1)), numaMaps);
             fallback = p.toString();
@@ -79,8 +90,52 @@ class NumaPlacementTest {
         Rig.note("numa: edu and NVMe on node 1 (sysfs numa_node); free hugepages before: node 0 " + free0 + ", node 1 "
                 + free1 + "; default session of " + (free1 + 4) + " pages: " + fallback + " (numa_maps: "
                 + numaMaps.trim() + "); node 0 asked: " + explicit + "; info: numaNode " + m.group(1)
-                + " for " + nvme + "; hugepages: " + pools.output().lines().filter(l -> l.contains("2 MiB"))
+                + " for " + nvme + "; buffers: " + buffers + "; hugepages: " + pools.output().lines().filter(l -> l.contains("2 MiB"))
                         .map(String::trim).toList());
+    }
+
+    /**
+     * Issue 21: fills the session with 2 MiB coherent buffers (64-bit mask) and checks that each one's allocation
+     * report names the node {@code move_pages(2)} gives for its first byte, with the fallback said where it is not the
+     * device's node 1.
+     */
+    private static String buffersNameTheirNode(PciSession session) {
+        session.dma().setMaskAndCoherent(DmaMask.bits(64));
+        LinuxSyscalls sys = LinuxSyscalls.instance();
+        List<DmaBuffer> held = new ArrayList<>();
+        Map<Integer, Integer> perNode = new TreeMap<>();
+        String fellBack = "none";
+        String onNode1 = null;
+        try {
+            for (int i = 0; i < 48; i++) {
+                DmaBuffer b;
+                try {
+                    b = session.dma().allocCoherent(2 * Sizes.MiB);
+                } catch (DmaAllocationException full) {
+                    break;
+                }
+                held.add(b);
+                AllocationReport r = b.report();
+                int actual = sys.pageNodes(new long[] {sys.addressOf(b.cpuView())})[0];
+                assertEquals(java.util.OptionalInt.of(actual), r.numaNode(), "the report's node is the page's: " + r);
+                assertEquals(java.util.OptionalInt.of(1), r.preferredNode(), r.toString());
+                perNode.merge(actual, 1, Integer::sum);
+                if (actual == 1) {
+                    assertFalse(r.fellBackToAnotherNode(), r.toString());
+                    assertTrue(r.toString().endsWith("on NUMA node 1 (the node asked)"), r.toString());
+                    onNode1 = r.toString();
+                } else {
+                    assertTrue(r.fellBackToAnotherNode(), r.toString());
+                    assertTrue(r.toString().contains("on NUMA node " + actual + " (fell back from node 1"), r.toString());
+                    fellBack = r.toString();
+                }
+            }
+            assertTrue(onNode1 != null, "some buffer on the device's node 1: " + perNode);
+        } finally {
+            held.forEach(DmaBuffer::close);
+        }
+        return held.size() + " of 2 MiB by node " + perNode + "; e.g. \"" + onNode1 + "\", fallback e.g. \"" + fellBack
+                + "\"";
     }
 
     private static long free(int node) throws IOException {
