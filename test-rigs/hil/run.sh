@@ -166,7 +166,7 @@ run_variant() {   # run_variant NAME -> 0 on pass
         virtio-iommu) iommu="--iommufd --iommu-model virtio"; mem=1536M; pages=80
                       bind="$RIG/bind.sh edu vfio-pci && $RIG/bind.sh nvme vfio-pci"
                       tags="--exclude-tag highmem --exclude-tag cmb"; checks_as=''
-                      rb_classes="EduBasicsTest EduMaskHonouredTest EduBounceTest EduInterruptTest NvmeDriverTest IommuReservedRegionsTest IommuInterfaceTest" ;;
+                      rb_classes="EduBasicsTest EduMaskHonouredTest EduBounceTest EduInterruptTest IommuIsolationTest NvmeDriverTest IommuReservedRegionsTest IommuInterfaceTest" ;;
         # --- end issue 21 ---
         *) log "unknown variant $name"; return 2 ;;
     esac
