@@ -15,6 +15,8 @@
 #                  4 GiB above; 600 hugepages reserved after boot come from ZONE_NORMAL, so all lie above
 #                  4 GiB, and the 28-bit edu must still MATCH (issue 14: low memory on demand)
 # 6. highmem-vfio  the same guest, edu on vfio-pci no-IOMMU (PA mode)
+# --- issue 21 (rig-breadth): numa, amd-iommu and virtio-iommu (QEMU's virtio-iommu-pci on the 6.12 kernel, sessions
+# through iommufd; interrupts unisolated) each run a representative subset of classes (rb_classes below) ---
 #
 # Flake hunting: DMADIRECT_HIL_SELECT="AgentAttachTest ..." runs only those classes (no CLI/udev or DMAR
 # check; the verdict says "partial"), DMADIRECT_HIL_REPEAT=N launches them N times in one boot, each in a

@@ -116,6 +116,9 @@ public final class IommufdContext implements IommuContext, IommuDomain {
             return e.withRemedy("the IOMMU group of " + address + " is open through /dev/vfio/N (a VFIO type1 session "
                     + "of this process or another process holds it): VFIO gives a group to one opener at a time");
         }
+        if (e.errno() == Errno.EPERM) {
+            return e.withRemedy(Remedies.unisolatedMsi("iommufd"));
+        }
         return e;
     }
 

@@ -117,6 +117,19 @@ class IommufdContextTest {
     }
 
     @Test
+    void aBindRefusedForUnisolatedMsisSaysSoAndLeavesNothingOpen() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        k.bindErrno = 1;
+        IommufdContext iommu = IommufdContext.open(k, address -> "/dev/vfio/devices/vfio0");
+        LinuxException e = assertThrows(LinuxException.class, () -> iommu.openDevice(PciAddress.parse("00:04.0")));
+        iommu.close();
+        assertEquals(1, e.errno());
+        assertTrue(e.getMessage().contains("cannot isolate the device's MSIs")
+                && e.getMessage().contains("iommufd.allow_unsafe_interrupts=1"), e.getMessage());
+        assertEquals(List.of(11, 10), k.closed, "the cdev and /dev/iommu are closed again");
+    }
+
+    @Test
     void mapFileSendsTheUapiStructAtAFixedIova() {
         FakeIommufdKernel k = new FakeIommufdKernel();
         IommufdContext iommu = openedWithDevice(k);
