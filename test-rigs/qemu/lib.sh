@@ -20,6 +20,11 @@ RIG_MODULES=(virtio_pci 9pnet_virtio 9p overlay vfio vfio_iommu_type1 vfio-pci u
 # The iommufd guest (prepare.sh --iommufd): the same plus iommufd (/dev/iommu),
 # which the rebuilt vfio.ko needs anyway.
 RIG_MODULES_IOMMUFD=("${RIG_MODULES[@]}" iommufd)
+# --- issue 21 (rig-breadth): virtio-iommu (run-guest.sh --iommufd --iommu-model virtio). Debian's 6.1 lacks
+# CONFIG_VIRTIO_IOMMU; the 6.12 kernel has it as a module. Loaded with the others, before anything binds to
+# vfio-pci, so the edu and NVMe are in IOMMU groups when bind.sh runs; with no virtio-iommu device it does nothing. ---
+RIG_MODULES_IOMMUFD+=(virtio_iommu)
+# --- end issue 21 ---
 
 rig_log() { printf '[rig] %s\n' "$*" >&2; }
 rig_die() { printf '[rig] ERROR: %s\n' "$*" >&2; exit 1; }

@@ -138,8 +138,11 @@ if [ "$IOMMUFD" = 1 ]; then
 fi
 if [ "$IOMMU" = 1 ]; then
     MACHINE=q35,kernel-irqchip=split
-    # issue 21: AMD-Vi is on by default once the kernel finds an IVRS table; virtio-iommu needs nothing
+    # issue 21: AMD-Vi is on by default once the kernel finds an IVRS table; virtio-iommu needs no switch, but it
+    # has no interrupt remapping, so VFIO type1 and iommufd refuse to attach (EPERM, "no isolated MSI") unless told
+    # that unisolated MSIs are acceptable, as on any host whose IOMMU cannot remap interrupts
     [ "$IOMMU_MODEL" = intel ] && APPEND+=" intel_iommu=on"
+    [ "$IOMMU_MODEL" = virtio ] && APPEND+=" vfio_iommu_type1.allow_unsafe_interrupts=1 iommufd.allow_unsafe_interrupts=1"
 else
     MACHINE=q35
     if [ -n "${RIG_INITRD_NOIOMMU:-}" ] && [ -f "$RIG_INITRD_NOIOMMU" ]; then

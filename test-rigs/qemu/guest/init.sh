@@ -51,6 +51,17 @@ for m in $(cat /etc/rig-modules); do
     modprobe "$m" || say "modprobe $m failed"
 done
 
+# --- issue 21 (rig-breadth): behind virtio-iommu (ACPI VIOT) the virtio devices' probe is deferred until
+# virtio_iommu has loaded, and then runs asynchronously: wait (at most 10 s) until both 9p mount tags are
+# there. Without virtio-iommu they are there already and this costs nothing. ---
+i=0
+while [ $i -lt 100 ] && ! { grep -qs hostroot /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag \
+        && grep -qs rigresults /sys/bus/virtio/drivers/9pnet_virtio/*/mount_tag; }; do
+    sleep 0.1; i=$((i + 1))
+done
+[ $i = 0 ] || say "9p mount tags appeared after $i x 0.1 s (deferred probe behind the IOMMU)"
+# --- end issue 21 ---
+
 # --- root: host / over 9p, read-only, with a tmpfs overlay for writes ------
 mkdir -p /mnt/lower /mnt/rw /newroot /results
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000,cache=loose,ro hostroot /mnt/lower \

@@ -33,8 +33,8 @@ public final class HugepagesCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "2M", description = "2M or 1G (default ${DEFAULT-VALUE}).")
     String size;
 
-    @Option(names = "--node", paramLabel = "K", description = "Reserve on NUMA node K only (default: the kernel spreads "
-            + "pages over all nodes).")
+    @Option(names = "--node", paramLabel = "K", description = "NUMA node K only: show its pools, or reserve on it "
+            + "(default: every node shown; a reservation the kernel spreads over all nodes).")
     Integer node;
 
     @Option(names = "--json", description = "Print JSON instead of text.")
@@ -45,8 +45,13 @@ public final class HugepagesCommand implements Callable<Integer> {
 
     /** One row per pool, as both {@code hugepages} and {@code info} print them. */
     static List<Map<String, Object>> rows(HugepagePools pools) {
+        return rows(pools.pools());
+    }
+
+    /** The given pools as rows. */
+    static List<Map<String, Object>> rows(List<HugepagePools.Pool> pools) {
         List<Map<String, Object>> rows = new ArrayList<>();
-        for (HugepagePools.Pool p : pools.pools()) {
+        for (HugepagePools.Pool p : pools) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("size", p.size().toString());
             m.put("node", p.node() == HugepagePools.ALL_NODES ? "all" : Integer.toString(p.node()));
@@ -60,9 +65,24 @@ public final class HugepagesCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         HugepagePools pools = new HugepagePools(Host.tree());
+        int n = node == null ? HugepagePools.ALL_NODES : node;
+        try {
+            // issue 21: a node that does not exist (or a negative one, which is not "all nodes") is named as such
+            if (node != null && node < 0) {
+                throw new IllegalArgumentException("--node " + node + ": a NUMA node is 0 or more (leave --node out "
+                        + "for all nodes)");
+            }
+            pools.requireNode(n);
+        } catch (IllegalArgumentException e) {
+            err.println("dmadirect hugepages: " + e.getMessage());
+            return 2;
+        }
         if (action != null && action.reserve != null) {
             HugepageSize pageSize = Host.parseSize(size);
-            int n = node == null ? HugepagePools.ALL_NODES : node;
+            if (action.reserve < 0) {
+                err.println("dmadirect hugepages: --reserve " + action.reserve + ": the number of pages is 0 or more");
+                return 2;
+            }
             try {
                 HugepagePools.Pool got = pools.reserve(pageSize, n, action.reserve);
                 out.println(pageSize + (n < 0 ? "" : " on node " + n) + ": " + got.total() + " reserved, " + got.free()
@@ -75,7 +95,7 @@ public final class HugepagesCommand implements Callable<Integer> {
                 return 1;
             }
         }
-        List<Map<String, Object>> rows = rows(pools);
+        List<Map<String, Object>> rows = node == null ? rows(pools) : rows(pools.pools(n));
         if (json) {
             out.println(Json.of(rows));
         } else {

@@ -134,7 +134,17 @@ final class CoherentBuffer implements DmaBuffer {
 
     @Override
     public AllocationReport report() {
-        return new AllocationReport(BufferFacts.optimalZone(facts), zone(), path(), device.stepsOf(this));
+        // Issue 21: the node of the buffer's first byte, when the memory knows it (not kept per buffer: the lookup is
+        // done here, off the allocation path). A freed buffer's handle no longer names its memory.
+        java.util.OptionalInt node = java.util.OptionalInt.empty();
+        java.util.OptionalInt preferred = java.util.OptionalInt.empty();
+        if (!isFreed()) {
+            io.dmadirect.spi.PhysicalMemory memory = device.physicalMemory();
+            node = memory.numaNodeOf(backing().cpuAddress(handle));
+            preferred = node.isPresent() ? memory.preferredNumaNode() : preferred;
+        }
+        return new AllocationReport(BufferFacts.optimalZone(facts), zone(), path(), device.stepsOf(this), node,
+                preferred);
     }
 
     @Override

@@ -195,6 +195,13 @@ final class DirectDevice implements DmaDevice {
         }
     }
 
+    // --- issue 21 (rig-breadth): the NUMA node of a buffer's memory, for its allocation report ---
+    /** The platform's memory, which knows the NUMA node of its pages when it was asked for one. */
+    io.dmadirect.spi.PhysicalMemory physicalMemory() {
+        return parts.memory();
+    }
+    // --- end issue 21 ---
+
     /** The fallback steps of {@code buffer}'s allocation; empty on the fast path, and once it is freed. */
     List<String> stepsOf(CoherentBuffer buffer) {
         List<String> steps = buffer.hasSteps() ? fallbackSteps.get(buffer) : null;

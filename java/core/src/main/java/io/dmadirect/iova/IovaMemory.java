@@ -332,6 +332,17 @@ public final class IovaMemory implements PhysicalMemory {
         return runs.stream().mapToLong(MemoryRun::size).sum();
     }
 
+    /** Issue 21: CPU addresses are the source's, so is the node of the memory behind them. */
+    @Override
+    public java.util.OptionalInt numaNodeOf(long cpuAddress) {
+        return source.numaNodeOf(cpuAddress);
+    }
+
+    @Override
+    public java.util.OptionalInt preferredNumaNode() {
+        return source.preferredNumaNode();
+    }
+
     /** The IOMMU this memory is mapped through. */
     public IommuDomain iommu() {
         return iommu;

@@ -46,4 +46,19 @@ public final class Remedies {
                 + "against RLIMIT_MEMLOCK (iommufd counts what all of this user's processes have pinned; the kernel "
                 + "log says \"RLIMIT_MEMLOCK exceeded\" when that is the cause); " + memlockRaise();
     }
+
+    /**
+     * Issue 21: EPERM from attaching a device to VFIO type1 or iommufd as root: the IOMMU cannot isolate the device's
+     * MSIs (no interrupt remapping: virtio-iommu, or intel-iommu without {@code intremap}), and the kernel refuses
+     * unless told that is acceptable.
+     *
+     * @param module {@code vfio_iommu_type1} or {@code iommufd}
+     */
+    public static String unisolatedMsi(String module) {
+        return "if this runs as root, the IOMMU cannot isolate the device's MSIs (no interrupt remapping: "
+                + "virtio-iommu, or intel-iommu without intremap; dmesg says \"No interrupt remapping support\"), and "
+                + module + " refuses to attach unless loaded with allow_unsafe_interrupts=1 (kernel command line "
+                + module + ".allow_unsafe_interrupts=1), which lets the device raise any interrupt; otherwise check "
+                + "permissions on /dev/vfio (dmadirect's udev rules)";
+    }
 }

@@ -52,6 +52,19 @@ public interface PhysicalMemory extends AutoCloseable {
     /** The highest physical address of the whole system, not only of these runs ({@code max_pfn}). */
     long systemMaxPhysAddress();
 
+    /**
+     * Issue 21: the NUMA node of the memory at {@code cpuAddress}, when this memory knows it (hugepages taken for
+     * a device on a NUMA host); empty otherwise (the default), which the allocation report then leaves out.
+     */
+    default java.util.OptionalInt numaNodeOf(long cpuAddress) {
+        return java.util.OptionalInt.empty();
+    }
+
+    /** Issue 21: the node this memory was asked from (the device's, as {@code dev_to_node}); empty for any node. */
+    default java.util.OptionalInt preferredNumaNode() {
+        return java.util.OptionalInt.empty();
+    }
+
     /** Gives all memory back. Nothing may use the runs afterwards. */
     /**
      * Whether the addresses of this memory are IOVAs mapped through an IOMMU (IOVA mode) rather than physical

@@ -8,6 +8,9 @@ import io.dmadirect.Sizes;
 import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.LinuxException;
+import io.dmadirect.linux.iommufd.IommufdContext;
+import io.dmadirect.linux.jna.LinuxSyscalls;
+import io.dmadirect.spi.IovaRange;
 import io.dmadirect.host.LinuxPlatformOptions;
 import io.dmadirect.host.LinuxPlatformOptions.IommuInterface;
 import io.dmadirect.pci.PciAddress;
@@ -80,6 +83,57 @@ class IommuInterfaceTest {
             }
             Rig.note("iommu interface: the holder still works: " + EduRoundTrip.run(holder));
         }
+    }
+
+    /**
+     * Issue 21, item 6: {@code IOMMU_IOAS_MAP_FILE} (Linux 6.13+) pins a memfd's pages without a user mapping. The
+     * rig's 6.12 kernel answers ENOTTY, which must come back as a clear exception naming the version; a 6.13+ kernel
+     * must map 2 MiB of a memfd at a free IOVA (and it is unmapped again).
+     */
+    @Test
+    @Tag("iommufd")
+    void mapFileIsRefusedWithTheKernelVersionBefore613AndMapsAMemfdFrom613() {
+        Rig.requireRig();
+        Rig.require(Rig.iommufd(), "the iommufd kernel");
+        Rig.releaseEdu();
+        LinuxSyscalls sys = LinuxSyscalls.instance();
+        try (PciSession session = open(IommuInterface.IOMMUFD)) {
+            IommufdContext iommu = (IommufdContext) session.iovaMemory().orElseThrow().iommu();
+            List<IovaRange> valid = iommu.validRanges();
+            IovaRange top = valid.get(valid.size() - 1);
+            // The top 2 MiB of the highest valid range, far above what the session's IOVA allocator hands out.
+            long iova = (top.last() - Sizes.MiB * 2 + 1) & -(2 * Sizes.MiB);
+            int memfd = sys.memfdCreate("hil-map-file", 0);
+            try {
+                sys.ftruncate(memfd, 2 * Sizes.MiB);
+                boolean has = kernelAtLeast(6, 13);
+                if (has) {
+                    iommu.mapFile(iova, memfd, 0, 2 * Sizes.MiB);
+                    iommu.unmap(iova, 2 * Sizes.MiB);
+                    Rig.note("iommufd MAP_FILE on " + System.getProperty("os.version") + ": 2 MiB of a memfd mapped at "
+                            + Sizes.hex(iova) + " and unmapped");
+                } else {
+                    LinuxException e = assertThrows(LinuxException.class,
+                            () -> iommu.mapFile(iova, memfd, 0, 2 * Sizes.MiB));
+                    assertEquals(25, e.errno(), e.getMessage());
+                    assertTrue(e.getMessage().contains("IOMMU_IOAS_MAP_FILE needs Linux 6.13+ with iommufd; this kernel "
+                            + "answered ENOTTY"), e.getMessage());
+                    Rig.note("iommufd MAP_FILE on " + System.getProperty("os.version") + " (IOAS " + iommu.ioasId()
+                            + ", IOVA " + Sizes.hex(iova) + "): " + e.getMessage());
+                }
+            } finally {
+                sys.close(memfd);
+            }
+            // The session's own mappings are untouched.
+            Rig.note("iommufd MAP_FILE: the session still works: " + EduRoundTrip.run(session));
+        }
+    }
+
+    private static boolean kernelAtLeast(int major, int minor) {
+        String[] v = System.getProperty("os.version").split("[.+-]");
+        int ma = Integer.parseInt(v[0]);
+        int mi = Integer.parseInt(v[1]);
+        return ma > major || (ma == major && mi >= minor);
     }
 
     private static void roundTripThrough(IommuInterface iface) {

@@ -65,6 +65,9 @@ class IommuIsolationTest {
                         found = line;
                     } else if (line.contains("IO_PAGE_FAULT") && line.contains("address=" + address)) {
                         found = line; // issue 21: AMD-Vi logs "Event logged [IO_PAGE_FAULT domain=... address=0x100000 ..."
+                    } else if (line.contains("virtio_iommu") && line.contains("fault")
+                            && (line.contains(" at " + address + " ") || line.endsWith(" at " + address))) {
+                        found = line; // issue 21: virtio-iommu logs "virtio_iommu virtio0: page fault from EP 32 at 0x100000 [w]"
                     } else if (line.contains("fault addr " + address) && previous.contains("DMAR")) {
                         found = previous + " " + line;
                     }

@@ -4,14 +4,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.dmadirect.AllocationReport;
+import io.dmadirect.DmaAllocationException;
+import io.dmadirect.DmaBuffer;
+import io.dmadirect.DmaMask;
 import io.dmadirect.Sizes;
 import io.dmadirect.host.PciSession;
 import io.dmadirect.linux.hugepages.HugepageOptions;
 import io.dmadirect.linux.hugepages.NodePlacement;
+import io.dmadirect.linux.jna.LinuxSyscalls;
 import io.dmadirect.pci.PciAddress;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
@@ -46,6 +55,7 @@ class NumaPlacementTest {
                 .withName("hil-numa-fallback");
         String fallback;
         String numaMaps;
+        String buffers;
         try (PciSession session = PciSession.open(PciAddress.parse(nvme), more)) {
             NodePlacement p = session.numaPlacement();
             assertEquals(1, p.preferredNode(), "the device's node: " + p);
@@ -54,10 +64,13 @@ class NumaPlacementTest {
             assertTrue(p.fellBack(), p.toString());
             numaMaps = numaMapsOf("hil-numa-fallback");
             assertTrue(numaMaps.contains("N0=4") && (free1 == 0 || numaMaps.contains("N1=" + free1)), numaMaps);
+            // After the check above: the buffers grow the memory by more mappings of the same memfd name.
+            buffers = buffersNameTheirNode(session, 1, 48);
             fallback = p.toString();
         }
         assertEquals(free1, free(1), "node 1's pages are free again");
         String explicit;
+        String explicitBuffers;
         try (PciSession session = PciSession.open(PciAddress.parse(nvme), HugepageOptions.DEFAULTS
                 .withInitialBytes(2 * 2 * Sizes.MiB).withNode(0).withName("hil-numa-node0"))) {
             NodePlacement p = session.numaPlacement();
@@ -67,6 +80,7 @@ class NumaPlacementTest {
             assertEquals(java.util.Set.of(0), p.pagesByNode().keySet(), p.toString());
             assertFalse(p.fellBack(), p.toString());
             explicit = p.toString();
+            explicitBuffers = buffersNameTheirNode(session, 0, 4);
         }
         RigProcess.Result info = AgentRig.cli("numa-info", "info", "--json");
         Matcher m = Pattern.compile("\"" + Pattern.quote(nvme) + "\"[^}]*\"numaNode\"\\s*:\\s*(-?\\d+)").matcher(info.output());
@@ -78,9 +92,56 @@ class NumaPlacementTest {
                 "a 2 MiB row for node 1 with 32 pages in\n" + pools.describe());
         Rig.note("numa: edu and NVMe on node 1 (sysfs numa_node); free hugepages before: node 0 " + free0 + ", node 1 "
                 + free1 + "; default session of " + (free1 + 4) + " pages: " + fallback + " (numa_maps: "
-                + numaMaps.trim() + "); node 0 asked: " + explicit + "; info: numaNode " + m.group(1)
-                + " for " + nvme + "; hugepages: " + pools.output().lines().filter(l -> l.contains("2 MiB"))
+                + numaMaps.trim() + "); node 0 asked: " + explicit + ", buffers: " + explicitBuffers + "; info: numaNode " + m.group(1)
+                + " for " + nvme + "; buffers: " + buffers + "; hugepages: " + pools.output().lines().filter(l -> l.contains("2 MiB"))
                         .map(String::trim).toList());
+    }
+
+    /**
+     * Issue 21: allocates up to {@code most} 2 MiB coherent buffers (64-bit mask; fewer when the session's memory is
+     * full) and checks that each one's allocation report names the node {@code move_pages(2)} gives for its first
+     * byte, and says it fell back exactly when that is not the {@code asked} node. (In the session that took all of
+     * node 1's free pages at open, those pages hold the zones' first chunks and the swiotlb pool, so the buffers come
+     * from memory grown later, on node 0: fallbacks.)
+     */
+    private static String buffersNameTheirNode(PciSession session, int asked, int most) {
+        session.dma().setMaskAndCoherent(DmaMask.bits(64));
+        LinuxSyscalls sys = LinuxSyscalls.instance();
+        List<DmaBuffer> held = new ArrayList<>();
+        Map<Integer, Integer> perNode = new TreeMap<>();
+        String fellBack = "none";
+        String asAsked = "none";
+        try {
+            for (int i = 0; i < most; i++) {
+                DmaBuffer b;
+                try {
+                    b = session.dma().allocCoherent(2 * Sizes.MiB);
+                } catch (DmaAllocationException full) {
+                    break;
+                }
+                held.add(b);
+                AllocationReport r = b.report();
+                int actual = sys.pageNodes(new long[] {sys.addressOf(b.cpuView())})[0];
+                assertEquals(java.util.OptionalInt.of(actual), r.numaNode(), "the report's node is the page's: " + r);
+                assertEquals(java.util.OptionalInt.of(asked), r.preferredNode(), r.toString());
+                perNode.merge(actual, 1, Integer::sum);
+                if (actual == asked) {
+                    assertFalse(r.fellBackToAnotherNode(), r.toString());
+                    assertTrue(r.toString().endsWith("on NUMA node " + asked + " (the node asked)"), r.toString());
+                    asAsked = r.toString();
+                } else {
+                    assertTrue(r.fellBackToAnotherNode(), r.toString());
+                    assertTrue(r.toString().contains("on NUMA node " + actual + " (fell back from node " + asked + ", "),
+                            r.toString());
+                    fellBack = r.toString();
+                }
+            }
+            assertFalse(held.isEmpty(), "no 2 MiB buffer could be allocated");
+        } finally {
+            held.forEach(DmaBuffer::close);
+        }
+        return held.size() + " of 2 MiB by node " + perNode + " (as asked e.g. \"" + asAsked + "\"; fallback e.g. \""
+                + fellBack + "\")";
     }
 
     private static long free(int node) throws IOException {

@@ -46,6 +46,8 @@ public final class HugepageMemory implements PhysicalMemory {
     private final List<Segment> segments = new ArrayList<>();
     /** Issue 21: the pages' NUMA nodes against the node asked for, over all segments. */
     private NodePlacement placement = NodePlacement.NONE;
+    /** Issue 21: each segment's pages' nodes by the segment's CPU address (only when a node was asked). */
+    private final java.util.TreeMap<Long, int[]> pageNodes = new java.util.TreeMap<>();
     private final List<MemoryRun> runs = new ArrayList<>();
     /** {@code runs.size()}, readable without the lock ({@link #runCount}). */
     private volatile int runCount;
@@ -255,6 +257,30 @@ public final class HugepageMemory implements PhysicalMemory {
         return placement;
     }
 
+    /**
+     * Issue 21: the NUMA node of the hugepage holding {@code cpuAddress}, as {@code move_pages(2)} reported it when the
+     * segment was taken; empty when no node was asked ({@link HugepageOptions#ANY_NODE}), the kernel did not say, or
+     * the address is not in this memory.
+     */
+    @Override
+    public synchronized java.util.OptionalInt numaNodeOf(long cpuAddress) {
+        java.util.Map.Entry<Long, int[]> e = pageNodes.floorEntry(cpuAddress);
+        if (e == null) {
+            return java.util.OptionalInt.empty();
+        }
+        long page = (cpuAddress - e.getKey()) / options.pageSize().bytes();
+        int[] nodes = e.getValue();
+        return page < nodes.length && nodes[(int) page] >= 0 ? java.util.OptionalInt.of(nodes[(int) page])
+                : java.util.OptionalInt.empty();
+    }
+
+    /** Issue 21: the node memory was asked from (the device's, as {@code dev_to_node}); empty for any node. */
+    @Override
+    public java.util.OptionalInt preferredNumaNode() {
+        return options.node() == HugepageOptions.ANY_NODE ? java.util.OptionalInt.empty()
+                : java.util.OptionalInt.of(options.node());
+    }
+
     /** Bytes held in all segments, reserve included. */
     public synchronized long heldBytes() {
         long held = 0;
@@ -285,6 +311,7 @@ public final class HugepageMemory implements PhysicalMemory {
             }
         }
         segments.clear();
+        pageNodes.clear();
         runs.clear();
         runCount = 0;
         if (first != null) {
@@ -294,7 +321,11 @@ public final class HugepageMemory implements PhysicalMemory {
 
     private synchronized List<MemoryRun> addSegment(Segment segment) {
         segments.add(segment);
-        placement = placement.plus(mapper.placementOf(segment.address(), segment.pages()));
+        int[] nodes = mapper.pageNodesOf(segment.address(), segment.pages());
+        if (nodes != null) {
+            pageNodes.put(segment.address(), nodes);
+            placement = placement.plus(NodePlacement.of(options.node(), nodes));
+        }
         long pageSize = options.pageSize().bytes();
         if (!segment.translated()) {
             // One run by virtual address: the IOMMU maps it as one chunk whatever the physical layout.

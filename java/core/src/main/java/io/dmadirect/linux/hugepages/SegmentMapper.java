@@ -212,17 +212,20 @@ final class SegmentMapper {
         }
     }
 
-    /** The node of each page of a segment (move_pages), for the allocation report; only asked when a node was. */
-    NodePlacement placementOf(long address, int pages) {
+    /**
+     * The node of each page of a segment (move_pages), for the allocation reports; only asked when a node was
+     * (null otherwise). Issue 21: kept per page, so that a buffer's report can name the node its memory is on.
+     */
+    int[] pageNodesOf(long address, int pages) {
         if (options.node() == HugepageOptions.ANY_NODE) {
-            return NodePlacement.NONE;
+            return null;
         }
         long pageSize = options.pageSize().bytes();
         long[] addresses = new long[pages];
         for (int i = 0; i < pages; i++) {
             addresses[i] = address + i * pageSize;
         }
-        return NodePlacement.of(options.node(), sys.pageNodes(addresses));
+        return sys.pageNodes(addresses);
     }
 
     private void adviseNoDump(long address, long bytes) {

@@ -116,6 +116,9 @@ public final class IommufdContext implements IommuContext, IommuDomain {
             return e.withRemedy("the IOMMU group of " + address + " is open through /dev/vfio/N (a VFIO type1 session "
                     + "of this process or another process holds it): VFIO gives a group to one opener at a time");
         }
+        if (e.errno() == Errno.EPERM) {
+            return e.withRemedy(Remedies.unisolatedMsi("iommufd"));
+        }
         return e;
     }
 
@@ -193,6 +196,47 @@ public final class IommufdContext implements IommuContext, IommuDomain {
         try {
             sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_MAP, m);
         } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOMEM) {
+                throw e.withRemedy(Remedies.iommuMapNoMemory());
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * {@code IOMMU_IOAS_MAP_FILE} at a fixed IOVA (issue 21): pins {@code size} bytes of a memfd from byte
+     * {@code start} without a user mapping of them, readable and writable by the device; undone by {@link #unmap}.
+     * Linux 6.13+ only: an older iommufd answers ENOTTY, which the exception names with what to do instead.
+     *
+     * @param iova  the IOVA to map at (the IOMMU's alignment, see {@code IOMMU_IOAS_IOVA_RANGES})
+     * @param memfd a memfd (hugetlbfs memfds included) open for reading and writing
+     * @param start the byte offset in the file
+     * @param size  the bytes to map, more than 0
+     * @throws IllegalArgumentException for a negative descriptor or offset, or a size that is not positive
+     * @throws IllegalStateException    when this context is closed
+     * @throws LinuxException           what the kernel refused; ENOTTY: this kernel has no {@code MAP_FILE}
+     * @see <a href="https://elixir.bootlin.com/linux/latest/source/drivers/iommu/iommufd/ioas.c">iommufd_ioas_map_file</a>
+     */
+    public synchronized void mapFile(long iova, int memfd, long start, long size) {
+        if (memfd < 0 || start < 0 || size <= 0) {
+            throw new IllegalArgumentException("IOMMU_IOAS_MAP_FILE wants a memfd (>= 0), an offset >= 0 and a size > 0; "
+                    + "got fd " + memfd + ", offset " + start + ", size " + size);
+        }
+        // Synchronized with close(): after it the descriptor number may already belong to another file.
+        if (closed) {
+            throw new IllegalStateException("IOMMU_IOAS_MAP_FILE on a closed iommufd context (IOAS " + ioasId + ")");
+        }
+        ByteBuffer m = struct(IommufdUapi.SIZEOF_IOAS_MAP_FILE);
+        m.putInt(4, IommufdUapi.IOMMU_IOAS_MAP_FIXED_IOVA | IommufdUapi.IOMMU_IOAS_MAP_WRITEABLE
+                | IommufdUapi.IOMMU_IOAS_MAP_READABLE);
+        m.putInt(8, ioasId).putInt(12, memfd).putLong(16, start).putLong(24, size).putLong(32, iova);
+        try {
+            sys.ioctl(iommufd, IommufdUapi.IOMMU_IOAS_MAP_FILE, m);
+        } catch (LinuxException e) {
+            if (e.errno() == Errno.ENOTTY) {
+                throw e.withRemedy("IOMMU_IOAS_MAP_FILE needs Linux 6.13+ with iommufd; this kernel answered ENOTTY: "
+                        + "map the memfd's user mapping with IOMMU_IOAS_MAP (map) instead");
+            }
             if (e.errno() == Errno.ENOMEM) {
                 throw e.withRemedy(Remedies.iommuMapNoMemory());
             }

@@ -19,6 +19,8 @@ final class IommufdUapi {
     static final long IOMMU_IOAS_IOVA_RANGES = io(4);
     static final long IOMMU_IOAS_MAP = io(5);
     static final long IOMMU_IOAS_UNMAP = io(6);
+    /** Issue 21: {@code IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f}, Linux 6.13+. */
+    static final long IOMMU_IOAS_MAP_FILE = io(0x0f);
 
     static final int IOMMU_IOAS_MAP_FIXED_IOVA = 1;
     static final int IOMMU_IOAS_MAP_WRITEABLE = 1 << 1;
@@ -34,6 +36,8 @@ final class IommufdUapi {
     static final int SIZEOF_IOVA_RANGE = 16;
     /** struct iommu_ioas_map { u32 size, flags, ioas_id, __reserved; u64 user_va, length, iova; } */
     static final int SIZEOF_IOAS_MAP = 40;
+    /** struct iommu_ioas_map_file { u32 size, flags, ioas_id; s32 fd; u64 start, length, iova; } */
+    static final int SIZEOF_IOAS_MAP_FILE = 40;
     /** struct iommu_ioas_unmap { u32 size, ioas_id; u64 iova, length; } */
     static final int SIZEOF_IOAS_UNMAP = 24;
 

@@ -38,6 +38,33 @@ public final class HugepagePools {
         return nodes;
     }
 
+    /**
+     * Checks that {@code node} is {@link #ALL_NODES} or a node this host has, so that a typo gets its own message
+     * rather than "2M hugepages are not available" from a sysfs directory that cannot exist.
+     *
+     * @throws IllegalArgumentException naming the node and the nodes there are
+     */
+    public void requireNode(int node) {
+        if (node == ALL_NODES) {
+            return;
+        }
+        List<Integer> nodes = nodes();
+        if (node < 0 || !nodes.contains(node)) {
+            throw new IllegalArgumentException("NUMA node " + node + " does not exist on this host (its nodes: " + nodes
+                    + ", from /sys/devices/system/node); name one of them, or leave the node out for all nodes");
+        }
+    }
+
+    /** The pools of one node (or of {@link #ALL_NODES} together), every size this kernel has. */
+    public List<Pool> pools(int node) {
+        requireNode(node);
+        List<Pool> pools = new ArrayList<>();
+        for (HugepageSize size : HugepageSize.values()) {
+            addIfSupported(pools, size, node);
+        }
+        return pools;
+    }
+
     public HugepageSysfs sysfs(int node) {
         return new HugepageSysfs(node == ALL_NODES ? tree.path("/sys/kernel/mm/hugepages")
                 : tree.path("/sys/devices/system/node/node" + node + "/hugepages"));
@@ -65,8 +92,14 @@ public final class HugepagePools {
     /**
      * Sets the pool of {@code size} on {@code node} to {@code pages}, as {@code echo pages > nr_hugepages}.
      * The kernel may give fewer when memory is fragmented; the returned pool says what it gave.
+     *
+     * @throws IllegalArgumentException for a node this host does not have or a negative count
      */
     public Pool reserve(HugepageSize size, int node, long pages) throws IOException {
+        requireNode(node);
+        if (pages < 0) {
+            throw new IllegalArgumentException("cannot reserve " + pages + " hugepages: the count is 0 or more");
+        }
         HugepageSysfs sysfs = sysfs(node);
         if (!sysfs.supported(size)) {
             throw new IOException(size + " hugepages are not available" + (node == ALL_NODES ? "" : " on node " + node)

@@ -98,7 +98,11 @@ public final class VfioContainer implements IommuContext, IommuDomain {
     /** Called by a group after {@code VFIO_GROUP_SET_CONTAINER}: the first group fixes the IOMMU model. */
     synchronized void groupAdded() {
         if (!iommuSet) {
-            sys.ioctl(fd, VfioUapi.VFIO_SET_IOMMU, model());
+            try {
+                sys.ioctl(fd, VfioUapi.VFIO_SET_IOMMU, model());
+            } catch (LinuxException e) {
+                throw !noIommu && e.errno() == Errno.EPERM ? e.withRemedy(Remedies.unisolatedMsi("vfio_iommu_type1")) : e;
+            }
             iommuSet = true;
             if (!noIommu) {
                 info = readInfo();

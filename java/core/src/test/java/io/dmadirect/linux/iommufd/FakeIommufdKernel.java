@@ -25,6 +25,8 @@ class FakeIommufdKernel implements Syscalls {
     int mapErrno;
     /** When not 0, VFIO_DEVICE_BIND_IOMMUFD fails with this errno (EINVAL: the device is open elsewhere). */
     int bindErrno;
+    /** When not 0, IOMMU_IOAS_MAP_FILE fails with this errno (ENOTTY: a kernel before 6.13). */
+    int mapFileErrno;
     private int nextFd = 10;
 
     @Override
@@ -54,6 +56,10 @@ class FakeIommufdKernel implements Syscalls {
         if (request == IommufdUapi.IOMMU_IOAS_MAP && mapErrno != 0) {
             record(fd, request, arg);
             throw LinuxException.ofErrno("ioctl", "IOMMU_IOAS_MAP", mapErrno);
+        }
+        if (request == IommufdUapi.IOMMU_IOAS_MAP_FILE && mapFileErrno != 0) {
+            record(fd, request, arg);
+            throw LinuxException.ofErrno("ioctl", "IOMMU_IOAS_MAP_FILE", mapFileErrno);
         }
         if (request == IommufdUapi.IOMMU_IOAS_ALLOC) {
             b.putInt(8, 7);

@@ -116,6 +116,65 @@ class IommufdContextTest {
         }
     }
 
+    @Test
+    void aBindRefusedForUnisolatedMsisSaysSoAndLeavesNothingOpen() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        k.bindErrno = 1;
+        IommufdContext iommu = IommufdContext.open(k, address -> "/dev/vfio/devices/vfio0");
+        LinuxException e = assertThrows(LinuxException.class, () -> iommu.openDevice(PciAddress.parse("00:04.0")));
+        iommu.close();
+        assertEquals(1, e.errno());
+        assertTrue(e.getMessage().contains("cannot isolate the device's MSIs")
+                && e.getMessage().contains("iommufd.allow_unsafe_interrupts=1"), e.getMessage());
+        assertEquals(List.of(11, 10), k.closed, "the cdev and /dev/iommu are closed again");
+    }
+
+    @Test
+    void mapFileSendsTheUapiStructAtAFixedIova() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        IommufdContext iommu = openedWithDevice(k);
+        assertEquals(0x3b8fL, IommufdUapi.IOMMU_IOAS_MAP_FILE, "_IO(';', IOMMUFD_CMD_IOAS_MAP_FILE = 0x8f)");
+        iommu.mapFile(0x80_0000, 42, 0x20_0000, 0x40_0000);
+        ByteBuffer m = le(k.last(IommufdUapi.IOMMU_IOAS_MAP_FILE).bytes());
+        assertEquals(40, m.capacity());
+        assertEquals(List.of(40, 1 | 2 | 4, 7, 42), List.of(m.getInt(0), m.getInt(4), m.getInt(8), m.getInt(12)),
+                "size, FIXED_IOVA | WRITEABLE | READABLE, ioas_id, fd");
+        assertEquals(List.of(0x20_0000L, 0x40_0000L, 0x80_0000L), List.of(m.getLong(16), m.getLong(24), m.getLong(32)),
+                "start, length, iova");
+        assertEquals(10, k.last(IommufdUapi.IOMMU_IOAS_MAP_FILE).fd(), "on /dev/iommu");
+    }
+
+    @Test
+    void mapFileOnAKernelWithoutItNamesTheVersionAndTheWayAround() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        IommufdContext iommu = openedWithDevice(k);
+        k.mapFileErrno = 25;
+        LinuxException e = assertThrows(LinuxException.class, () -> iommu.mapFile(0x80_0000, 42, 0, 0x20_0000));
+        assertEquals(25, e.errno());
+        assertTrue(e.getMessage().contains("needs Linux 6.13+ with iommufd; this kernel answered ENOTTY")
+                && e.getMessage().contains("IOMMU_IOAS_MAP"), e.getMessage());
+        k.mapFileErrno = 12;
+        LinuxException nomem = assertThrows(LinuxException.class, () -> iommu.mapFile(0x80_0000, 42, 0, 0x20_0000));
+        assertTrue(nomem.getMessage().contains("ulimit -l"), nomem.getMessage());
+    }
+
+    @Test
+    void mapFileRefusesBadArgumentsAndAClosedContextBeforeAnyIoctl() {
+        FakeIommufdKernel k = new FakeIommufdKernel();
+        IommufdContext iommu = openedWithDevice(k);
+        long[][] bad = {{-1, 0, 4096}, {42, -4096, 4096}, {42, 0, 0}, {42, 0, -4096}};
+        for (long[] b : bad) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> iommu.mapFile(0x80_0000, (int) b[0], b[1], b[2]));
+            assertTrue(e.getMessage().contains("fd " + b[0] + ", offset " + b[1] + ", size " + b[2]), e.getMessage());
+        }
+        iommu.close();
+        IllegalStateException closed = assertThrows(IllegalStateException.class,
+                () -> iommu.mapFile(0x80_0000, 42, 0, 4096));
+        assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
+        assertFalse(k.ioctls.stream().anyMatch(i -> i.request() == IommufdUapi.IOMMU_IOAS_MAP_FILE), "no ioctl was made");
+    }
+
     /** The context with 00:04.0 opened in it, as a session opens it. */
     private static IommufdContext openedWithDevice(FakeIommufdKernel k) {
         IommufdContext iommu = IommufdContext.open(k, address -> "/dev/vfio/devices/vfio0");
