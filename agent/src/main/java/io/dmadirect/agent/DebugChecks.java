@@ -12,7 +12,6 @@ import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Mode {@code debug}: the checks of the kernel's {@code kernel/dma/debug.c} for coherent memory. Every
@@ -28,7 +27,7 @@ final class DebugChecks {
     private static final ByteBuffer POISON_PATTERN = poisonPattern();
 
     /** One allocation the driver made. */
-    static final class Entry {
+    static final class Entry implements LiveTable.Keyed {
         final DmaBuffer buffer;
         final Object device;
         final int site;
@@ -47,6 +46,11 @@ final class DebugChecks {
             this.pool = pool;
         }
 
+        @Override
+        public Object key() {
+            return buffer;
+        }
+
         String allocSite() {
             return pool != null ? pool.site() : site != 0 ? CallSites.text(site) : Stacks.siteOf(stack);
         }
@@ -60,7 +64,7 @@ final class DebugChecks {
     private final AgentOptions options;
     private final Findings findings;
     private final boolean trackedFromStart;
-    final Map<DmaBuffer, Entry> live = new ConcurrentHashMap<>();
+    final LiveTable<Entry> live = new LiveTable<>();
     private final ReleaseHistory history;
     private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
     private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
@@ -91,7 +95,7 @@ final class DebugChecks {
                 s.stack = stack;
             }
         }
-        live.put(buffer, new Entry(buffer, device, site, stack, pool));
+        live.put(new Entry(buffer, device, site, stack, pool));
     }
 
     /** Before {@code freeCoherent}: null to let it run, {@link DmaHooks#SKIP} for quarantine, or an exception. */
@@ -103,7 +107,7 @@ final class DebugChecks {
             return notLive(device, buffer, arg, site);
         }
         if (entry.device != device) {
-            live.put(buffer, entry); // the library refuses this free: the buffer stays allocated
+            live.put(entry); // the library refuses this free: the buffer stays allocated
             findings.report("free-different-device", "device driver frees DMA memory with different device "
                     + entry.describe() + " [freed through device=" + ((DmaDevice) device).name() + "]",
                     siteText(site), Stacks.capture(), "free the buffer through the device that allocated it"
@@ -112,7 +116,7 @@ final class DebugChecks {
         }
         entry.freeSite = site;
         entry.freeStack = site == 0 ? Stacks.capture() : null;
-        history.add(thread, buffer, entry);
+        history.add(thread, entry);
         if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
                 || buffer.size() > options.quarantineBytes) {
             return null;
@@ -234,15 +238,7 @@ final class DebugChecks {
     /** Before a device's {@code close()}: lets its quarantine go, then reports what the driver left allocated. */
     void beforeClose(Object device, int site) {
         releaseQuarantine(device);
-        List<Entry> leaked = new ArrayList<>();
-        for (Entry entry : live.values()) {
-            if (entry.device == device) {
-                leaked.add(entry);
-            }
-        }
-        for (Entry entry : leaked) {
-            live.remove(entry.buffer);
-        }
+        List<Entry> leaked = live.removeIf(entry -> entry.device == device);
         String where = siteText(site);
         leaked = undestroyedPools(leaked, "while released from device [device=" + ((DmaDevice) device).name() + "]", where);
         reportLeaks(leaked, "device driver has pending DMA allocations while released from device [device="
@@ -258,7 +254,7 @@ final class DebugChecks {
         for (Entry entry : held) {
             checkPoison(entry);
         }
-        List<Entry> leaked = undestroyedPools(new ArrayList<>(live.values()), "at exit", "exit of the JVM");
+        List<Entry> leaked = undestroyedPools(live.values(), "at exit", "exit of the JVM");
         reportLeaks(leaked, "device driver has pending DMA allocations at exit [count=" + leaked.size() + "]",
                 "exit of the JVM");
     }
@@ -325,7 +321,7 @@ final class DebugChecks {
 
     /** A snapshot of the live DMA map, as {@code /sys/kernel/debug/dma-api/dump} shows it. */
     List<Entry> liveEntries() {
-        return new ArrayList<>(live.values());
+        return live.values();
     }
 
     static String siteText(int site) {
