@@ -37,6 +37,17 @@ final class PageChecks {
         this.streaming = streaming;
     }
 
+    /** The live buffers of {@code device}: a slow scan, for {@link DeviceAccessChecks}. */
+    List<Object> liveBuffers(Object device) {
+        List<Object> mine = new ArrayList<>();
+        live.forEach((buffer, entry) -> {
+            if (entry.device() == device) {
+                mine.add(buffer);
+            }
+        });
+        return mine;
+    }
+
     void allocated(Object device, Object buffer, int site) {
         live.put(buffer, new Entry(device, site, streaming.stackOf(site)));
     }

@@ -63,6 +63,19 @@ final class ReleaseHistory {
         return null;
     }
 
+    /** The entry of the latest release, by any thread, that {@code matches}, or null: a slow scan, for error paths. */
+    LiveTable.Keyed findMatching(java.util.function.Predicate<LiveTable.Keyed> matches) {
+        for (Ring ring : rings) {
+            for (int k = 1; k <= PER_THREAD; k++) {
+                LiveTable.Keyed e = ring.entries[(ring.next - k) & (PER_THREAD - 1)];
+                if (e != null && matches.test(e)) {
+                    return e;
+                }
+            }
+        }
+        return null;
+    }
+
     /**
      * Forgets the releases whose entry {@code matches}: at a device's close, so that the history does not keep
      * the closed device, and through it its platform and all the platform's memory, reachable. A ring's owner

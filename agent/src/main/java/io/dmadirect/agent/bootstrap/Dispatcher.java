@@ -147,6 +147,19 @@ public interface Dispatcher {
     default void beforePoolDestroy(Object pool, int site) {
     }
 
+    /** After a simulated platform's {@code busMaster(device, bits)}: which device's DMA engine it is. */
+    default void afterBusMaster(Object busMaster, Object device) {
+    }
+
+    /**
+     * Before a simulated device's DMA read or write of {@code length} bytes at {@code dmaAddress}: a fault to
+     * record instead of the access (the memory was freed or unmapped while the device could still reach it),
+     * or null to let it run.
+     */
+    default String beforeDeviceAccess(Object busMaster, long dmaAddress, long length, boolean write) {
+        return null;
+    }
+
     Dispatcher NONE = new Dispatcher() {
         @Override
         public Throwable beforeAlloc(Object device, long size, int site) {
