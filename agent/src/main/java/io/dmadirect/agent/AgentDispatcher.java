@@ -35,7 +35,7 @@ final class AgentDispatcher implements Dispatcher {
         this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart, history) : null;
         this.primitive = options.debug ? new PrimitiveChecks(options, findings, trackedFromStart, streaming) : null;
         this.pools = options.debug ? new PoolChecks(findings, trackedFromStart, streaming) : null;
-        this.pages = options.debug ? new PageChecks(findings, trackedFromStart, streaming) : null;
+        this.pages = options.debug ? new PageChecks(options, findings, trackedFromStart, streaming) : null;
         this.injector = options.inject ? new Injector(options) : null;
         this.deviceAccess = options.debug ? new DeviceAccessChecks(findings, debug, streaming, primitive, pages, history)
                 : null;
@@ -397,10 +397,8 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     @Override
-    public void beforeFreePages(Object device, Object buffer, int site) {
-        if (pages != null) {
-            pages.beforeFree(device, buffer, site);
-        }
+    public Throwable beforeFreePages(Object device, Object buffer, int site) {
+        return pages == null ? null : pages.beforeFree(device, buffer, site);
     }
 
     @Override

@@ -6,9 +6,7 @@ import io.dmadirect.DmaUsageException;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -66,10 +64,8 @@ final class DebugChecks {
     private final boolean trackedFromStart;
     final LiveTable<Entry> live = new LiveTable<>();
     private final ReleaseHistory history;
-    private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
-    private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
-    /** Bytes held in quarantine: capped by {@code quarantineBytes=}, so poisoning cannot exhaust a small zone. */
-    private long quarantinedBytes;
+    /** Capped by bytes too ({@code quarantineBytes=}), so poisoning cannot exhaust a small zone. */
+    private final Quarantine<Entry> quarantine;
 
     /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
     DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
@@ -77,6 +73,8 @@ final class DebugChecks {
         this.findings = findings;
         this.trackedFromStart = trackedFromStart;
         this.history = history;
+        this.quarantine = new Quarantine<>(options.quarantine, options.quarantineBytes, e -> e.buffer,
+                e -> e.buffer.size());
     }
 
     /** @param pool the creation of the pool this is a page of, or null for the driver's own allocation */
@@ -117,26 +115,13 @@ final class DebugChecks {
         entry.freeSite = site;
         entry.freeStack = site == 0 ? Stacks.capture() : null;
         history.add(thread, entry);
-        if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
-                || buffer.size() > options.quarantineBytes) {
+        if (!options.poison || !quarantine.admits(buffer.size()) || !buffer.hasCpuView()) {
             return null;
         }
         ByteBuffer view = buffer.cpuView().order(ByteOrder.nativeOrder());
         fill(view);
         entry.poisoned = view;
-        List<Entry> evicted = new ArrayList<>();
-        synchronized (quarantine) {
-            quarantine.addLast(entry);
-            quarantined.put(buffer, entry);
-            quarantinedBytes += buffer.size();
-            while (quarantine.size() > options.quarantine || quarantinedBytes > options.quarantineBytes) {
-                Entry e = quarantine.removeFirst();
-                quarantined.remove(e.buffer);
-                quarantinedBytes -= e.buffer.size();
-                evicted.add(e);
-            }
-        }
-        for (Entry e : evicted) {
+        for (Entry e : quarantine.add(entry)) {
             release(e);
         }
         return DmaHooks.SKIP;
@@ -148,28 +133,16 @@ final class DebugChecks {
      * is worth trying again.
      */
     boolean drainQuarantine() {
-        List<Entry> all;
-        synchronized (quarantine) {
-            if (quarantine.isEmpty()) {
-                return false;
-            }
-            all = new ArrayList<>(quarantine);
-            quarantine.clear();
-            quarantined.clear();
-            quarantinedBytes = 0;
-        }
+        List<Entry> all = quarantine.removeIf(e -> true);
         for (Entry e : all) {
             release(e);
         }
-        return true;
+        return !all.isEmpty();
     }
 
     private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {
         Entry freed = buffer == null ? null : (Entry) history.find(buffer);
-        boolean inQuarantine;
-        synchronized (quarantine) {
-            inQuarantine = buffer != null && quarantined.containsKey(buffer);
-        }
+        boolean inQuarantine = buffer != null && quarantine.contains(buffer);
         if (freed != null || (buffer != null && buffer.isFreed())) {
             String first = freed == null ? "unknown (freed long ago)" : freed.freeSite != 0
                     ? CallSites.text(freed.freeSite) : Stacks.siteOf(freed.freeStack);
@@ -211,8 +184,7 @@ final class DebugChecks {
 
     private void checkPoison(Entry entry) {
         ByteBuffer view = entry.poisoned;
-        int limit = Math.min(view.capacity(), POISON_LIMIT);
-        int i = view.slice(0, limit).mismatch(POISON_PATTERN.slice(0, limit));
+        int i = poisonMismatch(view);
         if (i >= 0) {
             findings.report("write-after-free", "device driver wrote to DMA memory after freeing it "
                     + entry.describe() + " [offset=" + i + ": 0x" + Integer.toHexString(view.get(i) & 0xff)
@@ -223,7 +195,14 @@ final class DebugChecks {
         }
     }
 
-    private static void fill(ByteBuffer view) {
+    /** The first byte of {@code view}'s poisoned head that is no longer poison, or -1. */
+    static int poisonMismatch(ByteBuffer view) {
+        int limit = Math.min(view.capacity(), POISON_LIMIT);
+        return view.slice(0, limit).mismatch(POISON_PATTERN.slice(0, limit));
+    }
+
+    /** Poisons the head of {@code view} (at most {@link #POISON_LIMIT} bytes, to bound the cost). */
+    static void fill(ByteBuffer view) {
         view.put(0, POISON_PATTERN, 0, Math.min(view.capacity(), POISON_LIMIT));
     }
 
@@ -247,11 +226,7 @@ final class DebugChecks {
 
     /** At exit: what is still allocated, and the poison of what is still in quarantine. */
     void atExit() {
-        List<Entry> held;
-        synchronized (quarantine) {
-            held = new ArrayList<>(quarantine);
-        }
-        for (Entry entry : held) {
+        for (Entry entry : quarantine.snapshot()) {
             checkPoison(entry);
         }
         List<Entry> leaked = undestroyedPools(live.values(), "at exit", "exit of the JVM");
@@ -302,19 +277,7 @@ final class DebugChecks {
     }
 
     private void releaseQuarantine(Object device) {
-        List<Entry> mine = new ArrayList<>();
-        synchronized (quarantine) {
-            quarantine.removeIf(entry -> {
-                if (entry.device == device) {
-                    mine.add(entry);
-                    quarantined.remove(entry.buffer);
-                    quarantinedBytes -= entry.buffer.size();
-                    return true;
-                }
-                return false;
-            });
-        }
-        for (Entry entry : mine) {
+        for (Entry entry : quarantine.removeIf(e -> e.device == device)) {
             release(entry);
         }
     }

@@ -123,8 +123,12 @@ public interface Dispatcher {
     default void afterAllocPages(Object device, Object buffer, int site) {
     }
 
-    /** Before {@code freePages} or {@code freeNoncontiguous}. */
-    default void beforeFreePages(Object device, Object buffer, int site) {
+    /**
+     * Before {@code freePages} or {@code freeNoncontiguous}: null to free, {@link DmaHooks#SKIP} to skip the free
+     * silently (the buffer went to quarantine), or an exception to throw instead of freeing.
+     */
+    default Throwable beforeFreePages(Object device, Object buffer, int site) {
+        return null;
     }
 
     /** After a device's {@code createPool} ({@code dma_pool_create}): the pool and the driver's call site. */
