@@ -79,13 +79,21 @@ final class LiveTable<E extends LiveTable.Keyed> {
         int h = hash(key);
         Stripe s = stripe(h);
         synchronized (s) {
-            Keyed[] slots = s.slots;
-            int mask = slots.length - 1;
-            for (int i = h & mask;; i = (i + 1) & mask) {
-                Keyed e = slots[i];
-                if (e == null || e.key() == key) {
-                    return (E) e;
-                }
+            int i = indexOf(s.slots, key, h);
+            return i < 0 ? null : (E) s.slots[i];
+        }
+    }
+
+    /** The slot holding {@code key}'s entry, or -1: probes from its home slot to the first empty one. */
+    private static int indexOf(Keyed[] slots, Object key, int h) {
+        int mask = slots.length - 1;
+        for (int i = h & mask;; i = (i + 1) & mask) {
+            Keyed e = slots[i];
+            if (e == null) {
+                return -1;
+            }
+            if (e.key() == key) {
+                return i;
             }
         }
     }
@@ -101,18 +109,14 @@ final class LiveTable<E extends LiveTable.Keyed> {
         Stripe s = stripe(h);
         synchronized (s) {
             Keyed[] slots = s.slots;
-            int mask = slots.length - 1;
-            for (int i = h & mask;; i = (i + 1) & mask) {
-                Keyed e = slots[i];
-                if (e == null) {
-                    return null;
-                }
-                if (e.key() == key) {
-                    s.size--;
-                    shiftBack(slots, i, mask);
-                    return (E) e;
-                }
+            int i = indexOf(slots, key, h);
+            if (i < 0) {
+                return null;
             }
+            E e = (E) slots[i];
+            s.size--;
+            shiftBack(slots, i, slots.length - 1);
+            return e;
         }
     }
 
