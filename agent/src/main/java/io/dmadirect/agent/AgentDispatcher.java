@@ -19,6 +19,7 @@ final class AgentDispatcher implements Dispatcher {
     final PoolChecks pools;
     final PageChecks pages;
     private final ReleaseHistory history;
+    final DeviceAccessChecks deviceAccess;
     final Injector injector;
     final Findings findings;
     /** False after a dynamic attach: buffers allocated before it exist, and the driver frees them too. */
@@ -34,8 +35,22 @@ final class AgentDispatcher implements Dispatcher {
         this.streaming = options.debug ? new StreamingChecks(options, findings, trackedFromStart, history) : null;
         this.primitive = options.debug ? new PrimitiveChecks(options, findings, trackedFromStart, streaming) : null;
         this.pools = options.debug ? new PoolChecks(findings, trackedFromStart, streaming) : null;
-        this.pages = options.debug ? new PageChecks(findings, trackedFromStart, streaming) : null;
+        this.pages = options.debug ? new PageChecks(options, findings, trackedFromStart, streaming) : null;
         this.injector = options.inject ? new Injector(options) : null;
+        this.deviceAccess = options.debug ? new DeviceAccessChecks(findings, debug, streaming, primitive, pages, history)
+                : null;
+    }
+
+    @Override
+    public void afterBusMaster(Object busMaster, Object device) {
+        if (deviceAccess != null) {
+            deviceAccess.busMaster(busMaster, device);
+        }
+    }
+
+    @Override
+    public String beforeDeviceAccess(Object busMaster, long dmaAddress, long length, boolean write) {
+        return deviceAccess == null ? null : deviceAccess.beforeAccess(busMaster, dmaAddress, length, write);
     }
 
     @Override
@@ -382,10 +397,8 @@ final class AgentDispatcher implements Dispatcher {
     }
 
     @Override
-    public void beforeFreePages(Object device, Object buffer, int site) {
-        if (pages != null) {
-            pages.beforeFree(device, buffer, site);
-        }
+    public Throwable beforeFreePages(Object device, Object buffer, int site) {
+        return pages == null ? null : pages.beforeFree(device, buffer, site);
     }
 
     @Override

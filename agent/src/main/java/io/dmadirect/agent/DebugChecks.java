@@ -6,13 +6,10 @@ import io.dmadirect.DmaUsageException;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Mode {@code debug}: the checks of the kernel's {@code kernel/dma/debug.c} for coherent memory. Every
@@ -28,7 +25,7 @@ final class DebugChecks {
     private static final ByteBuffer POISON_PATTERN = poisonPattern();
 
     /** One allocation the driver made. */
-    static final class Entry {
+    static final class Entry implements LiveTable.Keyed {
         final DmaBuffer buffer;
         final Object device;
         final int site;
@@ -47,6 +44,11 @@ final class DebugChecks {
             this.pool = pool;
         }
 
+        @Override
+        public Object key() {
+            return buffer;
+        }
+
         String allocSite() {
             return pool != null ? pool.site() : site != 0 ? CallSites.text(site) : Stacks.siteOf(stack);
         }
@@ -60,12 +62,10 @@ final class DebugChecks {
     private final AgentOptions options;
     private final Findings findings;
     private final boolean trackedFromStart;
-    final Map<DmaBuffer, Entry> live = new ConcurrentHashMap<>();
+    final LiveTable<Entry> live = new LiveTable<>();
     private final ReleaseHistory history;
-    private final ArrayDeque<Entry> quarantine = new ArrayDeque<>();
-    private final Map<DmaBuffer, Entry> quarantined = new IdentityHashMap<>();
-    /** Bytes held in quarantine: capped by {@code quarantineBytes=}, so poisoning cannot exhaust a small zone. */
-    private long quarantinedBytes;
+    /** Capped by bytes too ({@code quarantineBytes=}), so poisoning cannot exhaust a small zone. */
+    private final Quarantine<Entry> quarantine;
 
     /** @param trackedFromStart false after a dynamic attach: buffers allocated before it are unknown, not errors */
     DebugChecks(AgentOptions options, Findings findings, boolean trackedFromStart, ReleaseHistory history) {
@@ -73,6 +73,8 @@ final class DebugChecks {
         this.findings = findings;
         this.trackedFromStart = trackedFromStart;
         this.history = history;
+        this.quarantine = new Quarantine<>(options.quarantine, options.quarantineBytes, e -> e.buffer,
+                e -> e.buffer.size());
     }
 
     /** @param pool the creation of the pool this is a page of, or null for the driver's own allocation */
@@ -91,7 +93,7 @@ final class DebugChecks {
                 s.stack = stack;
             }
         }
-        live.put(buffer, new Entry(buffer, device, site, stack, pool));
+        live.put(new Entry(buffer, device, site, stack, pool));
     }
 
     /** Before {@code freeCoherent}: null to let it run, {@link DmaHooks#SKIP} for quarantine, or an exception. */
@@ -103,7 +105,7 @@ final class DebugChecks {
             return notLive(device, buffer, arg, site);
         }
         if (entry.device != device) {
-            live.put(buffer, entry); // the library refuses this free: the buffer stays allocated
+            live.put(entry); // the library refuses this free: the buffer stays allocated
             findings.report("free-different-device", "device driver frees DMA memory with different device "
                     + entry.describe() + " [freed through device=" + ((DmaDevice) device).name() + "]",
                     siteText(site), Stacks.capture(), "free the buffer through the device that allocated it"
@@ -112,27 +114,14 @@ final class DebugChecks {
         }
         entry.freeSite = site;
         entry.freeStack = site == 0 ? Stacks.capture() : null;
-        history.add(thread, buffer, entry);
-        if (!options.poison || options.quarantine <= 0 || !buffer.hasCpuView()
-                || buffer.size() > options.quarantineBytes) {
+        history.add(thread, entry);
+        if (!options.poison || !quarantine.admits(buffer.size()) || !buffer.hasCpuView()) {
             return null;
         }
         ByteBuffer view = buffer.cpuView().order(ByteOrder.nativeOrder());
         fill(view);
         entry.poisoned = view;
-        List<Entry> evicted = new ArrayList<>();
-        synchronized (quarantine) {
-            quarantine.addLast(entry);
-            quarantined.put(buffer, entry);
-            quarantinedBytes += buffer.size();
-            while (quarantine.size() > options.quarantine || quarantinedBytes > options.quarantineBytes) {
-                Entry e = quarantine.removeFirst();
-                quarantined.remove(e.buffer);
-                quarantinedBytes -= e.buffer.size();
-                evicted.add(e);
-            }
-        }
-        for (Entry e : evicted) {
+        for (Entry e : quarantine.add(entry)) {
             release(e);
         }
         return DmaHooks.SKIP;
@@ -144,28 +133,16 @@ final class DebugChecks {
      * is worth trying again.
      */
     boolean drainQuarantine() {
-        List<Entry> all;
-        synchronized (quarantine) {
-            if (quarantine.isEmpty()) {
-                return false;
-            }
-            all = new ArrayList<>(quarantine);
-            quarantine.clear();
-            quarantined.clear();
-            quarantinedBytes = 0;
-        }
+        List<Entry> all = quarantine.removeIf(e -> true);
         for (Entry e : all) {
             release(e);
         }
-        return true;
+        return !all.isEmpty();
     }
 
     private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {
         Entry freed = buffer == null ? null : (Entry) history.find(buffer);
-        boolean inQuarantine;
-        synchronized (quarantine) {
-            inQuarantine = buffer != null && quarantined.containsKey(buffer);
-        }
+        boolean inQuarantine = buffer != null && quarantine.contains(buffer);
         if (freed != null || (buffer != null && buffer.isFreed())) {
             String first = freed == null ? "unknown (freed long ago)" : freed.freeSite != 0
                     ? CallSites.text(freed.freeSite) : Stacks.siteOf(freed.freeStack);
@@ -207,8 +184,7 @@ final class DebugChecks {
 
     private void checkPoison(Entry entry) {
         ByteBuffer view = entry.poisoned;
-        int limit = Math.min(view.capacity(), POISON_LIMIT);
-        int i = view.slice(0, limit).mismatch(POISON_PATTERN.slice(0, limit));
+        int i = poisonMismatch(view);
         if (i >= 0) {
             findings.report("write-after-free", "device driver wrote to DMA memory after freeing it "
                     + entry.describe() + " [offset=" + i + ": 0x" + Integer.toHexString(view.get(i) & 0xff)
@@ -219,7 +195,14 @@ final class DebugChecks {
         }
     }
 
-    private static void fill(ByteBuffer view) {
+    /** The first byte of {@code view}'s poisoned head that is no longer poison, or -1. */
+    static int poisonMismatch(ByteBuffer view) {
+        int limit = Math.min(view.capacity(), POISON_LIMIT);
+        return view.slice(0, limit).mismatch(POISON_PATTERN.slice(0, limit));
+    }
+
+    /** Poisons the head of {@code view} (at most {@link #POISON_LIMIT} bytes, to bound the cost). */
+    static void fill(ByteBuffer view) {
         view.put(0, POISON_PATTERN, 0, Math.min(view.capacity(), POISON_LIMIT));
     }
 
@@ -234,15 +217,7 @@ final class DebugChecks {
     /** Before a device's {@code close()}: lets its quarantine go, then reports what the driver left allocated. */
     void beforeClose(Object device, int site) {
         releaseQuarantine(device);
-        List<Entry> leaked = new ArrayList<>();
-        for (Entry entry : live.values()) {
-            if (entry.device == device) {
-                leaked.add(entry);
-            }
-        }
-        for (Entry entry : leaked) {
-            live.remove(entry.buffer);
-        }
+        List<Entry> leaked = live.removeIf(entry -> entry.device == device);
         String where = siteText(site);
         leaked = undestroyedPools(leaked, "while released from device [device=" + ((DmaDevice) device).name() + "]", where);
         reportLeaks(leaked, "device driver has pending DMA allocations while released from device [device="
@@ -251,14 +226,10 @@ final class DebugChecks {
 
     /** At exit: what is still allocated, and the poison of what is still in quarantine. */
     void atExit() {
-        List<Entry> held;
-        synchronized (quarantine) {
-            held = new ArrayList<>(quarantine);
-        }
-        for (Entry entry : held) {
+        for (Entry entry : quarantine.snapshot()) {
             checkPoison(entry);
         }
-        List<Entry> leaked = undestroyedPools(new ArrayList<>(live.values()), "at exit", "exit of the JVM");
+        List<Entry> leaked = undestroyedPools(live.values(), "at exit", "exit of the JVM");
         reportLeaks(leaked, "device driver has pending DMA allocations at exit [count=" + leaked.size() + "]",
                 "exit of the JVM");
     }
@@ -306,26 +277,14 @@ final class DebugChecks {
     }
 
     private void releaseQuarantine(Object device) {
-        List<Entry> mine = new ArrayList<>();
-        synchronized (quarantine) {
-            quarantine.removeIf(entry -> {
-                if (entry.device == device) {
-                    mine.add(entry);
-                    quarantined.remove(entry.buffer);
-                    quarantinedBytes -= entry.buffer.size();
-                    return true;
-                }
-                return false;
-            });
-        }
-        for (Entry entry : mine) {
+        for (Entry entry : quarantine.removeIf(e -> e.device == device)) {
             release(entry);
         }
     }
 
     /** A snapshot of the live DMA map, as {@code /sys/kernel/debug/dma-api/dump} shows it. */
     List<Entry> liveEntries() {
-        return new ArrayList<>(live.values());
+        return live.values();
     }
 
     static String siteText(int site) {

@@ -110,6 +110,21 @@ final class Findings {
         return count.get();
     }
 
+    /**
+     * Why {@code failOnError=true} fails the run, or null when it passes. The agent's own faults fail it too:
+     * a fault means a check did not run for that call, so "no finding" no longer proves the driver clean, and
+     * a test gate that passed then would pass on incomplete checks.
+     */
+    String failure() {
+        long errors = count.get();
+        long faults = agentFaults.get();
+        if (errors == 0 && faults == 0) {
+            return null;
+        }
+        return (errors > 0 ? errors + " DMA-API error(s)" : "") + (errors > 0 && faults > 0 ? " and " : "")
+                + (faults > 0 ? faults + " internal fault(s) of the agent (its checks were incomplete)" : "");
+    }
+
     long outsidePackages() {
         return outsidePackages.get();
     }

@@ -45,6 +45,8 @@ final class Installer {
     private static final String DMA_MAPPING = "io.dmadirect.DmaMapping";
     private static final String SCATTER_LIST = "io.dmadirect.ScatterList";
     private static final String DMA_POOL = "io.dmadirect.DmaPool";
+    private static final String SIM_PLATFORM = "io.dmadirect.sim.SimulatedPlatform";
+    private static final String SIM_BUS_MASTER = "io.dmadirect.sim.SimulatedBusMaster";
     private static final String BYTE_BUFFER = "java.nio.ByteBuffer";
     private static final ElementMatcher.Junction<MethodDescription> SYNC = ElementMatchers.namedOneOf("syncForCpu",
             "syncForDevice");
@@ -166,6 +168,16 @@ final class Installer {
                 .type(not(isInterface()).and(not(isAbstract())).and(hasSuperType(named(SCATTER_LIST))))
                 .transform((builder, type, loader, module, domain) -> builder.visit(
                         AdviceFaults.guarded(StreamingAdvice.SgClose.class).on(CLOSE_WITH_OR_WITHOUT_ATTRS)))
+                // mode=debug: the simulated DMA engine faults an access to memory the driver released (DeviceAccessChecks).
+                .type(options.debug ? named(SIM_PLATFORM) : ElementMatchers.none())
+                .transform((builder, type, loader, module, domain) -> builder.visit(
+                        AdviceFaults.guarded(BusMasterAdvice.Created.class).on(named("busMaster").and(takesArguments(2)))))
+                .type(options.debug ? named(SIM_BUS_MASTER) : ElementMatchers.none())
+                .transform((builder, type, loader, module, domain) -> builder
+                        .visit(AdviceFaults.guarded(BusMasterAdvice.Write.class).on(named("write")
+                                .and(takesArguments(2)).and(takesArgument(0, long.class))))
+                        .visit(AdviceFaults.guarded(BusMasterAdvice.Read.class).on(named("read")
+                                .and(takesArguments(2)).and(takesArgument(0, long.class)))))
                 .type(driverCode)
                 // invokable, not method: constructors call the DMA API too (the NVMe driver's queue pairs allocate in theirs)
                 .transform((builder, type, loader, module, domain) -> builder.visit(
@@ -192,9 +204,9 @@ final class Installer {
                 Files.writeString(Path.of(d.options.report + ".txt"), text, StandardCharsets.UTF_8);
                 Files.writeString(Path.of(d.options.report + ".json"), Reports.json(d), StandardCharsets.UTF_8);
             }
-            if (d.options.failOnError && d.findings.count() > 0) {
-                System.err.println("dmadirect-agent: " + d.findings.count() + " DMA-API error(s) and failOnError=true:"
-                        + " exiting with status 1");
+            String failure = d.findings.failure();
+            if (d.options.failOnError && failure != null) {
+                System.err.println("dmadirect-agent: " + failure + " and failOnError=true: exiting with status 1");
                 System.err.flush();
                 Runtime.getRuntime().halt(1);
             }

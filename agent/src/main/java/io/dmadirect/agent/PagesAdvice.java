@@ -24,11 +24,22 @@ final class PagesAdvice {
         }
     }
 
-    /** {@code freePages}, {@code freeNoncontiguous} (a buffer's {@code close()} passes here too). */
+    /**
+     * {@code freePages}, {@code freeNoncontiguous} (a buffer's {@code close()} passes here too). Under
+     * {@code poison=true} the free may go to quarantine (skipped, {@link DmaHooks#SKIP}), or a double free of a
+     * quarantined buffer be refused as the library would (the exception returned, and thrown at exit).
+     */
     static final class Free {
-        @Advice.OnMethodEnter(suppress = Throwable.class)
-        static void enter(@Advice.This Object device, @Advice.Argument(0) Object buffer) {
-            DmaHooks.dispatcher.beforeFreePages(device, buffer, DmaHooks.takeSite());
+        @Advice.OnMethodEnter(suppress = Throwable.class, skipOn = Advice.OnNonDefaultValue.class)
+        static Throwable enter(@Advice.This Object device, @Advice.Argument(0) Object buffer) {
+            return DmaHooks.dispatcher.beforeFreePages(device, buffer, DmaHooks.takeSite());
+        }
+
+        @Advice.OnMethodExit(suppress = Throwable.class, onThrowable = Throwable.class)
+        static void exit(@Advice.Enter Throwable skipped, @Advice.Thrown(readOnly = false) Throwable thrown) {
+            if (skipped != null && skipped != DmaHooks.SKIP) {
+                thrown = skipped;
+            }
         }
     }
 }

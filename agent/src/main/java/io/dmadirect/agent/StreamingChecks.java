@@ -5,10 +5,7 @@ import io.dmadirect.DmaMapping;
 import io.dmadirect.ScatterList;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Mode {@code debug} for the streaming API: {@code check_unmap()} and {@code check_sync()} of the
@@ -26,7 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class StreamingChecks {
     /** One live mapping (a single mapping, or one segment of a scatter list). */
-    static final class Entry implements OverlapCheck.Described {
+    static final class Entry implements OverlapCheck.Described, LiveTable.Keyed {
         final DmaMapping mapping;
         final Object device;
         final boolean sg;
@@ -43,6 +40,11 @@ final class StreamingChecks {
             this.sg = sg;
             this.site = site;
             this.stack = stack;
+        }
+
+        @Override
+        public Object key() {
+            return mapping;
         }
 
         @Override
@@ -71,7 +73,7 @@ final class StreamingChecks {
     private final AgentOptions options;
     private final Findings findings;
     private final boolean trackedFromStart;
-    final Map<DmaMapping, Entry> live = new ConcurrentHashMap<>();
+    final LiveTable<Entry> live = new LiveTable<>();
     private final ReleaseHistory history;
     final OverlapCheck overlaps;
 
@@ -92,7 +94,7 @@ final class StreamingChecks {
         if (result instanceof DmaMapping) {
             DmaMapping m = (DmaMapping) result;
             Entry entry = new Entry(m, device, false, site, stack);
-            live.put(m, entry);
+            live.put(entry);
             if (options.staleReads) {
                 StaleReads.poisonBeforeSync(what, m);
             }
@@ -112,7 +114,7 @@ final class StreamingChecks {
             for (int i = 0; i < segments.size(); i++) {
                 DmaMapping m = segments.get(i);
                 Entry entry = new Entry(m, device, true, site, stack);
-                live.put(m, entry);
+                live.put(entry);
                 if (segments.size() == buffers.size() && buffers.get(i) instanceof ByteBuffer) {
                     ByteBuffer b = (ByteBuffer) buffers.get(i);
                     entry.span = overlaps.add(device, BufferMemory.base(b), BufferMemory.start(b, b.position()),
@@ -146,7 +148,7 @@ final class StreamingChecks {
             return;
         }
         if (through != entry.device) {
-            live.put(mapping, entry); // the library refuses this unmap: the mapping stays mapped
+            live.put(entry); // the library refuses this unmap: the mapping stays mapped
             findings.report("unmap-different-device", "device driver frees DMA memory with different device "
                     + entry.describe() + " [unmapped through device=" + name(through) + "]\n  mapped at: "
                     + entry.mapSite(), siteText(site), Stacks.capture(),
@@ -162,7 +164,7 @@ final class StreamingChecks {
         overlaps.remove(entry.span);
         entry.unmapSite = site;
         entry.unmapStack = site == 0 ? Stacks.capture() : null;
-        history.add(thread, mapping, entry);
+        history.add(thread, entry);
     }
 
     /** {@code dma_unmap_sg} of a list already unmapped: the kernel's lookup of its first segment fails as for a single one. */
@@ -285,14 +287,8 @@ final class StreamingChecks {
 
     /** Before a device's {@code close()}: the mappings the driver left. */
     void beforeClose(Object device, int site) {
-        List<Entry> leaked = new ArrayList<>();
-        for (Entry entry : live.values()) {
-            if (entry.device == device) {
-                leaked.add(entry);
-            }
-        }
+        List<Entry> leaked = live.removeIf(entry -> entry.device == device);
         for (Entry entry : leaked) {
-            live.remove(entry.mapping);
             overlaps.remove(entry.span);
         }
         reportLeaks(leaked, "device driver has pending DMA mappings while released from device [device="
@@ -300,7 +296,7 @@ final class StreamingChecks {
     }
 
     void atExit() {
-        List<Entry> leaked = new ArrayList<>(live.values());
+        List<Entry> leaked = live.values();
         reportLeaks(leaked, "device driver has pending DMA mappings at exit [count=" + leaked.size() + "]",
                 "exit of the JVM", "leak-at-exit");
     }
@@ -316,7 +312,7 @@ final class StreamingChecks {
     }
 
     List<Entry> liveEntries() {
-        return new ArrayList<>(live.values());
+        return live.values();
     }
 
     private static String name(Object device) {

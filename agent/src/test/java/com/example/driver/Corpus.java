@@ -52,6 +52,9 @@ public final class Corpus {
             case "pages-double-free" -> (p, d) -> DebugPlanted.pagesDoubleFree(d);
             case "pages-leak" -> (p, d) -> DebugPlanted.pagesLeakAtClose(p);
             case "clean-pages" -> (p, d) -> CleanIdioms.pages(d);
+            case "device-write-after-free" -> DebugPlanted::deviceWritesFreedBuffer;
+            case "device-read-after-unmap" -> DebugPlanted::deviceReadsUnmappedMapping;
+            case "clean-device-access" -> CleanIdioms::deviceAccessWhileLive;
             case "stale-read" -> (p, d) -> DebugPlanted.staleRead(d);
             case "clean-refill" -> (p, d) -> CleanIdioms.refillLoops(d);
             case "clean-retry" -> (p, d) -> CleanIdioms.retries(d);

@@ -1,12 +1,14 @@
 package com.example.driver;
 
 import io.dmadirect.DeviceProperties;
+import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaPool;
 import io.dmadirect.NoncoherentBuffer;
+import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
 import java.nio.ByteBuffer;
 
@@ -204,5 +206,25 @@ final class DebugPlanted {
         int early = buffer.get(7) & 0xff; // BUG: read before syncForCpu
         m.close();
         System.out.printf("stale-read: before the sync 0x%02x, after the unmap 0x%02x%n", early, buffer.get(7) & 0xff);
+    }
+
+    /** The driver frees a receive buffer without stopping the device, which then completes into it. */
+    static void deviceWritesFreedBuffer(SimulatedPlatform platform, DmaDevice nic) {
+        SimulatedBusMaster engine = platform.busMaster(nic, 64);
+        DmaBuffer ring = nic.allocCoherent(4096);
+        long given = ring.dmaAddress(); // the address the device was given
+        ring.close(); // freed while the device may still write it
+        boolean landed = engine.write(given, new byte[64]); // BUG: the device writes memory the driver freed
+        System.out.println("device-write-after-free: landed=" + landed + ", faults=" + engine.faults().size());
+    }
+
+    /** The driver unmaps a transmit buffer before the device has read it. */
+    static void deviceReadsUnmappedMapping(SimulatedPlatform platform, DmaDevice nic) {
+        SimulatedBusMaster engine = platform.busMaster(nic, 64);
+        DmaMapping m = nic.map(rx(512), DmaDirection.TO_DEVICE);
+        long given = m.dmaAddress();
+        m.close(); // unmapped before the completion
+        byte[] seen = engine.read(given, 512); // BUG: the device reads a mapping the driver unmapped
+        System.out.println("device-read-after-unmap: read=" + (seen != null) + ", faults=" + engine.faults().size());
     }
 }

@@ -9,7 +9,9 @@ import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAllocationException;
 import io.dmadirect.DmaBuffer;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMask;
+import io.dmadirect.NoncoherentBuffer;
 import io.dmadirect.Zone;
 import io.dmadirect.sim.SimulatedBusMaster;
 import io.dmadirect.sim.SimulatedPlatform;
@@ -45,6 +47,7 @@ public final class PlantedBugs {
                 case "free-not-allocated" -> freeNotAllocated(nic);
                 case "free-different-device" -> freeDifferentDevice(platform, nic);
                 case "write-after-free" -> writeAfterFree(nic);
+                case "pages-write-after-free" -> pagesWriteAfterFree(nic);
                 case "allocate-direct" -> allocateDirect(nic);
                 case "inject-alloc" -> injectAlloc(nic);
                 case "narrow-mask" -> narrowMask(platform);
@@ -185,6 +188,18 @@ public final class PlantedBugs {
         buffer.close();
         view.putInt(128, 0xdeadbeef); // BUG: write through a stale CPU view
         System.out.println("write-after-free: done");
+    }
+
+    static void pagesWriteAfterFree(DmaDevice nic) {
+        NoncoherentBuffer buffer = nic.allocPages(8192, DmaDirection.FROM_DEVICE);
+        ByteBuffer view = buffer.cpuView();
+        nic.freePages(buffer);
+        view.putInt(256, 0xdeadbeef); // BUG: write through a stale CPU view of freed pages
+        try {
+            nic.freePages(buffer);
+        } catch (RuntimeException e) {
+            System.out.println("pages-write-after-free: the second free was refused");
+        }
     }
 
     static void allocateDirect(DmaDevice nic) {

@@ -60,6 +60,20 @@ class AdviceFaultsTest {
         assertEquals(printed.indexOf("internal fault"), printed.lastIndexOf("internal fault"),
                 "printed once per check:\n" + printed);
         assertTrue(Reports.text((AgentDispatcher) DmaHooks.dispatcher).contains("agent: 2 internal fault(s)"));
+        // failOnError=true fails on the agent's faults too: the checks of those calls did not run.
+        assertEquals("2 internal fault(s) of the agent (its checks were incomplete)", findings.failure());
+    }
+
+    @Test
+    void failOnErrorPassesOnlyWithNeitherFindingsNorFaults() {
+        AgentOptions options = AgentOptions.parse("mode=debug");
+        Findings findings = new Findings(options, new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8));
+        assertEquals(null, findings.failure(), "clean");
+        findings.agentFault(new IllegalStateException("forced"));
+        findings.report("double-free", "forced", "site", new StackTraceElement[0], "remedy");
+        assertEquals("1 DMA-API error(s) and 1 internal fault(s) of the agent (its checks were incomplete)",
+                findings.failure());
     }
 
     @Test

@@ -92,6 +92,18 @@ class DebugChecksIT {
     }
 
     @Test
+    void writeAfterFreeOfPagesIsCaughtByThePoison() throws Exception {
+        // dma_alloc_pages() memory is quarantined as coherent memory is: the stale write is seen when the
+        // device's close lets it go, and the double free of a quarantined buffer is refused as the library would.
+        ChildJvm.run(DEBUG + ",poison=true", "pages-write-after-free")
+                .assertContains("DMA-API [write-after-free]: device driver wrote to DMA memory after freeing it"
+                        + " (dma_free_pages)", "[offset=256: 0xde instead of poison 0xa7]",
+                        "freed at: com.example.driver.PlantedBugs.pagesWriteAfterFree(",
+                        "DMA-API [pages-double-free]", "pages-write-after-free: the second free was refused",
+                        "debug: 2 errors");
+    }
+
+    @Test
     void allocateDirectInDriverPackages() throws Exception {
         ChildJvm.run(DEBUG + ",nonDmaMemory=true", "allocate-direct")
                 .assertContains("DMA-API [non-dma-memory]: device driver allocates memory with ByteBuffer.allocateDirect",

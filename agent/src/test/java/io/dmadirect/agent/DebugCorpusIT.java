@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 class DebugCorpusIT {
     private static final String DEBUG = "mode=debug,packages=com.example.driver";
     private static final List<String> CLEAN = List.of("clean-refill", "clean-retry", "clean-lambdas", "clean-classes",
-            "clean-primitive", "clean-bidirectional", "clean-reload", "clean-pool", "clean-pages");
+            "clean-primitive", "clean-bidirectional", "clean-reload", "clean-pool", "clean-pages", "clean-device-access");
 
     record Run(int exit, String stdout, String stderr) {
     }
@@ -91,7 +91,8 @@ class DebugCorpusIT {
                 "unmap-size", "unmap-direction", "unmap-never-mapped", "double-unmap-primitive",
                 "sync-outside-primitive", "sync-direction-primitive", "unmap-sg-wrong-function",
                 "primitive-leak-at-close", "pool-double-free", "pool-free-not-allocated", "pool-leak",
-                "pool-not-destroyed", "pages-double-free", "pages-leak"));
+                "pool-not-destroyed", "pages-double-free", "pages-leak", "device-write-after-free",
+                "device-read-after-unmap"));
         String e = r.stderr();
         // The receive buffer read before its sync shows the pattern (without the agent it reads the 0x11 the
         // program wrote); after the unmap it holds what it held, as without the agent.
@@ -131,6 +132,15 @@ class DebugCorpusIT {
         assertFinding(e, "pages-double-free", "pagesDoubleFree", "already freed (double free)");
         assertFinding(e, "leak-at-close", "pagesLeakAtClose", "pending DMA allocations (dma_alloc_pages) while"
                 + " released from device [device=edu2] [count=1]");
+        // The device's DMA into memory its driver released faults on the simulated bus (IOMMU_DEBUG_PAGEALLOC's
+        // spirit): the access does not land, the bus master records it, and the finding names both ends.
+        assertFinding(e, "device-access-after-free", "deviceWritesFreedBuffer", "device writes DMA memory its driver"
+                + " has already freed", "[access=write of 64 bytes at 0x", "freed at: com.example.driver.DebugPlanted"
+                + ".deviceWritesFreedBuffer(", "allocated at: com.example.driver.DebugPlanted.deviceWritesFreedBuffer(");
+        assertFinding(e, "device-access-after-free", "deviceReadsUnmappedMapping", "device reads DMA memory its"
+                + " driver has already unmapped", "[TO_DEVICE]", "unmapped at: com.example.driver.DebugPlanted");
+        assertTrue(r.stdout().contains("device-write-after-free: landed=false, faults=1")
+                && r.stdout().contains("device-read-after-unmap: read=false, faults=1"), r.stdout());
         for (String block : e.substring(0, e.indexOf("dmadirect-agent report")).split("dmadirect-agent: ")) {
             assertTrue(!block.contains("not rewritten"), "every call site is rewritten:\n" + block);
             assertTrue(!block.contains("call site: com.example.driver.DebugPlanted.lambda$")
@@ -140,7 +150,7 @@ class DebugCorpusIT {
         // One finding per planted bug, and: the second segment unmapped as single too; the leaked pool block is
         // busy at the destroy and leaked at the close, where its pool (whose page the refused destroy kept) is
         // not destroyed, as dma-debug reports a pool's page at unbind.
-        assertTrue(e.contains("debug: 21 errors"), e);
+        assertTrue(e.contains("debug: 23 errors"), e);
         assertEquals(0, r.exit(), e);
     }
 

@@ -8,13 +8,20 @@ import io.dmadirect.agent.bootstrap.DmaHooks;
 import org.junit.jupiter.api.Test;
 
 class ReleaseHistoryTest {
+    /** A released key and what the test names it. */
+    private record Released(Object key, Object name) implements LiveTable.Keyed {
+    }
+
+    private static Object nameOf(Object released) {
+        return released == null ? null : ((Released) released).name();
+    }
 
     @Test
     void aReleaseOnAnotherThreadIsFoundAfterThatThreadHandsOver() throws Exception {
         ReleaseHistory history = new ReleaseHistory();
         Object key = new Object();
-        Object entry = "entry";
-        Thread releaser = new Thread(() -> history.add(DmaHooks.thread(), key, entry));
+        Released entry = new Released(key, "entry");
+        Thread releaser = new Thread(() -> history.add(DmaHooks.thread(), entry));
         releaser.start();
         releaser.join(); // the hand-over: join orders the release before the lookup
         assertSame(entry, history.find(key));
@@ -26,16 +33,16 @@ class ReleaseHistoryTest {
         ReleaseHistory history = new ReleaseHistory();
         DmaHooks.PerThread t = DmaHooks.thread();
         Object key = new Object();
-        history.add(t, key, "first");
-        history.add(t, key, "second");
-        assertEquals("second", history.find(key));
+        history.add(t, new Released(key, "first"));
+        history.add(t, new Released(key, "second"));
+        assertEquals("second", nameOf(history.find(key)));
         Object old = new Object();
-        history.add(t, old, "old");
+        history.add(t, new Released(old, "old"));
         for (int i = 0; i < ReleaseHistory.PER_THREAD - 1; i++) {
-            history.add(t, new Object(), i);
+            history.add(t, new Released(new Object(), i));
         }
-        assertEquals("old", history.find(old), "still within the last PER_THREAD releases");
-        history.add(t, new Object(), "one more");
+        assertEquals("old", nameOf(history.find(old)), "still within the last PER_THREAD releases");
+        history.add(t, new Released(new Object(), "one more"));
         assertNull(history.find(old), "pushed out of the ring");
     }
 
@@ -44,10 +51,10 @@ class ReleaseHistoryTest {
         DmaHooks.PerThread t = DmaHooks.thread();
         ReleaseHistory earlier = new ReleaseHistory();
         Object key = new Object();
-        earlier.add(t, key, "earlier");
+        earlier.add(t, new Released(key, "earlier"));
         ReleaseHistory later = new ReleaseHistory(); // a second attach installs a new dispatcher
-        later.add(t, new Object(), "x");
+        later.add(t, new Released(new Object(), "x"));
         assertNull(later.find(key));
-        assertEquals("earlier", earlier.find(key));
+        assertEquals("earlier", nameOf(earlier.find(key)));
     }
 }

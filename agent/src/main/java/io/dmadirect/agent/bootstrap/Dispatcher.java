@@ -123,8 +123,12 @@ public interface Dispatcher {
     default void afterAllocPages(Object device, Object buffer, int site) {
     }
 
-    /** Before {@code freePages} or {@code freeNoncontiguous}. */
-    default void beforeFreePages(Object device, Object buffer, int site) {
+    /**
+     * Before {@code freePages} or {@code freeNoncontiguous}: null to free, {@link DmaHooks#SKIP} to skip the free
+     * silently (the buffer went to quarantine), or an exception to throw instead of freeing.
+     */
+    default Throwable beforeFreePages(Object device, Object buffer, int site) {
+        return null;
     }
 
     /** After a device's {@code createPool} ({@code dma_pool_create}): the pool and the driver's call site. */
@@ -145,6 +149,19 @@ public interface Dispatcher {
 
     /** Before a {@code DmaPool}'s {@code close()} ({@code dma_pool_destroy}). */
     default void beforePoolDestroy(Object pool, int site) {
+    }
+
+    /** After a simulated platform's {@code busMaster(device, bits)}: which device's DMA engine it is. */
+    default void afterBusMaster(Object busMaster, Object device) {
+    }
+
+    /**
+     * Before a simulated device's DMA read or write of {@code length} bytes at {@code dmaAddress}: a fault to
+     * record instead of the access (the memory was freed or unmapped while the device could still reach it),
+     * or null to let it run.
+     */
+    default String beforeDeviceAccess(Object busMaster, long dmaAddress, long length, boolean write) {
+        return null;
     }
 
     Dispatcher NONE = new Dispatcher() {

@@ -3,7 +3,6 @@ package io.dmadirect.bench;
 import static io.dmadirect.Sizes.GiB;
 import static io.dmadirect.Sizes.MiB;
 
-import com.sun.tools.attach.VirtualMachine;
 import io.dmadirect.DeviceProperties;
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaBuffer;
@@ -12,10 +11,10 @@ import io.dmadirect.DmaDirection;
 import io.dmadirect.DmaMapping;
 import io.dmadirect.DmaMask;
 import io.dmadirect.sim.SimulatedPlatform;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import javax.management.ObjectName;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -32,26 +31,60 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * What the javaagent costs: one coherent allocate/free pair, and one map/unmap pair (direct and
- * bounced), with no agent (the anchor), with {@code mode=trace}, and with {@code mode=debug}, in the same
- * run. Each fork loads the agent into itself (a dynamic attach) before measuring, so they differ only in
- * the agent. {@code debug-poison} is debug with the opt-in poisoning and quarantine of freed memory
- * ({@code poison=true}). The agent jar is
- * {@code -Ddmadirect.agent.jar=...}, or {@code agent/target/dmadirect-agent.jar} under the working
- * directory or its parents.
+ * bounced), with no agent (the anchor, {@link Bare}), with {@code mode=trace} ({@link Trace}), with
+ * {@code mode=debug} ({@link Debug}) and with debug plus the opt-in poisoning and quarantine of freed memory
+ * ({@link DebugPoison}). The four are subclasses of this one, so one JMH run measures them all, and their
+ * forks differ only in the {@code -javaagent} argument: the agent is loaded at JVM start, as a driver loads
+ * it, not attached later. The agent's {@code packages=} names this package, so the benchmark's calls are
+ * call sites the agent rewrites, as a driver's are.
  *
- * <p>Targets (docs/benchmarks.md): trace at most 1.5x the bare call, debug at most 5x.
+ * <p>The agent jar is {@code agent/target/dmadirect-agent.jar} relative to the working directory (a JMH
+ * fork inherits it): run from the repository root, as {@code java/bench/run-benchmarks.sh} does after
+ * building the jar. A fork that cannot open the jar does not start, and a fork whose agent did not install
+ * fails its setup, so a ratio never silently compares two bare runs.
+ *
+ * <p>Targets (issue 19): trace at most 1.5x the bare call, debug at most 3x.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-@Fork(value = 1, jvmArgsAppend = {"-Xmx1g", "-Djdk.attach.allowAttachSelf=true", "-XX:+IgnoreUnrecognizedVMOptions",
-        "-XX:+EnableDynamicAgentLoading"})
 @State(Scope.Benchmark)
-public class AgentOverheadBenchmark {
+public abstract class AgentOverheadBenchmark {
+    /** Where the forks find the agent: the repository's build output, relative to the working directory. */
+    static final String AGENT = "-javaagent:agent/target/dmadirect-agent.jar=packages=io.dmadirect.bench,";
 
-    @Param({"none", "trace", "debug", "debug-poison"})
-    String agent;
+    /** The anchor: no agent. */
+    @Fork(value = 1, jvmArgsAppend = "-Xmx1g")
+    public static class Bare extends AgentOverheadBenchmark {
+        /** The agent's mode, a parameter of one value so that the report can name the column. */
+        @Param("none")
+        String agent;
+    }
+
+    /** {@code mode=trace}: counters and latency histograms. */
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx1g", AGENT + "mode=trace"})
+    public static class Trace extends AgentOverheadBenchmark {
+        /** The agent's mode, a parameter of one value so that the report can name the column. */
+        @Param("trace")
+        String agent;
+    }
+
+    /** {@code mode=debug}: the dma-debug checks. */
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx1g", AGENT + "mode=debug"})
+    public static class Debug extends AgentOverheadBenchmark {
+        /** The agent's mode, a parameter of one value so that the report can name the column. */
+        @Param("debug")
+        String agent;
+    }
+
+    /** {@code mode=debug,poison=true}: freed coherent memory poisoned and held in quarantine. */
+    @Fork(value = 1, jvmArgsAppend = {"-Xmx1g", AGENT + "mode=debug,poison=true"})
+    public static class DebugPoison extends AgentOverheadBenchmark {
+        /** The agent's mode, a parameter of one value so that the report can name the column. */
+        @Param("debug-poison")
+        String agent;
+    }
 
     @Param({"64", "4096"})
     int size;
@@ -63,23 +96,23 @@ public class AgentOverheadBenchmark {
     ByteBuffer directBuffer;
     /** A plain direct ByteBuffer: not pinned on the simulated platform, so its mapping bounces (and copies). */
     ByteBuffer bounceBuffer;
+    /** {@code allocCoherent(long, int)}'s attributes, as drivers pass them: a bit set, no varargs array. */
+    static final int SKIP_ZEROING = DmaAttr.flags(DmaAttr.SKIP_ZEROING);
 
     @Setup(Level.Trial)
     public void open() throws Exception {
-        if (!agent.equals("none")) {
-            VirtualMachine self = VirtualMachine.attach(String.valueOf(ProcessHandle.current().pid()));
-            try {
-                String options = agent.equals("debug-poison") ? "mode=debug,poison=true" : "mode=" + agent;
-                self.loadAgent(agentJar(), options + ",packages=io.dmadirect.bench");
-            } finally {
-                self.detach();
-            }
+        boolean agentLoaded = ManagementFactory.getPlatformMBeanServer()
+                .isRegistered(new ObjectName("io.dmadirect:type=Agent"));
+        if (agentLoaded == (this instanceof Bare)) {
+            throw new IllegalStateException("failed to set up " + getClass().getSimpleName() + ": the agent is "
+                    + (agentLoaded ? "loaded in the bare fork" : "not loaded; run from the repository root after"
+                    + " building agent/target/dmadirect-agent.jar (java/bench/run-benchmarks.sh does both)"));
         }
         platform = SimulatedPlatform.builder().region(0, 16 * MiB).region(GiB, 256 * MiB).region(4 * GiB, 256 * MiB)
                 .build();
         device = platform.attach(DeviceProperties.simple("bench"));
         device.setMaskAndCoherent(DmaMask.BITS_64);
-        pinned = device.allocCoherent(Math.max(size, 4096));
+        pinned = device.allocCoherent(Math.max(size, 4096), 0);
         directBuffer = pinned.cpuView().slice(0, size);
         bounceBuffer = ByteBuffer.allocateDirect(size);
     }
@@ -92,7 +125,7 @@ public class AgentOverheadBenchmark {
 
     @Benchmark
     public long allocFree() {
-        DmaBuffer buffer = device.allocCoherent(size, DmaAttr.SKIP_ZEROING);
+        DmaBuffer buffer = device.allocCoherent(size, SKIP_ZEROING);
         long address = buffer.dmaAddress();
         buffer.close();
         return address;
@@ -115,20 +148,5 @@ public class AgentOverheadBenchmark {
         long address = m.dmaAddress();
         m.close();
         return address;
-    }
-
-    static String agentJar() {
-        String given = System.getProperty("dmadirect.agent.jar");
-        if (given != null) {
-            return given;
-        }
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path jar = dir.resolve("agent/target/dmadirect-agent.jar");
-            if (Files.isRegularFile(jar)) {
-                return jar.toString();
-            }
-        }
-        throw new IllegalStateException("failed to find the agent jar: build it (mvn -pl agent package) and pass"
-                + " -Ddmadirect.agent.jar=<path>, or run from the repository");
     }
 }

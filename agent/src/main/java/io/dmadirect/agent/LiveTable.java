@@ -1,0 +1,189 @@
+package io.dmadirect.agent;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
+/**
+ * The agent's table of live entries (allocations, mappings), found by the library object they describe,
+ * compared by identity: dma-debug's hash of {@code dma_debug_entry}, for mode {@code debug}'s hot path.
+ *
+ * <p>Why not a {@code ConcurrentHashMap}: profiled under {@code AgentOverheadBenchmark.Debug.mapUnmapDirect}
+ * (async-profiler, itimer), its put and remove were 58% of a map/unmap pair's time: a node allocated per put,
+ * a CAS to place it, a lock to remove it and a CAS on the shared size counter on both. Here a table is 64
+ * stripes chosen by the key's hash, each a small open-addressed array under its own monitor: one uncontended
+ * lock per operation, no allocation, no shared counter, and the entry alone is stored (its key is read
+ * through it), so a put writes one reference into the array, not two.
+ *
+ * @param <E> the entries, each of which names its key
+ */
+final class LiveTable<E extends LiveTable.Keyed> {
+    /** An entry names the library object it describes. */
+    interface Keyed {
+        Object key();
+    }
+
+    private static final int STRIPES = 64;
+
+    /** One stripe: linear probing, deletion by shifting back (no tombstones), at most half full. */
+    private static final class Stripe {
+        Keyed[] slots = new Keyed[16];
+        int size;
+    }
+
+    private final Stripe[] stripes = new Stripe[STRIPES];
+
+    LiveTable() {
+        for (int i = 0; i < STRIPES; i++) {
+            stripes[i] = new Stripe();
+        }
+    }
+
+    private static int hash(Object key) {
+        int h = key.hashCode();
+        return h ^ (h >>> 16) ^ (h >>> 7);
+    }
+
+    private Stripe stripe(int h) {
+        return stripes[(h >>> 20) & (STRIPES - 1)];
+    }
+
+    /** Adds {@code entry}, replacing an entry of the same key. */
+    void put(E entry) {
+        Object key = entry.key();
+        int h = hash(key);
+        Stripe s = stripe(h);
+        synchronized (s) {
+            Keyed[] slots = s.slots;
+            int mask = slots.length - 1;
+            for (int i = h & mask;; i = (i + 1) & mask) {
+                Keyed e = slots[i];
+                if (e == null) {
+                    slots[i] = entry;
+                    if (++s.size * 2 > slots.length) {
+                        grow(s);
+                    }
+                    return;
+                }
+                if (e.key() == key) {
+                    slots[i] = entry;
+                    return;
+                }
+            }
+        }
+    }
+
+    /** The entry of {@code key}, or null. */
+    @SuppressWarnings("unchecked")
+    E get(Object key) {
+        int h = hash(key);
+        Stripe s = stripe(h);
+        synchronized (s) {
+            int i = indexOf(s.slots, key, h);
+            return i < 0 ? null : (E) s.slots[i];
+        }
+    }
+
+    /** The slot holding {@code key}'s entry, or -1: probes from its home slot to the first empty one. */
+    private static int indexOf(Keyed[] slots, Object key, int h) {
+        int mask = slots.length - 1;
+        for (int i = h & mask;; i = (i + 1) & mask) {
+            Keyed e = slots[i];
+            if (e == null) {
+                return -1;
+            }
+            if (e.key() == key) {
+                return i;
+            }
+        }
+    }
+
+    boolean containsKey(Object key) {
+        return get(key) != null;
+    }
+
+    /** Takes out and returns the entry of {@code key}, or null. */
+    @SuppressWarnings("unchecked")
+    E remove(Object key) {
+        int h = hash(key);
+        Stripe s = stripe(h);
+        synchronized (s) {
+            Keyed[] slots = s.slots;
+            int i = indexOf(slots, key, h);
+            if (i < 0) {
+                return null;
+            }
+            E e = (E) slots[i];
+            s.size--;
+            shiftBack(slots, i, slots.length - 1);
+            return e;
+        }
+    }
+
+    /** Backward-shift deletion: the entries after the hole that probed past it move into it. */
+    private static void shiftBack(Keyed[] slots, int hole, int mask) {
+        int i = hole;
+        for (int j = (i + 1) & mask; slots[j] != null; j = (j + 1) & mask) {
+            int home = hash(slots[j].key()) & mask;
+            // slots[j] may fill the hole when its home is not inside (i, j] cyclically.
+            if (i <= j ? home <= i || home > j : home <= i && home > j) {
+                slots[i] = slots[j];
+                i = j;
+            }
+        }
+        slots[i] = null;
+    }
+
+    private static void grow(Stripe s) {
+        Keyed[] old = s.slots;
+        Keyed[] slots = new Keyed[old.length * 2];
+        int mask = slots.length - 1;
+        for (Keyed e : old) {
+            if (e != null) {
+                int i = hash(e.key()) & mask;
+                while (slots[i] != null) {
+                    i = (i + 1) & mask;
+                }
+                slots[i] = e;
+            }
+        }
+        s.slots = slots;
+    }
+
+    int size() {
+        int n = 0;
+        for (Stripe s : stripes) {
+            synchronized (s) {
+                n += s.size;
+            }
+        }
+        return n;
+    }
+
+    /** A snapshot of every entry. */
+    @SuppressWarnings("unchecked")
+    List<E> values() {
+        List<E> all = new ArrayList<>();
+        for (Stripe s : stripes) {
+            synchronized (s) {
+                for (Keyed e : s.slots) {
+                    if (e != null) {
+                        all.add((E) e);
+                    }
+                }
+            }
+        }
+        return all;
+    }
+
+    /** Takes out and returns every entry that {@code matches}. */
+    List<E> removeIf(Predicate<? super E> matches) {
+        List<E> taken = new ArrayList<>();
+        for (E e : values()) {
+            if (matches.test(e) && remove(e.key()) == e) {
+                taken.add(e);
+            }
+        }
+        return taken;
+    }
+}
