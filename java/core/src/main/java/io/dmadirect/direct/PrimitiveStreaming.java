@@ -182,6 +182,9 @@ final class PrimitiveStreaming {
 
     /** dma-debug's {@code check_unmap()} of a bounced address: live, this device's, the map's address, no larger. */
     private void checkUnmap(Swiotlb tlb, long handle, long phys, long dmaAddress, long size, DmaDirection dir) {
+        if (handle != Swiotlb.NONE && tlb.isUnmapOf(handle, phys, mapper, dir.ordinal(), size)) {
+            return; // the usual unmap: one look at the slot; anything else is named by the checks below
+        }
         liveBounce(tlb, handle, dmaAddress, size, dir, "unmap");
         if (tlb.physAddress(handle) != phys) {
             throw new DmaUsageException("failed to unmap DMA " + hex(dmaAddress) + " on " + device.name()

@@ -174,7 +174,15 @@ final class StreamingMapper {
     }
 
     long bounceDma(DevicePolicy p, long handle) {
-        return DmaDirect.physToDmaUnencrypted(p.dma, platform.swiotlb.physAddress(handle));
+        return unencryptedDma(p, platform.swiotlb.physAddress(handle));
+    }
+
+    /**
+     * {@code phys_to_dma_unencrypted()} of a bounce buffer: the address itself for a device without dma-ranges
+     * (the policy's function is null then), without asking the range list whether it is empty on every bounce.
+     */
+    private static long unencryptedDma(DevicePolicy p, long phys) {
+        return p.physToDmaUnencrypted == null ? phys : DmaDirect.physToDmaUnencrypted(p.dma, phys);
     }
 
     static byte[] heapArray(ByteBuffer buffer) {
@@ -263,7 +271,7 @@ final class StreamingMapper {
                     + tlb.describeFull(size));
         }
         long tlbPhys = tlb.physAddress(handle);
-        long dma = DmaDirect.physToDmaUnencrypted(p.dma, tlbPhys);
+        long dma = unencryptedDma(p, tlbPhys);
         if (!p.capable(dma, size)) {
             tlb.releaseUncopied(handle, size);
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
@@ -271,11 +279,27 @@ final class StreamingMapper {
                     + "). Place the bounce pool lower, or allow extra pools (SwiotlbConfig dynamicMaxBytes)");
         }
         tlb.record(handle, owner, keep, orig, size, dir.ordinal());
-        bounceCopy(tlb, handle, 0, size, true, false); // counted by mapBounce
+        copyInAtMap(tlb, handle, keep, orig, size); // counted by mapBounce
         if (!coherent && !DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
             archSyncForDevice(tlb.cpuAddress(handle), size, dir);
         }
         return handle;
+    }
+
+    /**
+     * The map's {@code swiotlb_bounce(..., DMA_TO_DEVICE)} from what the caller holds rather than from what the slot
+     * recorded ({@link #bounceCopy} reads the slot back: three look-ups of the pool per copy). The original is the
+     * caller's own: a byte array checked against its bounds, a direct buffer the map checked the range of and
+     * keeps reachable on its stack, or pinned platform memory that the gate the caller holds keeps mapped; so the
+     * copy reads memory that cannot be freed under it, even if a racing bad unmap released the slot meanwhile.
+     */
+    private static void copyInAtMap(Swiotlb tlb, long handle, Object keep, long orig, long size) {
+        long tlbCpu = tlb.cpuAddress(handle);
+        if (keep instanceof byte[]) {
+            tlb.copyInAtMap((byte[]) keep, (int) orig, tlbCpu, (int) size);
+        } else {
+            tlb.copyInAtMap(orig, tlbCpu, size);
+        }
     }
 
     /** What the device reaches, for messages: its streaming mask and bus limit. */

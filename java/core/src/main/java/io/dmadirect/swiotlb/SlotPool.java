@@ -59,6 +59,11 @@ final class SlotPool {
     private final int areaSlots;
     private final long firstPhys;
     private final long lastPhys;
+    /**
+     * Whether chunk {@code c} lies at {@code firstPhys + c * chunkBytes} for every {@code c} (one physically
+     * contiguous pool, as the default pool usually is): then {@link #slotOf} is arithmetic, not a walk of the chunks.
+     */
+    private final boolean contiguous;
 
     /**
      * One area ({@code struct io_tlb_area}) and its lock ({@code area->lock}, a spinlock in the kernel too). Not a
@@ -158,6 +163,11 @@ final class SlotPool {
         }
         this.firstPhys = first;
         this.lastPhys = last;
+        boolean inOrder = true;
+        for (int c = 0; c < chunkPhys.length; c++) {
+            inOrder &= chunkPhys[c] == first + c * chunkBytes;
+        }
+        this.contiguous = inOrder;
     }
 
     /**
@@ -203,6 +213,9 @@ final class SlotPool {
     int slotOf(long phys) {
         if (Long.compareUnsigned(phys, firstPhys) < 0 || Long.compareUnsigned(phys, lastPhys) > 0) {
             return -1; // most addresses a device is given are not bounce buffers: one comparison decides it
+        }
+        if (contiguous) {
+            return (int) ((phys - firstPhys) >>> SLOT_SHIFT);
         }
         for (int c = 0; c < chunkPhys.length; c++) {
             long offset = phys - chunkPhys[c];
@@ -439,6 +452,15 @@ final class SlotPool {
         } finally {
             area.unlock();
         }
+    }
+
+    /**
+     * Whether the live mapping {@code handle}, whose first mapped slot is {@code mapped}, was recorded by
+     * {@code owner} in direction {@code dir} with at least {@code size} bytes: the usual unmap's checks in one
+     * look at the slot. A false answer is not an error by itself; the caller's own checks say what is wrong.
+     */
+    boolean recordedAs(int mapped, Object owner, byte dir, long size) {
+        return this.owner[mapped] == owner && direction[mapped] == dir && size <= mappedSize[mapped];
     }
 
     Object keepAt(int mapped) {

@@ -584,6 +584,19 @@ public final class Swiotlb implements AutoCloseable {
         return handle == OUTSIDE ? NONE : handle;
     }
 
+    /**
+     * dma-debug's {@code check_unmap()} of a live mapping in one look at its slot: true when {@code phys} is the
+     * address the map returned, and the mapping was recorded by {@code owner}, in direction {@code dir} (as
+     * {@code DmaDirection.ordinal()}), with at least {@code size} bytes. False says only that one of these failed;
+     * the caller's own checks (the accessors below) say which, for its message.
+     */
+    public boolean isUnmapOf(long handle, long phys, Object owner, int dir, long size) {
+        SlotPool pool = pool(handle);
+        int mapped = firstSlot(handle);
+        return pool.slotPhys(mapped) + (handle & (SLOT_SIZE - 1)) == phys
+                && pool.recordedAs(mapped, owner, (byte) dir, size);
+    }
+
     /** Claims a live mapping for its unmap: true for exactly one caller, false when it was unmapped already. */
     public boolean claim(long handle) {
         return pool(handle).claim(firstSlot(handle), handle);
@@ -644,8 +657,10 @@ public final class Swiotlb implements AutoCloseable {
                 if (handle == NONE) {
                     return NONE;
                 }
-                long offset = phys - physAddress(handle);
-                return offset >= 0 && offset < pool.mappedSizeAt(firstSlot(handle)) ? handle : NONE;
+                // The handle is this pool's (its record lives here): no second look-up of the pool.
+                int mapped = firstSlot(handle);
+                long offset = phys - (pool.slotPhys(mapped) + (handle & (SLOT_SIZE - 1)));
+                return offset >= 0 && offset < pool.mappedSizeAt(mapped) ? handle : NONE;
             }
         }
         return OUTSIDE;
