@@ -211,7 +211,7 @@ public final class BuddyPageAllocator implements PageAllocator {
         int order = Handles.order(handle);
         if (order <= cacheMaxOrder) {
             ThreadCache cache = caches.current();
-            if (frame.pageState[page] != Frame.live(order)) {
+            if (frame.pageStateAt(page) != Frame.live(order)) {
                 throw notAllocated(handle);
             }
             if (frame.owners[page] != null) {
@@ -355,7 +355,15 @@ public final class BuddyPageAllocator implements PageAllocator {
     public void forEachOwner(java.util.function.Consumer<Object> action) {
         FrameTable t = tables.get();
         for (int index = 0; index < t.count; index++) {
-            for (Object owner : t.frames[index].owners) {
+            Frame frame = t.frames[index];
+            if (frame.contigOwner != null) {
+                action.accept(frame.contigOwner);
+            }
+            Object[] owners = frame.owners;
+            if (owners == null) {
+                continue; // never a buddy frame
+            }
+            for (Object owner : owners) {
                 if (owner != null) {
                     action.accept(owner);
                 }
@@ -373,12 +381,12 @@ public final class BuddyPageAllocator implements PageAllocator {
                     || first.contigFrames != Handles.frameCount(handle)) {
                 throw notLive(handle);
             }
-            first.owners[0] = owner;
+            first.contigOwner = owner;
             return;
         }
         Frame frame = pagesFrame(handle, t);
         int page = Handles.page(handle);
-        if (frame.pageState[page] != Frame.live(Handles.order(handle))) {
+        if (frame.pageStateAt(page) != Frame.live(Handles.order(handle))) {
             throw notLive(handle);
         }
         frame.owners[page] = owner;
@@ -403,7 +411,7 @@ public final class BuddyPageAllocator implements PageAllocator {
         Frame frame = t.frames[index];
         if (frame.state == Frame.CONTIGUOUS) {
             int head = frame.contigHead;
-            return head < 0 ? null : t.frames[head].owners[0];
+            return head < 0 ? null : t.frames[head].contigOwner;
         }
         if (frame.state != Frame.BUDDY) {
             return null;
@@ -411,9 +419,10 @@ public final class BuddyPageAllocator implements PageAllocator {
         int page = (int) ((physAddress - t.phys[index]) / PAGE_SIZE);
         for (int k = 0; k <= maxOrder; k++) {
             int start = page & ~((1 << k) - 1);
-            byte state = frame.pageState[start];
+            byte state = frame.pageStateAt(start);
             if (state == Frame.live(k)) {
-                return frame.owners[start];
+                Object[] owners = frame.owners; // seen non-null with the page state, unless read in a race
+                return owners == null ? null : owners[start];
             }
             if (state == Frame.cached(k)) {
                 return null; // freed by its user, parked in a thread cache
@@ -459,6 +468,11 @@ public final class BuddyPageAllocator implements PageAllocator {
     }
 
     /** The frame of a well-formed pages handle; throws as a bad free for anything else. */
+    /** The frames as they are now, for the package's tests of frame state. */
+    Frame[] frames() {
+        return tables.get().frames;
+    }
+
     private Frame pagesFrame(long handle, FrameTable t) {
         int frame = Handles.frame(handle);
         int page = Handles.page(handle);

@@ -83,6 +83,7 @@ final class FramePool {
             }
             Frame frame = t.frames[freeStack[slot]];
             remove(frame, t);
+            frame.ensurePages();
             frame.state = Frame.BUDDY;
             frame.arena = arena;
             return frame;
@@ -163,7 +164,7 @@ final class FramePool {
             if (first.state != Frame.CONTIGUOUS || first.contigHead != head || first.contigFrames != frames) {
                 return false;
             }
-            first.owners[0] = null;
+            first.contigOwner = null;
             first.contigFrames = 0;
             for (int f = head; f < head + frames; f++) {
                 Frame frame = t.frames[f];
