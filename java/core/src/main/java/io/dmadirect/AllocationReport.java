@@ -26,6 +26,8 @@ public record AllocationReport(Zone optimalZone, Zone zone, AllocationPath path,
      * @param zone        the zone the memory came from
      * @param path        which allocator served it
      * @param steps       one line per attempt that did not succeed, in order
+     * @param numaNode    the NUMA node the memory is on; empty (or null) when unknown
+     * @param preferredNode the node the memory was asked from; empty (or null) when any node would do
      */
     public AllocationReport {
         steps = List.copyOf(steps);
