@@ -38,6 +38,8 @@ final class LiveTable<E extends LiveTable.Keyed> {
     private static final class Stripe {
         Keyed[] slots = new Keyed[16];
         int size;
+        /** Puts since {@link #slots} was last copied; see {@link #young}. */
+        int puts;
         /** 1 while a thread is inside the stripe; see {@link #lock}. */
         volatile int locked;
     }
@@ -98,7 +100,7 @@ final class LiveTable<E extends LiveTable.Keyed> {
         Stripe s = stripe(h);
         lock(s);
         try {
-            Keyed[] slots = s.slots;
+            Keyed[] slots = young(s);
             int mask = slots.length - 1;
             for (int i = h & mask;; i = (i + 1) & mask) {
                 Keyed e = slots[i];
@@ -117,6 +119,22 @@ final class LiveTable<E extends LiveTable.Keyed> {
         } finally {
             unlock(s);
         }
+    }
+
+    /**
+     * The stripe's array, copied once every {@code slots.length} puts, so that it is young in a busy table.
+     * Why: a new entry is a young object, and G1's write barrier for a reference stored into an old array
+     * ends in a memory fence, which it skips for a store into a young one; the array of a stripe that lives
+     * as long as the agent is old after a few collections. A copy costs one element per put, amortized.
+     */
+    private static Keyed[] young(Stripe s) {
+        Keyed[] slots = s.slots;
+        if (++s.puts >= slots.length) {
+            slots = slots.clone();
+            s.slots = slots;
+            s.puts = 0;
+        }
+        return slots;
     }
 
     /** The entry of {@code key}, or null. */
