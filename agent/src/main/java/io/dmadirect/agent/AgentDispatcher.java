@@ -83,13 +83,23 @@ final class AgentDispatcher implements Dispatcher {
         }
         thread.releasing = true;
         try {
-            return ((io.dmadirect.DmaDevice) device).allocCoherent(size,
-                    attrs instanceof DmaAttr[] ? (DmaAttr[]) attrs : new DmaAttr[0]);
+            return allocAgain((io.dmadirect.DmaDevice) device, size, attrs);
         } catch (RuntimeException stillFailing) {
             return null; // the driver gets its own failure, as it would have without the agent
         } finally {
             thread.releasing = false;
         }
+    }
+
+    /**
+     * The driver's {@code allocCoherent} once more, through the overload it called: the advice sees the
+     * attributes as the {@code DmaAttr[]} or the boxed {@code int} flags it was given.
+     */
+    static Object allocAgain(io.dmadirect.DmaDevice device, long size, Object attrs) {
+        if (attrs instanceof Integer flags) {
+            return device.allocCoherent(size, flags.intValue());
+        }
+        return device.allocCoherent(size, attrs instanceof DmaAttr[] array ? array : new DmaAttr[0]);
     }
 
     @Override

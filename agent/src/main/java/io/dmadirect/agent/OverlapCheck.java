@@ -7,7 +7,8 @@ import io.dmadirect.DmaDirection;
 /**
  * The finding of {@code add_dma_entry()} when {@link ActiveCacheLines} says a line is taken, with the kernel's
  * exceptions: the new mapping asked for {@code SKIP_CPU_SYNC} (the driver shares the memory on purpose and
- * syncs it itself: page_pool's idiom), or the device's cache alignment is below a line (coherent: no line is
+ * syncs it itself: page_pool's idiom), {@code DEBUGGING_IGNORE_CACHELINES} or {@code REQUIRE_COHERENT} (see
+ * {@link #sharingDeclared}), or the device's cache alignment is below a line (coherent: no line is
  * written back over the device's data). Where the two mappings share a line but no byte, a bounced mapping
  * is exempt as well, as the kernel exempts swiotlb with {@code DMA_BOUNCE_UNALIGNED_KMALLOC}: the device
  * writes the bounce slot, not the shared line. Two live device-writable mappings of the same bytes are
@@ -43,7 +44,7 @@ final class OverlapCheck {
         }
         ActiveCacheLines.Span span = new ActiveCacheLines.Span(base, start, size, owner);
         ActiveCacheLines.Span taken = lines.insert(span);
-        if (taken == null || DmaAttr.SKIP_CPU_SYNC.in(attrs)) {
+        if (taken == null || sharingDeclared(attrs)) {
             return span;
         }
         Described other = (Described) taken.owner;
@@ -61,6 +62,17 @@ final class OverlapCheck {
                     + " DmaDevice.cacheAlignment()), or pass DmaAttr.SKIP_CPU_SYNC and sync by hand");
         }
         return span;
+    }
+
+    /**
+     * The attributes with which {@code add_dma_entry()} (Linux 7.1) lets a new mapping share a line: the driver
+     * syncs by hand ({@code SKIP_CPU_SYNC}), says it never dirties the shared lines
+     * ({@code DEBUGGING_IGNORE_CACHELINES}), or needs a coherent path, where no line is written back
+     * ({@code REQUIRE_COHERENT}).
+     */
+    static boolean sharingDeclared(int attrs) {
+        return DmaAttr.SKIP_CPU_SYNC.in(attrs) || DmaAttr.DEBUGGING_IGNORE_CACHELINES.in(attrs)
+                || DmaAttr.REQUIRE_COHERENT.in(attrs);
     }
 
     void remove(ActiveCacheLines.Span span) {

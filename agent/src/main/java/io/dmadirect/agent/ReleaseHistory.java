@@ -25,16 +25,28 @@ final class ReleaseHistory {
      * One thread's ring of entries, each naming its key, {@link #next} the slot to write. Only the entry is
      * stored: a reference stored into an old array costs a GC write barrier with a memory fence, and storing
      * the key beside it doubled that (17% of a debug map/unmap pair, profiled).
+     *
+     * <p>For the same reason the ring is a fresh array each time it wraps, the full one kept as
+     * {@link #previous}: G1's barrier skips its fence for a store into a young object, and an array that is
+     * replaced every {@value #PER_THREAD} releases of a busy thread is young when the stores count. It
+     * remembers between {@value #PER_THREAD} and twice that many releases.
      */
     private static final class Ring {
         final ReleaseHistory owner;
         final Thread thread;
-        final LiveTable.Keyed[] entries = new LiveTable.Keyed[PER_THREAD];
+        LiveTable.Keyed[] entries = new LiveTable.Keyed[PER_THREAD];
+        LiveTable.Keyed[] previous = new LiveTable.Keyed[PER_THREAD];
         int next;
 
         Ring(ReleaseHistory owner, Thread thread) {
             this.owner = owner;
             this.thread = thread;
+        }
+
+        /** The {@code k}-th latest release (from 1, up to twice {@value #PER_THREAD}), or null. */
+        LiveTable.Keyed latest(int k) {
+            int i = next - k; // another thread's next may be stale: bounded either way
+            return i >= 0 ? entries[i] : i >= -PER_THREAD ? previous[PER_THREAD + i] : null;
         }
     }
 
@@ -45,16 +57,20 @@ final class ReleaseHistory {
         Object o = t.history;
         Ring ring = o instanceof Ring && ((Ring) o).owner == this ? (Ring) o : register(t);
         int i = ring.next;
+        if (i == PER_THREAD) {
+            ring.previous = ring.entries;
+            ring.entries = new LiveTable.Keyed[PER_THREAD];
+            i = 0;
+        }
         ring.entries[i] = entry;
-        ring.next = (i + 1) & (PER_THREAD - 1);
+        ring.next = i + 1;
     }
 
     /** The entry of the latest release of {@code key} by any thread, or null when none is remembered. */
     Object find(Object key) {
         for (Ring ring : rings) {
-            for (int k = 1; k <= PER_THREAD; k++) {
-                int i = (ring.next - k) & (PER_THREAD - 1);
-                LiveTable.Keyed e = ring.entries[i];
+            for (int k = 1; k <= 2 * PER_THREAD; k++) {
+                LiveTable.Keyed e = ring.latest(k);
                 if (e != null && e.key() == key) {
                     return e;
                 }
@@ -66,8 +82,8 @@ final class ReleaseHistory {
     /** The entry of the latest release, by any thread, that {@code matches}, or null: a slow scan, for error paths. */
     LiveTable.Keyed findMatching(java.util.function.Predicate<LiveTable.Keyed> matches) {
         for (Ring ring : rings) {
-            for (int k = 1; k <= PER_THREAD; k++) {
-                LiveTable.Keyed e = ring.entries[(ring.next - k) & (PER_THREAD - 1)];
+            for (int k = 1; k <= 2 * PER_THREAD; k++) {
+                LiveTable.Keyed e = ring.latest(k);
                 if (e != null && matches.test(e)) {
                     return e;
                 }
@@ -83,11 +99,16 @@ final class ReleaseHistory {
      */
     void forget(java.util.function.Predicate<Object> matches) {
         for (Ring ring : rings) {
-            for (int i = 0; i < PER_THREAD; i++) {
-                Object entry = ring.entries[i];
-                if (entry != null && matches.test(entry)) {
-                    ring.entries[i] = null;
-                }
+            forget(ring.entries, matches);
+            forget(ring.previous, matches);
+        }
+    }
+
+    private static void forget(LiveTable.Keyed[] entries, java.util.function.Predicate<Object> matches) {
+        for (int i = 0; i < entries.length; i++) {
+            Object entry = entries[i];
+            if (entry != null && matches.test(entry)) {
+                entries[i] = null;
             }
         }
     }

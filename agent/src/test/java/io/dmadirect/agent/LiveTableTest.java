@@ -133,6 +133,52 @@ class LiveTableTest {
         assertEquals(List.of(), table.values());
     }
 
+    /**
+     * Threads put, look up and remove at once in the same few stripes (keys of a handful of hashes, so probes
+     * collide, removals shift entries back and stripes grow while others probe): each thread must always find
+     * its own live entries and never another's, which fails if two threads are ever inside one stripe.
+     */
+    @Test
+    void interleavedPutsLookupsAndRemovesInSharedStripesStayExact() throws Exception {
+        LiveTable<E> table = new LiveTable<>();
+        int threads = 4;
+        AtomicInteger wrong = new AtomicInteger();
+        CountDownLatch start = new CountDownLatch(1);
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            workers.add(new Thread(() -> {
+                await(start);
+                Random random = new Random(id);
+                List<E> mine = new ArrayList<>();
+                for (int i = 0; i < 200_000; i++) {
+                    if (mine.size() < 40 && (mine.isEmpty() || random.nextBoolean())) {
+                        E e = new E(new Key(random.nextInt(3) * 0x9E3779B1));
+                        table.put(e);
+                        mine.add(e);
+                    } else {
+                        E e = mine.remove(random.nextInt(mine.size()));
+                        if (table.get(e.key()) != e || table.remove(e.key()) != e || table.get(e.key()) != null) {
+                            wrong.incrementAndGet();
+                        }
+                    }
+                }
+                for (E e : mine) {
+                    if (table.remove(e.key()) != e) {
+                        wrong.incrementAndGet();
+                    }
+                }
+            }));
+        }
+        workers.forEach(Thread::start);
+        start.countDown();
+        for (Thread w : workers) {
+            w.join();
+        }
+        assertEquals(0, wrong.get(), "lookups and removals that missed their own entry or found a removed one");
+        assertEquals(0, table.size());
+    }
+
     private static void await(CountDownLatch latch) {
         try {
             latch.await();

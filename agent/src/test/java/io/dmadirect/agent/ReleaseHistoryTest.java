@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import io.dmadirect.agent.bootstrap.DmaHooks;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ReleaseHistoryTest {
@@ -42,8 +44,27 @@ class ReleaseHistoryTest {
             history.add(t, new Released(new Object(), i));
         }
         assertEquals("old", nameOf(history.find(old)), "still within the last PER_THREAD releases");
-        history.add(t, new Released(new Object(), "one more"));
-        assertNull(history.find(old), "pushed out of the ring");
+        for (int i = 0; i < ReleaseHistory.PER_THREAD; i++) {
+            history.add(t, new Released(new Object(), "more " + i));
+        }
+        assertNull(history.find(old), "pushed out of the ring (and of the previous one) by 2 * PER_THREAD releases");
+    }
+
+    /** Every release is remembered for PER_THREAD releases after it, across the ring's wraps. */
+    @Test
+    void eachOfTheLastPerThreadReleasesIsFoundWhereverTheRingWraps() {
+        ReleaseHistory history = new ReleaseHistory();
+        DmaHooks.PerThread t = DmaHooks.thread();
+        List<Object> keys = new ArrayList<>();
+        for (int n = 0; n < 3 * ReleaseHistory.PER_THREAD + 7; n++) {
+            Object key = new Object();
+            keys.add(key);
+            history.add(t, new Released(key, n));
+            int from = Math.max(0, keys.size() - ReleaseHistory.PER_THREAD);
+            for (int j = from; j < keys.size(); j += 17) {
+                assertEquals(Integer.valueOf(j), nameOf(history.find(keys.get(j))), "release " + j + " after " + n);
+            }
+        }
     }
 
     @Test
