@@ -467,12 +467,12 @@ public final class BuddyPageAllocator implements PageAllocator {
         return 64 - Long.numberOfLeadingZeros((bytes - 1) >>> 12);
     }
 
-    /** The frame of a well-formed pages handle; throws as a bad free for anything else. */
     /** The frames as they are now, for the package's tests of frame state. */
     Frame[] frames() {
         return tables.get().frames;
     }
 
+    /** The frame of a well-formed pages handle; throws as a bad free for anything else. */
     private Frame pagesFrame(long handle, FrameTable t) {
         int frame = Handles.frame(handle);
         int page = Handles.page(handle);

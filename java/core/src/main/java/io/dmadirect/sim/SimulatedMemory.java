@@ -1,6 +1,7 @@
 package io.dmadirect.sim;
 
 import io.dmadirect.Addresses;
+import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.RawMemory;
 import io.dmadirect.spi.LowMemoryAttempt;
 import io.dmadirect.spi.MemoryRun;
@@ -196,7 +197,7 @@ public final class SimulatedMemory implements PhysicalMemory {
          * disagree with the physical ones below the page size.
          */
         private static ByteBuffer pageAligned(long size) {
-            int page = 4096;
+            int page = (int) PageAllocator.PAGE_SIZE;
             if (size > Integer.MAX_VALUE - page) {
                 return ByteBuffer.allocateDirect((int) size);
             }

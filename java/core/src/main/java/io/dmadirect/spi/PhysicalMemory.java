@@ -65,7 +65,6 @@ public interface PhysicalMemory extends AutoCloseable {
         return java.util.OptionalInt.empty();
     }
 
-    /** Gives all memory back. Nothing may use the runs afterwards. */
     /**
      * Whether the addresses of this memory are IOVAs mapped through an IOMMU (IOVA mode) rather than physical
      * addresses; {@code dma_map_resource()} of a physical address is possible only when they are not.
@@ -76,6 +75,7 @@ public interface PhysicalMemory extends AutoCloseable {
         return false;
     }
 
+    /** Gives all memory back. Nothing may use the runs afterwards. */
     @Override
     void close();
 }

@@ -515,7 +515,12 @@ public final class Swiotlb implements AutoCloseable {
 
     /** The bounce buffer's physical address: its first slot plus the kept offset. */
     public long physAddress(long handle) {
-        return pool(handle).slotPhys(firstSlot(handle)) + (handle & (SLOT_SIZE - 1));
+        return physAddress(pool(handle), handle);
+    }
+
+    /** {@link #physAddress(long)} in a pool already looked up. */
+    private static long physAddress(SlotPool pool, long handle) {
+        return pool.slotPhys(firstSlot(handle)) + (handle & (SLOT_SIZE - 1));
     }
 
     /** The bounce buffer's CPU address, for copies. */
@@ -592,9 +597,7 @@ public final class Swiotlb implements AutoCloseable {
      */
     public boolean isUnmapOf(long handle, long phys, Object owner, int dir, long size) {
         SlotPool pool = pool(handle);
-        int mapped = firstSlot(handle);
-        return pool.slotPhys(mapped) + (handle & (SLOT_SIZE - 1)) == phys
-                && pool.recordedAs(mapped, owner, (byte) dir, size);
+        return physAddress(pool, handle) == phys && pool.recordedAs(firstSlot(handle), owner, (byte) dir, size);
     }
 
     /** Claims a live mapping for its unmap: true for exactly one caller, false when it was unmapped already. */
