@@ -171,15 +171,7 @@ final class DebugChecks {
     /** Checks the poison of a quarantined buffer, then frees it for real. */
     private void release(Entry entry) {
         checkPoison(entry);
-        DmaHooks.PerThread thread = DmaHooks.thread();
-        thread.releasing = true;
-        try {
-            ((DmaDevice) entry.device).freeCoherent(entry.buffer);
-        } catch (RuntimeException e) {
-            // The device or platform was closed meanwhile; the library freed the memory then.
-        } finally {
-            thread.releasing = false;
-        }
+        Quarantine.freeForReal(() -> ((DmaDevice) entry.device).freeCoherent(entry.buffer));
     }
 
     private void checkPoison(Entry entry) {

@@ -124,15 +124,7 @@ final class PageChecks {
     /** Checks the poison of a quarantined buffer, then frees it for real. */
     private void release(Held h) {
         checkPoison(h);
-        DmaHooks.PerThread thread = DmaHooks.thread();
-        thread.releasing = true;
-        try {
-            h.buffer().close();
-        } catch (RuntimeException e) {
-            // The device or platform was closed meanwhile; the library freed the memory then.
-        } finally {
-            thread.releasing = false;
-        }
+        Quarantine.freeForReal(h.buffer()::close);
     }
 
     private void checkPoison(Held h) {

@@ -1,5 +1,6 @@
 package io.dmadirect.agent;
 
+import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -69,6 +70,22 @@ final class Quarantine<E> {
 
     synchronized List<E> snapshot() {
         return new ArrayList<>(order);
+    }
+
+    /**
+     * Frees held memory for real, as the agent's own release (its free advice lets that through). A device or
+     * platform closed meanwhile refuses the free; its close freed the memory already, so that is ignored.
+     */
+    static void freeForReal(Runnable free) {
+        DmaHooks.PerThread thread = DmaHooks.thread();
+        thread.releasing = true;
+        try {
+            free.run();
+        } catch (RuntimeException closedMeanwhile) {
+            // The device or platform was closed meanwhile; the library freed the memory then.
+        } finally {
+            thread.releasing = false;
+        }
     }
 
     private E take(E e) {
