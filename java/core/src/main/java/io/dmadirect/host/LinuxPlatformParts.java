@@ -1,6 +1,7 @@
 package io.dmadirect.host;
 
 import io.dmadirect.direct.PlatformParts;
+import io.dmadirect.iova.IovaMemory;
 import io.dmadirect.linux.bridge.CacheMaintenanceBridge;
 import io.dmadirect.memory.PageAllocators;
 import io.dmadirect.spi.PhysicalMemory;
@@ -37,7 +38,11 @@ final class LinuxPlatformParts {
             LOG.log(Level.WARNING, PREFIX + name + ": " + encryption.reason());
         }
         var zones = options.hugepages().zoneLayout();
-        return new PlatformParts(name, memory, PageAllocators.standard(memory, zones), zones, encryption, forced,
+        var pages = PageAllocators.standard(memory, zones);
+        if (memory instanceof IovaMemory iova) {
+            pages = iova.pagesOver(pages); // issue 19: maps at allocation and unmaps at free with iommuUnmapOnFree
+        }
+        return new PlatformParts(name, memory, pages, zones, encryption, forced,
                 CacheMaintenanceBridge.load(), null, forced ? 0 : options.atomicPoolBytes(),
                 options.atomicPoolMaxBytes(), options.bounce());
     }

@@ -58,7 +58,8 @@ public final class PciPlatforms {
     /** IOVA mode: maps {@code memory} into {@code iommu} (see {@link IovaMemory}) and builds the platform over the IOVAs. */
     public static DirectPlatform iova(String name, PhysicalMemory memory, IommuDomain iommu, CpuViews views,
             LinuxPlatformOptions options) {
-        IovaMemory iovaMemory = IovaMemory.map(memory, iommu, options.hugepages().zoneLayout(), views);
+        IovaMemory iovaMemory = IovaMemory.map(memory, iommu, options.hugepages().zoneLayout(), views,
+                options.iommuUnmapOnFree());
         try {
             return over(name, iovaMemory, options);
         } catch (RuntimeException e) {

@@ -7,6 +7,7 @@ import io.dmadirect.DmaAllocationException;
 import io.dmadirect.DmaMappingException;
 import io.dmadirect.DmaUsageException;
 import io.dmadirect.Sizes;
+import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.spi.ZoneLayout;
 import io.dmadirect.spi.IommuDomain;
 import io.dmadirect.spi.MemoryRun;
@@ -42,6 +43,11 @@ import java.util.TreeMap;
  * an IOMMU ({@code HugepageMemory.openForIommu}): no pagemap, no mlock, no root. Mapping pins the pages;
  * VFIO type1 counts them against RLIMIT_MEMLOCK.
  *
+ * <p><b>Unmap at free (debug, {@code iommuUnmapOnFree}).</b> Made with {@code unmapOnFree}, the memory is placed
+ * in IOVA space the same way but no chunk is mapped: each allocation of the page allocator over it ({@link
+ * #pagesOver}) is mapped on its own when handed out and unmapped when freed ({@link AllocationMappings}), so a
+ * device that still uses freed memory faults in the IOMMU. Memory nobody has allocated is unreachable too.
+ *
  * @see <a href="https://elixir.bootlin.com/linux/v6.1/source/drivers/vfio/vfio_iommu_type1.c">dma_entry_limit</a>
  */
 public final class IovaMemory implements PhysicalMemory {
@@ -66,9 +72,12 @@ public final class IovaMemory implements PhysicalMemory {
     /** Live MMIO mappings ({@link #mapMmio}): IOVA to size, unmapped by {@link #close()} if still there. */
     private final TreeMap<Long, Long> mmio = new TreeMap<>();
     private final long systemMax;
+    /** Per-allocation mappings when unmapping at free; null when the chunks are mapped whole (the default). */
+    private final AllocationMappings allocations;
     private boolean closed;
 
-    private IovaMemory(PhysicalMemory source, IommuDomain iommu, ZoneLayout zones, CpuViews views) {
+    private IovaMemory(PhysicalMemory source, IommuDomain iommu, ZoneLayout zones, CpuViews views,
+            boolean unmapOnFree) {
         this.source = source;
         this.iommu = iommu;
         this.zones = zones;
@@ -77,6 +86,7 @@ public final class IovaMemory implements PhysicalMemory {
         List<IovaRange> valid = iommu.validRanges();
         this.iovas = new IovaAllocator(valid, GUARD);
         this.systemMax = valid.stream().mapToLong(IovaRange::last).max().orElseThrow();
+        this.allocations = unmapOnFree ? new AllocationMappings(iommu) : null;
     }
 
     /**
@@ -88,7 +98,16 @@ public final class IovaMemory implements PhysicalMemory {
      *         need more mappings than it allows
      */
     public static IovaMemory map(PhysicalMemory source, IommuDomain iommu, ZoneLayout zones, CpuViews views) {
-        IovaMemory memory = new IovaMemory(source, iommu, zones, views);
+        return map(source, iommu, zones, views, false);
+    }
+
+    /**
+     * As {@link #map(PhysicalMemory, IommuDomain, ZoneLayout, CpuViews)}; with {@code unmapOnFree} the memory is
+     * placed but mapped only allocation by allocation, through the page allocator of {@link #pagesOver}.
+     */
+    public static IovaMemory map(PhysicalMemory source, IommuDomain iommu, ZoneLayout zones, CpuViews views,
+            boolean unmapOnFree) {
+        IovaMemory memory = new IovaMemory(source, iommu, zones, views, unmapOnFree);
         try {
             memory.placeInitial(source.runs());
         } catch (RuntimeException e) {
@@ -99,8 +118,9 @@ public final class IovaMemory implements PhysicalMemory {
             }
             throw e;
         }
-        LOG.log(Level.INFO, PREFIX + "mapped {0} through {1} as {2} chunks: {3}", Sizes.format(memory.mappedBytes()),
-                iommu.name(), memory.runs.size(), memory.runs);
+        LOG.log(Level.INFO, PREFIX + (unmapOnFree ? "placed {0} for {1} as {2} chunks, mapped allocation by "
+                + "allocation (iommuUnmapOnFree): {3}" : "mapped {0} through {1} as {2} chunks: {3}"),
+                Sizes.format(memory.mappedBytes()), iommu.name(), memory.runs.size(), memory.runs);
         return memory;
     }
 
@@ -154,7 +174,9 @@ public final class IovaMemory implements PhysicalMemory {
     }
 
     private void mapPiece(Chunk c, long offset, long size, long iova) {
-        iommu.map(iova, c.cpuAddress + offset, size);
+        if (allocations == null) {
+            iommu.map(iova, c.cpuAddress + offset, size);
+        }
         List<IovaRun.Part> parts = new ArrayList<>();
         for (IovaRun.Part p : c.parts) {
             long from = Math.max(p.offset(), offset);
@@ -246,9 +268,57 @@ public final class IovaMemory implements PhysicalMemory {
         return systemMax;
     }
 
-    /** Whether {@code iova} lies in memory mapped by this object. */
+    /**
+     * Whether {@code iova} lies in memory mapped by this object: placed memory, or with {@code unmapOnFree} only
+     * memory a live allocation holds.
+     */
     public synchronized boolean isMapped(long iova) {
-        return iovas.isAllocated(iova);
+        return allocations == null ? iovas.isAllocated(iova) : allocations.isMapped(iova) || mmioAt(iova);
+    }
+
+    private boolean mmioAt(long iova) {
+        Map.Entry<Long, Long> m = mmio.floorEntry(iova);
+        return m != null && iova - m.getKey() < m.getValue();
+    }
+
+    /** Whether this memory maps allocation by allocation and unmaps at free (the {@code iommuUnmapOnFree} option). */
+    public boolean unmapsOnFree() {
+        return allocations != null;
+    }
+
+    /**
+     * The page allocator to run over this memory: {@code pages} itself, or with {@code unmapOnFree} one that maps
+     * each allocation before handing it out and unmaps it at free ({@link UnmapOnFreePages}).
+     */
+    public PageAllocator pagesOver(PageAllocator pages) {
+        return allocations == null ? pages : new UnmapOnFreePages(pages, this);
+    }
+
+    /**
+     * Maps the allocation {@code [iova, iova + size)} of this memory (with {@code unmapOnFree}).
+     *
+     * @throws DmaAllocationException when the IOMMU refuses it (its mapping limit), nothing left mapped
+     * @throws DmaUsageException      once this memory is closed
+     */
+    synchronized void mapAllocation(long iova, long size) {
+        if (closed) {
+            throw new DmaUsageException("failed to map an allocation through " + iommu.name() + ": the memory is closed");
+        }
+        allocations.map(iova, size, runs);
+    }
+
+    /**
+     * Unmaps the allocation {@code [iova, iova + size)} before its memory is freed (with {@code unmapOnFree}). After
+     * close there is nothing to do: close unmapped everything.
+     */
+    synchronized void unmapAllocation(long iova, long size) {
+        if (closed) {
+            return;
+        }
+        RuntimeException failure = allocations.unmap(iova, size);
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /**
@@ -323,9 +393,9 @@ public final class IovaMemory implements PhysicalMemory {
         return mmio.size();
     }
 
-    /** How many IOMMU mappings this memory holds. */
+    /** How many IOMMU mappings this memory holds (with {@code unmapOnFree}: those of live allocations). */
     public synchronized int mappingCount() {
-        return runs.size();
+        return allocations == null ? runs.size() : allocations.count();
     }
 
     public synchronized long mappedBytes() {
@@ -368,8 +438,19 @@ public final class IovaMemory implements PhysicalMemory {
             first = unmapRange(m.getKey(), m.getValue(), first);
         }
         mmio.clear();
+        if (allocations != null) {
+            RuntimeException e = allocations.unmapAll();
+            first = first == null ? e : first;
+            if (e != null && first != e) {
+                first.addSuppressed(e);
+            }
+        }
         for (MemoryRun r : runs) {
-            first = unmapRange(r.frameBase(), r.size(), first);
+            if (allocations == null) {
+                first = unmapRange(r.frameBase(), r.size(), first);
+            } else {
+                iovas.free(r.frameBase(), r.size()); // placed, never mapped whole
+            }
         }
         runs.clear();
         runCount = 0;

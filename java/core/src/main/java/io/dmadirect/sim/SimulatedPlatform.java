@@ -62,9 +62,11 @@ public final class SimulatedPlatform extends ForwardingPlatform {
             RecordingCaches caches) {
         ZoneLayout zones = new ZoneLayout(builder.zoneDmaBits);
         // IOVA mode: the policy allocates IOVAs the simulated IOMMU translates, as on a VFIO type1 host.
-        PhysicalMemory dmaMemory = builder.iommu == null ? memory : IovaMemory.map(memory, builder.iommu, zones, null);
-        PageAllocator pages = builder.iommu == null ? builder.pageAllocator.apply(memory, zones)
-                : PageAllocators.standard(dmaMemory, zones);
+        IovaMemory iova = builder.iommu == null ? null
+                : IovaMemory.map(memory, builder.iommu, zones, null, builder.iommuUnmapOnFree);
+        PhysicalMemory dmaMemory = iova == null ? memory : iova;
+        PageAllocator pages = iova == null ? builder.pageAllocator.apply(memory, zones)
+                : iova.pagesOver(PageAllocators.standard(dmaMemory, zones));
         return new DirectPlatform(new PlatformParts(builder.name, dmaMemory, pages, zones, encryption,
                 builder.confidentialGuest, caches, builder.swiotlb, builder.atomicPoolBytes, builder.atomicPoolMaxBytes,
                 builder.bounce));
@@ -140,6 +142,7 @@ public final class SimulatedPlatform extends ForwardingPlatform {
         private SwiotlbConfig bounce = SwiotlbConfig.defaults().withBytes(DEFAULT_BOUNCE_BYTES);
         private BiFunction<SimulatedMemory, ZoneLayout, PageAllocator> pageAllocator = PageAllocators::standard;
         private SimulatedIommu iommu;
+        private boolean iommuUnmapOnFree;
 
         private Builder() {
         }
@@ -233,6 +236,15 @@ public final class SimulatedPlatform extends ForwardingPlatform {
          */
         public Builder iommu(SimulatedIommu value) {
             this.iommu = Objects.requireNonNull(value);
+            return this;
+        }
+
+        /**
+         * Issue 19, the debug option {@code iommuUnmapOnFree} of IOVA mode (with {@link #iommu}): memory is mapped
+         * allocation by allocation and unmapped at free, so a bus master that reaches freed memory faults.
+         */
+        public Builder iommuUnmapOnFree(boolean value) {
+            this.iommuUnmapOnFree = value;
             return this;
         }
 
