@@ -16,7 +16,8 @@ final class AgentOptions {
     static final String USAGE = "options: mode=trace|debug|inject (combine with +), packages=p1:p2, failOnError=true,"
             + " report=<path prefix>, stacks=site|each, poison=true|false, quarantine=<buffers>, quarantineBytes=<n>[k|m],"
             + " failEvery=<n>, failRate=<0..1>, seed=<n>, failSites=<substring>, failOps=alloc+map,"
-            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, staleReads=true, dump=<file>";
+            + " maskBits=<n>, forceBounce=true, bounceBytes=<n>[k|m], nonDmaMemory=true, staleReads=true, dump=<file>,"
+            + " iommuFree=true";
 
     final boolean trace;
     final boolean debug;
@@ -40,6 +41,8 @@ final class AgentOptions {
     final boolean staleReads;
     final long bounceBytes;
     final String dump;
+    /** Issue 19: IOVA-mode platforms unmap freed memory from the IOMMU (LinuxPlatformOptions.iommuUnmapOnFree). */
+    final boolean iommuFree;
 
     private AgentOptions(Map<String, String> m) {
         List<String> modes = Arrays.asList(m.getOrDefault("mode", "trace").toLowerCase(Locale.ROOT).split("\\+"));
@@ -89,6 +92,8 @@ final class AgentOptions {
         // Opt-in: it writes the driver's receive buffers (see StaleReads), which nothing else of the agent does.
         staleReads = bool(m, "staleReads", false);
         dump = m.get("dump");
+        // Opt-in and any mode: it changes how memory is mapped (one IOMMU mapping per live allocation), not the code.
+        iommuFree = bool(m, "iommuFree", false);
         List<String> injecting = new ArrayList<>();
         for (String key : List.of("failEvery", "failRate", "maskBits", "forceBounce", "bounceBytes")) {
             if (m.containsKey(key)) {

@@ -42,6 +42,11 @@ public final class DmaAgent {
                 bootstrapped = true;
             }
             Installer.start(args, inst, atStartup);
+            // Issue 19: read by LinuxPlatformOptions, so PCI sessions in IOVA mode opened from now on unmap at free.
+            if (AgentOptions.parse(args).iommuFree) {
+                // A compile-time constant: inlined, so LinuxPlatformOptions is not loaded (nor its DEFAULTS made) here.
+                System.setProperty(io.dmadirect.host.LinuxPlatformOptions.IOMMU_UNMAP_ON_FREE_PROPERTY, "true");
+            }
         } catch (IllegalArgumentException e) {
             System.err.println(e.getMessage());
             if (atStartup) {

@@ -50,4 +50,16 @@ class AgentOptionsTest {
             assertTrue(u >= 0 && u < 1);
         }
     }
+
+    // --- issue 19 (iommufree) ---
+    @Test
+    void iommuFreeIsOffUnlessAskedAndWorksInAnyMode() {
+        assertFalse(AgentOptions.parse("").iommuFree);
+        assertTrue(AgentOptions.parse("iommuFree=true").iommuFree, "trace, the default mode");
+        assertTrue(AgentOptions.parse("mode=debug,iommuFree=true").iommuFree);
+        assertFalse(AgentOptions.parse("mode=debug,iommuFree=false").iommuFree);
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> AgentOptions.parse("iommuFree=yes"))
+                .getMessage().contains("true or false"));
+    }
+    // --- end issue 19 ---
 }
