@@ -3,6 +3,7 @@ package io.dmadirect.iova;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -199,6 +200,18 @@ class IommuUnmapOnFreeTest {
             throw new AssertionError("a free racing close failed otherwise than with DmaUsageException", unexpected.get());
         }
         assertEquals(0, iommu.mappingCount(), "close unmapped everything, and no late free mapped or unmapped anything");
+    }
+
+    /** Without the option the page allocator is not wrapped: nothing on the allocation or free path changes. */
+    @Test
+    void withoutTheOptionThePageAllocatorIsTheSameObject() {
+        SimulatedMemory source = new SimulatedMemory(2 * MiB, List.of(new long[] {0, 16 * MiB}), 16 * MiB);
+        try (IovaMemory plain = IovaMemory.map(source, iommu, io.dmadirect.spi.ZoneLayout.DEFAULT, null)) {
+            var pages = io.dmadirect.memory.PageAllocators.standard(plain, io.dmadirect.spi.ZoneLayout.DEFAULT);
+            assertSame(pages, plain.pagesOver(pages));
+            assertFalse(plain.unmapsOnFree());
+            pages.close();
+        }
     }
 
     /** The simulated platform's builder takes the option too, and its bus masters see the fault. */
