@@ -42,9 +42,10 @@ public final class DmaAgent {
                 bootstrapped = true;
             }
             Installer.start(args, inst, atStartup);
-            // Issue 19: read by LinuxPlatformOptions, so PCI sessions in IOVA mode opened from now on unmap at free.
+            // Issue 19: read when a PCI session opens (LinuxPlatformOptions.iommuUnmapOnFreeInEffect), so sessions in
+            // IOVA mode opened from now on unmap at free, also after a dynamic attach.
             if (AgentOptions.parse(args).iommuFree) {
-                // A compile-time constant: inlined, so LinuxPlatformOptions is not loaded (nor its DEFAULTS made) here.
+                // A compile-time constant: inlined, so LinuxPlatformOptions is not loaded here.
                 System.setProperty(io.dmadirect.host.LinuxPlatformOptions.IOMMU_UNMAP_ON_FREE_PROPERTY, "true");
             }
         } catch (IllegalArgumentException e) {

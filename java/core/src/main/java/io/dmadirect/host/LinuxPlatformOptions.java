@@ -30,13 +30,14 @@ import java.util.Objects;
  * @param iommu which kernel interface a PCI session in IOVA mode maps its memory through
  * @param iommuUnmapOnFree issue 19, a debug option of IOVA mode: map memory into the IOMMU allocation by allocation
  *        and unmap it at free, so a device that still uses freed memory faults (see {@code IovaMemory}); off by
- *        default, or on when the system property {@value #IOMMU_UNMAP_ON_FREE_PROPERTY} is {@code true} (the
- *        agent's {@code iommuFree=true} sets it). No effect in PA mode.
+ *        default. The system property {@value #IOMMU_UNMAP_ON_FREE_PROPERTY} set to {@code true} (the agent's
+ *        {@code iommuFree=true} sets it) turns it on for every session opened while it is set, whatever the
+ *        options say ({@link #iommuUnmapOnFreeInEffect()}). No effect in PA mode.
  */
 public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencrypted, long atomicPoolBytes,
         long atomicPoolMaxBytes, SwiotlbConfig bounce, IommuInterface iommu, boolean iommuUnmapOnFree) {
 
-    /** The system property that turns {@link #iommuUnmapOnFree()} on for options made without saying. */
+    /** The system property that turns {@link #iommuUnmapOnFree()} on for every session opened while it is set. */
     public static final String IOMMU_UNMAP_ON_FREE_PROPERTY = "dmadirect.debug.iommuUnmapOnFree";
 
     /**
@@ -47,11 +48,10 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     public static final LinuxPlatformOptions DEFAULTS = new LinuxPlatformOptions(HugepageOptions.DEFAULTS,
             Unencrypted.DETECT, AtomicPools.SCALED, 4 * Sizes.MiB, SwiotlbConfig.processDefaults(), IommuInterface.AUTO);
 
-    /** As the canonical constructor, with {@code iommuUnmapOnFree} from {@value #IOMMU_UNMAP_ON_FREE_PROPERTY}. */
+    /** As the canonical constructor, with {@code iommuUnmapOnFree} off. */
     public LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencrypted, long atomicPoolBytes,
             long atomicPoolMaxBytes, SwiotlbConfig bounce, IommuInterface iommu) {
-        this(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu,
-                Boolean.getBoolean(IOMMU_UNMAP_ON_FREE_PROPERTY));
+        this(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu, false);
     }
 
     /** Whether DMA is forced unencrypted, the kernel's {@code force_dma_unencrypted()}. */
@@ -93,7 +93,8 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     }
 
     public LinuxPlatformOptions withHugepages(HugepageOptions value) {
-        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu, iommuUnmapOnFree);
+        return new LinuxPlatformOptions(value, unencrypted, atomicPoolBytes, atomicPoolMaxBytes,
+                bounce, iommu, iommuUnmapOnFree);
     }
 
     /** The low-memory reserve, kept in the hugepage options. */
@@ -107,27 +108,41 @@ public record LinuxPlatformOptions(HugepageOptions hugepages, Unencrypted unencr
     }
 
     public LinuxPlatformOptions withUnencrypted(Unencrypted value) {
-        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu, iommuUnmapOnFree);
+        return new LinuxPlatformOptions(hugepages, value, atomicPoolBytes, atomicPoolMaxBytes,
+                bounce, iommu, iommuUnmapOnFree);
     }
 
     public LinuxPlatformOptions withAtomicPools(long initialBytes, long maxBytes) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes, bounce, iommu, iommuUnmapOnFree);
+        return new LinuxPlatformOptions(hugepages, unencrypted, initialBytes, maxBytes,
+                bounce, iommu, iommuUnmapOnFree);
     }
 
     /** The bounce pool; {@link SwiotlbConfig#none()} for none. */
     public LinuxPlatformOptions withBouncePool(SwiotlbConfig value) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, value, iommu, iommuUnmapOnFree);
+        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes,
+                value, iommu, iommuUnmapOnFree);
     }
 
     /** The IOMMU interface of PCI sessions in IOVA mode ({@link IommuInterface#AUTO} by default). */
     public LinuxPlatformOptions withIommu(IommuInterface value) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, value, iommuUnmapOnFree);
+        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes,
+                bounce, value, iommuUnmapOnFree);
     }
 
     // --- issue 19 (iommufree) ---
     /** The debug option {@link #iommuUnmapOnFree()}: unmap IOVA-mode memory from the IOMMU at free. */
     public LinuxPlatformOptions withIommuUnmapOnFree(boolean value) {
-        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes, bounce, iommu, value);
+        return new LinuxPlatformOptions(hugepages, unencrypted, atomicPoolBytes, atomicPoolMaxBytes,
+                bounce, iommu, value);
+    }
+
+    /**
+     * Whether a session opened now unmaps at free: {@link #iommuUnmapOnFree()}, or the system property
+     * {@value #IOMMU_UNMAP_ON_FREE_PROPERTY}, read here rather than when the options were made, so that an agent
+     * attached later ({@code iommuFree=true}) reaches options made before it, {@link #DEFAULTS} included.
+     */
+    public boolean iommuUnmapOnFreeInEffect() {
+        return iommuUnmapOnFree || Boolean.getBoolean(IOMMU_UNMAP_ON_FREE_PROPERTY);
     }
     // --- end issue 19 ---
 }

@@ -59,7 +59,7 @@ public final class PciPlatforms {
     public static DirectPlatform iova(String name, PhysicalMemory memory, IommuDomain iommu, CpuViews views,
             LinuxPlatformOptions options) {
         IovaMemory iovaMemory = IovaMemory.map(memory, iommu, options.hugepages().zoneLayout(), views,
-                options.iommuUnmapOnFree());
+                options.iommuUnmapOnFreeInEffect());
         try {
             return over(name, iovaMemory, options);
         } catch (RuntimeException e) {

@@ -148,7 +148,7 @@ public final class PciSession implements AutoCloseable {
             } else {
                 HugepageMemory memory = track(opened, HugepageMemory.openForIommu(hugepages, sys, caps));
                 IovaMemory iova = track(opened, IovaMemory.map(memory, context.domain().orElseThrow(),
-                        hugepages.zoneLayout(), sys::directView, options.iommuUnmapOnFree()));
+                        hugepages.zoneLayout(), sys::directView, options.iommuUnmapOnFreeInEffect()));
                 session = new PciSession(pci, PciPlatforms.over(name, iova, options), context, iova, memory, bus);
             }
             LOG.log(Level.INFO, PREFIX + "{0} on {1}: {2} mode{3}; low-memory reserve: {4}", address, choice.driver(),

@@ -202,6 +202,29 @@ class IommuUnmapOnFreeTest {
         assertEquals(0, iommu.mappingCount(), "close unmapped everything, and no late free mapped or unmapped anything");
     }
 
+    /**
+     * The system property (what the agent's {@code iommuFree=true} sets) reaches options made before it was set,
+     * {@code DEFAULTS} included, when the platform is built; cleared, it no longer does.
+     */
+    @Test
+    void theSystemPropertyTurnsItOnForPlatformsBuiltWhileItIsSet() {
+        LinuxPlatformOptions madeBefore = PciPlatforms.defaults();
+        assertFalse(madeBefore.iommuUnmapOnFree());
+        System.setProperty(LinuxPlatformOptions.IOMMU_UNMAP_ON_FREE_PROPERTY, "true");
+        try {
+            assertTrue(madeBefore.iommuUnmapOnFreeInEffect());
+            try (DmaPlatform platform = platform(false, madeBefore)) {
+                DmaBuffer buffer = platform.attach(DeviceProperties.simple("agent-on")).allocCoherent(4096);
+                long dma = buffer.dmaAddress();
+                buffer.close();
+                assertFalse(deviceWrite(dma, LATE), "unmapped at free because of the property");
+            }
+        } finally {
+            System.clearProperty(LinuxPlatformOptions.IOMMU_UNMAP_ON_FREE_PROPERTY);
+        }
+        assertFalse(madeBefore.iommuUnmapOnFreeInEffect());
+    }
+
     /** Without the option the page allocator is not wrapped: nothing on the allocation or free path changes. */
     @Test
     void withoutTheOptionThePageAllocatorIsTheSameObject() {
