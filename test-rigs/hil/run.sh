@@ -4,7 +4,7 @@
 #
 #   test-rigs/hil/run.sh [variant...]
 #
-# Variants (default: all six, or the list in DMADIRECT_HIL_VARIANTS when set and no argument is given):
+# Variants (default: all nine (the six below and the three of issue 21), or the list in DMADIRECT_HIL_VARIANTS when set and no argument is given):
 # 1. iommu-vfio    intel-iommu, edu + nvme on vfio-pci (IOVA mode through VFIO type1), 1536 MiB guest, 80 hugepages
 #                  (edu + NVMe driver sessions); Debian's 6.1 kernel
 # 2. iommufd       the same devices and tests on the 6.12 kernel with iommufd and the VFIO device cdev
