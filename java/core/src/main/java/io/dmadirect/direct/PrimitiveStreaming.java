@@ -48,21 +48,26 @@ final class PrimitiveStreaming {
         java.util.Objects.checkFromIndexSize(offset, length, buffer.capacity());
         mapper.checkSize(length);
         if (!buffer.isDirect()) {
-            byte[] array = StreamingMapper.heapArray(buffer);
-            int ticket = device.enter("map a buffer");
-            try {
-                DevicePolicy p = device.policy();
-                int arrayOffset = buffer.arrayOffset() + offset;
-                return mapper.bounceDma(p, mapper.bounce(p, mapper, array, arrayOffset, arrayOffset, length, dir, attrs));
-            } catch (DmaMappingException e) {
-                throw mapper.warned(e, attrs);
-            } finally {
-                device.gate.exit(ticket);
-            }
+            return mapHeap(buffer, offset, length, dir, attrs);
         }
         StreamingMapper.checkWritable(buffer, dir);
         long cpu = RawMemory.addressOf(buffer) + offset;
         return mapRaw(buffer, cpu, platform.cpuToPhys(cpu, length), length, dir, attrs);
+    }
+
+    /** {@link #mapSingle(ByteBuffer, int, int, DmaDirection, int)} of a heap buffer: always a bounce of its array. */
+    private long mapHeap(ByteBuffer buffer, int offset, int length, DmaDirection dir, int attrs) {
+        byte[] array = StreamingMapper.heapArray(buffer);
+        int ticket = device.enter("map a buffer");
+        try {
+            DevicePolicy p = device.policy();
+            int arrayOffset = buffer.arrayOffset() + offset;
+            return mapper.bounceDma(p, mapper.bounce(p, mapper, array, arrayOffset, arrayOffset, length, dir, attrs));
+        } catch (DmaMappingException e) {
+            throw mapper.warned(e, attrs);
+        } finally {
+            device.gate.exit(ticket);
+        }
     }
 
     /**
@@ -129,6 +134,15 @@ final class PrimitiveStreaming {
             releaseWithoutCopy(tlb, handle, phys, dmaAddress, size, dir, quietWhenClosed);
             return;
         }
+        unmapEntered(tlb, handle, inPool, phys, dmaAddress, size, dir, skipSync, quietWhenClosed);
+    }
+
+    /**
+     * The unmaps that touch memory (a copy back, cache maintenance), inside the gate. Out of line: the unmap
+     * without a copy above stays small enough for the JIT to inline.
+     */
+    private void unmapEntered(Swiotlb tlb, long handle, boolean inPool, long phys, long dmaAddress, long size,
+            DmaDirection dir, boolean skipSync, boolean quietWhenClosed) {
         int ticket = quietWhenClosed ? device.gate.tryEnter() : device.enter("unmap a DMA address");
         if (ticket < 0) {
             return; // the device's close released every bounce slot

@@ -233,45 +233,19 @@ final class StreamingMapper {
      */
     long bounce(DevicePolicy p, Object owner, Object keep, long orig, long origAddr, long size,
             DmaDirection dir, int attrs) {
-        boolean heap = keep instanceof byte[];
-        if ((attrs & RequireCoherent.BIT) != 0) {
-            throw RequireCoherent.bounceRefused(device.name(), whyBounce(p, heap, origAddr, size, dir));
-        }
         Swiotlb tlb = platform.swiotlb;
-        if (tlb == null) {
-            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the memory must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and the platform has no "
-                    + "bounce pool. Build the platform with a swiotlb pool");
-        }
-        if ((p.dma.guestMemEncrypt() || p.dma.encryptionMask() != 0) && !platform.parts.encryption().canShare()) {
-            // The pool could not be made shared, so a bounce would hand the device private memory.
-            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": the device needs shared (unencrypted) memory and this platform cannot share memory with "
-                    + "devices (a process cannot convert pages the way the kernel's set_memory_decrypted() does)");
-        }
         long minAlign = minAlignMask;
-        if (size > Swiotlb.maxMappingSize(minAlign)) {
-            // swiotlb_max_mapping_size(): the one bound on a streaming mapping, and only on a bounced one.
-            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                    + ": it must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and a bounced mapping holds at most "
-                    + format(Swiotlb.maxMappingSize(minAlign)) + " (swiotlb_max_mapping_size: one swiotlb segment, "
-                    + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
+        if ((attrs & RequireCoherent.BIT) != 0 || tlb == null || needsSharingItCannot(p)
+                || size > Swiotlb.maxMappingSize(minAlign)) {
+            throw bounceRefused(p, keep, origAddr, size, dir, attrs, minAlign);
         }
         long physLimit = p.dmaToPhys(p.streamingLimit);
         long handle = tlb.mapBounce(origAddr, size, minAlign, p.dma.segBoundaryMask(), physLimit, !DmaAttr.ATOMIC.in(attrs),
                 p.physToDmaUnencrypted);
         if (handle == Swiotlb.NONE) {
-            if (!tlb.reaches(physLimit)) {
-                throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
-                        + ": the bounce pool at " + hex(tlb.firstPhysAddress()) + ".." + hex(tlb.lastPhysAddress())
-                        + " lies beyond the device's reach (" + reach(p) + "). Reserve low memory for the pool, or "
-                        + "allow extra pools (SwiotlbConfig dynamicMaxBytes) so one is taken below the limit");
-            }
-            throw new DmaMappingException("failed to map " + format(size) + " for " + device.name() + ": "
-                    + tlb.describeFull(size));
+            throw noSlots(p, tlb, physLimit, size);
         }
-        long tlbPhys = tlb.physAddress(handle);
-        long dma = unencryptedDma(p, tlbPhys);
+        long dma = unencryptedDma(p, tlb.physAddress(handle));
         if (!p.capable(dma, size)) {
             tlb.releaseUncopied(handle, size);
             throw new DmaMappingException("failed to map " + format(size) + " for " + device.name()
@@ -284,6 +258,54 @@ final class StreamingMapper {
             archSyncForDevice(tlb.cpuAddress(handle), size, dir);
         }
         return handle;
+    }
+
+    /**
+     * Whether the device needs shared (unencrypted) memory and the pool could not be made shared, so a bounce
+     * would hand it private memory.
+     */
+    private boolean needsSharingItCannot(DevicePolicy p) {
+        return (p.dma.guestMemEncrypt() || p.dma.encryptionMask() != 0) && !platform.parts.encryption().canShare();
+    }
+
+    /**
+     * Why {@link #bounce} refuses before it looks for slots, in the order it checks: the caller required a
+     * coherent mapping, no pool, no shared pool for a device that needs one, or more than a bounce holds. Out of
+     * line, so that the bounce itself stays small enough for the JIT to inline into the map.
+     */
+    private RuntimeException bounceRefused(DevicePolicy p, Object keep, long origAddr, long size, DmaDirection dir,
+            int attrs, long minAlign) {
+        boolean heap = keep instanceof byte[];
+        if ((attrs & RequireCoherent.BIT) != 0) {
+            return RequireCoherent.bounceRefused(device.name(), whyBounce(p, heap, origAddr, size, dir));
+        }
+        if (platform.swiotlb == null) {
+            return new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": the memory must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and the platform has no "
+                    + "bounce pool. Build the platform with a swiotlb pool");
+        }
+        if (needsSharingItCannot(p)) {
+            return new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": the device needs shared (unencrypted) memory and this platform cannot share memory with "
+                    + "devices (a process cannot convert pages the way the kernel's set_memory_decrypted() does)");
+        }
+        // swiotlb_max_mapping_size(): the one bound on a streaming mapping, and only on a bounced one.
+        return new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                + ": it must bounce (" + whyBounce(p, heap, origAddr, size, dir) + ") and a bounced mapping holds at most "
+                + format(Swiotlb.maxMappingSize(minAlign)) + " (swiotlb_max_mapping_size: one swiotlb segment, "
+                + "less min_align_mask " + hex(minAlign) + "). Split the transfer");
+    }
+
+    /** No slots for {@code size} bytes: the pool lies beyond the device's reach, or is full. */
+    private DmaMappingException noSlots(DevicePolicy p, Swiotlb tlb, long physLimit, long size) {
+        if (!tlb.reaches(physLimit)) {
+            return new DmaMappingException("failed to map " + format(size) + " for " + device.name()
+                    + ": the bounce pool at " + hex(tlb.firstPhysAddress()) + ".." + hex(tlb.lastPhysAddress())
+                    + " lies beyond the device's reach (" + reach(p) + "). Reserve low memory for the pool, or "
+                    + "allow extra pools (SwiotlbConfig dynamicMaxBytes) so one is taken below the limit");
+        }
+        return new DmaMappingException("failed to map " + format(size) + " for " + device.name() + ": "
+                + tlb.describeFull(size));
     }
 
     /**

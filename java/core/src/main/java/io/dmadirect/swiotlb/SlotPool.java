@@ -64,6 +64,9 @@ final class SlotPool {
      * contiguous pool, as the default pool usually is): then {@link #slotOf} is arithmetic, not a walk of the chunks.
      */
     private final boolean contiguous;
+    /** {@link #contiguous} in CPU addresses: chunk {@code c} at {@code firstCpu + c * chunkBytes}. */
+    private final boolean cpuContiguous;
+    private final long firstCpu;
 
     /**
      * One area ({@code struct io_tlb_area}) and its lock ({@code area->lock}, a spinlock in the kernel too). Not a
@@ -168,6 +171,12 @@ final class SlotPool {
             inOrder &= chunkPhys[c] == first + c * chunkBytes;
         }
         this.contiguous = inOrder;
+        boolean cpuInOrder = true;
+        for (int c = 0; c < chunkCpu.length; c++) {
+            cpuInOrder &= chunkCpu[c] == chunkCpu[0] + c * chunkBytes;
+        }
+        this.cpuContiguous = cpuInOrder;
+        this.firstCpu = chunkCpu.length == 0 ? 0 : chunkCpu[0];
     }
 
     /**
@@ -187,7 +196,11 @@ final class SlotPool {
         return areas.length;
     }
 
+    /** Slot {@code slot}'s physical address: arithmetic in a {@link #contiguous} pool, else through its chunk. */
     long slotPhys(int slot) {
+        if (contiguous) {
+            return firstPhys + ((long) slot << SLOT_SHIFT);
+        }
         return chunkPhys[slot >>> chunkSlotShift] + ((long) (slot & chunkSlotMask) << SLOT_SHIFT);
     }
 
@@ -195,7 +208,11 @@ final class SlotPool {
         return slot >>> chunkSlotShift;
     }
 
+    /** Slot {@code slot}'s CPU address, for copies: arithmetic when the chunks lie in order, as {@link #slotPhys}. */
     long slotCpu(int slot) {
+        if (cpuContiguous) {
+            return firstCpu + ((long) slot << SLOT_SHIFT);
+        }
         return chunkCpu[slot >>> chunkSlotShift] + ((long) (slot & chunkSlotMask) << SLOT_SHIFT);
     }
 
@@ -279,46 +296,53 @@ final class SlotPool {
         // get_max_slots(): the boundary in slots; (~0 >>> 11) + 1 does not overflow a long.
         long boundarySlotMask = boundary >>> SLOT_SHIFT;
         int stride = (int) Math.min(Integer.MAX_VALUE, (Math.max(alignMask, keepMask) >>> SLOT_SHIFT) + 1);
-        int base = a * areaSlots;
         area.lock();
         try {
-            if (n > areaSlots - area.used) {
-                return -1;
-            }
-            int index = area.index;
-            int offsetChunk = -1;
-            long dmaOffset = 0;
-            for (int checked = 0; checked < areaSlots;) {
-                int slot = base + index;
-                long slotDma = slotPhys(slot);
-                if (physToDma != null) {
-                    int c = slot >>> chunkSlotShift;
-                    if (c != offsetChunk) {
-                        offsetChunk = c;
-                        dmaOffset = chunkDmaOffset(physToDma, c);
-                    }
-                    slotDma += dmaOffset;
-                }
-                if ((slotDma & alignMask) != 0 || ((slotDma ^ origAddr) & keepMask) != 0) {
-                    index = wrap(index + 1);
-                    checked++;
-                    continue;
-                }
-                if (list[slot] >= n && !spansBoundary(slotDma, n, boundarySlotMask)) {
-                    take(slot, n, padSlots);
-                    area.index = wrap(index + n);
-                    area.used += n;
-                    area.taken++;
-                    area.bytesToDevice += copyIn;
-                    return slot;
-                }
-                index = wrap(index + stride);
-                checked += stride;
-            }
-            return -1;
+            return n > areaSlots - area.used ? -1
+                    : scanArea(area, a * areaSlots, origAddr, n, alignMask, keepMask, boundarySlotMask, stride, padSlots,
+                            physToDma, copyIn);
         } finally {
             area.unlock();
         }
+    }
+
+    /**
+     * {@link #searchArea}'s walk, under the area's lock: the first fitting run taken, or -1. A method of its own so
+     * that each half stays small enough for the JIT to inline into the map.
+     */
+    private int scanArea(Area area, int base, long origAddr, int n, long alignMask, long keepMask, long boundarySlotMask,
+            int stride, int padSlots, java.util.function.LongUnaryOperator physToDma, long copyIn) {
+        int index = area.index;
+        int offsetChunk = -1;
+        long dmaOffset = 0;
+        for (int checked = 0; checked < areaSlots;) {
+            int slot = base + index;
+            long slotDma = slotPhys(slot);
+            if (physToDma != null) {
+                int c = slot >>> chunkSlotShift;
+                if (c != offsetChunk) {
+                    offsetChunk = c;
+                    dmaOffset = chunkDmaOffset(physToDma, c);
+                }
+                slotDma += dmaOffset;
+            }
+            if ((slotDma & alignMask) != 0 || ((slotDma ^ origAddr) & keepMask) != 0) {
+                index = wrap(index + 1);
+                checked++;
+                continue;
+            }
+            if (list[slot] >= n && !spansBoundary(slotDma, n, boundarySlotMask)) {
+                take(slot, n, padSlots);
+                area.index = wrap(index + n);
+                area.used += n;
+                area.taken++;
+                area.bytesToDevice += copyIn;
+                return slot;
+            }
+            index = wrap(index + stride);
+            checked += stride;
+        }
+        return -1;
     }
 
     /**
@@ -377,23 +401,14 @@ final class SlotPool {
             }
             int slot = mapped - pad[mapped];
             if (list[slot] != 0 || list[mapped] != 0) {
-                throw new IllegalStateException("failed to release bounce slots " + slot + ".." + (slot + n - 1)
-                        + " of pool " + id + ": they are already free");
+                throw alreadyFree(slot, n);
             }
             pad[mapped] = 0;
             keep[mapped] = null;
             // A primitive unmap claimed it already (live is 0) or claims it here; an object mapping's own state
             // made its release the only one. Either way the store is under the lock every claim takes.
             LIVE.setRelease(live, mapped, 0L);
-            int segmentEnd = (slot / SEGMENT_SLOTS + 1) * SEGMENT_SLOTS;
-            int count = slot + n < segmentEnd ? list[slot + n] : 0;
-            for (int i = slot + n - 1; i >= slot; i--) {
-                list[i] = ++count;
-                owner[i] = null;
-            }
-            for (int i = slot - 1; i >= 0 && i % SEGMENT_SLOTS != SEGMENT_SLOTS - 1 && list[i] != 0; i--) {
-                list[i] = ++count;
-            }
+            free(slot, n);
             area.used -= n;
             area.bytesToDevice += toDevice;
             area.bytesFromDevice += fromDevice;
@@ -404,6 +419,24 @@ final class SlotPool {
         } finally {
             area.unlock();
         }
+    }
+
+    /** The free-list update of a release, under the area lock: the run merged with the free slots around it. */
+    private void free(int slot, int n) {
+        int segmentEnd = (slot / SEGMENT_SLOTS + 1) * SEGMENT_SLOTS;
+        int count = slot + n < segmentEnd ? list[slot + n] : 0;
+        for (int i = slot + n - 1; i >= slot; i--) {
+            list[i] = ++count;
+            owner[i] = null;
+        }
+        for (int i = slot - 1; i >= 0 && i % SEGMENT_SLOTS != SEGMENT_SLOTS - 1 && list[i] != 0; i--) {
+            list[i] = ++count;
+        }
+    }
+
+    private IllegalStateException alreadyFree(int slot, int n) {
+        return new IllegalStateException("failed to release bounce slots " + slot + ".." + (slot + n - 1)
+                + " of pool " + id + ": they are already free");
     }
 
     void setOwner(int slot, int n, Object value) {
@@ -434,6 +467,14 @@ final class SlotPool {
      */
     long liveAt(int slot) {
         return (long) LIVE.getAcquire(live, head[slot]);
+    }
+
+    /**
+     * The handle of the live streaming mapping whose first mapped slot is {@code slot}, or 0: the unmap's usual
+     * case (the address the map returned), read without going through {@link #head}.
+     */
+    long liveStartingAt(int slot) {
+        return (long) LIVE.getAcquire(live, slot);
     }
 
     /**

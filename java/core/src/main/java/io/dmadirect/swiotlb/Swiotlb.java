@@ -656,6 +656,12 @@ public final class Swiotlb implements AutoCloseable {
         for (SlotPool pool : pools) {
             int slot = pool.slotOf(phys);
             if (slot >= 0) {
+                long start = pool.liveStartingAt(slot);
+                if (start != NONE && firstSlot(start) == slot && physAddress(pool, start) == phys) {
+                    // The address the map returned: the unmap's usual case, decided without the head look-up
+                    // and the range check below.
+                    return start;
+                }
                 long handle = pool.liveAt(slot);
                 if (handle == NONE) {
                     return NONE;

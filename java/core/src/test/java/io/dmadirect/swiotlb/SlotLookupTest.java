@@ -43,6 +43,32 @@ class SlotLookupTest {
         }
     }
 
+    /**
+     * Slot addresses, which a contiguous pool computes by arithmetic: each must be its chunk's address plus the slot's
+     * place in the chunk, from the chunk tables, for physical and CPU layouts in order, out of order and with holes.
+     */
+    @Test
+    void slotAddressesAreTheirChunksAddressPlusTheirPlace() {
+        long cpuBase = 0x7000_0000_0000L;
+        long[][] cpuLayouts = {
+            {cpuBase, cpuBase + CHUNK, cpuBase + 2 * CHUNK},
+            {cpuBase + 2 * CHUNK, cpuBase, cpuBase + CHUNK},
+            {cpuBase, cpuBase + 4 * CHUNK, cpuBase + 5 * CHUNK},
+        };
+        for (long[] layout : LAYOUTS) {
+            for (long[] cpuLayout : cpuLayouts) {
+                long[] cpu = java.util.Arrays.copyOf(cpuLayout, layout.length);
+                SlotPool pool = new SlotPool(0, CHUNK, new long[layout.length], layout, cpu, 1, false, false);
+                int perChunk = (int) (CHUNK / Swiotlb.SLOT_SIZE);
+                for (int slot = 0; slot < pool.nslots; slot++) {
+                    long place = (long) (slot % perChunk) * Swiotlb.SLOT_SIZE;
+                    assertEquals(layout[slot / perChunk] + place, pool.slotPhys(slot), "phys of slot " + slot);
+                    assertEquals(cpu[slot / perChunk] + place, pool.slotCpu(slot), "cpu of slot " + slot);
+                }
+            }
+        }
+    }
+
     @Test
     void addressesOutsideTheChunksAreNoSlot() {
         for (long[] layout : LAYOUTS) {

@@ -48,6 +48,42 @@ class SwiotlbPoolTest {
         }
     }
 
+    /**
+     * {@code swiotlb_find_pool()} as the unmap uses it ({@link Swiotlb#mappedOrOutside}): the map's own address (the
+     * usual unmap, found without the slot's head), any byte inside the mapping, a byte past its end, the same
+     * addresses once it is released, and an address outside every pool; with and without a kept offset
+     * ({@code min_align_mask}) and padding slots.
+     */
+    @Test
+    void unmapLookUpFindsTheMappingFromAnyOfItsAddressesAndNothingElse() {
+        Swiotlb tlb = pool(SwiotlbConfig.defaults().withBytes(8 * MiB));
+        long[][] rows = { // origAddr, size, minAlignMask, allocAlignMask (a padding slot in front: the fourth row)
+            {0x1000, 4096, 0, 0}, {0x1234, 1000, 0xfff, 0}, {0x5a30, 300, 0x7ff, 0}, {0x1c40, 6000, 0xfff, 0xfff},
+            {0x3f00, 200, 0x1fff, 0}, {0, 1, 0, 0},
+        };
+        for (long[] row : rows) {
+            long size = row[1];
+            long handle = tlb.mapSingle(row[0], size, row[2], row[3], -1L, false);
+            assertNotEquals(Swiotlb.NONE, handle, "map of row " + java.util.Arrays.toString(row));
+            tlb.record(handle, this, null, row[0], size, 1);
+            long at = tlb.physAddress(handle);
+            assertEquals(row[0] & row[2], at & row[2], "min_align_mask's bits kept");
+            assertEquals(row[3] == 0 ? 0 : 1, tlb.padSlots(handle), "padding slots");
+            String what = " of " + java.util.Arrays.toString(row) + " at " + Long.toHexString(at);
+            assertEquals(handle, tlb.mappedOrOutside(at), "the map's address" + what);
+            assertEquals(handle, tlb.mappedOrOutside(at + size - 1), "its last byte" + what);
+            assertEquals(handle, tlb.mappedOrOutside(at + size / 2), "a byte inside" + what);
+            assertEquals(Swiotlb.NONE, tlb.mappedOrOutside(at + size), "the byte past its end" + what);
+            assertTrue(tlb.claimAndRelease(handle), "release" + what);
+            assertEquals(Swiotlb.NONE, tlb.mappedOrOutside(at), "the map's address once released" + what);
+            assertEquals(Swiotlb.NONE, tlb.mappedOrOutside(at + size - 1), "its last byte once released" + what);
+        }
+        assertEquals(Swiotlb.OUTSIDE, tlb.mappedOrOutside(tlb.firstPhysAddress() - 1));
+        assertEquals(Swiotlb.OUTSIDE, tlb.mappedOrOutside(tlb.lastPhysAddress() + 1));
+        assertEquals(0, tlb.stats().usedSlots());
+        tlb.close();
+    }
+
     @Test
     void takenBelow4GiBAndOutOfZoneDmaFirst() {
         Swiotlb tlb = pool(SwiotlbConfig.defaults().withBytes(8 * MiB));
