@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.dmadirect.DmaAttr;
 import io.dmadirect.DmaDevice;
+import io.dmadirect.DmaDirection;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +38,32 @@ class RetryAllocTest {
                     });
             AgentDispatcher.allocAgain(device, 4096, row[0]);
             assertEquals(List.of(row[1]), calls, "attributes " + row[0]);
+        }
+    }
+
+    /** The retry of a failed allocPages or allocNoncontiguous calls the method the driver called, with its arguments. */
+    @Test
+    void thePagesRetryCallsTheDriversMethodWithItsArguments() {
+        DmaAttr[] array = {DmaAttr.SKIP_CPU_SYNC};
+        Object[][] table = {
+            {"allocPages", array, "allocPages 8192 FROM_DEVICE [SKIP_CPU_SYNC]"},
+            {"allocPages", null, "allocPages 8192 FROM_DEVICE []"},
+            {"allocNoncontiguous", array, "allocNoncontiguous 8192 FROM_DEVICE [SKIP_CPU_SYNC]"},
+            {"allocNoncontiguous", null, "allocNoncontiguous 8192 FROM_DEVICE []"},
+        };
+        for (Object[] row : table) {
+            List<String> calls = new ArrayList<>();
+            DmaDevice device = (DmaDevice) Proxy.newProxyInstance(getClass().getClassLoader(),
+                    new Class<?>[] {DmaDevice.class}, (proxy, method, args) -> {
+                        if (!method.getName().startsWith("alloc")) {
+                            throw new UnsupportedOperationException(method.getName());
+                        }
+                        calls.add(method.getName() + " " + args[0] + " " + args[1] + " "
+                                + Arrays.toString((DmaAttr[]) args[2]));
+                        return null;
+                    });
+            AgentDispatcher.allocPagesAgain(device, (String) row[0], 8192, DmaDirection.FROM_DEVICE, row[1]);
+            assertEquals(List.of(row[2]), calls, row[0] + " with " + Arrays.toString((DmaAttr[]) row[1]));
         }
     }
 }
