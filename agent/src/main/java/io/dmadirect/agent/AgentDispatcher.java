@@ -8,6 +8,7 @@ import io.dmadirect.agent.bootstrap.Dispatcher;
 import io.dmadirect.agent.bootstrap.DmaHooks;
 import java.nio.ByteBuffer;
 import java.util.List;
+import java.util.function.Supplier;
 
 /** Routes the advice's calls to the modes that are on: {@link Injector}, {@link DebugChecks} and {@link StreamingChecks}, {@link Tracer}. */
 final class AgentDispatcher implements Dispatcher {
@@ -77,18 +78,46 @@ final class AgentDispatcher implements Dispatcher {
 
     @Override
     public Object retryAlloc(Object device, long size, Object attrs, Throwable thrown, DmaHooks.PerThread thread) {
-        if (debug == null || thread.releasing || !(thrown instanceof io.dmadirect.DmaAllocationException)
-                || !debug.drainQuarantine()) {
+        return retryAfterDrain(thrown, thread, () -> allocAgain((io.dmadirect.DmaDevice) device, size, attrs));
+    }
+
+    @Override
+    public Object retryAllocPages(Object device, String method, long size, Object direction, Object attrs,
+            Throwable thrown, DmaHooks.PerThread thread) {
+        return retryAfterDrain(thrown, thread, () -> allocPagesAgain((io.dmadirect.DmaDevice) device, method, size,
+                (io.dmadirect.DmaDirection) direction, attrs));
+    }
+
+    /**
+     * A failed allocation: lets both quarantines go (coherent and {@code allocPages} memory come from the same
+     * zones, so either may hold what the other needs) and, when that freed something, runs {@code again} as the
+     * agent's own call. Null when there was nothing to free or the retry failed too: the driver then gets its
+     * own failure, as it would have without the agent.
+     */
+    private Object retryAfterDrain(Throwable thrown, DmaHooks.PerThread thread, Supplier<Object> again) {
+        if (debug == null || thread.releasing || !(thrown instanceof io.dmadirect.DmaAllocationException)) {
+            return null;
+        }
+        boolean drained = debug.drainQuarantine() | pages.drainQuarantine(); // both, not the first that freed
+        if (!drained) {
             return null;
         }
         thread.releasing = true;
         try {
-            return allocAgain((io.dmadirect.DmaDevice) device, size, attrs);
+            return again.get();
         } catch (RuntimeException stillFailing) {
-            return null; // the driver gets its own failure, as it would have without the agent
+            return null;
         } finally {
             thread.releasing = false;
         }
+    }
+
+    /** The driver's {@code allocPages} or {@code allocNoncontiguous} ({@code method}) once more. */
+    static Object allocPagesAgain(io.dmadirect.DmaDevice device, String method, long size,
+            io.dmadirect.DmaDirection direction, Object attrs) {
+        DmaAttr[] array = attrs instanceof DmaAttr[] a ? a : new DmaAttr[0];
+        return "allocNoncontiguous".equals(method) ? device.allocNoncontiguous(size, direction, array)
+                : device.allocPages(size, direction, array);
     }
 
     /**

@@ -105,30 +105,18 @@ final class DeviceAccessChecks {
         return Long.compareUnsigned(dma - start, size) < 0 || Long.compareUnsigned(start - dma, length) < 0;
     }
 
-    /** Whether a live allocation or mapping of {@code device} covers all of {@code [dma, dma + length)}. */
+    /**
+     * Whether a live allocation or mapping of {@code device} covers all of {@code [dma, dma + length)}: asked on
+     * every simulated bus-master access, so each table is looked at in place, never copied.
+     */
     private boolean isLive(Object device, long dma, long length) {
-        for (DebugChecks.Entry e : coherent.liveEntries()) {
-            if (e.device == device && covers(e.buffer.dmaAddress(), e.buffer.size(), dma, length)) {
-                return true;
-            }
-        }
-        for (StreamingChecks.Entry e : streaming.liveEntries()) {
-            if (e.device == device && covers(e.mapping.dmaAddress(), e.mapping.size(), dma, length)) {
-                return true;
-            }
-        }
-        for (PrimitiveChecks.Entry e : primitive.liveEntries()) {
-            if (e.device == device && covers(e.dma, e.size, dma, length)) {
-                return true;
-            }
-        }
-        for (Object b : pages.liveBuffers(device)) {
-            if (b instanceof NoncoherentBuffer n && covers(n.dmaAddress(), n.size(), dma, length)
-                    || b instanceof DmaBuffer d && covers(d.dmaAddress(), d.size(), dma, length)) {
-                return true;
-            }
-        }
-        return false;
+        return coherent.live.anyMatch(e -> e.device == device
+                        && covers(e.buffer.dmaAddress(), e.buffer.size(), dma, length))
+                || streaming.live.anyMatch(e -> e.device == device
+                        && covers(e.mapping.dmaAddress(), e.mapping.size(), dma, length))
+                || primitive.anyLiveFrom(device, dma, e -> covers(e.dma, e.size, dma, length))
+                || pages.anyLive(device, b -> b instanceof NoncoherentBuffer n && covers(n.dmaAddress(), n.size(), dma,
+                        length) || b instanceof DmaBuffer d && covers(d.dmaAddress(), d.size(), dma, length));
     }
 
     private static boolean covers(long start, long size, long dma, long length) {

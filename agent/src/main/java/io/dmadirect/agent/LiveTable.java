@@ -252,6 +252,27 @@ final class LiveTable<E extends LiveTable.Keyed> {
         return all;
     }
 
+    /**
+     * Whether some entry {@code matches}, looked at in place, one stripe at a time under its lock: no copy of
+     * the table. {@code matches} runs under the lock, so it must be short and must not use this table.
+     */
+    @SuppressWarnings("unchecked")
+    boolean anyMatch(Predicate<? super E> matches) {
+        for (Stripe s : stripes) {
+            lock(s);
+            try {
+                for (Keyed e : s.slots) {
+                    if (e != null && matches.test((E) e)) {
+                        return true;
+                    }
+                }
+            } finally {
+                unlock(s);
+            }
+        }
+        return false;
+    }
+
     /** Takes out and returns every entry that {@code matches}. */
     List<E> removeIf(Predicate<? super E> matches) {
         List<E> taken = new ArrayList<>();

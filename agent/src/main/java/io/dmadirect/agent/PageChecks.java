@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Mode {@code debug} for {@code dma_alloc_pages()} memory ({@code NoncoherentBuffer}): dma-debug tracks it as a
@@ -52,15 +53,14 @@ final class PageChecks {
         this.streaming = streaming;
     }
 
-    /** The live buffers of {@code device}: a slow scan, for {@link DeviceAccessChecks}. */
-    List<Object> liveBuffers(Object device) {
-        List<Object> mine = new ArrayList<>();
-        live.forEach((buffer, entry) -> {
-            if (entry.device() == device) {
-                mine.add(buffer);
+    /** Whether a live buffer of {@code device} {@code matches}: the live map looked at in place, no copy. */
+    boolean anyLive(Object device, Predicate<Object> matches) {
+        for (Map.Entry<Object, Entry> e : live.entrySet()) {
+            if (e.getValue().device() == device && matches.test(e.getKey())) {
+                return true;
             }
-        });
-        return mine;
+        }
+        return false;
     }
 
     void allocated(Object device, Object buffer, int site) {
@@ -119,6 +119,18 @@ final class PageChecks {
             release(h);
         }
         return DmaHooks.SKIP;
+    }
+
+    /**
+     * An allocation failed: frees everything in quarantine, as {@link DebugChecks#drainQuarantine} does for
+     * coherent memory. True when something was freed.
+     */
+    boolean drainQuarantine() {
+        List<Held> all = quarantine.removeIf(h -> true);
+        for (Held h : all) {
+            release(h);
+        }
+        return !all.isEmpty();
     }
 
     /** Checks the poison of a quarantined buffer, then frees it for real. */

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 /**
  * Mode {@code debug} for the primitive streaming API ({@code mapSingle}, {@code unmapSingle},
@@ -247,6 +248,30 @@ final class PrimitiveChecks {
     }
 
     /** Every live entry, for the dump. */
+    /**
+     * Whether a live entry of {@code device} that starts at or below {@code dma} {@code matches}: found through
+     * the address index, in place (no copy), under the device's lock.
+     */
+    boolean anyLiveFrom(Object device, long dma, Predicate<Entry> matches) {
+        DeviceEntries d = devices.get(device);
+        if (d == null) {
+            return false;
+        }
+        synchronized (d) {
+            for (Map.Entry<Long, List<Entry>> e = d.live.floorEntry(dma); e != null; e = d.live.lowerEntry(e.getKey())) {
+                for (Entry candidate : e.getValue()) {
+                    if (matches.test(candidate)) {
+                        return true;
+                    }
+                }
+                if (dma - e.getKey() > (1L << 32)) {
+                    return false; // no single mapping is that large: stop walking down, as beforeSync does
+                }
+            }
+        }
+        return false;
+    }
+
     List<Entry> liveEntries() {
         List<Entry> all = new ArrayList<>();
         for (DeviceEntries d : devices.values()) {

@@ -12,6 +12,8 @@ import io.dmadirect.agent.jfr.AllocationEvent;
 import io.dmadirect.agent.jfr.BounceEvent;
 import io.dmadirect.agent.jfr.FallbackEvent;
 import io.dmadirect.agent.jfr.MappingEvent;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -45,37 +47,53 @@ final class Tracer {
     static final int MAX = 5;
     private static final int ZONES = Zone.values().length;
 
-    /** One thread's counters; only that thread writes them. */
-    static final class ThreadStats {
-        volatile long[] sites = new long[64 * SLOTS];
-        final long[] pathZone = new long[AllocationPath.values().length * ZONES * 2];
+    private static final int PATH_ZONES = AllocationPath.values().length * ZONES * 2;
 
-        long[] site(int site) {
-            long[] s = sites;
-            if ((site + 1) * SLOTS > s.length) {
-                s = Arrays.copyOf(s, Math.max(s.length * 2, (site + 1) * SLOTS));
-                sites = s;
-            }
-            return s;
-        }
-    }
-
-    private final List<ThreadStats> threads = new CopyOnWriteArrayList<>();
+    /**
+     * The threads that have counted: each counts into its own {@link DmaHooks.PerThread#traceSites} and
+     * {@link DmaHooks.PerThread#tracePathZone}, which only that thread writes.
+     */
+    private final List<DmaHooks.PerThread> threads = new CopyOnWriteArrayList<>();
     final LongAdder injected = new LongAdder();
 
-    private ThreadStats of(DmaHooks.PerThread t) {
-        Object o = t.agent;
-        if (o instanceof ThreadStats) {
-            return (ThreadStats) o;
+    /**
+     * The thread's counters, long enough for {@code site}: on the hot path one load and one compare, the thread
+     * state the advice already holds typed, so no cast and no second lookup.
+     */
+    private long[] sites(DmaHooks.PerThread t, int site) {
+        long[] s = t.traceSites;
+        return (site + 1) * SLOTS <= s.length ? s : grow(t, site);
+    }
+
+    /** The thread's first count (it joins {@link #threads}), or a call site beyond its array. */
+    private long[] grow(DmaHooks.PerThread t, int site) {
+        long[] s = t.traceSites;
+        if (s.length == 0) {
+            t.tracePathZone = new long[PATH_ZONES];
+            threads.add(t);
         }
-        ThreadStats s = new ThreadStats();
-        threads.add(s);
-        t.agent = s;
+        s = Arrays.copyOf(s, Math.max(Math.max(s.length * 2, 64 * SLOTS), (site + 1) * SLOTS));
+        TRACE_SITES.setRelease(t, s); // a report's acquire load then sees the copied counts
         return s;
     }
 
+    /** A thread's counters as a report on another thread reads them: the array its last growth published. */
+    private static long[] published(DmaHooks.PerThread t) {
+        return (long[]) TRACE_SITES.getAcquire(t);
+    }
+
+    private static final VarHandle TRACE_SITES;
+
+    static {
+        try {
+            TRACE_SITES = MethodHandles.lookup().findVarHandle(DmaHooks.PerThread.class, "traceSites", long[].class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     void alloc(Object device, long size, Object result, int site, long startNanos, DmaHooks.PerThread t) {
-        long[] s = of(t).site(site);
+        long[] s = sites(t, site);
         int i = site * SLOTS + ALLOC;
         s[i + CALLS]++;
         long elapsed = startNanos == 0 ? 0 : System.nanoTime() - startNanos;
@@ -91,7 +109,7 @@ final class Tracer {
         }
         DmaBuffer buffer = (DmaBuffer) result;
         s[i + BYTES] += size;
-        long[] pz = of(t).pathZone;
+        long[] pz = t.tracePathZone;
         int j = (buffer.path().ordinal() * ZONES + buffer.zone().ordinal()) * 2;
         pz[j]++;
         pz[j + 1] += size;
@@ -100,7 +118,7 @@ final class Tracer {
 
     /** A {@code map} or {@code mapSg}: {@code result} is the mapping or the scatter list, null when it failed. */
     void map(Object device, long size, Object result, int site, long startNanos, DmaHooks.PerThread t) {
-        long[] s = of(t).site(site);
+        long[] s = sites(t, site);
         int i = site * SLOTS + MAP;
         long elapsed = time(s, i, startNanos);
         if (result == null) {
@@ -144,7 +162,7 @@ final class Tracer {
     /** An unmap of one mapping or scatter-list segment, or a sync of {@code bytes}. */
     void streaming(int kind, String op, Object mapping, long bytes, boolean failed, int site, long startNanos,
             DmaHooks.PerThread t) {
-        long[] s = of(t).site(site);
+        long[] s = sites(t, site);
         int i = site * SLOTS + kind;
         long elapsed = time(s, i, startNanos);
         if (failed) {
@@ -157,7 +175,7 @@ final class Tracer {
 
     /** A call of the primitive API, or a scatter list's unmap: counted, no JFR event (no mapping object to describe). */
     void counted(int kind, long bytes, boolean failed, int site, long startNanos, DmaHooks.PerThread t) {
-        long[] s = of(t).site(site);
+        long[] s = sites(t, site);
         int i = site * SLOTS + kind;
         time(s, i, startNanos);
         if (failed) {
@@ -199,7 +217,7 @@ final class Tracer {
     }
 
     void free(Object buffer, boolean failed, int site, long startNanos, DmaHooks.PerThread t) {
-        long[] s = of(t).site(site);
+        long[] s = sites(t, site);
         int i = site * SLOTS + FREE;
         s[i + CALLS]++;
         if (startNanos != 0) {
@@ -218,8 +236,8 @@ final class Tracer {
     /** The six counters of one kind ({@link #ALLOC}, {@link #FREE}, {@link #MAP}...) at one site, summed over threads; site -1 sums all sites. */
     long[] sum(int site, int kind) {
         long[] total = new long[6];
-        for (ThreadStats ts : threads) {
-            long[] s = ts.sites;
+        for (DmaHooks.PerThread ts : threads) {
+            long[] s = published(ts);
             int from = site < 0 ? 0 : site;
             int to = site < 0 ? s.length / SLOTS : Math.min(site + 1, s.length / SLOTS);
             for (int k = from; k < to; k++) {
@@ -251,13 +269,13 @@ final class Tracer {
     /** Calls and bytes of successful allocations per path (index 0) or zone (index 1). */
     long[] pathZone(AllocationPath path, Zone zone) {
         long[] total = new long[2];
-        for (ThreadStats ts : threads) {
+        for (DmaHooks.PerThread ts : threads) {
             for (AllocationPath p : AllocationPath.values()) {
                 for (Zone z : Zone.values()) {
                     if ((path == null || p == path) && (zone == null || z == zone)) {
                         int j = (p.ordinal() * ZONES + z.ordinal()) * 2;
-                        total[0] += ts.pathZone[j];
-                        total[1] += ts.pathZone[j + 1];
+                        total[0] += ts.tracePathZone[j];
+                        total[1] += ts.tracePathZone[j + 1];
                     }
                 }
             }

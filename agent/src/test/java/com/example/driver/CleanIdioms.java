@@ -235,7 +235,11 @@ final class CleanIdioms {
         System.out.println("bidirectional: synced both ways");
     }
 
-    /** A 24-bit device reloads a 6 MiB firmware buffer four times: each must succeed, as without the agent. */
+    /**
+     * A 24-bit device reloads a 6 MiB firmware buffer four times, as coherent memory and then as
+     * {@code allocPages} memory: each must succeed, as without the agent. Two 6 MiB buffers held back from their
+     * free leave no room for a third in the 16 MiB the mask reaches, whichever allocator freed them.
+     */
     static void reloadForA24BitDevice(SimulatedPlatform platform) {
         DmaDevice dev = platform.attach(DeviceProperties.simple("isa0"));
         dev.setMaskAndCoherent(DmaMask.bits(24));
@@ -247,6 +251,14 @@ final class CleanIdioms {
             System.out.println("reload " + reload + ": ok");
         }
         firmware.close();
+        NoncoherentBuffer pages = dev.allocPages(6 * MiB, DmaDirection.TO_DEVICE);
+        for (int reload = 1; reload <= 4; reload++) {
+            pages.close();
+            pages = dev.allocPages(6 * MiB, DmaDirection.TO_DEVICE);
+            pages.cpuView().put(0, (byte) reload);
+            System.out.println("pages reload " + reload + ": ok");
+        }
+        pages.close();
         dev.close();
     }
 

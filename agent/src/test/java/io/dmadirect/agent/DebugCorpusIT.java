@@ -158,7 +158,7 @@ class DebugCorpusIT {
     void cleanIdiomsGiveNoFindingAndTheSameOutputInEveryMode() throws Exception {
         Run bare = run(null, CLEAN);
         assertEquals(0, bare.exit(), bare.stderr());
-        assertTrue(bare.stdout().contains("reload 4: ok") && bare.stdout().contains("refill with return: stopped at"),
+        assertTrue(bare.stdout().contains("reload 4: ok") && bare.stdout().contains("pages reload 4: ok") && bare.stdout().contains("refill with return: stopped at"),
                 bare.stdout());
         // Four child JVMs in all (CI budget 90 s): the planted bugs; the bare run, the reference output; trace,
         // debug with poison at its quarantine's default cap and inject at rate 0 together, which proves every

@@ -1,8 +1,10 @@
 package io.dmadirect.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -85,6 +87,27 @@ class LiveTableTest {
         for (E e : all) {
             assertEquals(((Key) e.key()).hash % 2 != 0, table.containsKey(e.key()));
         }
+    }
+
+    /** anyMatch sees exactly the live entries: a match in any stripe, none once it is removed, none in an empty table. */
+    @Test
+    void anyMatchSeesExactlyTheLiveEntries() {
+        LiveTable<E> table = new LiveTable<>();
+        assertFalse(table.anyMatch(e -> true), "empty table");
+        List<E> all = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            E e = new E(new Key(i * 0x9E3779B1));
+            all.add(e);
+            table.put(e);
+        }
+        for (E e : all) {
+            assertTrue(table.anyMatch(x -> x == e), "live entry " + e);
+        }
+        for (E e : all) {
+            table.remove(e.key());
+            assertFalse(table.anyMatch(x -> x == e), "removed entry " + e);
+        }
+        assertFalse(table.anyMatch(e -> true), "emptied table");
     }
 
     /** Threads map and unmap at once, each unmapping what another mapped: no entry lost or kept. */

@@ -115,6 +115,15 @@ public interface Dispatcher {
         return null;
     }
 
+    /**
+     * After {@code allocPages} or {@code allocNoncontiguous} ({@code method}) failed: a buffer to return instead
+     * (the agent's quarantines let go), or null.
+     */
+    default Object retryAllocPages(Object device, String method, long size, Object direction, Object attrs,
+            Throwable thrown, DmaHooks.PerThread thread) {
+        return null;
+    }
+
     /** A fault inside the agent's own bookkeeping, which the advice suppressed: report it, never throw. */
     default void agentFault(Throwable fault) {
     }
