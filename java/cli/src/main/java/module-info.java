@@ -8,6 +8,7 @@ module io.dmadirect.cli {
     requires io.dmadirect.drivers;
     requires info.picocli;
     requires com.google.gson;
+    requires java.management; // AgentCommand passes -XX:ErrorFile on to the attaching JVM
 
     opens io.dmadirect.cli to info.picocli, com.google.gson;
     opens io.dmadirect.cli.system to info.picocli, com.google.gson;

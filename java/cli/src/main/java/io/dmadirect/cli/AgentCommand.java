@@ -1,5 +1,6 @@
 package io.dmadirect.cli;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,13 +53,23 @@ public final class AgentCommand implements Runnable {
                         + "; build it with: mvn -B -pl agent -am package -DskipTests, or set DMADIRECT_AGENT_JAR");
                 return 1;
             }
-            List<String> command = new ArrayList<>(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", agent.toString(),
-                    Long.toString(pid)));
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(crashReportFlags(ManagementFactory.getRuntimeMXBean().getInputArguments()));
+            command.addAll(List.of("-jar", agent.toString(), Long.toString(pid)));
             if (options != null) {
                 command.add(options);
             }
             return new ProcessBuilder(command).inheritIO().start().waitFor();
         }
+    }
+
+    /**
+     * The flags of this JVM that say where a crash report goes ({@code -XX:ErrorFile}), for the attaching JVM
+     * this command starts: a caller that asked for crash reports in a directory of its own (the rig, whose working
+     * directory is read-only) then gets the child's too, instead of a report the child could not write.
+     */
+    static List<String> crashReportFlags(List<String> jvmArguments) {
+        return jvmArguments.stream().filter(a -> a.startsWith("-XX:ErrorFile=")).toList();
     }
 }

@@ -24,6 +24,13 @@ class AgentCommandTest {
     }
 
     @Test
+    void theAttachingJvmWritesItsCrashReportWhereThisOneWould() {
+        assertEquals(java.util.List.of("-XX:ErrorFile=/results/hs_err_%p.log"), AgentCommand.crashReportFlags(
+                java.util.List.of("-Xmx64m", "-XX:ErrorFile=/results/hs_err_%p.log", "-XX:+UseSerialGC")));
+        assertEquals(java.util.List.of(), AgentCommand.crashReportFlags(java.util.List.of("-Xmx64m")));
+    }
+
+    @Test
     void aPidMustBeANumber() {
         assertEquals(2, HostCommandsTest.run("agent", "attach", "not-a-pid").code());
     }
