@@ -1,11 +1,8 @@
 package io.dmadirect.iova;
 
-import io.dmadirect.MemoryStats;
 import io.dmadirect.Zone;
+import io.dmadirect.memory.ForwardingPageAllocator;
 import io.dmadirect.memory.PageAllocator;
-import io.dmadirect.spi.LowMemoryAttempt;
-import java.nio.ByteBuffer;
-import java.util.function.Consumer;
 
 /**
  * The page allocator of IOVA memory that unmaps at free ({@code iommuUnmapOnFree}): every allocation is mapped
@@ -21,23 +18,22 @@ import java.util.function.Consumer;
  * <p>Order matters for threads: a free unmaps before the pages can be allocated again, and an allocation maps
  * after it owns them, so no two mappings of the same IOVA can meet in the IOMMU.
  */
-final class UnmapOnFreePages implements PageAllocator {
-    private final PageAllocator pages;
+final class UnmapOnFreePages extends ForwardingPageAllocator {
     private final IovaMemory memory;
 
     UnmapOnFreePages(PageAllocator pages, IovaMemory memory) {
-        this.pages = pages;
+        super(pages);
         this.memory = memory;
     }
 
     @Override
     public long allocPages(Zone zone, long bytes, long physLimit, boolean mayGrow) {
-        return mapped(pages.allocPages(zone, bytes, physLimit, mayGrow));
+        return mapped(delegate.allocPages(zone, bytes, physLimit, mayGrow));
     }
 
     @Override
     public long allocContiguous(Zone zone, long bytes, long physLimit, boolean mayGrow) {
-        return mapped(pages.allocContiguous(zone, bytes, physLimit, mayGrow));
+        return mapped(delegate.allocContiguous(zone, bytes, physLimit, mayGrow));
     }
 
     /** Maps a fresh allocation, or gives it back and rethrows when the IOMMU refuses. */
@@ -46,10 +42,10 @@ final class UnmapOnFreePages implements PageAllocator {
             return handle;
         }
         try {
-            memory.mapAllocation(pages.physAddress(handle), pages.byteSize(handle));
+            memory.mapAllocation(delegate.physAddress(handle), delegate.byteSize(handle));
         } catch (RuntimeException e) {
             try {
-                pages.free(handle);
+                delegate.free(handle);
             } catch (RuntimeException suppressed) {
                 e.addSuppressed(suppressed);
             }
@@ -61,72 +57,7 @@ final class UnmapOnFreePages implements PageAllocator {
     @Override
     public void free(long handle) {
         // Unmapped first: once the pages are back in the allocator another thread may take and map them.
-        memory.unmapAllocation(pages.physAddress(handle), pages.byteSize(handle));
-        pages.free(handle);
-    }
-
-    @Override
-    public LowMemoryAttempt growBelow(long physLimit, long minBytes) {
-        return pages.growBelow(physLimit, minBytes);
-    }
-
-    @Override
-    public long maxPagesBytes() {
-        return pages.maxPagesBytes();
-    }
-
-    @Override
-    public long physAddress(long handle) {
-        return pages.physAddress(handle);
-    }
-
-    @Override
-    public long cpuAddress(long handle) {
-        return pages.cpuAddress(handle);
-    }
-
-    @Override
-    public long byteSize(long handle) {
-        return pages.byteSize(handle);
-    }
-
-    @Override
-    public Zone zone(long handle) {
-        return pages.zone(handle);
-    }
-
-    @Override
-    public ByteBuffer cpuView(long handle, int length) {
-        return pages.cpuView(handle, length);
-    }
-
-    @Override
-    public void setOwner(long handle, Object owner) {
-        pages.setOwner(handle, owner);
-    }
-
-    @Override
-    public Object ownerAt(long physAddress) {
-        return pages.ownerAt(physAddress);
-    }
-
-    @Override
-    public void forEachOwner(Consumer<Object> action) {
-        pages.forEachOwner(action);
-    }
-
-    @Override
-    public MemoryStats stats() {
-        return pages.stats();
-    }
-
-    @Override
-    public void drainThreadCaches() {
-        pages.drainThreadCaches();
-    }
-
-    @Override
-    public void close() {
-        pages.close();
+        memory.unmapAllocation(delegate.physAddress(handle), delegate.byteSize(handle));
+        delegate.free(handle);
     }
 }

@@ -16,14 +16,13 @@ import io.dmadirect.DmaDevice;
 import io.dmadirect.DmaMask;
 import io.dmadirect.MemoryStats;
 import io.dmadirect.Zone;
+import io.dmadirect.memory.ForwardingPageAllocator;
 import io.dmadirect.memory.PageAllocator;
 import io.dmadirect.memory.PageAllocators;
 import io.dmadirect.sim.SimulatedPlatform;
 import io.dmadirect.spi.SwiotlbConfig;
-import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -126,87 +125,12 @@ class DirectPagesTest {
         final List<Zone> zonesAsked = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         PageAllocator wrap(PageAllocator d) {
-            return new PageAllocator() {
-                @Override
-                public long allocPages(Zone zone, long bytes, long physLimit, boolean mayGrow) {
-                    return d.allocPages(zone, bytes, physLimit, mayGrow);
-                }
-
+            return new ForwardingPageAllocator(d) {
                 @Override
                 public long allocContiguous(Zone zone, long bytes, long physLimit, boolean mayGrow) {
                     contiguous.incrementAndGet();
                     zonesAsked.add(zone);
-                    return d.allocContiguous(zone, bytes, physLimit, mayGrow);
-                }
-
-                @Override
-                public io.dmadirect.spi.LowMemoryAttempt growBelow(long physLimit, long minBytes) {
-                    return d.growBelow(physLimit, minBytes);
-                }
-
-                @Override
-                public void free(long handle) {
-                    d.free(handle);
-                }
-
-                @Override
-                public long maxPagesBytes() {
-                    return d.maxPagesBytes();
-                }
-
-                @Override
-                public long physAddress(long handle) {
-                    return d.physAddress(handle);
-                }
-
-                @Override
-                public long cpuAddress(long handle) {
-                    return d.cpuAddress(handle);
-                }
-
-                @Override
-                public long byteSize(long handle) {
-                    return d.byteSize(handle);
-                }
-
-                @Override
-                public Zone zone(long handle) {
-                    return d.zone(handle);
-                }
-
-                @Override
-                public ByteBuffer cpuView(long handle, int length) {
-                    return d.cpuView(handle, length);
-                }
-
-                @Override
-                public void setOwner(long handle, Object owner) {
-                    d.setOwner(handle, owner);
-                }
-
-                @Override
-                public Object ownerAt(long physAddress) {
-                    return d.ownerAt(physAddress);
-                }
-
-                @Override
-                public void forEachOwner(Consumer<Object> action) {
-                    d.forEachOwner(action);
-                }
-
-                @Override
-                public MemoryStats stats() {
-                    return d.stats();
-                }
-
-                @Override
-                public void drainThreadCaches() {
-                    d.drainThreadCaches();
-                }
-
-                @Override
-                public void close() {
-                    d.close();
+                    return delegate.allocContiguous(zone, bytes, physLimit, mayGrow);
                 }
             };
         }
