@@ -133,11 +133,7 @@ final class DebugChecks {
      * is worth trying again.
      */
     boolean drainQuarantine() {
-        List<Entry> all = quarantine.removeIf(e -> true);
-        for (Entry e : all) {
-            release(e);
-        }
-        return !all.isEmpty();
+        return quarantine.drain(this::release);
     }
 
     private Throwable notLive(Object device, DmaBuffer buffer, Object arg, int site) {

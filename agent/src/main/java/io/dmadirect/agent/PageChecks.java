@@ -126,11 +126,7 @@ final class PageChecks {
      * coherent memory. True when something was freed.
      */
     boolean drainQuarantine() {
-        List<Held> all = quarantine.removeIf(h -> true);
-        for (Held h : all) {
-            release(h);
-        }
-        return !all.isEmpty();
+        return quarantine.drain(this::release);
     }
 
     /** Checks the poison of a quarantined buffer, then frees it for real. */

@@ -182,18 +182,7 @@ final class PrimitiveChecks {
         Entry entry = null;
         Entry gone = null;
         synchronized (d) {
-            for (Map.Entry<Long, List<Entry>> e = d.live.floorEntry(dma); e != null && entry == null;
-                    e = d.live.lowerEntry(e.getKey())) {
-                for (Entry candidate : e.getValue()) {
-                    if (candidate.contains(dma)) {
-                        entry = candidate;
-                        break;
-                    }
-                }
-                if (dma - e.getKey() > (1L << 32)) {
-                    break; // no single mapping is that large: stop walking down
-                }
-            }
+            entry = liveFrom(d, dma, candidate -> candidate.contains(dma));
             if (entry == null) {
                 for (Entry g : d.gone.values()) {
                     if (g.contains(dma)) {
@@ -247,7 +236,6 @@ final class PrimitiveChecks {
         }
     }
 
-    /** Every live entry, for the dump. */
     /**
      * Whether a live entry of {@code device} that starts at or below {@code dma} {@code matches}: found through
      * the address index, in place (no copy), under the device's lock.
@@ -258,20 +246,29 @@ final class PrimitiveChecks {
             return false;
         }
         synchronized (d) {
-            for (Map.Entry<Long, List<Entry>> e = d.live.floorEntry(dma); e != null; e = d.live.lowerEntry(e.getKey())) {
-                for (Entry candidate : e.getValue()) {
-                    if (matches.test(candidate)) {
-                        return true;
-                    }
-                }
-                if (dma - e.getKey() > (1L << 32)) {
-                    return false; // no single mapping is that large: stop walking down, as beforeSync does
-                }
-            }
+            return liveFrom(d, dma, matches) != null;
         }
-        return false;
     }
 
+    /**
+     * The first live entry of {@code d} that starts at or below {@code dma} and {@code matches}, walking the address
+     * index down from {@code dma}; null if none. The caller holds {@code d}'s lock.
+     */
+    private static Entry liveFrom(DeviceEntries d, long dma, Predicate<Entry> matches) {
+        for (Map.Entry<Long, List<Entry>> e = d.live.floorEntry(dma); e != null; e = d.live.lowerEntry(e.getKey())) {
+            for (Entry candidate : e.getValue()) {
+                if (matches.test(candidate)) {
+                    return candidate;
+                }
+            }
+            if (dma - e.getKey() > (1L << 32)) {
+                return null; // no single mapping is that large: stop walking down
+            }
+        }
+        return null;
+    }
+
+    /** Every live entry, for the dump. */
     List<Entry> liveEntries() {
         List<Entry> all = new ArrayList<>();
         for (DeviceEntries d : devices.values()) {

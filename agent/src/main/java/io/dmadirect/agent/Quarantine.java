@@ -55,6 +55,16 @@ final class Quarantine<E> {
         return byKey.containsKey(k);
     }
 
+    /**
+     * An allocation failed: takes out everything, oldest first, and gives each to {@code release} (outside this
+     * object's lock). True when something was released.
+     */
+    boolean drain(java.util.function.Consumer<E> release) {
+        List<E> all = removeIf(e -> true);
+        all.forEach(release);
+        return !all.isEmpty();
+    }
+
     /** Takes out everything that {@code matches}, oldest first. */
     synchronized List<E> removeIf(Predicate<E> matches) {
         List<E> taken = new ArrayList<>();
